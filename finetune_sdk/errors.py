@@ -1,0 +1,264 @@
+"""The exception hierarchy of finetune-sdk.
+
+Every error the SDK raises on purpose is a :class:`FineTuneError`::
+
+    FineTuneError
+    ├── ConfigurationError            no API key, bad base URL ...
+    ├── DatasetValidationError        a dataset broke the platform's rules (carries the report)
+    ├── APIError                      something went wrong talking to the platform
+    │   ├── APIStatusError            the platform answered with an error
+    │   │   ├── BadRequestError           400
+    │   │   ├── AuthenticationError       401
+    │   │   ├── PermissionDeniedError     403
+    │   │   ├── NotFoundError             404
+    │   │   ├── ConflictError             409
+    │   │   ├── UnprocessableEntityError  422
+    │   │   ├── RateLimitError            429
+    │   │   └── InternalServerError       5xx (and the platform's "overloaded" envelope code)
+    │   └── APIConnectionError        no answer at all (refused, reset, broken stream)
+    │       └── APITimeoutError
+    └── JobError                      a job ended in a way the caller did not ask for
+        ├── JobFailedError
+        ├── JobCancelledError
+        └── WaitTimeoutError
+
+Errors that come from a request carry ``request_id`` (when the platform sent one), and the retry history:
+``attempts`` (how many times the request was sent) and ``retry_waits`` (the seconds slept in between).
+No error ever holds or prints the API key.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import httpx
+
+    from .dataset import ValidationReport
+    from .types import FineTuneJob
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "DatasetValidationError",
+    "FineTuneError",
+    "InternalServerError",
+    "JobCancelledError",
+    "JobError",
+    "JobFailedError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "UnprocessableEntityError",
+    "WaitTimeoutError",
+]
+
+
+class FineTuneError(Exception):
+    """The base of every error raised by finetune-sdk."""
+
+    message: str
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigurationError(FineTuneError, ValueError):
+    """The client is missing a setting it needs (most often the API key), or a setting is malformed."""
+
+
+class APIError(FineTuneError):
+    """A request to the platform did not succeed.
+
+    ``attempts`` counts how many times it was sent and ``retry_waits`` lists the pauses between
+    attempts, so a log or a bug report shows the whole retry history.
+    """
+
+    request: httpx.Request | None
+    attempts: int
+    retry_waits: tuple[float, ...]
+
+    def __init__(self, message: str, *, request: httpx.Request | None = None) -> None:
+        super().__init__(message)
+        self.request = request
+        self.attempts = 1
+        self.retry_waits = ()
+
+    def __str__(self) -> str:
+        if self.attempts > 1:
+            waited = sum(self.retry_waits)
+            return f"{self.message} (after {self.attempts} attempts, {waited:.1f}s of retry waits)"
+        return self.message
+
+
+class APIStatusError(APIError):
+    """The platform answered with an error status (or an error envelope).
+
+    ``status_code`` is the HTTP status; when the platform wraps an error in its ``{"code", "message"}``
+    envelope under HTTP 200, it is the status that the envelope's code stands for (``50505`` -> 505).
+    ``code`` is the platform's error code (``"model_not_found"``, ``"50505"`` ...), ``body`` the decoded
+    error payload and ``request_id`` the ``x-request-id`` header when present.
+    """
+
+    status_code: int
+    code: str | None
+    body: object
+    request_id: str | None
+    response: httpx.Response | None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        code: str | None = None,
+        body: object = None,
+        request_id: str | None = None,
+        response: httpx.Response | None = None,
+        request: httpx.Request | None = None,
+    ) -> None:
+        super().__init__(message, request=request)
+        self.status_code = status_code
+        self.code = code
+        self.body = body
+        self.request_id = request_id
+        self.response = response
+
+    def __str__(self) -> str:
+        detail = f"Error {self.status_code}"
+        if self.code:
+            detail += f" ({self.code})"
+        text = f"{detail}: {super().__str__()}"
+        if self.request_id:
+            text += f" [request id: {self.request_id}]"
+        return text
+
+
+class BadRequestError(APIStatusError):
+    """400: the request was malformed; the message names the field."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the API key is missing, wrong or revoked."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the key is valid but may not do this."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such file, job or model."""
+
+
+class ConflictError(APIStatusError):
+    """409: the request conflicts with the current state (for example cancelling a finished job)."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: the request was well formed but its values were refused."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests; retried automatically, raised when retries are exhausted."""
+
+
+class InternalServerError(APIStatusError):
+    """5xx or the platform's overload code: retried automatically, raised when retries are exhausted."""
+
+
+class APIConnectionError(APIError):
+    """No (complete) answer came back: the connection was refused, reset or broke mid-stream."""
+
+    def __init__(
+        self, message: str = "Connection error.", *, request: httpx.Request | None = None
+    ) -> None:
+        super().__init__(message, request=request)
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out (connect, read, write or pool); see ``Client(timeout=...)``."""
+
+    def __init__(
+        self, message: str = "Request timed out.", *, request: httpx.Request | None = None
+    ) -> None:
+        super().__init__(message, request=request)
+
+
+class DatasetValidationError(FineTuneError, ValueError):
+    """A dataset does not follow the platform's rules.
+
+    ``report`` is the full :class:`~finetune_sdk.ValidationReport`: every issue with its line number,
+    code and message, plus the statistics.
+    """
+
+    report: ValidationReport
+
+    def __init__(self, message: str, *, report: ValidationReport) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class JobError(FineTuneError):
+    """A fine-tuning job did not end the way the caller waited for. ``job`` is its last known state."""
+
+    job: FineTuneJob
+
+    def __init__(self, message: str, *, job: FineTuneJob) -> None:
+        super().__init__(message)
+        self.job = job
+
+
+class JobFailedError(JobError):
+    """The job failed; ``code`` and ``error_message`` repeat the platform's reason."""
+
+    code: str | None
+    error_message: str | None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        job: FineTuneJob,
+        code: str | None = None,
+        error_message: str | None = None,
+    ) -> None:
+        super().__init__(message, job=job)
+        self.code = code
+        self.error_message = error_message
+
+
+class JobCancelledError(JobError):
+    """The job was cancelled before it finished."""
+
+
+class WaitTimeoutError(JobError, TimeoutError):
+    """``wait()`` gave up after its ``timeout``; the job itself keeps running on the platform."""
+
+    timeout: float
+
+    def __init__(self, message: str, *, job: FineTuneJob, timeout: float) -> None:
+        super().__init__(message, job=job)
+        self.timeout = timeout
+
+
+def _status_error_class(status: int) -> type[APIStatusError]:
+    return _STATUS_CLASSES.get(status, InternalServerError if status >= 500 else APIStatusError)
+
+
+_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
