@@ -1,9 +1,12 @@
 """finetune-sdk: fine-tune Qwen2.5 chat models with LoRA on the hosted platform, then chat with them."""
 
+from ._client import AsyncClient, Client
+from ._config import NOT_GIVEN
 from ._version import __version__
 from .errors import (
     APIConnectionError,
     APIError,
+    APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
@@ -24,12 +27,16 @@ from .errors import (
 )
 
 __all__ = [
+    "NOT_GIVEN",
     "APIConnectionError",
     "APIError",
+    "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AsyncClient",
     "AuthenticationError",
     "BadRequestError",
+    "Client",
     "ConfigurationError",
     "ConflictError",
     "DatasetValidationError",

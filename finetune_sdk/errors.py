@@ -15,8 +15,9 @@ Every error the SDK raises on purpose is a :class:`FineTuneError`::
     │   │   ├── UnprocessableEntityError  422
     │   │   ├── RateLimitError            429
     │   │   └── InternalServerError       5xx (and the platform's "overloaded" envelope code)
-    │   └── APIConnectionError        no answer at all (refused, reset, broken stream)
-    │       └── APITimeoutError
+    │   ├── APIConnectionError        no answer at all (refused, reset, broken stream)
+    │   │   └── APITimeoutError
+    │   └── APIResponseValidationError  an answer came but could not be understood
     └── JobError                      a job ended in a way the caller did not ask for
         ├── JobFailedError
         ├── JobCancelledError
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = [
     "APIConnectionError",
     "APIError",
+    "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
@@ -104,13 +106,15 @@ class APIStatusError(APIError):
     ``status_code`` is the HTTP status; when the platform wraps an error in its ``{"code", "message"}``
     envelope under HTTP 200, it is the status that the envelope's code stands for (``50505`` -> 505).
     ``code`` is the platform's error code (``"model_not_found"``, ``"50505"`` ...), ``body`` the decoded
-    error payload and ``request_id`` the ``x-request-id`` header when present.
+    error payload, ``request_id`` the ``x-request-id`` header when present and ``retry_after`` the
+    seconds the platform asked to wait (``Retry-After``), if it did.
     """
 
     status_code: int
     code: str | None
     body: object
     request_id: str | None
+    retry_after: float | None
     response: httpx.Response | None
 
     def __init__(
@@ -121,6 +125,7 @@ class APIStatusError(APIError):
         code: str | None = None,
         body: object = None,
         request_id: str | None = None,
+        retry_after: float | None = None,
         response: httpx.Response | None = None,
         request: httpx.Request | None = None,
     ) -> None:
@@ -129,6 +134,7 @@ class APIStatusError(APIError):
         self.code = code
         self.body = body
         self.request_id = request_id
+        self.retry_after = retry_after
         self.response = response
 
     def __str__(self) -> str:
@@ -176,19 +182,25 @@ class InternalServerError(APIStatusError):
 class APIConnectionError(APIError):
     """No (complete) answer came back: the connection was refused, reset or broke mid-stream."""
 
-    def __init__(
-        self, message: str = "Connection error.", *, request: httpx.Request | None = None
-    ) -> None:
+    def __init__(self, message: str = "Connection error.", *, request: httpx.Request | None = None) -> None:
         super().__init__(message, request=request)
 
 
 class APITimeoutError(APIConnectionError):
     """The request timed out (connect, read, write or pool); see ``Client(timeout=...)``."""
 
-    def __init__(
-        self, message: str = "Request timed out.", *, request: httpx.Request | None = None
-    ) -> None:
+    def __init__(self, message: str = "Request timed out.", *, request: httpx.Request | None = None) -> None:
         super().__init__(message, request=request)
+
+
+class APIResponseValidationError(APIError):
+    """The platform answered with success, but the answer was not the JSON shape the contract promises."""
+
+    body: object
+
+    def __init__(self, message: str, *, body: object = None, request: httpx.Request | None = None) -> None:
+        super().__init__(message, request=request)
+        self.body = body
 
 
 class DatasetValidationError(FineTuneError, ValueError):
@@ -261,4 +273,3 @@ _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
     422: UnprocessableEntityError,
     429: RateLimitError,
 }
-

@@ -1,0 +1,347 @@
+"""``Client`` and ``AsyncClient``: own the HTTP connection pool, send requests with retries, hold the
+resources (``files``, ``jobs``, chat).
+
+These are thin shells around the pure pieces in ``_wire`` (building requests, decoding answers) and
+``_retry`` (the policy tenacity applies). ``AsyncClient`` mirrors ``Client`` line for line; only the
+I/O calls differ (``await``, ``AsyncRetrying``, ``anyio.sleep``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, Final, TypeVar
+
+import anyio
+import httpx
+import pydantic
+import tenacity
+from typing_extensions import Self
+
+from ._config import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_WAIT,
+    DEFAULT_TIMEOUT,
+    NOT_GIVEN,
+    ClientConfig,
+    NotGiven,
+    TimeoutTypes,
+)
+from ._retry import RetryPolicy, record_history
+from ._wire import (
+    Answer,
+    RequestSpec,
+    decode_answer,
+    is_stream_answer,
+    parse_model,
+    request_args,
+    transport_error,
+    with_idempotency_key,
+)
+from .errors import APIError
+
+__all__ = ["AsyncClient", "Client"]
+
+logger: Final = logging.getLogger("finetune_sdk")
+ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
+
+# Generous: a service relaying many chat streams keeps many connections open at once.
+DEFAULT_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+
+
+class _BaseClient:
+    """What both clients share and that does no I/O: settings, the retry policy, repr."""
+
+    _config: ClientConfig
+    _owns_http: bool
+
+    def __init__(
+        self,
+        api_key: str | None,
+        base_url: str | None,
+        *,
+        timeout: TimeoutTypes,
+        max_retries: int,
+        max_retry_wait: float,
+        default_headers: Mapping[str, str] | None,
+    ) -> None:
+        self._config = ClientConfig.resolve(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_retry_wait=max_retry_wait,
+            default_headers=default_headers,
+        )
+
+    @property
+    def base_url(self) -> httpx.URL:
+        """The platform's base URL, ending in ``/``."""
+        return self._config.base_url
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        return self._config.timeout
+
+    @property
+    def max_retries(self) -> int:
+        return self._config.max_retries
+
+    @property
+    def _policy(self) -> RetryPolicy:
+        return RetryPolicy(self._config.max_retries, max_wait=self._config.max_retry_wait)
+
+    def with_options(
+        self,
+        *,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        max_retry_wait: float | NotGiven = NOT_GIVEN,
+    ) -> Self:
+        """A copy with other settings for some calls, sharing this client's connection pool::
+
+        client.with_options(timeout=5, max_retries=0).jobs.retrieve(job_id)
+        """
+        clone = type(self).__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone._config = self._config.replace(
+            timeout=timeout, max_retries=max_retries, max_retry_wait=max_retry_wait
+        )
+        clone._owns_http = False  # the original closes the pool
+        clone._bind_resources()
+        return clone
+
+    def _bind_resources(self) -> None:
+        """Create the resource objects (``files``, ``jobs`` ...) bound to this client."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={str(self._config.base_url)!r})"
+
+    def _log_answer(
+        self, request: httpx.Request, response: httpx.Response, attempt: int, started: float
+    ) -> None:
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s -> %d (attempt %d, %.1f ms)",
+                request.method,
+                request.url.path,
+                response.status_code,
+                attempt,
+                (time.perf_counter() - started) * 1000,
+            )
+
+
+class Client(_BaseClient):
+    """The synchronous client of the fine-tuning platform.
+
+    Settings come from the arguments, then the environment (``FINETUNE_API_KEY``,
+    ``FINETUNE_BASE_URL``), then defaults. Use it as a context manager, or call :meth:`close`.
+    A client given an ``http_client`` uses it as it is and leaves it open.
+
+    Args:
+        api_key: the platform key; sent as ``Authorization: Bearer``. Never printed.
+        base_url: defaults to ``https://api.openapi.cn/v1``.
+        timeout: seconds, an ``httpx.Timeout``, or None for no limit.
+        max_retries: how many times a failed call (connection lost, timeout, 408, 429, 5xx, overload)
+            is tried again; 0 turns retries off.
+        max_retry_wait: the longest single pause between attempts, ``Retry-After`` included.
+        http_client: an ``httpx.Client`` to send through (proxies, custom transports ...).
+        default_headers: extra headers sent with every request.
+    """
+
+    _http: httpx.Client
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
+        http_client: httpx.Client | None = None,
+        default_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(
+            api_key,
+            base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_retry_wait=max_retry_wait,
+            default_headers=default_headers,
+        )
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.Client(timeout=self._config.timeout, limits=DEFAULT_LIMITS)
+
+    def close(self) -> None:
+        """Close the connection pool (unless it was given by the caller)."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- sending ----------------------------------------------------------------------------------
+
+    def _request(self, spec: RequestSpec) -> Any:
+        """Send ``spec`` with retries; return the decoded payload (unwrapped from any envelope)."""
+        return self._send(spec).payload
+
+    def _request_model(self, spec: RequestSpec, model: type[ModelT]) -> ModelT:
+        answer = self._send(spec)
+        return parse_model(model, answer.payload, request=answer.response.request)
+
+    def _stream(self, spec: RequestSpec) -> httpx.Response:
+        """Send a streaming ``spec`` with retries; return the open response (the caller closes it).
+
+        Retries cover everything up to the first byte of the stream; an error answer is read, decoded
+        and raised like any other.
+        """
+        return self._send(dataclasses.replace(spec, stream=True)).response
+
+    def _send(self, spec: RequestSpec) -> Answer:
+        spec = with_idempotency_key(spec)
+        waits: list[float] = []
+        retrying = tenacity.Retrying(
+            **self._policy.tenacity_args(
+                describe=f"{spec.method} {self._config.url(spec.path).path}", waits=waits
+            )
+        )
+        attempt_number = 0
+        try:
+            for attempt in retrying:
+                with attempt:
+                    attempt_number = attempt.retry_state.attempt_number
+                    return self._attempt(spec, attempt_number)
+        except APIError as exc:
+            record_history(exc, attempt_number, waits)
+            raise
+        raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
+
+    def _attempt(self, spec: RequestSpec, attempt: int) -> Answer:
+        request = self._http.build_request(**request_args(self._config, spec))
+        started = time.perf_counter()
+        try:
+            response = self._http.send(request, stream=True)
+        except httpx.TransportError as exc:
+            raise transport_error(exc, request) from exc
+        self._log_answer(request, response, attempt, started)
+        if spec.stream and is_stream_answer(response):
+            return Answer(response, None)
+        try:
+            response.read()
+        except httpx.TransportError as exc:
+            raise transport_error(exc, request) from exc
+        finally:
+            response.close()
+        # Decoding inside the attempt lets an error envelope under HTTP 200 be retried like a 503.
+        return Answer(response, decode_answer(response))
+
+
+class AsyncClient(_BaseClient):
+    """The asynchronous client: the same surface as :class:`Client`, with ``await``.
+
+    Runs on asyncio and trio (through anyio). Use ``async with``, or call :meth:`aclose`. A client
+    given an ``http_client`` (an ``httpx.AsyncClient``) uses it as it is and leaves it open.
+    """
+
+    _http: httpx.AsyncClient
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
+        http_client: httpx.AsyncClient | None = None,
+        default_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(
+            api_key,
+            base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_retry_wait=max_retry_wait,
+            default_headers=default_headers,
+        )
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(timeout=self._config.timeout, limits=DEFAULT_LIMITS)
+
+    async def aclose(self) -> None:
+        """Close the connection pool (unless it was given by the caller)."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # -- sending ----------------------------------------------------------------------------------
+
+    async def _request(self, spec: RequestSpec) -> Any:
+        return (await self._send(spec)).payload
+
+    async def _request_model(self, spec: RequestSpec, model: type[ModelT]) -> ModelT:
+        answer = await self._send(spec)
+        return parse_model(model, answer.payload, request=answer.response.request)
+
+    async def _stream(self, spec: RequestSpec) -> httpx.Response:
+        return (await self._send(dataclasses.replace(spec, stream=True))).response
+
+    async def _send(self, spec: RequestSpec) -> Answer:
+        spec = with_idempotency_key(spec)
+        waits: list[float] = []
+        retrying = tenacity.AsyncRetrying(
+            sleep=anyio.sleep,
+            **self._policy.tenacity_args(
+                describe=f"{spec.method} {self._config.url(spec.path).path}", waits=waits
+            ),
+        )
+        attempt_number = 0
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    attempt_number = attempt.retry_state.attempt_number
+                    return await self._attempt(spec, attempt_number)
+        except APIError as exc:
+            record_history(exc, attempt_number, waits)
+            raise
+        raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
+
+    async def _attempt(self, spec: RequestSpec, attempt: int) -> Answer:
+        request = self._http.build_request(**request_args(self._config, spec))
+        started = time.perf_counter()
+        try:
+            response = await self._http.send(request, stream=True)
+        except httpx.TransportError as exc:
+            raise transport_error(exc, request) from exc
+        self._log_answer(request, response, attempt, started)
+        if spec.stream and is_stream_answer(response):
+            return Answer(response, None)
+        try:
+            await response.aread()
+        except httpx.TransportError as exc:
+            raise transport_error(exc, request) from exc
+        finally:
+            await response.aclose()
+        return Answer(response, decode_answer(response))

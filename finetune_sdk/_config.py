@@ -1,0 +1,177 @@
+"""Client settings: where they come from (arguments, then the environment, then defaults) and how the
+API key is kept out of every repr, log line and exception."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from typing import Final, Union
+
+import httpx
+
+from .errors import ConfigurationError
+
+__all__ = [
+    "API_KEY_ENV",
+    "BASE_URL_ENV",
+    "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_MAX_RETRY_WAIT",
+    "DEFAULT_TIMEOUT",
+    "NOT_GIVEN",
+    "ClientConfig",
+    "NotGiven",
+    "Secret",
+    "TimeoutTypes",
+]
+
+API_KEY_ENV: Final = "FINETUNE_API_KEY"
+BASE_URL_ENV: Final = "FINETUNE_BASE_URL"
+DEFAULT_BASE_URL: Final = "https://api.openapi.cn/v1"
+
+# Connecting should be quick; reading may wait while the platform checks a large upload.
+DEFAULT_TIMEOUT: Final = httpx.Timeout(300.0, connect=5.0)
+DEFAULT_MAX_RETRIES: Final = 3
+# The longest single pause between two attempts, Retry-After included.
+DEFAULT_MAX_RETRY_WAIT: Final = 60.0
+
+
+class NotGiven:
+    """The type of ``NOT_GIVEN``: "leave this setting as it is", as distinct from ``None``
+    (which, for a timeout, means "no timeout")."""
+
+    _instance: NotGiven | None = None
+
+    def __new__(cls) -> NotGiven:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+NOT_GIVEN: Final = NotGiven()
+
+TimeoutTypes = Union[float, httpx.Timeout, None]  # noqa: UP007 - a runtime alias, valid on 3.10
+
+
+class Secret:
+    """A string that never shows itself: repr, str and format print ``'***'``."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def _as_timeout(value: TimeoutTypes) -> httpx.Timeout:
+    if isinstance(value, httpx.Timeout):
+        return value
+    return httpx.Timeout(value)
+
+
+def _check_base_url(raw: str) -> httpx.URL:
+    try:
+        url = httpx.URL(raw)
+    except httpx.InvalidURL as exc:
+        raise ConfigurationError(f"base_url {raw!r} is not a valid URL: {exc}") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ConfigurationError(
+            f"base_url {raw!r} must be an http:// or https:// URL, "
+            f"for example {DEFAULT_BASE_URL!r} (set it with base_url= or {BASE_URL_ENV})."
+        )
+    # A trailing slash makes relative joining keep the /v1 prefix.
+    path = url.raw_path.decode("ascii").split("?")[0]
+    return url.copy_with(raw_path=(path.rstrip("/") + "/").encode("ascii"))
+
+
+@dataclasses.dataclass(frozen=True)
+class ClientConfig:
+    """Everything a client needs to build requests, resolved once. Immutable: ``replace`` makes a copy."""
+
+    api_key: Secret | None
+    base_url: httpx.URL
+    timeout: httpx.Timeout
+    max_retries: int
+    max_retry_wait: float
+    default_headers: Mapping[str, str]
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        api_key: str | None,
+        base_url: str | None,
+        timeout: TimeoutTypes,
+        max_retries: int,
+        max_retry_wait: float,
+        default_headers: Mapping[str, str] | None,
+        environ: Mapping[str, str] | None = None,
+    ) -> ClientConfig:
+        env = os.environ if environ is None else environ
+        key = api_key if api_key is not None else env.get(API_KEY_ENV)
+        url = base_url or env.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+        _check_retries(max_retries, max_retry_wait)
+        return cls(
+            api_key=Secret(key) if key else None,
+            base_url=_check_base_url(url),
+            timeout=_as_timeout(timeout),
+            max_retries=max_retries,
+            max_retry_wait=float(max_retry_wait),
+            default_headers=dict(default_headers or {}),
+        )
+
+    def replace(
+        self,
+        *,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        max_retry_wait: float | NotGiven = NOT_GIVEN,
+    ) -> ClientConfig:
+        new = dataclasses.replace(
+            self,
+            timeout=self.timeout if isinstance(timeout, NotGiven) else _as_timeout(timeout),
+            max_retries=self.max_retries if isinstance(max_retries, NotGiven) else max_retries,
+            max_retry_wait=(
+                self.max_retry_wait if isinstance(max_retry_wait, NotGiven) else float(max_retry_wait)
+            ),
+        )
+        _check_retries(new.max_retries, new.max_retry_wait)
+        return new
+
+    def require_key(self) -> str:
+        """The API key, or a ``ConfigurationError`` that says how to provide one."""
+        if self.api_key is None:
+            raise ConfigurationError(
+                f"No API key: pass Client(api_key=...) or set the {API_KEY_ENV} environment variable."
+            )
+        return self.api_key.get()
+
+    def url(self, path: str) -> httpx.URL:
+        return self.base_url.join(path.lstrip("/"))
+
+
+def _check_retries(max_retries: int, max_retry_wait: float) -> None:
+    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+        raise ConfigurationError(f"max_retries must be a whole number >= 0, got {max_retries!r}")
+    if max_retry_wait < 0:
+        raise ConfigurationError(f"max_retry_wait must be >= 0 seconds, got {max_retry_wait!r}")

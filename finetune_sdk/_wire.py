@@ -1,0 +1,261 @@
+"""The wire contract, sans I/O: what a request looks like, and what an answer means.
+
+Nothing here sends or receives. Resources describe a call as a :class:`RequestSpec`; the sync and async
+clients turn it into an ``httpx.Request`` with :func:`request_args`, send it, and hand the answer back to
+:func:`decode_answer`, which returns the payload or raises the SDK's typed error. Both of the platform's
+answer forms decode the same way: the plain one (``{"error": {...}}`` on failure) and the envelope
+``{"code": 20000, "message": "Ok", "status": true, "data": {...}}`` (where any other code is an error,
+even under HTTP 200).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import platform
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any, Final, NamedTuple, TypeVar
+
+import httpx
+import orjson
+import pydantic
+
+from ._config import ClientConfig
+from ._retry import parse_retry_after
+from ._version import __version__
+from .errors import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    _status_error_class,
+)
+
+__all__ = [
+    "ENVELOPE_OK_CODES",
+    "Answer",
+    "RequestSpec",
+    "decode_answer",
+    "decode_json",
+    "new_idempotency_key",
+    "parse_model",
+    "request_args",
+    "status_error",
+    "transport_error",
+]
+
+ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
+
+USER_AGENT: Final = f"finetune-sdk/{__version__} python/{platform.python_version()} httpx/{httpx.__version__}"
+#: Envelope codes that mean success.
+ENVELOPE_OK_CODES: Final = frozenset({0, 200, 20000})
+
+#: Builds a fresh multipart body for one attempt, so a retried upload starts from the first byte.
+FilesFactory = Callable[[], Mapping[str, Any]]
+
+
+@dataclasses.dataclass(frozen=True)
+class RequestSpec:
+    """One logical call to the platform, before any I/O.
+
+    ``files`` is a factory rather than a body so that every attempt opens (or rewinds) the file anew.
+    ``idempotency_key`` is fixed by the caller once per logical call, so all retries share it.
+    """
+
+    method: str
+    path: str
+    params: Mapping[str, str | int] | None = None
+    json: object = None
+    files: FilesFactory | None = None
+    data: Mapping[str, str] | None = None
+    idempotency_key: str | None = None
+    stream: bool = False
+
+
+class Answer(NamedTuple):
+    """A response and its decoded payload (``None`` for an open stream)."""
+
+    response: httpx.Response
+    payload: Any
+
+
+def new_idempotency_key() -> str:
+    return f"finetune-sdk-{uuid.uuid4()}"
+
+
+def with_idempotency_key(spec: RequestSpec) -> RequestSpec:
+    """Every POST carries a key; one is made for the logical call unless the caller chose one."""
+    if spec.method != "POST" or spec.idempotency_key is not None:
+        return spec
+    return dataclasses.replace(spec, idempotency_key=new_idempotency_key())
+
+
+def request_args(config: ClientConfig, spec: RequestSpec) -> dict[str, Any]:
+    """Keyword arguments for ``httpx.Client.build_request`` (identical for the async client)."""
+    headers = {
+        **config.default_headers,
+        "Authorization": f"Bearer {config.require_key()}",
+        "User-Agent": USER_AGENT,
+        "Accept": "text/event-stream" if spec.stream else "application/json",
+    }
+    if spec.idempotency_key is not None:
+        headers["Idempotency-Key"] = spec.idempotency_key
+    args: dict[str, Any] = {
+        "method": spec.method,
+        "url": config.url(spec.path),
+        "headers": headers,
+        "timeout": config.timeout,
+    }
+    if spec.params:
+        args["params"] = {k: v for k, v in spec.params.items() if v is not None}
+    if spec.json is not None:
+        args["content"] = orjson.dumps(spec.json)
+        headers["Content-Type"] = "application/json"
+    if spec.files is not None:
+        args["files"] = spec.files()
+        if spec.data:
+            args["data"] = dict(spec.data)
+    return args
+
+
+def transport_error(exc: httpx.TransportError, request: httpx.Request | None) -> APIError:
+    """The SDK's error for a request that got no (complete) answer."""
+    where = f"{request.method} {request.url}" if request is not None else "the request"
+    if isinstance(exc, httpx.TimeoutException):
+        kind = type(exc).__name__.replace("Timeout", " timeout").strip().lower()
+        return APITimeoutError(
+            f"{where} timed out ({kind}). Raise the limit with Client(timeout=...) or "
+            "client.with_options(timeout=...).",
+            request=request,
+        )
+    return APIConnectionError(
+        f"{where} failed: {type(exc).__name__}: {exc or 'connection lost'}. Check the base URL and "
+        "the network; the call is retried automatically up to max_retries times.",
+        request=request,
+    )
+
+
+def decode_json(content: bytes) -> Any:
+    """Parse a JSON body; an empty body is ``None``. Raises ``ValueError`` on malformed JSON."""
+    if not content.strip():
+        return None
+    return orjson.loads(content)
+
+
+def _is_envelope(body: object) -> bool:
+    return (
+        isinstance(body, dict)
+        and isinstance(body.get("code"), int)
+        and not isinstance(body.get("code"), bool)
+        and "message" in body
+        and "id" not in body
+        and "object" not in body
+        and "error" not in body
+    )
+
+
+def decode_answer(response: httpx.Response) -> Any:
+    """The payload of a read answer, unwrapped from the envelope; or the typed error it stands for."""
+    try:
+        body = decode_json(response.content)
+    except ValueError:
+        if response.is_error:
+            raise status_error(response, response.status_code, response.text) from None
+        raise APIResponseValidationError(
+            f"{response.request.method} {response.request.url.path} answered {response.status_code} "
+            f"with a body that is not JSON: {response.text[:200]!r}",
+            body=response.text,
+            request=response.request,
+        ) from None
+    if response.is_error:
+        raise status_error(response, response.status_code, body)
+    if _is_envelope(body):
+        code = body["code"]
+        if code in ENVELOPE_OK_CODES and body.get("status", True) is not False:
+            return body.get("data")
+        raise status_error(response, _envelope_status(code, response.status_code), body)
+    return body
+
+
+def _envelope_status(code: int, http_status: int) -> int:
+    """Envelope codes are an HTTP status times 100 plus a detail (50505 -> 505, 40401 -> 404)."""
+    derived = code // 100
+    if 400 <= derived < 600:
+        return derived
+    return http_status if http_status >= 400 else 500
+
+
+def _error_fields(body: object) -> tuple[str | None, str | None]:
+    """(message, code) from any of the error forms the platform and compatible servers use."""
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict):
+            message = error.get("message")
+            code = error.get("code") or error.get("type")
+            return (str(message) if message else None, str(code) if code is not None else None)
+        if isinstance(error, str):
+            return error, None
+        message = body.get("message") or body.get("detail") or body.get("msg")
+        code = body.get("code")
+        return (
+            str(message) if message else None,
+            str(code) if code is not None and not isinstance(code, bool) else None,
+        )
+    if isinstance(body, str) and body.strip():
+        return body.strip()[:500], None
+    return None, None
+
+
+_ADVICE: Final = {
+    401: "Check the API key (Client(api_key=...) or FINETUNE_API_KEY).",
+    403: "The key is valid but not allowed to do this; check the account's permissions.",
+    404: "Check the id or model name; list what exists with client.files.list() / client.jobs.list().",
+    429: "Too many requests: retried automatically; lower the request rate or raise max_retries.",
+}
+
+
+def status_error(response: httpx.Response, status: int, body: object) -> APIStatusError:
+    """The typed error for an error answer (plain or enveloped)."""
+    message, code = _error_fields(body)
+    request = response.request
+    text = message or f"{request.method} {request.url.path} failed with HTTP {status}"
+    advice = _ADVICE.get(status) or (
+        "The platform had a problem; retried automatically." if status >= 500 else None
+    )
+    if advice:
+        text = f"{text} {advice}" if text.endswith((".", "!", "?")) else f"{text}. {advice}"
+    request_id = response.headers.get("x-request-id") or response.headers.get("request-id")
+    if request_id is None and isinstance(body, dict):
+        rid = body.get("request_id") or body.get("requestId")
+        request_id = str(rid) if rid else None
+    return _status_error_class(status)(
+        text,
+        status_code=status,
+        code=code,
+        body=body,
+        request_id=request_id,
+        retry_after=parse_retry_after(response.headers),
+        response=response,
+        request=request,
+    )
+
+
+def parse_model(model: type[ModelT], data: object, *, request: httpx.Request | None = None) -> ModelT:
+    """Validate a decoded payload into ``model``; a mismatch is an ``APIResponseValidationError``."""
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise APIResponseValidationError(
+            f"The answer is not a valid {model.__name__}: {exc.errors(include_url=False)[:3]}",
+            body=data,
+            request=request,
+        ) from None
+
+
+def is_stream_answer(response: httpx.Response) -> bool:
+    """A successful answer to a streaming request that really is a stream (not a JSON error envelope)."""
+    if response.is_error:
+        return False
+    content_type = response.headers.get("content-type", "")
+    return "json" not in content_type

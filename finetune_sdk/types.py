@@ -1,0 +1,193 @@
+"""Typed models of what the platform sends back: files, fine-tuning jobs, their events, pages."""
+
+from __future__ import annotations
+
+import enum
+import time
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, Field
+
+from ._models import APIModel
+
+__all__ = [
+    "BaseModelName",
+    "FileDeleted",
+    "FileObject",
+    "FineTuneJob",
+    "JobErrorDetail",
+    "JobEvent",
+    "JobEventData",
+    "JobMetrics",
+    "JobStatus",
+    "Page",
+]
+
+#: The base models the platform tunes today; any other string is accepted too, as the list grows.
+BaseModelName = Literal[
+    "Qwen/Qwen2.5-7B-Instruct",
+    "Qwen/Qwen2.5-14B-Instruct",
+    "Qwen/Qwen2.5-32B-Instruct",
+    "Qwen/Qwen2.5-72B-Instruct",
+]
+
+T = TypeVar("T")
+
+
+class JobStatus(str, enum.Enum):
+    """Where a job is in its life: ``validating_files -> queued -> running -> succeeded | failed |
+    cancelled``. A status the platform adds later is still accepted (it is simply not final)."""
+
+    VALIDATING_FILES = "validating_files"
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_final(self) -> bool:
+        """True for ``succeeded``, ``failed`` and ``cancelled``: the job will not change again."""
+        return self in _FINAL
+
+    @classmethod
+    def _missing_(cls, value: object) -> JobStatus | None:
+        if not isinstance(value, str):
+            return None
+        # A status this SDK version does not know yet: keep it rather than fail to read the job.
+        member = str.__new__(cls, value)
+        member._name_ = value.upper()
+        member._value_ = value
+        return member
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_FINAL = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED})
+
+
+class FileObject(APIModel):
+    """An uploaded file."""
+
+    id: str
+    object: str = "file"
+    bytes: int = 0
+    created_at: int = 0
+    filename: str = ""
+    purpose: str = "fine-tune"
+
+
+class FileDeleted(APIModel):
+    """The answer to a file deletion."""
+
+    id: str
+    object: str = "file"
+    deleted: bool
+
+
+class JobErrorDetail(APIModel):
+    """Why a job failed: a stable ``code`` (``invalid_training_file`` ...) and a readable message."""
+
+    code: str | None = None
+    message: str = ""
+    param: str | None = None
+
+
+class JobMetrics(APIModel):
+    """The latest training metrics of a job."""
+
+    step: int | None = None
+    epoch: float | None = None
+    train_loss: float | None = None
+    valid_loss: float | None = None
+
+
+class FineTuneJob(APIModel):
+    """A fine-tuning job as the platform reports it.
+
+    ``fine_tuned_model`` is the identifier to chat with once ``status`` is ``succeeded``.
+    """
+
+    id: str
+    object: str = "fine_tuning.job"
+    model: str
+    status: JobStatus
+    created_at: int
+    started_at: int | None = None
+    finished_at: int | None = None
+    training_file: str | None = None
+    validation_file: str | None = None
+    validation_split: float | None = None
+    hyperparameters: dict[str, Any] = Field(default_factory=dict)
+    suffix: str | None = None
+    seed: int | None = None
+    metadata: dict[str, Any] | None = None
+    fine_tuned_model: str | None = None
+    trained_tokens: int | None = None
+    error: JobErrorDetail | None = None
+    step: int | None = None
+    total_steps: int | None = None
+    epoch: float | None = None
+    metrics: JobMetrics | None = None
+
+    @property
+    def is_final(self) -> bool:
+        """True once the job has succeeded, failed or been cancelled."""
+        return self.status.is_final
+
+    @property
+    def progress(self) -> float | None:
+        """Training progress from 0.0 to 1.0 (1.0 once succeeded), or None before steps are known."""
+        if self.status is JobStatus.SUCCEEDED:
+            return 1.0
+        if not self.total_steps or self.step is None:
+            return None
+        return max(0.0, min(1.0, self.step / self.total_steps))
+
+    def elapsed(self, *, now: float | None = None) -> float | None:
+        """Seconds the job has been running (until it finished, if it has), or None if not started."""
+        if self.started_at is None:
+            return None
+        end = self.finished_at if self.finished_at is not None else (time.time() if now is None else now)
+        return max(0.0, end - self.started_at)
+
+    @property
+    def train_loss(self) -> float | None:
+        """The latest training loss, if any metric has been reported."""
+        return self.metrics.train_loss if self.metrics else None
+
+    @property
+    def valid_loss(self) -> float | None:
+        """The latest validation loss, if any metric has been reported."""
+        return self.metrics.valid_loss if self.metrics else None
+
+
+class JobEventData(APIModel):
+    """The metrics attached to a training-step event."""
+
+    step: int | None = None
+    epoch: float | None = None
+    train_loss: float | None = None
+    valid_loss: float | None = None
+
+
+class JobEvent(APIModel):
+    """One line of a job's log: a status change or a training step with its losses."""
+
+    id: str
+    object: str = "fine_tuning.job.event"
+    created_at: int
+    level: str = "info"
+    message: str
+    data: JobEventData | None = None
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list answer: ``data`` and whether more follows (``has_more``)."""
+
+    model_config = APIModel.model_config
+
+    data: list[T]
+    has_more: bool = False
+    object: str = "list"

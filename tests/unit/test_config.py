@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import logging
+
+import httpx
+import pytest
+
+from finetune_sdk import NOT_GIVEN, AsyncClient, Client, ConfigurationError
+from finetune_sdk._config import ClientConfig, Secret
+
+KEY = "sk-test-secret-0123456789"
+
+
+def resolve(**kw: object) -> ClientConfig:
+    args: dict[str, object] = {
+        "api_key": None,
+        "base_url": None,
+        "timeout": 10.0,
+        "max_retries": 3,
+        "max_retry_wait": 60.0,
+        "default_headers": None,
+        "environ": {},
+    }
+    args.update(kw)
+    return ClientConfig.resolve(**args)  # type: ignore[arg-type]
+
+
+def test_arguments_win_over_environment() -> None:
+    env = {"FINETUNE_API_KEY": "from-env", "FINETUNE_BASE_URL": "http://env.example/v1"}
+    cfg = resolve(api_key="from-arg", base_url="http://arg.example/v1", environ=env)
+    assert cfg.require_key() == "from-arg"
+    assert str(cfg.base_url) == "http://arg.example/v1/"
+
+
+def test_environment_then_default() -> None:
+    cfg = resolve(environ={"FINETUNE_API_KEY": "from-env", "FINETUNE_BASE_URL": "http://env.example/v1/"})
+    assert cfg.require_key() == "from-env"
+    assert str(cfg.base_url) == "http://env.example/v1/"
+    assert str(resolve().base_url) == "https://api.openapi.cn/v1/"
+
+
+def test_missing_key_is_raised_at_first_use_and_names_the_variable() -> None:
+    cfg = resolve()
+    with pytest.raises(ConfigurationError, match="FINETUNE_API_KEY"):
+        cfg.require_key()
+
+
+def test_client_without_key_fails_on_first_call_not_on_construction(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FINETUNE_API_KEY", raising=False)
+    from finetune_sdk._wire import RequestSpec
+
+    with Client(base_url="http://127.0.0.1:9/v1") as client, pytest.raises(ConfigurationError, match="KEY"):
+        client._request(RequestSpec("GET", "files"))
+
+
+@pytest.mark.parametrize("url", ["ftp://x/v1", "not a url", "/v1"])
+def test_bad_base_url_is_a_configuration_error(url: str) -> None:
+    with pytest.raises(ConfigurationError, match="base_url"):
+        resolve(base_url=url)
+
+
+def test_url_joining_keeps_the_prefix() -> None:
+    cfg = resolve(base_url="http://h:1/api/v1")
+    assert str(cfg.url("fine_tuning/jobs")) == "http://h:1/api/v1/fine_tuning/jobs"
+    assert str(cfg.url("/files")) == "http://h:1/api/v1/files"
+
+
+@pytest.mark.parametrize("bad", [-1, True, 1.5])
+def test_bad_max_retries(bad: object) -> None:
+    with pytest.raises(ConfigurationError, match="max_retries"):
+        resolve(max_retries=bad)
+
+
+def test_secret_never_shows() -> None:
+    s = Secret(KEY)
+    assert KEY not in repr(s) and KEY not in str(s) and KEY not in f"{s}"
+    assert s.get() == KEY
+
+
+@pytest.mark.parametrize("cls", [Client, AsyncClient])
+def test_client_repr_shows_url_not_key(cls: type[Client] | type[AsyncClient]) -> None:
+    client = cls(api_key=KEY, base_url="http://127.0.0.1:1/v1")
+    text = repr(client) + str(vars(client)) + repr(client._config)
+    assert "127.0.0.1:1" in repr(client)
+    assert KEY not in text
+
+
+def test_with_options_copies_settings_and_shares_the_pool() -> None:
+    with Client(api_key=KEY, base_url="http://127.0.0.1:1/v1", timeout=30, max_retries=3) as client:
+        fast = client.with_options(timeout=2.0, max_retries=0)
+        assert fast.max_retries == 0 and fast.timeout.read == 2.0
+        assert client.max_retries == 3 and client.timeout.read == 30
+        assert fast._http is client._http
+        same = client.with_options(timeout=NOT_GIVEN)
+        assert same.timeout == client.timeout
+        none = client.with_options(timeout=None)
+        assert none.timeout.read is None
+        fast.close()  # a copy never closes the shared pool
+        assert not client._http.is_closed
+
+
+def test_given_http_client_is_left_open() -> None:
+    http = httpx.Client()
+    with Client(api_key=KEY, base_url="http://127.0.0.1:1/v1", http_client=http):
+        pass
+    assert not http.is_closed
+    http.close()
+    with Client(api_key=KEY, base_url="http://127.0.0.1:1/v1") as owned:
+        pool = owned._http
+    assert pool.is_closed
+
+
+def test_logger_name() -> None:
+    assert logging.getLogger("finetune_sdk").name == "finetune_sdk"
