@@ -1,0 +1,384 @@
+"""The streaming validator behind :meth:`Dataset.validate_file`.
+
+Two paths share the work. The fast path reads the file in big binary blocks, splits them into lines, parses
+each line with ``orjson`` and checks the platform's rules with a few inline type tests; it only answers "good"
+or "bad" (and adds up the statistics of the good lines). Every bad line is then explained by
+:func:`explain_line`, which decodes and parses it again and lets the pydantic models of
+:mod:`finetune_sdk.dataset` say which rule broke first. A property test holds the two to the same verdict.
+
+Decisions about the edges of the format (``docs/datasets.md`` lists them for users):
+
+- lines are split on ``\\n``; a ``\\r`` before it is JSON white space, so CRLF files pass; a single final
+  newline does not start another line, but ``\\n\\n`` at the end leaves a blank last line;
+- a UTF-8 byte order mark at the very start of the file is skipped;
+- a line is blank when it decodes to nothing or only white space (``str.isspace``);
+- JSON is what ``orjson`` accepts: no ``NaN`` or ``Infinity``, at most 1024 levels of nesting; a string with a
+  lone surrogate escape (``"\\ud800"``) is ``invalid_encoding``; when a key repeats, the last value counts;
+- ``max_errors`` stops the reading: the report is ``truncated`` and its stats cover the lines read.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import orjson
+from pydantic import ValidationError
+
+from ._stats import DEFAULT_MAX_TOKENS, StatsBuilder
+from .dataset import (
+    Conversation,
+    StrPath,
+    ValidationIssue,
+    ValidationReport,
+    explain_error,
+    file_issue,
+)
+
+__all__ = ["explain_line", "fast_check", "iter_lines", "validate_path"]
+
+BLOCK_SIZE = 1 << 22
+"""Bytes read at a time: big enough that the per-block cost vanishes, small enough to keep memory flat."""
+
+BOM = b"\xef\xbb\xbf"
+
+#: Files smaller than this are validated in one process whatever ``workers`` says.
+MIN_BYTES_PER_WORKER = 16 << 20
+
+_ISSUE = tuple[int, str, int | None, str]
+"""``(line, code, index, message)``: an issue before it becomes a :class:`ValidationIssue`."""
+
+
+def iter_lines(file: IO[bytes], start: int = 0, end: int | None = None) -> Iterator[tuple[int, bytes]]:
+    """Yield ``(line number from 1, line without its newline)`` for the bytes ``start:end`` of ``file``.
+
+    ``start`` must be 0 or just after a newline. A byte order mark at offset 0 is skipped.
+    """
+    lineno = 0
+    for lines, last in _iter_blocks(file, start, end):
+        for line in lines:
+            lineno += 1
+            yield lineno, line
+        if last is not None:
+            yield lineno + 1, last
+
+
+def _iter_blocks(file: IO[bytes], start: int, end: int | None) -> Iterator[tuple[list[bytes], bytes | None]]:
+    """Yield the complete lines of each block, and at the end the unfinished last line (if any)."""
+    file.seek(start)
+    left = -1 if end is None else end - start
+    pending: list[bytes] = []
+    first = start == 0
+    while left:
+        block = file.read(BLOCK_SIZE if left < 0 else min(BLOCK_SIZE, left))
+        if not block:
+            break
+        left -= len(block) if left > 0 else 0
+        if first:
+            first = False
+            if block.startswith(BOM):
+                block = block[len(BOM) :]
+        cut = block.rfind(b"\n")
+        if cut < 0:
+            pending.append(block)
+            continue
+        if pending:
+            pending.append(block)
+            block = b"".join(pending)
+            cut = block.rfind(b"\n")
+        lines = block.split(b"\n")
+        tail = lines.pop()
+        pending = [tail] if tail else []
+        yield lines, None
+    tail = b"".join(pending)
+    if tail:
+        yield [], tail
+
+
+def fast_check(obj: Any) -> bool:
+    """True when a parsed line is a valid example: the hot loop's checks, as a function (for tests)."""
+    return _fast_measure(obj) is not None
+
+
+def _fast_measure(obj: Any) -> tuple[int, bool, int, int, bool] | None:
+    """``(messages, has_system, characters, extra UTF-8 bytes, has unknown keys)``, or None if invalid.
+
+    Mirrors the inline checks of :func:`_scan`; kept identical by the tests.
+    """
+    if type(obj) is not dict:
+        return None
+    msgs = obj.get("messages")
+    if type(msgs) is not list or not msgs:
+        return None
+    extra_keys = len(obj) != 1
+    expect = "user"
+    chars = wide = 0
+    system = False
+    for m in msgs:
+        if type(m) is not dict:
+            return None
+        c = m.get("content")
+        if type(c) is not str or not c or c.isspace():
+            return None
+        r = m.get("role")
+        if r == expect:
+            expect = "assistant" if expect == "user" else "user"
+        elif r == "system" and not chars:  # chars is 0 only at message 0
+            system = True
+        else:
+            return None
+        if len(m) != 2:
+            extra_keys = True
+        n = len(c)
+        chars += n
+        if not c.isascii():
+            wide += len(c.encode()) - n
+    if expect != "user" or len(msgs) - system < 2:
+        return None
+    return len(msgs), system, chars, wide, extra_keys
+
+
+def explain_line(line: bytes) -> tuple[str, int | None, str] | None:
+    """Why a line is not a valid example, as ``(code, index, message)``; ``None`` if it is valid.
+
+    Slow and thorough: decodes, parses and validates the line with the pydantic models.
+    """
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return (
+            "invalid_encoding",
+            None,
+            (f"the line is not valid UTF-8 (byte {exc.start + 1} of the line): save the file as UTF-8"),
+        )
+    if not text or text.isspace():
+        return "blank_line", None, "the line is empty: remove it (every line must hold one example)"
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        if "surrogate" in str(exc):
+            return (
+                "invalid_encoding",
+                None,
+                (
+                    f"a string holds a lone surrogate escape such as \\ud800 ({exc}): it cannot be written "
+                    "as UTF-8; replace it with the character meant"
+                ),
+            )
+        return (
+            "invalid_json",
+            None,
+            (
+                f"the line is not valid JSON ({exc}): write one complete JSON object per line "
+                "(NaN and Infinity are not JSON)"
+            ),
+        )
+    try:
+        Conversation.model_validate(obj)
+    except ValidationError as exc:
+        return explain_error(exc)
+    return None
+
+
+@dataclass
+class _Part:
+    """What one scan of a byte range found; line numbers count from the start of the range."""
+
+    lines: int = 0
+    errors: list[_ISSUE] = field(default_factory=list)
+    stopped: bool = False
+    stats: StatsBuilder = field(default_factory=StatsBuilder)
+    nonblank: bool = False
+    extra_keys: int = 0
+    first_extra_line: int | None = None
+
+
+def _scan(  # noqa: PLR0915 (the hot loop is inlined on purpose)
+    path: StrPath, start: int, end: int | None, max_errors: int, max_tokens: int
+) -> _Part:
+    """Validate the lines in bytes ``start:end`` of the file: the hot loop."""
+    part = _Part(stats=StatsBuilder(max_tokens=max_tokens))
+    add = part.stats.add
+    errors = part.errors
+    loads = orjson.loads
+    decode_error = orjson.JSONDecodeError
+    lineno = 0
+    extra_lines = 0
+    with open(path, "rb") as file:
+        blocks = _iter_blocks(file, start, end)
+        for lines, last in blocks:
+            if last is not None:
+                lines = [last]  # noqa: PLW2901 (the unfinished last line)
+            block_end = lineno + len(lines)
+            for line in lines:
+                lineno += 1
+                try:
+                    obj = loads(line)
+                except decode_error:
+                    obj = None
+                # --- inline copy of _fast_measure: a call per line costs ~5% ---
+                if type(obj) is dict:
+                    msgs = obj.get("messages")
+                    if type(msgs) is list and msgs:
+                        extra_keys = len(obj) != 1
+                        expect = "user"
+                        chars = wide = 0
+                        system = False
+                        for m in msgs:
+                            if type(m) is not dict:
+                                break
+                            c = m.get("content")
+                            if type(c) is not str or not c or c.isspace():
+                                break
+                            r = m.get("role")
+                            if r == expect:
+                                expect = "assistant" if expect == "user" else "user"
+                            elif r == "system" and not chars:  # chars is 0 only at message 0
+                                system = True
+                            else:
+                                break
+                            if len(m) != 2:
+                                extra_keys = True
+                            n = len(c)
+                            chars += n
+                            if not c.isascii():
+                                wide += len(c.encode()) - n
+                        else:
+                            if expect == "user" and len(msgs) - system >= 2:
+                                add(len(msgs), system, chars, wide, lineno)
+                                if extra_keys:
+                                    extra_lines += 1
+                                    if part.first_extra_line is None:
+                                        part.first_extra_line = lineno
+                                continue
+                found = explain_line(line)
+                if found is None:  # the fast path was stricter than the models: trust the models
+                    continue
+                code, index, message = found
+                errors.append((lineno, code, index, message))
+                if len(errors) >= max_errors:
+                    part.stopped = lineno < block_end or next(blocks, None) is not None
+                    break
+            if part.stopped:
+                break
+    part.lines = lineno
+    part.extra_keys = extra_lines
+    part.nonblank = part.stats.examples > 0 or any(e[1] != "blank_line" for e in errors)
+    return part
+
+
+def _split_points(path: StrPath, size: int, parts: int) -> list[int]:
+    """Offsets that cut the file into ``parts`` ranges of about equal size, each starting a line."""
+    points = [0]
+    with open(path, "rb") as file:
+        for k in range(1, parts):
+            file.seek(max(points[-1], size * k // parts))
+            file.readline()
+            points.append(file.tell())
+    points.append(size)
+    return sorted(set(points))
+
+
+def validate_path(
+    path: StrPath,
+    *,
+    max_errors: int = 100,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    filename: str | None = None,
+    workers: int = 1,
+) -> ValidationReport:
+    """The implementation of :meth:`Dataset.validate_file` (see there)."""
+    if max_errors < 1:
+        raise ValueError(f"max_errors must be at least 1, got {max_errors}")
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    name = os.fspath(path) if filename is None else filename
+    size = os.stat(path).st_size  # FileNotFoundError for a missing file
+    file_errors: list[ValidationIssue] = []
+    if not name.endswith(".jsonl"):
+        file_errors.append(file_issue("wrong_extension"))
+    budget = max_errors - len(file_errors)
+    if budget <= 0:
+        return ValidationReport(path=os.fspath(path), errors=file_errors, truncated=size > 0)
+    workers = min(workers, max(1, size // MIN_BYTES_PER_WORKER))
+    if workers == 1:
+        parts = [_scan(path, 0, None, budget, max_tokens)]
+    else:
+        points = _split_points(path, size, workers)
+        ranges = list(itertools.pairwise(points))
+        with ProcessPoolExecutor(len(ranges)) as pool:
+            futures = [pool.submit(_scan, path, a, b, budget, max_tokens) for a, b in ranges]
+            parts = [f.result() for f in futures]
+    return _report(os.fspath(path), file_errors, parts, max_errors, max_tokens)
+
+
+def _report(
+    path: str, errors: list[ValidationIssue], parts: list[_Part], max_errors: int, max_tokens: int
+) -> ValidationReport:
+    """Join the parts of a scan, in file order, into one report."""
+    stats = StatsBuilder(max_tokens=max_tokens)
+    offset = 0
+    truncated = False
+    extra = 0
+    first_extra: int | None = None
+    nonblank = False
+    for part in parts:
+        room = max_errors - len(errors)
+        errors.extend(
+            ValidationIssue(line=line + offset, code=code, message=message, index=index)
+            for line, code, index, message in part.errors[:room]
+        )
+        stats.merge(part.stats, offset)
+        if part.first_extra_line is not None and first_extra is None:
+            first_extra = part.first_extra_line + offset
+        extra += part.extra_keys
+        nonblank = nonblank or part.nonblank
+        offset += part.lines
+        if len(part.errors) > room:
+            truncated = True
+        elif len(errors) >= max_errors:
+            truncated = part.stopped or part is not parts[-1]
+        else:
+            continue
+        break
+    if not truncated and not nonblank:
+        errors.append(file_issue("empty_file"))
+    warnings = _warnings(stats, extra, first_extra)
+    return ValidationReport(
+        path=path,
+        errors=errors,
+        warnings=warnings,
+        stats=stats.build(),
+        lines=offset,
+        truncated=truncated,
+    )
+
+
+def _warnings(stats: StatsBuilder, extra: int, first_extra: int | None) -> list[ValidationIssue]:
+    warnings: list[ValidationIssue] = []
+    if extra:
+        warnings.append(
+            ValidationIssue(
+                line=first_extra,
+                code="unknown_keys",
+                message=f"{extra} example(s) have keys other than messages/role/content (first at "
+                f"line {first_extra}): the platform ignores them",
+            )
+        )
+    if stats.over:
+        warnings.append(
+            ValidationIssue(
+                line=stats.first_over_line,
+                code="over_max_tokens",
+                index=None,
+                message=f"{stats.over} example(s) are estimated longer than max_tokens="
+                f"{stats.max_tokens} (first at line {stats.first_over_line}, the longest "
+                f"~{stats.longest_tokens} tokens at line {stats.longest_line}): they would be "
+                "truncated; shorten or split them, or raise max_tokens",
+            )
+        )
+    return warnings
