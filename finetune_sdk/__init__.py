@@ -3,6 +3,14 @@
 from ._client import AsyncClient, Client
 from ._config import NOT_GIVEN
 from ._version import __version__
+from .dataset import (
+    Conversation,
+    Dataset,
+    DatasetStats,
+    Message,
+    ValidationIssue,
+    ValidationReport,
+)
 from .errors import (
     APIConnectionError,
     APIError,
@@ -39,16 +47,22 @@ __all__ = [
     "Client",
     "ConfigurationError",
     "ConflictError",
+    "Conversation",
+    "Dataset",
+    "DatasetStats",
     "DatasetValidationError",
     "FineTuneError",
     "InternalServerError",
     "JobCancelledError",
     "JobError",
     "JobFailedError",
+    "Message",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
     "UnprocessableEntityError",
+    "ValidationIssue",
+    "ValidationReport",
     "WaitTimeoutError",
     "__version__",
 ]
