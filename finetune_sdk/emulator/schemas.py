@@ -1,0 +1,141 @@
+"""Request bodies the emulator accepts, checked with pydantic: a bad body is a 400 naming the field."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal, TypeVar
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .responses import ApiError
+
+SUFFIX = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+STANDARD_PRESET: dict[str, Any] = {
+    "learning_rate": 0.0001,
+    "n_epochs": 3,
+    "batch_size": 8,
+    "max_tokens": 4096,
+    "lora_rank": 8,
+    "lora_alpha": 32,
+    "lora_dropout": 0.05,
+}
+"""The guide's standard preset: the defaults of every hyperparameter a job does not name."""
+
+
+class Hyperparameters(BaseModel):
+    """The guide's hyperparameters and their ranges; missing ones take the standard preset."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    learning_rate: float = Field(STANDARD_PRESET["learning_rate"], gt=0, le=0.1)
+    n_epochs: int = Field(STANDARD_PRESET["n_epochs"], ge=1, le=10)
+    batch_size: int = Field(STANDARD_PRESET["batch_size"], ge=1, le=32)
+    max_tokens: int = Field(STANDARD_PRESET["max_tokens"], ge=1, le=4096)
+    lora_rank: int = Field(STANDARD_PRESET["lora_rank"], ge=1, le=64)
+    lora_alpha: int = Field(STANDARD_PRESET["lora_alpha"], ge=1, le=128)
+    lora_dropout: float = Field(STANDARD_PRESET["lora_dropout"], ge=0, le=1)
+
+
+class JobCreate(BaseModel):
+    """``POST /fine_tuning/jobs``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model: str
+    training_file: str
+    validation_file: str | None = None
+    validation_split: float | None = Field(None, gt=0, le=0.5)
+    hyperparameters: Hyperparameters = Field(default_factory=Hyperparameters)
+    suffix: str | None = None
+    name: str | None = None
+    seed: int | None = None
+    metadata: dict[str, str] | None = None
+
+    @field_validator("suffix")
+    @classmethod
+    def _suffix(cls, value: str | None) -> str | None:
+        if value is not None and not SUFFIX.match(value):
+            raise ValueError("must be 1-40 characters of letters, digits, '_' or '-'")
+        return value
+
+    def effective_suffix(self) -> str:
+        """The suffix in the tuned model's name: ``suffix``, else the name's safe characters, else ft."""
+        if self.suffix:
+            return self.suffix
+        safe = re.sub(r"[^A-Za-z0-9_-]+", "-", self.name or "").strip("-")[:40]
+        return safe or "ft"
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    text: str | None = None
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[ContentPart] | None = None
+
+    def text(self) -> str:
+        """The message's text (text parts joined)."""
+        if isinstance(self.content, list):
+            return "".join(part.text or "" for part in self.content)
+        return self.content or ""
+
+
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    include_usage: bool = False
+
+
+class ChatRequest(BaseModel):
+    """``POST /chat/completions``: the OpenAI shape; parameters the emulator ignores are allowed."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    max_tokens: int | None = Field(None, ge=1)
+    max_completion_tokens: int | None = Field(None, ge=1)
+    n: int = Field(1, ge=1, le=1)
+
+    def token_limit(self) -> int | None:
+        """The reply's token budget, if the caller set one."""
+        return self.max_completion_tokens or self.max_tokens
+
+    def last_user_text(self) -> str:
+        """The text of the last user message (what the reply answers)."""
+        users = [message.text() for message in self.messages if message.role == "user"]
+        return users[-1] if users else self.messages[-1].text()
+
+
+Body = TypeVar("Body", bound=BaseModel)
+
+
+def parse_json(raw: bytes) -> Any:
+    """The JSON value of a request body, or a 400."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ApiError(400, f"The body is not valid JSON: {exc}", "invalid_json") from exc
+
+
+def parse_body(model: type[Body], raw: bytes) -> Body:
+    """``raw`` as a ``model``, or a 400 whose message and ``param`` name the first bad field."""
+    data = parse_json(raw)
+    if not isinstance(data, dict):
+        raise ApiError(400, "The body must be a JSON object", "invalid_json")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "body"
+        code = "missing_required_parameter" if first["type"] == "missing" else "invalid_value"
+        raise ApiError(400, f"{field}: {first['msg']}", code, param=field) from exc

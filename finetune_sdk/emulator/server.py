@@ -1,0 +1,201 @@
+"""``Emulator``: the app served by uvicorn on a socket of its own, in a background thread or in front."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable
+from types import TracebackType
+
+import uvicorn
+
+from .app import build_app
+from .faults import quiet_drops
+from .settings import BASE_MODELS, DEFAULT_FAULT_KINDS, FaultKind, Settings, new_api_key
+from .state import Store
+
+START_TIMEOUT = 10.0
+STOP_TIMEOUT = 5.0
+
+
+class Emulator:
+    """A local stand-in for the platform, over real HTTP.
+
+    >>> with Emulator(time_scale=50) as emu:           # doctest: +SKIP
+    ...     client = Client(base_url=emu.base_url, api_key=emu.api_key)
+
+    ``start()`` binds ``host:port`` (port 0: a free one), serves in a background thread and returns
+    once the server accepts connections; ``stop()`` shuts it down and deletes the uploaded files.
+    Every keyword but ``host``/``port`` is a field of :class:`~.settings.Settings` (documented there).
+    """
+
+    def __init__(
+        self,
+        *,
+        time_scale: float = 1.0,
+        fault_rate: float = 0.0,
+        seed: int = 0,
+        envelope: bool = False,
+        latency: float = 0.0,
+        api_key: str | None = None,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        envelope_chat: bool = True,
+        retry_after: float = 0.0,
+        fault_kinds: tuple[FaultKind, ...] = DEFAULT_FAULT_KINDS,
+        fault_paths: tuple[str, ...] = (),
+        base_models: tuple[str, ...] = BASE_MODELS,
+        org: str = "emulator-org",
+        validate_seconds: float = 0.5,
+        queue_seconds: float = 0.5,
+        step_seconds: float = 0.05,
+        chunk_chars: int = 4,
+        chunk_delay: float = 0.0,
+        base_reply_chars: int = 0,
+        max_file_bytes: int = 512 * 1024 * 1024,
+    ) -> None:
+        self.settings = Settings(
+            api_key=api_key or new_api_key(),
+            time_scale=time_scale,
+            fault_rate=fault_rate,
+            seed=seed,
+            envelope=envelope,
+            envelope_chat=envelope_chat,
+            latency=latency,
+            retry_after=retry_after,
+            fault_kinds=tuple(fault_kinds),
+            fault_paths=tuple(fault_paths),
+            base_models=tuple(base_models),
+            org=org,
+            validate_seconds=validate_seconds,
+            queue_seconds=queue_seconds,
+            step_seconds=step_seconds,
+            chunk_chars=chunk_chars,
+            chunk_delay=chunk_delay,
+            base_reply_chars=base_reply_chars,
+            max_file_bytes=max_file_bytes,
+        )
+        self.host = host
+        self.port = port
+        self._store: Store | None = None
+        self._server: uvicorn.Server | None = None
+        self._socket: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        where = self.url if self._socket is not None else "stopped"
+        return f"<Emulator {where} time_scale={self.settings.time_scale}>"
+
+    @property
+    def api_key(self) -> str:
+        """The key clients must send (``Authorization: Bearer <key>``)."""
+        return self.settings.api_key
+
+    @property
+    def url(self) -> str:
+        """``http://host:port`` of the running server."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """The base URL for the SDK or the openai client (ends in ``/v1``)."""
+        return f"{self.url}/v1"
+
+    @property
+    def state(self) -> Store:
+        """The files and jobs the emulator holds (for tests: ``emu.state.counts()``)."""
+        if self._store is None:
+            raise RuntimeError("the emulator is not running")
+        return self._store
+
+    def _prepare(self, *, quiet: bool) -> uvicorn.Server:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self.port))
+            sock.listen(256)
+        except OSError:
+            sock.close()
+            raise
+        self._socket = sock
+        self.port = sock.getsockname()[1]
+        self._store = Store(self.settings)
+        quiet_drops()
+        config = uvicorn.Config(
+            build_app(self.settings, self._store),
+            http="h11",
+            ws="none",
+            lifespan="off",
+            loop="asyncio",
+            log_config=None if quiet else uvicorn.config.LOGGING_CONFIG,
+            log_level="warning" if quiet else "info",
+            access_log=not quiet,
+            timeout_graceful_shutdown=2,
+        )
+        self._server = uvicorn.Server(config)
+        return self._server
+
+    def start(self) -> Emulator:
+        """Serve in a background thread; return once connections are accepted."""
+        if self._thread is not None:
+            raise RuntimeError("the emulator is already running")
+        server = self._prepare(quiet=True)
+        self._thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [self._socket]}, name="finetune-emulator", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + START_TIMEOUT
+        while not server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("the emulator did not start")
+            time.sleep(0.002)
+        return self
+
+    def run(self, on_ready: Callable[[Emulator], None] | None = None) -> None:
+        """Serve in this thread until interrupted (Ctrl-C), then clean up.
+
+        ``on_ready(emulator)`` is called once the port is bound (e.g. to print the base URL).
+        """
+        server = self._prepare(quiet=False)
+        if on_ready is not None:
+            on_ready(self)
+        try:
+            server.run(sockets=[self._socket] if self._socket else None)
+        finally:
+            self._cleanup()
+
+    def stop(self) -> None:
+        """Shut the server down, wait for its thread, delete uploaded files. Safe to call twice."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(STOP_TIMEOUT)
+            if self._thread.is_alive() and self._server is not None:
+                self._server.force_exit = True
+                self._thread.join(STOP_TIMEOUT)
+            self._thread = None
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+        self._server = None
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
