@@ -60,10 +60,11 @@ def _input_file(ctx: Context, file_id: str | None, field: str) -> FileRecord | N
     return record
 
 
-def _build_job(ctx: Context, body: JobCreate, train: FileRecord, valid: FileRecord | None) -> JobRecord:
+def _build_job(
+    ctx: Context, body: JobCreate, hyper: dict[str, Any], train: FileRecord, valid: FileRecord | None
+) -> JobRecord:
     """Check the files (the slow part: run in a worker thread) and plan the job's life."""
     settings = ctx.settings
-    hyper = body.hyperparameters.model_dump()
     checked = check_file(train.path, role="training", max_tokens=hyper["max_tokens"])
     error = checked.error
     if error is None and valid is not None:
@@ -126,10 +127,11 @@ async def create_job(request: Request) -> Response:
                 "invalid_value",
                 param="validation_split",
             )
+        hyper = body.checked_hyperparameters()
         train = _input_file(ctx, body.training_file, "training_file")
         valid = _input_file(ctx, body.validation_file, "validation_file")
         assert train is not None
-        job = await anyio.to_thread.run_sync(_build_job, ctx, body, train, valid)
+        job = await anyio.to_thread.run_sync(_build_job, ctx, body, hyper, train, valid)
         ctx.store.add_job(job)
         return ok(request, ctx.store.render_job(job))
 

@@ -8,33 +8,10 @@ from typing import Any, Literal, TypeVar
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ..hyperparameters import Hyperparameters
 from .responses import ApiError
 
 SUFFIX = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
-STANDARD_PRESET: dict[str, Any] = {
-    "learning_rate": 0.0001,
-    "n_epochs": 3,
-    "batch_size": 8,
-    "max_tokens": 4096,
-    "lora_rank": 8,
-    "lora_alpha": 32,
-    "lora_dropout": 0.05,
-}
-"""The guide's standard preset: the defaults of every hyperparameter a job does not name."""
-
-
-class Hyperparameters(BaseModel):
-    """The guide's hyperparameters and their ranges; missing ones take the standard preset."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    learning_rate: float = Field(STANDARD_PRESET["learning_rate"], gt=0, le=0.1)
-    n_epochs: int = Field(STANDARD_PRESET["n_epochs"], ge=1, le=10)
-    batch_size: int = Field(STANDARD_PRESET["batch_size"], ge=1, le=32)
-    max_tokens: int = Field(STANDARD_PRESET["max_tokens"], ge=1, le=4096)
-    lora_rank: int = Field(STANDARD_PRESET["lora_rank"], ge=1, le=64)
-    lora_alpha: int = Field(STANDARD_PRESET["lora_alpha"], ge=1, le=128)
-    lora_dropout: float = Field(STANDARD_PRESET["lora_dropout"], ge=0, le=1)
 
 
 class JobCreate(BaseModel):
@@ -46,7 +23,7 @@ class JobCreate(BaseModel):
     training_file: str
     validation_file: str | None = None
     validation_split: float | None = Field(None, gt=0, le=0.5)
-    hyperparameters: Hyperparameters = Field(default_factory=Hyperparameters)
+    hyperparameters: dict[str, Any] | None = None
     suffix: str | None = None
     name: str | None = None
     seed: int | None = None
@@ -58,6 +35,23 @@ class JobCreate(BaseModel):
         if value is not None and not SUFFIX.match(value):
             raise ValueError("must be 1-40 characters of letters, digits, '_' or '-'")
         return value
+
+    def checked_hyperparameters(self) -> dict[str, Any]:
+        """All seven hyperparameters (missing ones from the standard preset), checked by the SDK's rules.
+
+        A bad value is a 400 whose ``param`` names it, e.g. ``hyperparameters.n_epochs``.
+        """
+        given = self.hyperparameters or {}
+        for name, value in given.items():
+            try:
+                Hyperparameters.model_validate({name: value})
+            except ValidationError as exc:
+                message = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+                if exc.errors()[0]["type"] == "extra_forbidden":
+                    message = "not a hyperparameter of the platform"
+                field = f"hyperparameters.{name}"
+                raise ApiError(400, f"{field}: {message}", "invalid_value", param=field) from exc
+        return Hyperparameters.model_validate(given).model_dump()
 
     def effective_suffix(self) -> str:
         """The suffix in the tuned model's name: ``suffix``, else the name's safe characters, else ft."""
