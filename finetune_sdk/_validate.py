@@ -20,6 +20,7 @@ Decisions about the edges of the format (``docs/datasets.md`` lists them for use
 from __future__ import annotations
 
 import itertools
+import operator
 import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -41,8 +42,9 @@ from .dataset import (
 
 __all__ = ["explain_line", "fast_check", "iter_lines", "validate_path"]
 
-BLOCK_SIZE = 1 << 22
-"""Bytes read at a time: big enough that the per-block cost vanishes, small enough to keep memory flat."""
+BLOCK_SIZE = 1 << 20
+"""Bytes read at a time: big enough that the per-block cost vanishes, small enough to stay in cache and
+keep memory flat (1 MiB measured faster than 4 MiB)."""
 
 BOM = b"\xef\xbb\xbf"
 
@@ -99,47 +101,63 @@ def _iter_blocks(file: IO[bytes], start: int, end: int | None) -> Iterator[tuple
         yield [], tail
 
 
+def _valid_role_orders(pairs: int) -> dict[tuple[str, ...], bool]:
+    """Every valid sequence of roles up to ``pairs`` pairs -> whether it starts with a system message."""
+    orders: dict[tuple[str, ...], bool] = {}
+    for k in range(1, pairs + 1):
+        body = ("user", "assistant") * k
+        orders[body] = False
+        with_system = ("system", *body)
+        orders[with_system] = True
+    return orders
+
+
+_ROLE_ORDERS = _valid_role_orders(64)
+_get_role = operator.itemgetter("role")
+_get_content = operator.itemgetter("content")
+_isspace = str.isspace
+
+
 def fast_check(obj: Any) -> bool:
-    """True when a parsed line is a valid example: the hot loop's checks, as a function (for tests)."""
-    return _fast_measure(obj) is not None
+    """True when a parsed line is a valid example (the fast path's verdict)."""
+    return fast_measure(obj) is not None
 
 
-def _fast_measure(obj: Any) -> tuple[int, bool, int, int, bool] | None:
-    """``(messages, has_system, characters, extra UTF-8 bytes, has unknown keys)``, or None if invalid.
+def fast_measure(obj: Any) -> tuple[int, bool, int, int, bool] | None:
+    """``(messages, has_system, characters, extra UTF-8 bytes, has unknown keys)`` of a valid example, or
+    ``None`` when the parsed line breaks a rule.
 
-    Mirrors the inline checks of :func:`_scan`; kept identical by the tests.
+    The hot path: a handful of C-level calls per line whatever the number of messages. A missing key, a
+    wrong type or a non-string content makes one of them raise, which means "invalid"; the role order is
+    one dict look-up among the valid orders (longer conversations take :func:`_long_order`).
     """
-    if type(obj) is not dict:
-        return None
-    msgs = obj.get("messages")
-    if type(msgs) is not list or not msgs:
-        return None
-    extra_keys = len(obj) != 1
-    expect = "user"
-    chars = wide = 0
-    system = False
-    for m in msgs:
-        if type(m) is not dict:
+    try:
+        msgs = obj["messages"]
+        if type(obj) is not dict or type(msgs) is not list:
             return None
-        c = m.get("content")
-        if type(c) is not str or not c or c.isspace():
+        roles = tuple(map(_get_role, msgs))
+        system = _ROLE_ORDERS.get(roles)
+        if system is None and (len(roles) <= 2 * 64 + 1 or (system := _long_order(roles)) is None):
             return None
-        r = m.get("role")
-        if r == expect:
-            expect = "assistant" if expect == "user" else "user"
-        elif r == "system" and not chars:  # chars is 0 only at message 0
-            system = True
-        else:
+        contents = list(map(_get_content, msgs))
+        text = "".join(contents)  # TypeError unless every content is a str
+        if "" in contents or any(map(_isspace, contents)):
             return None
-        if len(m) != 2:
-            extra_keys = True
-        n = len(c)
-        chars += n
-        if not c.isascii():
-            wide += len(c.encode()) - n
-    if expect != "user" or len(msgs) - system < 2:
+        chars = len(text)
+        wide = 0 if text.isascii() else len(text.encode()) - chars
+        extra_keys = len(obj) != 1 or sum(map(len, msgs)) != 2 * len(msgs)
+    except (KeyError, TypeError, UnicodeEncodeError):
         return None
     return len(msgs), system, chars, wide, extra_keys
+
+
+def _long_order(roles: tuple[str, ...]) -> bool | None:
+    """Like the ``_ROLE_ORDERS`` look-up, for conversations too long to be listed there."""
+    system = roles[0] == "system"
+    pairs, odd = divmod(len(roles) - system, 2)
+    if odd or roles[system:] != ("user", "assistant") * pairs:
+        return None
+    return system
 
 
 def explain_line(line: bytes) -> tuple[str, int | None, str] | None:
@@ -197,14 +215,13 @@ class _Part:
     first_extra_line: int | None = None
 
 
-def _scan(  # noqa: PLR0915 (the hot loop is inlined on purpose)
-    path: StrPath, start: int, end: int | None, max_errors: int, max_tokens: int
-) -> _Part:
+def _scan(path: StrPath, start: int, end: int | None, max_errors: int, max_tokens: int) -> _Part:
     """Validate the lines in bytes ``start:end`` of the file: the hot loop."""
     part = _Part(stats=StatsBuilder(max_tokens=max_tokens))
     add = part.stats.add
     errors = part.errors
     loads = orjson.loads
+    measure = fast_measure
     decode_error = orjson.JSONDecodeError
     lineno = 0
     extra_lines = 0
@@ -220,41 +237,15 @@ def _scan(  # noqa: PLR0915 (the hot loop is inlined on purpose)
                     obj = loads(line)
                 except decode_error:
                     obj = None
-                # --- inline copy of _fast_measure: a call per line costs ~5% ---
-                if type(obj) is dict:
-                    msgs = obj.get("messages")
-                    if type(msgs) is list and msgs:
-                        extra_keys = len(obj) != 1
-                        expect = "user"
-                        chars = wide = 0
-                        system = False
-                        for m in msgs:
-                            if type(m) is not dict:
-                                break
-                            c = m.get("content")
-                            if type(c) is not str or not c or c.isspace():
-                                break
-                            r = m.get("role")
-                            if r == expect:
-                                expect = "assistant" if expect == "user" else "user"
-                            elif r == "system" and not chars:  # chars is 0 only at message 0
-                                system = True
-                            else:
-                                break
-                            if len(m) != 2:
-                                extra_keys = True
-                            n = len(c)
-                            chars += n
-                            if not c.isascii():
-                                wide += len(c.encode()) - n
-                        else:
-                            if expect == "user" and len(msgs) - system >= 2:
-                                add(len(msgs), system, chars, wide, lineno)
-                                if extra_keys:
-                                    extra_lines += 1
-                                    if part.first_extra_line is None:
-                                        part.first_extra_line = lineno
-                                continue
+                found_ok = measure(obj)
+                if found_ok is not None:
+                    n, system, chars, wide, extra_keys = found_ok
+                    add(n, system, chars, wide, lineno)
+                    if extra_keys:
+                        extra_lines += 1
+                        if part.first_extra_line is None:
+                            part.first_extra_line = lineno
+                    continue
                 found = explain_line(line)
                 if found is None:  # the fast path was stricter than the models: trust the models
                     continue

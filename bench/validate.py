@@ -1,0 +1,158 @@
+"""Benchmark Dataset.validate_file against plain orjson-per-line parsing of the same file.
+
+    python bench/validate.py            # ~200 MB file
+    python bench/validate.py --mb 50 --rounds 5 --workers 2
+
+It writes a JSON Lines file of realistic chat examples (1-4 user/assistant pairs, some with a system
+message, ~1 in 5 in Chinese; answers of log-normal length around ``--chars`` characters, questions a quarter
+of that, system prompts half) into a temporary
+directory, then times, side by side and in alternation (best of ``--rounds``):
+
+- the baseline: read the file in binary blocks (the validator's size), split on newlines,
+  ``orjson.loads`` every line;
+- ``Dataset.validate_file(path)``, which must stay at >= 0.85x the baseline's speed.
+
+Peak memory is measured in a fresh process: its peak RSS during validate_file minus its RSS before, so it
+shows whether memory grows with the file (it should not).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+from finetune_sdk import Dataset
+from finetune_sdk._validate import BLOCK_SIZE
+
+_WORDS_TEXT = (
+    "the order address change account password refund delivery payment invoice support please "
+    "thanks could would should click open save settings profile email phone number status help "
+    "problem issue update cancel return shipping product price discount coupon week today time"
+)
+WORDS = _WORDS_TEXT.split()
+CJK = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经"  # noqa: E501
+
+
+def _text(rng: random.Random, cjk: bool, median: float) -> str:
+    """Text of a log-normal length around ``median`` characters (CJK text about a third as long)."""
+    size = max(1, int(rng.lognormvariate(0, 0.8) * median))
+    if cjk:
+        return "".join(rng.choice(CJK) for _ in range(max(1, size // 3))) + "。"
+    return " ".join(rng.choice(WORDS) for _ in range(max(1, size // 6))).capitalize() + "."
+
+
+def _example(rng: random.Random, median: float) -> bytes:
+    cjk = rng.random() < 0.2
+    messages = []
+    if rng.random() < 0.4:
+        messages.append({"role": "system", "content": _text(rng, cjk, median / 2)})
+    for _ in range(rng.choice((1, 1, 2, 2, 3, 4))):
+        messages.append({"role": "user", "content": _text(rng, cjk, median / 4)})
+        messages.append({"role": "assistant", "content": _text(rng, cjk, median)})
+    return orjson.dumps({"messages": messages}, option=orjson.OPT_APPEND_NEWLINE)
+
+
+def make_file(path: Path, megabytes: float, median: float = 600, seed: int = 0) -> int:
+    """Write about ``megabytes`` MB of examples; return the size in bytes."""
+    rng = random.Random(seed)
+    pool = [_example(rng, median) for _ in range(5000)]
+    target = int(megabytes * 1_000_000)
+    written = 0
+    with path.open("wb") as file:
+        while written < target:
+            chunk = b"".join(rng.choices(pool, k=1000))
+            file.write(chunk)
+            written += len(chunk)
+    return written
+
+
+def baseline(path: Path) -> int:
+    """Plain orjson per line, reading the same way as the validator (blocks of the same size)."""
+    loads = orjson.loads
+    count = 0
+    tail = b""
+    with path.open("rb") as file:
+        while block := file.read(BLOCK_SIZE):
+            lines = (tail + block).split(b"\n")
+            tail = lines.pop()
+            for line in lines:
+                loads(line)
+                count += 1
+    if tail:
+        loads(tail)
+        count += 1
+    return count
+
+
+MEMORY_PROBE = """
+import resource, sys
+from finetune_sdk import Dataset
+def status_mb(key):  # VmRSS now, VmHWM the peak (fresh after exec, unlike ru_maxrss)
+    with open("/proc/self/status") as f:
+        line = next(x for x in f if x.startswith(key + ":"))
+    return int(line.split()[1]) / 1024
+before = status_mb("VmRSS")
+report = Dataset.validate_file(sys.argv[1], workers=int(sys.argv[2]))
+children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+print(max(0.0, status_mb("VmHWM") - before), children, report.ok, report.stats.examples)
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--mb", type=float, default=200, help="size of the generated file (MB)")
+    parser.add_argument("--chars", type=float, default=600, help="median assistant answer, in characters")
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds of each (best counts)")
+    parser.add_argument("--workers", type=int, default=1, help="validate_file(workers=...)")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.jsonl"
+        size = make_file(path, args.mb, args.chars)
+        mb = size / 1e6
+        print(f"file: {mb:.0f} MB, python {sys.version.split()[0]}, orjson {orjson.__version__}")
+        baseline(path)  # warm the page cache
+        best_base = best_val = float("inf")
+        report = None
+        for _ in range(args.rounds):
+            t0 = time.perf_counter()
+            lines = baseline(path)
+            best_base = min(best_base, time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            report = Dataset.validate_file(path, workers=args.workers)
+            best_val = min(best_val, time.perf_counter() - t0)
+        assert report is not None
+        assert report.ok, report.summary()
+        assert report.stats.examples == lines
+        probe = subprocess.run(
+            [sys.executable, "-c", MEMORY_PROBE, str(path), str(args.workers)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+        )
+        growth, children, _, _ = probe.stdout.split()
+        val_speed, base_speed = mb / best_val, mb / best_base
+        print(
+            f"examples: {lines} (mean {size / lines:.0f} bytes), "
+            f"estimated tokens: {report.stats.estimated_tokens}"
+        )
+        memory = f"peak RSS growth: {float(growth):.1f} MB"
+        if args.workers > 1:
+            memory += f" (largest worker peak RSS: {float(children):.0f} MB)"
+        print(
+            f"validate_file: {val_speed:.0f} MB/s  orjson-per-line baseline: {base_speed:.0f} MB/s  "
+            f"ratio: {val_speed / base_speed:.2f}  {memory}"
+        )
+
+
+if __name__ == "__main__":
+    main()
