@@ -3,6 +3,8 @@
 from ._client import AsyncClient, Client
 from ._config import NOT_GIVEN
 from ._version import __version__
+from .chat import AsyncChatStream, ChatStream, ChatUsage
+from .compare import Comparison, ComparisonRow
 from .dataset import (
     Conversation,
     Dataset,
@@ -30,8 +32,17 @@ from .errors import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    StreamInterruptedError,
     UnprocessableEntityError,
     WaitTimeoutError,
+)
+from .types import (
+    BaseModelName,
+    FileDeleted,
+    FileObject,
+    FineTuneJob,
+    JobEvent,
+    JobStatus,
 )
 
 __all__ = [
@@ -41,25 +52,37 @@ __all__ = [
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AsyncChatStream",
     "AsyncClient",
     "AuthenticationError",
     "BadRequestError",
+    "BaseModelName",
+    "ChatStream",
+    "ChatUsage",
     "Client",
+    "Comparison",
+    "ComparisonRow",
     "ConfigurationError",
     "ConflictError",
     "Conversation",
     "Dataset",
     "DatasetStats",
     "DatasetValidationError",
+    "FileDeleted",
+    "FileObject",
     "FineTuneError",
+    "FineTuneJob",
     "InternalServerError",
     "JobCancelledError",
     "JobError",
+    "JobEvent",
     "JobFailedError",
+    "JobStatus",
     "Message",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "StreamInterruptedError",
     "UnprocessableEntityError",
     "ValidationIssue",
     "ValidationReport",

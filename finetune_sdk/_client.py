@@ -21,6 +21,7 @@ import pydantic
 import tenacity
 from typing_extensions import Self
 
+from ._chat_client import AsyncChatMixin, ChatMixin
 from ._config import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_RETRY_WAIT,
@@ -42,6 +43,8 @@ from ._wire import (
     with_idempotency_key,
 )
 from .errors import APIError
+from .files import AsyncFiles, Files
+from .jobs import AsyncJobs, Jobs
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -134,7 +137,7 @@ class _BaseClient:
             )
 
 
-class Client(_BaseClient):
+class Client(ChatMixin, _BaseClient):
     """The synchronous client of the fine-tuning platform.
 
     Settings come from the arguments, then the environment (``FINETUNE_API_KEY``,
@@ -153,6 +156,10 @@ class Client(_BaseClient):
     """
 
     _http: httpx.Client
+    files: Files
+    """Upload, list, retrieve and delete training files."""
+    jobs: Jobs
+    """Create, inspect, cancel, follow and wait for fine-tuning jobs."""
 
     def __init__(
         self,
@@ -175,6 +182,11 @@ class Client(_BaseClient):
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(timeout=self._config.timeout, limits=DEFAULT_LIMITS)
+        self._bind_resources()
+
+    def _bind_resources(self) -> None:
+        self.files = Files(self)
+        self.jobs = Jobs(self)
 
     def close(self) -> None:
         """Close the connection pool (unless it was given by the caller)."""
@@ -249,7 +261,7 @@ class Client(_BaseClient):
         return Answer(response, decode_answer(response))
 
 
-class AsyncClient(_BaseClient):
+class AsyncClient(AsyncChatMixin, _BaseClient):
     """The asynchronous client: the same surface as :class:`Client`, with ``await``.
 
     Runs on asyncio and trio (through anyio). Use ``async with``, or call :meth:`aclose`. A client
@@ -257,6 +269,10 @@ class AsyncClient(_BaseClient):
     """
 
     _http: httpx.AsyncClient
+    files: AsyncFiles
+    """Upload, list, retrieve and delete training files."""
+    jobs: AsyncJobs
+    """Create, inspect, cancel, follow and wait for fine-tuning jobs."""
 
     def __init__(
         self,
@@ -279,6 +295,11 @@ class AsyncClient(_BaseClient):
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(timeout=self._config.timeout, limits=DEFAULT_LIMITS)
+        self._bind_resources()
+
+    def _bind_resources(self) -> None:
+        self.files = AsyncFiles(self)
+        self.jobs = AsyncJobs(self)
 
     async def aclose(self) -> None:
         """Close the connection pool (unless it was given by the caller)."""

@@ -16,7 +16,8 @@ Every error the SDK raises on purpose is a :class:`FineTuneError`::
     │   │   ├── RateLimitError            429
     │   │   └── InternalServerError       5xx (and the platform's "overloaded" envelope code)
     │   ├── APIConnectionError        no answer at all (refused, reset, broken stream)
-    │   │   └── APITimeoutError
+    │   │   ├── APITimeoutError
+    │   │   └── StreamInterruptedError  a chat stream broke midway (carries the partial text)
     │   └── APIResponseValidationError  an answer came but could not be understood
     └── JobError                      a job ended in a way the caller did not ask for
         ├── JobFailedError
@@ -57,6 +58,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "StreamInterruptedError",
     "UnprocessableEntityError",
     "WaitTimeoutError",
 ]
@@ -186,6 +188,33 @@ class APIConnectionError(APIError):
         super().__init__(message, request=request)
 
 
+class StreamInterruptedError(APIConnectionError):
+    """A chat stream stopped before it was complete: the connection broke, or the stream ended without
+    ``[DONE]`` or a finish reason. Never retried automatically (text already handed out cannot be unsaid).
+
+    ``partial_text`` is the text that had arrived, ``deltas`` how many pieces it came in, ``model`` the
+    model that was answering.
+    """
+
+    partial_text: str
+    deltas: int
+    model: str
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        partial_text: str,
+        deltas: int,
+        model: str,
+        request: httpx.Request | None = None,
+    ) -> None:
+        super().__init__(message, request=request)
+        self.partial_text = partial_text
+        self.deltas = deltas
+        self.model = model
+
+
 class APITimeoutError(APIConnectionError):
     """The request timed out (connect, read, write or pool); see ``Client(timeout=...)``."""
 
@@ -218,18 +247,25 @@ class DatasetValidationError(FineTuneError, ValueError):
 
 
 class JobError(FineTuneError):
-    """A fine-tuning job did not end the way the caller waited for. ``job`` is its last known state."""
+    """A fine-tuning job did not end the way the caller waited for.
 
-    job: FineTuneJob
+    ``job_id`` names it; ``job`` is its last known state (None only if it was never seen).
+    """
 
-    def __init__(self, message: str, *, job: FineTuneJob) -> None:
+    job: FineTuneJob | None
+    job_id: str
+
+    def __init__(self, message: str, *, job: FineTuneJob | None, job_id: str | None = None) -> None:
         super().__init__(message)
         self.job = job
+        self.job_id = job_id if job_id is not None else (job.id if job is not None else "")
 
 
 class JobFailedError(JobError):
-    """The job failed; ``code`` and ``error_message`` repeat the platform's reason."""
+    """The job failed; ``code`` and ``error_message`` repeat the platform's reason
+    (``invalid_training_file`` names the first bad line)."""
 
+    job: FineTuneJob
     code: str | None
     error_message: str | None
 
@@ -249,14 +285,22 @@ class JobFailedError(JobError):
 class JobCancelledError(JobError):
     """The job was cancelled before it finished."""
 
+    job: FineTuneJob
+
+    def __init__(self, message: str, *, job: FineTuneJob) -> None:
+        super().__init__(message, job=job)
+
 
 class WaitTimeoutError(JobError, TimeoutError):
-    """``wait()`` gave up after its ``timeout``; the job itself keeps running on the platform."""
+    """``wait()`` gave up after its ``timeout``; the job itself keeps running on the platform.
+
+    Resume with ``client.jobs.wait(err.job_id)``.
+    """
 
     timeout: float
 
-    def __init__(self, message: str, *, job: FineTuneJob, timeout: float) -> None:
-        super().__init__(message, job=job)
+    def __init__(self, message: str, *, job: FineTuneJob | None, job_id: str, timeout: float) -> None:
+        super().__init__(message, job=job, job_id=job_id)
         self.timeout = timeout
 
 

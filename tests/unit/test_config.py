@@ -112,3 +112,10 @@ def test_given_http_client_is_left_open() -> None:
 
 def test_logger_name() -> None:
     assert logging.getLogger("finetune_sdk").name == "finetune_sdk"
+
+
+def test_with_options_rebinds_the_resources() -> None:
+    with Client(api_key=KEY, base_url="http://127.0.0.1:1/v1") as client:
+        quick = client.with_options(max_retries=0)
+        assert quick.jobs._client is quick and quick.files._client is quick
+        assert client.jobs._client is client
