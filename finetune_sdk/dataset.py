@@ -13,6 +13,7 @@ a stable code and a message that says how to fix it; ``docs/datasets.md`` lists 
 
 from __future__ import annotations
 
+import math
 import os
 import random
 from collections.abc import Iterable, Mapping, Sequence
@@ -286,8 +287,9 @@ class Dataset(BaseModel):
         """Divide into ``(train, validation)`` at random, the same way for the same ``seed``.
 
         ``validation_ratio`` is in ``(0, 0.5]`` like the platform's ``validation_split`` (default 10%, the
-        guide's). The validation side gets ``round(n * ratio)`` examples, at least 1 and at most ``n - 1``,
-        so neither side is empty; each side keeps the original order. Needs at least 2 examples.
+        guide's). The validation side gets ``n * ratio`` examples rounded to the nearest (halves down, so it
+        never outnumbers training), at least 1 and at most ``n - 1``, so neither side is empty; each side
+        keeps the original order. Needs at least 2 examples.
         """
         if not 0 < validation_ratio <= 0.5:
             raise ValueError(f"validation_ratio must be in (0, 0.5], got {validation_ratio!r}")
@@ -296,7 +298,7 @@ class Dataset(BaseModel):
             raise ValueError(f"cannot split a dataset of {n} example: it needs at least 2")
         order = list(range(n))
         random.Random(seed).shuffle(order)
-        count = min(n - 1, max(1, round(n * validation_ratio)))
+        count = min(n - 1, max(1, math.ceil(n * validation_ratio - 0.5)))  # halves round down
         picked = set(order[:count])
         train = [c for i, c in enumerate(self.conversations) if i not in picked]
         validation = [c for i, c in enumerate(self.conversations) if i in picked]
