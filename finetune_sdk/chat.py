@@ -1,0 +1,343 @@
+"""Streamed chat replies: :class:`ChatStream` (sync) and :class:`AsyncChatStream` (async).
+
+A stream is an iterator of text deltas. After the loop it holds the whole ``text``, the
+``finish_reason`` and the ``usage`` (prompt and completion tokens) the server reported::
+
+    stream = client.chat("Qwen/Qwen2.5-7B-Instruct", "Hello")
+    for delta in stream:
+        print(delta, end="", flush=True)
+    print(stream.finish_reason, stream.usage)
+
+The request goes out on the first iteration (or at once with ``client.chat_stream(...)``). Events are
+parsed by httpx-sse and decoded with orjson into plain dicts, no model per chunk; what each event means
+is decided by the shared :class:`~finetune_sdk._chat_wire.StreamState`, so both classes behave alike.
+
+The connection is released as soon as the stream ends, fails, is closed, or (async) its task is
+cancelled. Leaving a loop early with ``break`` closes a sync stream when it is dropped; for async code
+use ``async with`` (or ``contextlib.aclosing``) to close it at once, though a dropped async stream is
+also closed on the next turn of the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from types import TracebackType
+from typing import Any, Final
+
+import anyio
+import httpx
+from httpx_sse import EventSource, ServerSentEvent, SSEError
+from typing_extensions import Self
+
+from ._chat_wire import ChatUsage, StreamState
+from .errors import APIResponseValidationError
+
+__all__ = ["AsyncChatStream", "ChatStream", "ChatUsage"]
+
+
+def _not_sse(error: SSEError, state: StreamState) -> APIResponseValidationError:
+    return APIResponseValidationError(
+        f"the answer from {state.model} is not an event stream: {error}",
+        request=state.response.request if state.response is not None else None,
+    )
+
+
+class _StreamView:
+    """What both streams show: the model, and what has arrived so far. Never the key, nor the text."""
+
+    _state: StreamState
+    _closed: bool
+
+    def __init__(self, model: str) -> None:
+        self._state = StreamState(model)
+        self._closed = False
+
+    @property
+    def model(self) -> str:
+        """The model asked."""
+        return self._state.model
+
+    @property
+    def text(self) -> str:
+        """The text that has arrived so far; the whole reply once the stream is exhausted."""
+        return self._state.text
+
+    @property
+    def finish_reason(self) -> str | None:
+        """Why the model stopped (``"stop"``, ``"length"`` ...); None until the server says."""
+        return self._state.finish_reason
+
+    @property
+    def usage(self) -> ChatUsage | None:
+        """Token counts, once the server sent them (at the end; None if it does not report usage)."""
+        return self._state.usage
+
+    @property
+    def deltas(self) -> int:
+        """How many text pieces have arrived."""
+        return len(self._state.parts)
+
+    @property
+    def response(self) -> httpx.Response | None:
+        """The HTTP response, once the request was sent (for headers such as ``x-request-id``)."""
+        return self._state.response
+
+    @property
+    def closed(self) -> bool:
+        """Whether the stream has ended or been closed (its connection is released)."""
+        return self._closed
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(model={self.model!r})"
+
+
+class ChatStream(_StreamView, Iterator[str]):
+    """The text deltas of one chat reply, as they arrive; made by ``Client.chat`` / ``chat_stream``.
+
+    Use it as an iterator (``for delta in stream``), optionally inside ``with`` so that it is closed
+    even when the loop is left early. Errors are the SDK's: a break midway is a
+    :class:`~finetune_sdk.StreamInterruptedError` holding the partial text, an error event inside the
+    stream an :class:`~finetune_sdk.APIStatusError`.
+    """
+
+    def __init__(self, model: str, opener: Callable[[], httpx.Response]) -> None:
+        super().__init__(model)
+        self._opener: Callable[[], httpx.Response] | None = opener
+        self._events: Iterator[ServerSentEvent] | None = None
+
+    def open(self) -> Self:
+        """Send the request now (with the client's retries) unless already sent; errors raise here."""
+        if self._events is None and self._opener is not None:
+            self._open()
+        return self
+
+    def _open(self) -> Iterator[ServerSentEvent]:
+        opener, self._opener = self._opener, None
+        if opener is None:  # closed before it was opened
+            raise StopIteration
+        try:
+            self._state.response = response = opener()
+        except BaseException:
+            self._closed = True
+            raise
+        self._events = EventSource(response).iter_sse()
+        return self._events
+
+    def __iter__(self) -> Self:
+        return self
+
+    def __next__(self) -> str:
+        events = self._events
+        if events is None:
+            events = self._open()
+        state = self._state
+        feed = state.feed
+        try:
+            for sse in events:
+                delta = feed(sse.data, sse.event)
+                if delta is not None:
+                    return delta
+                if state.done:
+                    break
+            else:
+                self.close()
+                error = state.end_error()
+                if error is not None:
+                    raise error
+                raise StopIteration
+        except httpx.RequestError as exc:
+            self.close()
+            raise state.interrupted(exc) from exc
+        except SSEError as exc:
+            self.close()
+            raise _not_sse(exc, state) from None
+        except BaseException:
+            self.close()
+            raise
+        self._drain(events)
+        raise StopIteration
+
+    def _drain(self, events: Iterator[ServerSentEvent]) -> None:
+        """After ``[DONE]``: read to the end of the body (normally nothing left), so that the
+        connection goes back to the pool instead of being closed; then release it."""
+        with contextlib.suppress(httpx.RequestError, SSEError):
+            for _ in events:
+                pass
+        self.close()
+
+    def read(self) -> str:
+        """Consume the rest of the stream and return the whole text."""
+        for _ in self:
+            pass
+        return self.text
+
+    def close(self) -> None:
+        """Release the connection now; the iteration ends. Safe to call more than once."""
+        self._closed = True
+        self._opener = None
+        self._events = None
+        response = self._state.response
+        if response is not None and not response.is_closed:
+            response.close()
+
+    def __enter__(self) -> Self:
+        return self.open()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        # A loop left with `break` drops the stream: give its connection back at once.
+        state = getattr(self, "_state", None)  # absent if __init__ failed
+        response = state.response if state is not None else None
+        if response is not None and not response.is_closed:
+            with contextlib.suppress(Exception):
+                response.close()
+
+
+# Tasks closing dropped async streams; held here so that asyncio does not collect them half-way.
+_closing: Final[set[asyncio.Task[None]]] = set()
+
+
+async def _aclose_quietly(events: AsyncIterator[ServerSentEvent] | None, response: httpx.Response) -> None:
+    with contextlib.suppress(Exception):
+        if events is not None and hasattr(events, "aclose"):
+            await events.aclose()
+        await response.aclose()
+
+
+def _close_later(events: AsyncIterator[ServerSentEvent] | None, response: httpx.Response) -> None:
+    """Close a dropped async stream's response on the running event loop (asyncio or trio), if any.
+
+    ``__del__`` cannot await, so the close is scheduled as a task; it runs at the loop's next turn,
+    before a request waiting for the freed connection could time out.
+    """
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # not on asyncio: maybe trio, which is only imported if in use
+        trio = sys.modules.get("trio")
+        if trio is not None:
+            with contextlib.suppress(RuntimeError):
+                trio.lowlevel.spawn_system_task(_aclose_quietly, events, response)
+        return
+    task = loop.create_task(_aclose_quietly(events, response))
+    _closing.add(task)
+    task.add_done_callback(_closing.discard)
+
+
+class AsyncChatStream(_StreamView, AsyncIterator[str]):
+    """The async twin of :class:`ChatStream`: ``async for delta in stream``.
+
+    ``AsyncClient.chat(...)`` returns one without awaiting (the request goes out on the first
+    iteration); ``await AsyncClient.chat_stream(...)`` sends it first. It closes itself when exhausted,
+    on any error and when its task is cancelled. To leave a loop early use ``async with stream:`` (or
+    ``contextlib.aclosing``); a stream simply dropped after ``break`` is closed on the loop's next turn.
+    """
+
+    def __init__(self, model: str, opener: Callable[[], Awaitable[httpx.Response]]) -> None:
+        super().__init__(model)
+        self._opener: Callable[[], Awaitable[httpx.Response]] | None = opener
+        self._events: AsyncIterator[ServerSentEvent] | None = None
+
+    async def open(self) -> Self:
+        """Send the request now (with the client's retries) unless already sent; errors raise here."""
+        if self._events is None and self._opener is not None:
+            await self._open()
+        return self
+
+    async def _open(self) -> AsyncIterator[ServerSentEvent]:
+        opener, self._opener = self._opener, None
+        if opener is None:  # closed before it was opened
+            raise StopAsyncIteration
+        try:
+            self._state.response = response = await opener()
+        except BaseException:
+            self._closed = True
+            raise
+        self._events = EventSource(response).aiter_sse()
+        return self._events
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> str:
+        events = self._events
+        if events is None:
+            events = await self._open()
+        state = self._state
+        feed = state.feed
+        try:
+            async for sse in events:
+                delta = feed(sse.data, sse.event)
+                if delta is not None:
+                    return delta
+                if state.done:
+                    break
+            else:
+                await self.aclose()
+                error = state.end_error()
+                if error is not None:
+                    raise error
+                raise StopAsyncIteration
+        except httpx.RequestError as exc:
+            await self.aclose()
+            raise state.interrupted(exc) from exc
+        except SSEError as exc:
+            await self.aclose()
+            raise _not_sse(exc, state) from None
+        except BaseException:
+            await self.aclose()  # shielded: runs even when the task is being cancelled
+            raise
+        await self._drain(events)
+        raise StopAsyncIteration
+
+    async def _drain(self, events: AsyncIterator[ServerSentEvent]) -> None:
+        """See :meth:`ChatStream._drain`."""
+        with contextlib.suppress(httpx.RequestError, SSEError):
+            async for _ in events:
+                pass
+        await self.aclose()
+
+    async def read(self) -> str:
+        """Consume the rest of the stream and return the whole text."""
+        async for _ in self:
+            pass
+        return self.text
+
+    async def aclose(self) -> None:
+        """Release the connection now; the iteration ends. Safe to call more than once, and while
+        the task is being cancelled."""
+        self._closed = True
+        self._opener = None
+        events, self._events = self._events, None
+        response = self._state.response
+        if response is not None and not response.is_closed:
+            with anyio.CancelScope(shield=True):
+                await _aclose_quietly(events, response)
+
+    async def __aenter__(self) -> Self:
+        return await self.open()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __del__(self, _close_later: Any = _close_later) -> None:
+        # ``async for ... break`` drops the stream without closing it: close it on the loop.
+        state = getattr(self, "_state", None)
+        response = state.response if state is not None else None
+        if response is not None and not response.is_closed:
+            with contextlib.suppress(Exception):
+                _close_later(self._events, response)
