@@ -36,6 +36,7 @@ from .errors import (
     UnprocessableEntityError,
     WaitTimeoutError,
 )
+from .hyperparameters import Hyperparameters, PresetName
 from .types import (
     BaseModelName,
     FileDeleted,
@@ -72,6 +73,7 @@ __all__ = [
     "FileObject",
     "FineTuneError",
     "FineTuneJob",
+    "Hyperparameters",
     "InternalServerError",
     "JobCancelledError",
     "JobError",
@@ -81,6 +83,7 @@ __all__ = [
     "Message",
     "NotFoundError",
     "PermissionDeniedError",
+    "PresetName",
     "RateLimitError",
     "StreamInterruptedError",
     "UnprocessableEntityError",
