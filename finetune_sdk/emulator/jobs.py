@@ -6,6 +6,7 @@ first, so a follower asks for ``after=<last event id seen>`` and never misses or
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -72,7 +73,8 @@ def _build_job(
     split = None if valid is not None else (body.validation_split or DEFAULT_SPLIT)
     held_out = 0
     if split is not None and checked.examples > 1:
-        held_out = min(checked.examples - 1, max(1, round(checked.examples * split)))
+        # as Dataset.split: n * split rounded to the nearest (halves down), at least 1, at most n - 1
+        held_out = min(checked.examples - 1, max(1, math.ceil(checked.examples * split - 0.5)))
     train_examples = checked.examples - held_out
     tokens = checked.tokens * train_examples // max(1, checked.examples)
     seed = settings.seed if body.seed is None else body.seed
@@ -85,6 +87,7 @@ def _build_job(
         hyperparameters=hyper,
         seed=seed,
         error=error,
+        warnings=checked.warnings,
     )
     fields = {
         "model": body.model,
@@ -101,7 +104,7 @@ def _build_job(
         created_wall=time.time(),
         created_clock=ctx.store.clock(),
         fields=fields,
-        fine_tuned_model=f"ft:LoRA/{body.model}:{settings.org}:{suffix}:{job_id.removeprefix('ftjob-')}",
+        fine_tuned_model=f"ft:LoRA/{body.model}:{settings.org}:{suffix}:{job_id}",
         plan=plan,
         examples=learn(read_pairs(train.path)) if error is None else (),
     )

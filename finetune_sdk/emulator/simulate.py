@@ -83,6 +83,7 @@ def make_plan(
     hyperparameters: dict[str, Any],
     seed: int,
     error: dict[str, str] | None,
+    warnings: tuple[str, ...] = (),
 ) -> Plan:
     """The plan of a job whose files held ``train_examples`` training examples (or failed: ``error``)."""
     validated = settings.validate_seconds
@@ -101,6 +102,7 @@ def make_plan(
     events = [
         *opening,
         EventSpec(validated, "info", "Files validated"),
+        *(EventSpec(validated, "warning", f"Training file warning: {text}") for text in warnings),
         EventSpec(validated, "info", "Job queued"),
         EventSpec(started, "info", "Job started"),
     ]

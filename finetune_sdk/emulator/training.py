@@ -19,6 +19,8 @@ class FileCheck:
     """``{code, message}`` when the file breaks a rule (message names the first bad line)."""
     examples: int = 0
     tokens: int = 0
+    warnings: tuple[str, ...] = ()
+    """The validator's warnings (e.g. examples longer than ``max_tokens``), as ``LINE: code: message``."""
 
 
 def check_file(path: Path, *, role: str, max_tokens: int) -> FileCheck:
@@ -29,7 +31,8 @@ def check_file(path: Path, *, role: str, max_tokens: int) -> FileCheck:
         where = f"line {issue.line}" if issue.line is not None else "file"
         message = f"The {role} file is not valid: {where}: {issue.message} ({issue.code})"
         return FileCheck({"code": f"invalid_{role}_file", "message": message})
-    return FileCheck(None, report.stats.examples, report.stats.estimated_tokens)
+    warnings = tuple(str(warning) for warning in report.warnings)
+    return FileCheck(None, report.stats.examples, report.stats.estimated_tokens, warnings)
 
 
 def read_pairs(path: Path) -> list[tuple[str, str]]:

@@ -120,7 +120,7 @@ def test_tuned_model_is_404_until_its_job_succeeds(make_client: MakeClient) -> N
             "/files", files={"file": ("t.jsonl", TRAINING)}, data={"purpose": "fine-tune"}
         ).json()["id"]
         job = client.post("/fine_tuning/jobs", json={"model": BASE, "training_file": file_id}).json()
-        name = f"ft:LoRA/{BASE}:emulator-org:ft:{job['id'].removeprefix('ftjob-')}"
+        name = f"ft:LoRA/{BASE}:emulator-org:ft:{job['id']}"
         answer = chat(client, name, "hi")
         assert answer.status_code == 404
         assert answer.json()["error"]["code"] == "model_not_found"

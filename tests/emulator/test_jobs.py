@@ -56,9 +56,7 @@ def test_a_job_runs_to_success_with_progress_and_a_tuned_model(client: httpx.Cli
     assert job["trained_tokens"] > 0
     assert job["error"] is None
     assert job["created_at"] <= job["started_at"] <= job["finished_at"]
-    assert job["fine_tuned_model"] == (
-        f"ft:LoRA/{BASE}:emulator-org:support:{created['id'].removeprefix('ftjob-')}"
-    )
+    assert job["fine_tuned_model"] == (f"ft:LoRA/{BASE}:emulator-org:support:{created['id']}")
 
 
 def test_events_are_chronological_and_tell_the_story(client: httpx.Client) -> None:
@@ -299,3 +297,17 @@ def test_a_failed_request_is_not_remembered_under_its_key(client: httpx.Client) 
     file_id = upload(client, dataset(2)).json()["id"]
     fixed = client.post("/fine_tuning/jobs", json={"model": BASE, "training_file": file_id}, headers=key)
     assert fixed.status_code == 200
+
+
+def test_validator_warnings_become_warning_events(client: httpx.Client) -> None:
+    job = tuned(client, dataset(10), hyperparameters={"max_tokens": 5})
+    assert job["status"] == "succeeded"
+    events = client.get(f"/fine_tuning/jobs/{job['id']}/events", params={"limit": 100}).json()["data"]
+    warnings = [e for e in events if e["level"] == "warning"]
+    assert warnings
+    assert "max_tokens" in warnings[0]["message"]
+
+
+def test_the_split_rounds_like_dataset_split(client: httpx.Client) -> None:
+    job = tuned(client, dataset(35), hyperparameters={"batch_size": 1, "n_epochs": 1})
+    assert job["total_steps"] == 32  # 35 * 0.1 = 3.5 -> 3 held out, as Dataset.split
