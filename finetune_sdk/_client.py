@@ -31,7 +31,7 @@ from ._config import (
     NotGiven,
     TimeoutTypes,
 )
-from ._retry import RetryPolicy, record_history
+from ._retry import RetryHistory, RetryPolicy
 from ._wire import (
     Answer,
     RequestSpec,
@@ -59,6 +59,7 @@ class _BaseClient:
     """What both clients share and that does no I/O: settings, the retry policy, repr."""
 
     _config: ClientConfig
+    _policy: RetryPolicy
     _owns_http: bool
 
     def __init__(
@@ -71,14 +72,25 @@ class _BaseClient:
         max_retry_wait: float,
         default_headers: Mapping[str, str] | None,
     ) -> None:
-        self._config = ClientConfig.resolve(
-            api_key=api_key,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            max_retry_wait=max_retry_wait,
-            default_headers=default_headers,
+        self._configure(
+            ClientConfig.resolve(
+                api_key=api_key,
+                base_url=base_url,
+                timeout=timeout,
+                max_retries=max_retries,
+                max_retry_wait=max_retry_wait,
+                default_headers=default_headers,
+            )
         )
+
+    def _configure(self, config: ClientConfig) -> None:
+        # The retry policy and tenacity's retrying object are built once per setting, not per call.
+        self._config = config
+        self._policy = RetryPolicy(config.max_retries, max_wait=config.max_retry_wait)
+        self._make_retrying()
+
+    def _make_retrying(self) -> None:
+        raise NotImplementedError
 
     @property
     def base_url(self) -> httpx.URL:
@@ -93,10 +105,6 @@ class _BaseClient:
     def max_retries(self) -> int:
         return self._config.max_retries
 
-    @property
-    def _policy(self) -> RetryPolicy:
-        return RetryPolicy(self._config.max_retries, max_wait=self._config.max_retry_wait)
-
     def with_options(
         self,
         *,
@@ -110,8 +118,8 @@ class _BaseClient:
         """
         clone = type(self).__new__(type(self))
         clone.__dict__.update(self.__dict__)
-        clone._config = self._config.replace(
-            timeout=timeout, max_retries=max_retries, max_retry_wait=max_retry_wait
+        clone._configure(
+            self._config.replace(timeout=timeout, max_retries=max_retries, max_retry_wait=max_retry_wait)
         )
         clone._owns_http = False  # the original closes the pool
         clone._bind_resources()
@@ -188,6 +196,9 @@ class Client(ChatMixin, _BaseClient):
         self.files = Files(self)
         self.jobs = Jobs(self)
 
+    def _make_retrying(self) -> None:
+        self._retrying = tenacity.Retrying(**self._policy.tenacity_args())
+
     def close(self) -> None:
         """Close the connection pool (unless it was given by the caller)."""
         if self._owns_http:
@@ -224,31 +235,22 @@ class Client(ChatMixin, _BaseClient):
 
     def _send(self, spec: RequestSpec) -> Answer:
         spec = with_idempotency_key(spec)
-        waits: list[float] = []
-        retrying = tenacity.Retrying(
-            **self._policy.tenacity_args(
-                describe=f"{spec.method} {self._config.url(spec.path).path}", waits=waits
-            )
-        )
-        attempt_number = 0
+        history = RetryHistory(f"{spec.method} {self._config.base_url.path}{spec.path}")
         try:
-            for attempt in retrying:
-                with attempt:
-                    attempt_number = attempt.retry_state.attempt_number
-                    return self._attempt(spec, attempt_number)
+            return self._retrying(self._attempt, spec, history)
         except APIError as exc:
-            record_history(exc, attempt_number, waits)
+            history.record(exc)
             raise
-        raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 
-    def _attempt(self, spec: RequestSpec, attempt: int) -> Answer:
+    def _attempt(self, spec: RequestSpec, history: RetryHistory) -> Answer:
+        history.attempts += 1
         request = self._http.build_request(**request_args(self._config, spec))
         started = time.perf_counter()
         try:
             response = self._http.send(request, stream=True)
         except httpx.TransportError as exc:
             raise transport_error(exc, request) from exc
-        self._log_answer(request, response, attempt, started)
+        self._log_answer(request, response, history.attempts, started)
         if spec.stream and is_stream_answer(response):
             return Answer(response, None)
         try:
@@ -301,6 +303,9 @@ class AsyncClient(AsyncChatMixin, _BaseClient):
         self.files = AsyncFiles(self)
         self.jobs = AsyncJobs(self)
 
+    def _make_retrying(self) -> None:
+        self._retrying = tenacity.AsyncRetrying(sleep=anyio.sleep, **self._policy.tenacity_args())
+
     async def aclose(self) -> None:
         """Close the connection pool (unless it was given by the caller)."""
         if self._owns_http:
@@ -331,32 +336,22 @@ class AsyncClient(AsyncChatMixin, _BaseClient):
 
     async def _send(self, spec: RequestSpec) -> Answer:
         spec = with_idempotency_key(spec)
-        waits: list[float] = []
-        retrying = tenacity.AsyncRetrying(
-            sleep=anyio.sleep,
-            **self._policy.tenacity_args(
-                describe=f"{spec.method} {self._config.url(spec.path).path}", waits=waits
-            ),
-        )
-        attempt_number = 0
+        history = RetryHistory(f"{spec.method} {self._config.base_url.path}{spec.path}")
         try:
-            async for attempt in retrying:
-                with attempt:
-                    attempt_number = attempt.retry_state.attempt_number
-                    return await self._attempt(spec, attempt_number)
+            return await self._retrying(self._attempt, spec, history)
         except APIError as exc:
-            record_history(exc, attempt_number, waits)
+            history.record(exc)
             raise
-        raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 
-    async def _attempt(self, spec: RequestSpec, attempt: int) -> Answer:
+    async def _attempt(self, spec: RequestSpec, history: RetryHistory) -> Answer:
+        history.attempts += 1
         request = self._http.build_request(**request_args(self._config, spec))
         started = time.perf_counter()
         try:
             response = await self._http.send(request, stream=True)
         except httpx.TransportError as exc:
             raise transport_error(exc, request) from exc
-        self._log_answer(request, response, attempt, started)
+        self._log_answer(request, response, history.attempts, started)
         if spec.stream and is_stream_answer(response):
             return Answer(response, None)
         try:

@@ -18,7 +18,7 @@ import tenacity
 
 from .errors import APIConnectionError, APIError, APIStatusError
 
-__all__ = ["RETRYABLE_STATUS", "RetryPolicy", "is_retryable", "parse_retry_after"]
+__all__ = ["RETRYABLE_STATUS", "RetryHistory", "RetryPolicy", "is_retryable", "parse_retry_after"]
 
 logger: Final = logging.getLogger("finetune_sdk")
 
@@ -99,11 +99,11 @@ class RetryPolicy:
             return min(hint, self.max_wait)
         return self.backoff(attempt)
 
-    def tenacity_args(self, *, describe: str, waits: list[float]) -> dict[str, Any]:
+    def tenacity_args(self) -> dict[str, Any]:
         """Keyword arguments for ``tenacity.Retrying`` / ``AsyncRetrying`` that apply this policy.
 
-        ``describe`` names the call in log lines (``"POST /v1/files"``); each pause taken is appended to
-        ``waits`` so the final exception can carry the retry history.
+        The retrying object is built once per client and called as ``retrying(attempt, spec, history)``:
+        the last argument, a :class:`RetryHistory`, names the call in log lines and collects the pauses.
         """
 
         def wait(state: tenacity.RetryCallState) -> float:
@@ -112,16 +112,16 @@ class RetryPolicy:
             return self.wait_after(state.attempt_number, exc)
 
         def before_sleep(state: tenacity.RetryCallState) -> None:
+            history: RetryHistory = state.args[-1]
             pause = state.upcoming_sleep
-            waits.append(pause)
+            history.waits.append(pause)
             outcome = state.outcome
-            exc = outcome.exception() if outcome is not None else None
             logger.warning(
                 "%s failed (attempt %d of %d): %s; retrying in %.2fs",
-                describe,
+                history.describe,
                 state.attempt_number,
                 self.max_retries + 1,
-                _short(exc),
+                _short(outcome.exception() if outcome is not None else None),
                 pause,
             )
 
@@ -134,10 +134,17 @@ class RetryPolicy:
         }
 
 
-def record_history(exc: APIError, attempts: int, waits: list[float]) -> None:
-    """Write the retry history onto the exception the caller will see."""
-    exc.attempts = attempts
-    exc.retry_waits = tuple(waits)
+@dataclasses.dataclass
+class RetryHistory:
+    """One logical call's attempts and pauses, written onto the error the caller finally sees."""
+
+    describe: str
+    attempts: int = 0
+    waits: list[float] = dataclasses.field(default_factory=list)
+
+    def record(self, exc: APIError) -> None:
+        exc.attempts = self.attempts
+        exc.retry_waits = tuple(self.waits)
 
 
 def _short(exc: BaseException | None) -> str:
