@@ -1,0 +1,136 @@
+"""compare(): the guide's case, base model + long prompt versus tuned model + short prompt."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+import orjson
+import pytest
+
+from finetune_sdk import AsyncClient, Client, Comparison, ComparisonRow
+from finetune_sdk.compare import Reply
+from finetune_sdk.emulator import Emulator
+
+BASE = "Qwen/Qwen2.5-7B-Instruct"
+TUNED = "Qwen/Qwen2.5-14B-Instruct"  # any model the emulator answers; the setups differ by prompt
+LONG_PROMPT = "你是一位犀利的影评人。" * 60
+SHORT_PROMPT = "犀利影评"
+PROMPTS = ["评价一下《流浪地球》", "How do I change my address?", "一句话点评这部电影"]
+
+
+@pytest.fixture(scope="module")
+def emu() -> Iterator[Emulator]:
+    with Emulator(seed=0) as running:
+        yield running
+
+
+def check(result: Comparison) -> None:
+    assert [row.prompt for row in result.rows] == PROMPTS
+    for row in result.rows:
+        assert row.base.text and row.tuned.text
+        assert row.base.prompt_tokens is not None and row.tuned.prompt_tokens is not None
+        assert row.base.prompt_tokens > row.tuned.prompt_tokens  # the long prompt costs tokens
+        assert row.base.completion_tokens and row.tuned.completion_tokens
+        assert row.base.latency > 0 and row.base.first_delta is not None
+        assert row.base.first_delta <= row.base.latency
+        assert row.base.finish_reason == "stop"
+    saved = result.prompt_tokens_saved
+    assert saved is not None and saved > 0
+    assert saved == sum(r.base.prompt_tokens or 0 for r in result.rows) - sum(
+        r.tuned.prompt_tokens or 0 for r in result.rows
+    )
+    assert result.speedup is not None and result.speedup > 0
+
+
+def test_compare_sync_reports_usage_from_the_server(emu: Emulator) -> None:
+    with Client(api_key=emu.api_key, base_url=emu.base_url) as client:
+        result = client.compare(PROMPTS, base=(BASE, LONG_PROMPT), tuned=(TUNED, SHORT_PROMPT), temperature=0)
+        # The counts are the server's own: the same call through chat_stream reports the same usage.
+        stream = client.chat_stream(BASE, PROMPTS[0], system=LONG_PROMPT, temperature=0)
+        stream.read()
+    check(result)
+    assert stream.usage is not None and result.rows[0].base.prompt_tokens == stream.usage.prompt_tokens
+
+
+@pytest.mark.anyio
+async def test_compare_async_runs_concurrently_and_keeps_order(emu: Emulator) -> None:
+    async with AsyncClient(api_key=emu.api_key, base_url=emu.base_url) as client:
+        result = await client.compare(
+            PROMPTS, base=(BASE, LONG_PROMPT), tuned=(TUNED, SHORT_PROMPT), concurrency=3
+        )
+    check(result)
+
+
+def test_compare_refuses_a_lone_string_and_no_prompts(emu: Emulator) -> None:
+    with Client(api_key=emu.api_key, base_url=emu.base_url) as client:
+        with pytest.raises(TypeError):
+            client.compare("one prompt", base=(BASE, None), tuned=(TUNED, None))
+        with pytest.raises(ValueError, match="at least one prompt"):
+            client.compare([], base=(BASE, None), tuned=(TUNED, None))
+
+
+def reply(text: str, prompt: int | None, completion: int | None, latency: float) -> Reply:
+    return Reply(text, prompt, completion, latency, latency / 4, "stop")
+
+
+def sample() -> Comparison:
+    rows = (
+        ComparisonRow(
+            "Q1 line\nbreak", reply("long base answer " * 5, 560, 40, 2.0), reply("short", 20, 10, 1.0)
+        ),
+        ComparisonRow("Q2", reply("b", 570, 30, 2.0), reply("t", 30, 20, 0.5)),
+    )
+    return Comparison(base=(BASE, LONG_PROMPT), tuned=("ft:LoRA/x", SHORT_PROMPT), rows=rows)
+
+
+def test_totals() -> None:
+    result = sample()
+    assert result.base_prompt_tokens == 1130 and result.tuned_prompt_tokens == 50
+    assert result.prompt_tokens_saved == 1080
+    assert result.prompt_tokens_saved_share == pytest.approx(1080 / 1130)
+    assert result.base_latency == 4.0 and result.tuned_latency == 1.5
+    assert result.speedup == pytest.approx(4.0 / 1.5)
+
+
+def test_missing_usage_gives_no_token_totals() -> None:
+    row = ComparisonRow("Q", reply("b", None, None, 1.0), reply("t", None, None, 1.0))
+    result = Comparison(base=(BASE, None), tuned=(TUNED, None), rows=(row,))
+    assert result.prompt_tokens_saved is None and result.prompt_tokens_saved_share is None
+    assert "not reported by the server" in result.table()
+    assert "- / -" in result.table()
+
+
+def test_plain_table() -> None:
+    text = sample().table(width=12)
+    lines = text.splitlines()
+    assert lines[0].startswith(f"base : {BASE} (system prompt of {len(LONG_PROMPT)} characters)")
+    assert any(line.startswith("1  Q1 line bre…") for line in lines)  # one line per row, newlines flattened
+    assert "560 / 20" in text and "2.00 / 1.00" in text
+    assert "prompt tokens 1130 -> 50: the tuned setup saves 1080 (96%)" in text
+    assert "answers 2.67x as fast" in text
+    assert str(sample()) == sample().table()
+
+
+def test_json_round_trip() -> None:
+    data = orjson.loads(sample().to_json())
+    assert data["totals"]["prompt_tokens_saved"] == 1080
+    assert data["rows"][1]["tuned"] == {
+        "text": "t",
+        "prompt_tokens": 30,
+        "completion_tokens": 20,
+        "latency": 0.5,
+        "first_delta": 0.125,
+        "finish_reason": "stop",
+    }
+    assert data["tuned"] == {"model": "ft:LoRA/x", "system_prompt": SHORT_PROMPT}
+
+
+def test_rich_rendering() -> None:
+    rich = pytest.importorskip("rich")
+    from rich.console import Console
+
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(sample())
+    out = console.export_text()
+    assert rich is not None and "560 / 20" in out and "saves 1080" in out

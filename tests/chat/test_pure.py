@@ -1,0 +1,135 @@
+"""The sans-I/O pieces: messages, request bodies, the per-event decoder, non-streamed answers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import orjson
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from finetune_sdk import APIResponseValidationError, ChatUsage, Conversation, Message, StreamInterruptedError
+from finetune_sdk._chat_wire import StreamState, chat_body, completion_text, normalize_messages
+
+
+def test_a_string_is_one_user_turn_and_system_prepends() -> None:
+    assert normalize_messages("hi") == [{"role": "user", "content": "hi"}]
+    assert normalize_messages("hi", "Be brief") == [
+        {"role": "system", "content": "Be brief"},
+        {"role": "user", "content": "hi"},
+    ]
+
+
+def test_dicts_and_message_objects_mix() -> None:
+    got = normalize_messages(
+        [{"role": "user", "content": "a", "name": "x"}, Message(role="assistant", content="b")]
+    )
+    assert got == [{"role": "user", "content": "a", "name": "x"}, {"role": "assistant", "content": "b"}]
+
+
+def test_a_conversation_is_sent_without_its_final_reply() -> None:
+    conv = Conversation(
+        messages=[
+            Message(role="system", content="S"),
+            Message(role="user", content="Q"),
+            Message(role="assistant", content="A"),
+        ]
+    )
+    assert normalize_messages(conv) == [{"role": "system", "content": "S"}, {"role": "user", "content": "Q"}]
+    with pytest.raises(ValueError, match="already start with a system message"):
+        normalize_messages(conv, "other")
+
+
+@pytest.mark.parametrize(
+    ("messages", "error"),
+    [
+        ([], ValueError),
+        ([{"content": "no role"}], ValueError),
+        ([42], TypeError),
+        ({"role": "user", "content": "x"}, TypeError),
+    ],
+)
+def test_bad_messages_are_refused_before_sending(messages: object, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        normalize_messages(messages)  # type: ignore[arg-type]
+
+
+def test_body_refuses_keys_the_call_sets() -> None:
+    with pytest.raises(TypeError):
+        chat_body(
+            "m", "hi", system=None, max_tokens=1, temperature=None, stream=True, extra={"stream": False}
+        )
+
+
+def test_non_streamed_body_has_no_stream_options() -> None:
+    body = chat_body("m", "hi", system=None, max_tokens=10, temperature=0.0, stream=False, extra={})
+    assert body == {
+        "model": "m",
+        "messages": [{"role": "user", "content": "hi"}],
+        "max_tokens": 10,
+        "temperature": 0.0,
+        "stream": False,
+    }
+
+
+def _chunk(content: str | None, finish: str | None = None) -> str:
+    return orjson.dumps(
+        {"choices": [{"index": 0, "delta": {"content": content}, "finish_reason": finish}]}
+    ).decode()
+
+
+@given(st.lists(st.text(min_size=0, max_size=5), max_size=30))
+def test_state_joins_exactly_the_non_empty_deltas(pieces: list[str]) -> None:
+    state = StreamState("m")
+    out = [state.feed(_chunk(p)) for p in pieces]
+    assert [d for d in out if d is not None] == [p for p in pieces if p]
+    assert state.text == "".join(pieces) and state.chars == len(state.text)
+    assert state.end_error() is not None  # neither [DONE] nor a finish reason yet
+    state.feed(_chunk(None, "stop"))
+    assert state.end_error() is None and state.finish_reason == "stop"
+
+
+def test_state_interrupted_error_holds_the_text() -> None:
+    state = StreamState("tuned")
+    state.feed(_chunk("ab"))
+    state.feed(_chunk("c"))
+    err = state.interrupted(ConnectionResetError("reset by peer"))
+    assert isinstance(err, StreamInterruptedError)
+    assert err.partial_text == "abc" and err.deltas == 2
+    assert str(err).startswith(
+        "the stream from tuned broke after 3 characters (2 deltas): ConnectionResetError"
+    )
+
+
+def test_state_usage_and_done() -> None:
+    state = StreamState("m")
+    state.feed('{"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 2}}')
+    assert state.usage == ChatUsage(5, 2, 7)
+    assert state.feed("[DONE]") is None and state.done and state.end_error() is None
+    assert state.feed("   ") is None  # a blank data line is a keep-alive
+
+
+def test_non_json_array_chunk_is_a_validation_error() -> None:
+    with pytest.raises(APIResponseValidationError):
+        StreamState("m").feed("[1, 2]")
+
+
+def test_completion_text() -> None:
+    payload = {
+        "choices": [
+            {"index": 1, "message": {"content": "other"}, "finish_reason": "stop"},
+            {"index": 0, "message": {"role": "assistant", "content": "hello"}, "finish_reason": "length"},
+        ],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
+    }
+    assert completion_text(payload, "m") == ("hello", "length", ChatUsage(3, 1, 4))
+    assert completion_text({"choices": [{"message": {"content": None}}]}, "m") == ("", None, None)
+    with pytest.raises(APIResponseValidationError):
+        completion_text({"object": "chat.completion"}, "m")
+
+
+def test_importing_the_sdk_does_not_import_openai() -> None:
+    code = "import sys, finetune_sdk; assert 'openai' not in sys.modules, 'openai was imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)
