@@ -22,10 +22,10 @@ import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _server import KEY, emulator_process  # noqa: E402
+from _server import KEY, emulator_process
 
-from finetune_sdk import Client  # noqa: E402
-from finetune_sdk._wire import RequestSpec, request_args  # noqa: E402
+from finetune_sdk import Client
+from finetune_sdk._wire import RequestSpec, request_args
 
 
 def main() -> None:
