@@ -1,0 +1,104 @@
+"""The root ``finetune`` group: global options, the commands, and how failures are reported.
+
+Built on click (commands, options, help, environment variables) and rich (progress bars and colour on
+stderr, only on a terminal). Every failure the SDK explains (a ``FineTuneError``, a missing file, a bad
+argument) becomes one ``error: <message>`` line on stderr and exit status 1; ``--debug`` adds the
+traceback and logs every request. A dataset that breaks the rules prints its problems as
+``FILE:LINE: code: message`` first. Ctrl-C exits 130.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Sequence
+
+import click
+
+from .._config import API_KEY_ENV, BASE_URL_ENV
+from .._version import __version__
+from ..errors import DatasetValidationError, FineTuneError
+from ._chat import chat, compare
+from ._data import split, stats, validate
+from ._emulator import emulator
+from ._files import files, upload
+from ._jobs import jobs
+from ._output import CliError, error, note, report_lines
+from ._progress import INTERRUPTED
+from ._state import State
+
+__all__ = ["cli", "run"]
+
+
+class _Group(click.Group):
+    """Lists its commands in the order they were added (the order of a usual session), not A-Z."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--api-key", envvar=API_KEY_ENV, show_envvar=True, metavar="KEY", help="The platform key.")
+@click.option(
+    "--base-url",
+    envvar=BASE_URL_ENV,
+    show_envvar=True,
+    metavar="URL",
+    help="The platform's base URL (default: https://api.openapi.cn/v1).",
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks and log every request.")
+@click.version_option(__version__, "--version", prog_name="finetune", message="%(prog)s %(version)s")
+@click.pass_context
+def cli(ctx: click.Context, api_key: str | None, base_url: str | None, debug: bool) -> None:
+    """Fine-tune Qwen2.5 chat models with LoRA on the hosted platform, then chat with them.
+
+    Typical session: validate a dataset, create a job from it (--wait), chat with the tuned model,
+    compare it with the base model. Results go to stdout, progress and errors to stderr.
+    """
+    state = ctx.ensure_object(State)
+    state.api_key, state.base_url, state.debug = api_key or None, base_url or None, debug
+    if debug:
+        logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+        logging.getLogger("finetune_sdk").setLevel(logging.DEBUG)
+    ctx.call_on_close(state.close)
+
+
+for command in (validate, stats, split, upload, files, jobs, chat, compare, emulator):
+    cli.add_command(command)
+
+
+def _explain(exc: Exception) -> str:
+    """The one line for ``exc``; a bad dataset first prints its problems (on stderr)."""
+    if isinstance(exc, DatasetValidationError):
+        *problems, head = report_lines(exc.report)
+        for line in problems:
+            note(line)
+        return head
+    if isinstance(exc, CliError):
+        return exc.message
+    if isinstance(exc, OSError) and exc.strerror and exc.filename:
+        return f"{exc.strerror}: {exc.filename}"
+    return str(exc) or type(exc).__name__
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the command line ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
+    state = State()
+    try:
+        result = cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="finetune",
+            obj=state,
+            standalone_mode=False,
+        )
+    except click.exceptions.Abort:  # Ctrl-C (click has printed a newline)
+        return INTERRUPTED
+    except click.ClickException as exc:  # a usage error: click explains it, with the usage line
+        exc.show()
+        return exc.exit_code
+    except (FineTuneError, CliError, OSError, ValueError) as exc:
+        if state.debug:
+            traceback.print_exc()
+        error(_explain(exc))
+        return exc.exit_code if isinstance(exc, CliError) else 1
+    return result if isinstance(result, int) else 0

@@ -1,0 +1,245 @@
+"""``finetune jobs create|list|get|cancel|events|wait``."""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Iterable
+from typing import get_args
+
+import click
+import pydantic
+
+from ..hyperparameters import Hyperparameters, PresetName
+from ..types import FineTuneJob, JobEvent
+from ._output import CliError, columns, describe_value, echo, key_values, print_json, when
+from ._progress import wait_for
+from ._state import State, pass_state
+
+__all__ = ["jobs", "parse_settings"]
+
+_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+_POLL = click.option(
+    "--poll-interval",
+    type=click.FloatRange(min=0.01),
+    metavar="SECONDS",
+    help="Poll this often (default: every 1 s, growing to 15 s).",
+)
+
+
+def _number(raw: str, kind: object) -> object:
+    """``raw`` as the field's type (an int field also tries float, so ``2.5`` is refused by its range
+    message); a string that is no number is passed on for Hyperparameters to name the field."""
+    for convert in (int, float) if kind is int else (float,):
+        try:
+            return convert(raw)
+        except ValueError:
+            continue
+    return raw
+
+
+def parse_settings(items: Iterable[str]) -> dict[str, object]:
+    """``--set key=value`` options as typed hyperparameter overrides."""
+    fields = Hyperparameters.model_fields
+    overrides: dict[str, object] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r} is not key=value", param_hint="'--set'")
+        if key not in fields:
+            raise CliError(f"unknown hyperparameter {key!r}: choose one of {', '.join(fields)}")
+        overrides[key] = _number(raw.strip(), fields[key].annotation)
+    return overrides
+
+
+def _hyperparameters(preset: str | None, settings: tuple[str, ...]) -> Hyperparameters | None:
+    """The preset (``standard`` by default) with the ``--set`` overrides; None when neither was given."""
+    if preset is None and not settings:
+        return None
+    overrides = parse_settings(settings)
+    try:
+        return Hyperparameters.preset(typing.cast(PresetName, preset or "standard"), **overrides)
+    except pydantic.ValidationError as exc:
+        raise CliError("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())) from None
+
+
+def _job_lines(job: FineTuneJob) -> list[tuple[str, object]]:
+    steps = f"{job.step or 0}/{job.total_steps}" if job.total_steps else None
+    return [
+        ("id", job.id),
+        ("status", job.status),
+        ("model", job.model),
+        ("fine_tuned_model", job.fine_tuned_model),
+        ("created", when(job.created_at)),
+        ("started", when(job.started_at)),
+        ("finished", when(job.finished_at)),
+        ("training_file", job.training_file),
+        ("validation_file", job.validation_file),
+        ("validation_split", job.validation_split),
+        ("hyperparameters", describe_value(job.hyperparameters) if job.hyperparameters else None),
+        ("suffix", job.suffix),
+        ("seed", job.seed),
+        ("step", steps),
+        ("epoch", job.epoch),
+        ("train_loss", job.train_loss),
+        ("valid_loss", job.valid_loss),
+        ("trained_tokens", job.trained_tokens),
+        ("error", f"{job.error.code}: {job.error.message}" if job.error else None),
+    ]
+
+
+def _show_job(job: FineTuneJob, as_json: bool) -> None:
+    if as_json:
+        print_json(job)
+    else:
+        key_values(_job_lines(job))
+
+
+def _finish(job: FineTuneJob, as_json: bool) -> None:
+    """What a successful wait prints: the tuned model's name (or the whole job as JSON)."""
+    if as_json:
+        print_json(job)
+    else:
+        echo(job.fine_tuned_model or "")
+
+
+def _event_row(event: JobEvent) -> tuple[object, ...]:
+    return (when(event.created_at), event.level, event.message)
+
+
+@click.group()
+def jobs() -> None:
+    """Fine-tuning jobs: create, list, get, cancel, events, wait."""
+
+
+@jobs.command()
+@click.option("--model", "-m", required=True, help="The base model, e.g. Qwen/Qwen2.5-7B-Instruct.")
+@click.option(
+    "--training-file",
+    "-t",
+    required=True,
+    metavar="ID|PATH",
+    help="A file id, or a .jsonl file to check and upload.",
+)
+@click.option("--validation-file", metavar="ID|PATH", help="A file id, or a .jsonl file to upload.")
+@click.option(
+    "--validation-split",
+    type=float,
+    metavar="X",
+    help="Hold out this share of the training data instead (0 < X <= 0.5).",
+)
+@click.option(
+    "--preset",
+    type=click.Choice(get_args(PresetName)),
+    help="Start from the guide's preset (default: standard).",
+)
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override one hyperparameter, e.g. --set n_epochs=2 (repeatable).",
+)
+@click.option("--suffix", help="Part of the tuned model's name.")
+@click.option("--seed", type=int, help="Makes the run reproducible.")
+@click.option("--wait", is_flag=True, help="Wait for the job and print the tuned model's name.")
+@_POLL
+@_JSON
+@pass_state
+def create(
+    state: State,
+    *,
+    model: str,
+    training_file: str,
+    validation_file: str | None,
+    validation_split: float | None,
+    preset: str | None,
+    settings: tuple[str, ...],
+    suffix: str | None,
+    seed: int | None,
+    wait: bool,
+    poll_interval: float | None,
+    as_json: bool,
+) -> None:
+    """Create a job and print its id (paths are checked and uploaded first)."""
+    hyperparameters = _hyperparameters(preset, settings)
+    client = state.client()
+    job = client.jobs.create(
+        model=model,
+        training_file=training_file,
+        validation_file=validation_file,
+        validation_split=validation_split,
+        hyperparameters=hyperparameters,
+        suffix=suffix,
+        seed=seed,
+    )
+    if as_json and not wait:
+        print_json(job)
+        return
+    echo(job.id)
+    if wait:
+        _finish(wait_for(client, job.id, timeout=None, poll_interval=poll_interval), as_json)
+
+
+@jobs.command("list")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Show at most N.")
+@_JSON
+@pass_state
+def list_jobs(state: State, limit: int, as_json: bool) -> None:
+    """The newest jobs, one line each: id, status, model, fine_tuned_model."""
+    found = list(state.client().jobs.list(limit=limit))
+    if as_json:
+        print_json(found)
+    else:
+        columns((job.id, job.status, job.model, job.fine_tuned_model) for job in found)
+
+
+@jobs.command("get")
+@click.argument("job_id")
+@_JSON
+@pass_state
+def get_job(state: State, job_id: str, as_json: bool) -> None:
+    """Show one job as key: value lines."""
+    _show_job(state.client().jobs.retrieve(job_id), as_json)
+
+
+@jobs.command()
+@click.argument("job_id")
+@_JSON
+@pass_state
+def cancel(state: State, job_id: str, as_json: bool) -> None:
+    """Cancel a job that has not finished."""
+    job = state.client().jobs.cancel(job_id)
+    if as_json:
+        print_json(job)
+    else:
+        columns([(job.id, job.status)])
+
+
+@jobs.command()
+@click.argument("job_id")
+@click.option("--follow", "-f", is_flag=True, help="Keep printing new events until the job ends.")
+@_POLL
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@pass_state
+def events(state: State, job_id: str, follow: bool, poll_interval: float | None, as_json: bool) -> None:
+    """The job's events, oldest first: time, level, message."""
+    found = state.client().jobs.events(job_id, follow=follow, poll_interval=poll_interval)
+    for event in found:
+        echo(event.model_dump_json() if as_json else "  ".join(str(c) for c in _event_row(event)))
+
+
+@jobs.command()
+@click.argument("job_id")
+@click.option("--timeout", type=click.FloatRange(min=0), metavar="SECONDS", help="Give up after this long.")
+@_POLL
+@_JSON
+@pass_state
+def wait(
+    state: State, job_id: str, timeout: float | None, poll_interval: float | None, as_json: bool
+) -> None:
+    """Wait for a job with a live progress bar; print the tuned model's name.
+
+    Ctrl-C stops waiting (exit 130) and leaves the job running.
+    """
+    _finish(wait_for(state.client(), job_id, timeout=timeout, poll_interval=poll_interval), as_json)

@@ -1,0 +1,159 @@
+"""What the ``finetune`` command writes: results on stdout, progress and errors on stderr.
+
+Results are plain text (aligned columns, ``key: value`` lines) or JSON, so they pipe into other tools.
+Progress bars and spinners are drawn by rich on stderr, and only when stderr is a terminal; rich also
+honours ``NO_COLOR``. Nothing here colours or decorates stdout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import functools
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import click
+import orjson
+from pydantic import BaseModel
+from rich.console import Console
+from rich.text import Text
+
+from ..dataset import DatasetStats, ValidationIssue, ValidationReport
+
+__all__ = [
+    "CliError",
+    "columns",
+    "echo",
+    "error",
+    "key_values",
+    "note",
+    "print_json",
+    "report_lines",
+    "spinner",
+    "stats_lines",
+    "stderr",
+    "when",
+]
+
+
+class CliError(Exception):
+    """A failure the command explains in one line (``error: <message>``), exiting with ``exit_code``."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+
+
+@functools.cache
+def stderr() -> Console:
+    """The console for progress and errors; ``stderr().is_terminal`` decides whether bars are drawn."""
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def echo(text: str = "") -> None:
+    """A result line on stdout."""
+    click.echo(text)
+
+
+def note(text: str) -> None:
+    """A progress or help line on stderr (plain, so it is readable in logs)."""
+    click.echo(text, err=True)
+
+
+def error(message: str) -> None:
+    """``error: <message>`` on stderr, the prefix in red on a colour terminal."""
+    stderr().print(Text.assemble(("error:", "bold red"), " ", message))
+
+
+def print_json(value: BaseModel | Sequence[BaseModel]) -> None:
+    """A model, or a list of models, as indented JSON on stdout."""
+    if isinstance(value, BaseModel):
+        echo(value.model_dump_json(indent=2))
+    else:
+        data = [item.model_dump(mode="json") for item in value]
+        echo(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
+
+
+def columns(rows: Iterable[Sequence[object]]) -> None:
+    """Rows as left-aligned columns, two spaces apart, on stdout (None shows as ``-``)."""
+    cells = [["-" if cell is None else str(cell) for cell in row] for row in rows]
+    if not cells:
+        return
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
+    for row in cells:
+        echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+def key_values(pairs: Iterable[tuple[str, object]]) -> None:
+    """``key: value`` lines on stdout, skipping values that are None."""
+    for key, value in pairs:
+        if value is not None:
+            echo(f"{key}: {value}")
+
+
+def when(timestamp: int | None) -> str | None:
+    """A Unix time as local ``YYYY-MM-DD HH:MM:SS``."""
+    if timestamp is None:
+        return None
+    return datetime.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@contextlib.contextmanager
+def spinner(text: str) -> Iterator[None]:
+    """A spinner with ``text`` on stderr while the block runs (nothing when stderr is not a terminal)."""
+    console = stderr()
+    if not console.is_terminal:
+        yield
+        return
+    with console.status(text):
+        yield
+
+
+# -- datasets ------------------------------------------------------------------------------------
+
+
+def _issue_line(path: str, issue: ValidationIssue, kind: str = "") -> str:
+    where = path if issue.line is None else f"{path}:{issue.line}"
+    return f"{where}: {kind}{issue.code}: {issue.message}"
+
+
+def report_lines(report: ValidationReport) -> list[str]:
+    """Each problem as ``FILE:LINE: code: message`` (editors jump to it), then a summary line."""
+    lines = [_issue_line(report.path, issue) for issue in report.errors]
+    lines += [_issue_line(report.path, issue, "warning: ") for issue in report.warnings]
+    errors, warnings = len(report.errors), len(report.warnings)
+    if report.ok:
+        head = f"{report.path}: ok, {report.stats.examples} examples"
+    else:
+        head = f"{report.path}: not valid, {errors} error{'s' * (errors != 1)}"
+        if report.truncated:
+            head += f" (stopped after {report.lines} lines, there may be more)"
+    if warnings:
+        head += f", {warnings} warning{'s' * (warnings != 1)}"
+    return [*lines, head]
+
+
+def stats_lines(stats: DatasetStats) -> list[str]:
+    """The statistics as ``key: value`` lines."""
+    roles = stats.messages_by_role
+    longest = f"{stats.longest_example_tokens} tokens"
+    if stats.longest_example_line is not None:
+        longest += f" (line {stats.longest_example_line})"
+    return [
+        f"examples: {stats.examples}",
+        f"messages: {stats.messages} (system {roles.get('system', 0)}, user {roles.get('user', 0)},"
+        f" assistant {roles.get('assistant', 0)})",
+        f"characters: {stats.characters}",
+        f"estimated tokens: {stats.estimated_tokens}",
+        f"longest example: {longest}",
+        f"over max_tokens ({stats.max_tokens}): {stats.over_max_tokens}",
+    ]
+
+
+def describe_value(value: Any) -> str:
+    """A compact rendering of a mapping (``k=v, ...``) or a value, for ``key: value`` lines."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    return str(value)

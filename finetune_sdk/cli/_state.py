@@ -1,0 +1,39 @@
+"""What every command shares: the global options and the client made from them (only when needed)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import click
+
+from .._client import Client
+from .._config import API_KEY_ENV
+from ._output import CliError
+
+__all__ = ["State", "pass_state"]
+
+
+@dataclasses.dataclass
+class State:
+    """The root group's options; the :class:`Client` is made on first use, so ``validate`` or
+    ``emulator`` work without a key."""
+
+    api_key: str | None = None
+    base_url: str | None = None
+    debug: bool = False
+    _client: Client | None = None
+
+    def client(self) -> Client:
+        if self._client is None:
+            if not self.api_key:
+                raise CliError(f"no API key: set {API_KEY_ENV} or pass --api-key")
+            self._client = Client(api_key=self.api_key, base_url=self.base_url)
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+
+pass_state = click.make_pass_decorator(State)

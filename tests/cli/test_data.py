@@ -1,0 +1,101 @@
+"""``finetune validate|stats|split``, the root group and the missing-extra message: no platform needed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+
+from finetune_sdk import __version__
+from finetune_sdk.cli import MISSING_EXTRA
+from tests.cli.conftest import Run, cli_env
+
+COMMANDS = ("validate", "stats", "split", "upload", "files", "jobs", "chat", "compare", "emulator")
+
+
+def test_validate_ok_prints_a_summary_with_the_stats_and_exits_0(offline: Run, data_dir: Path) -> None:
+    result = offline("validate", str(data_dir / "train.jsonl"))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"{data_dir / 'train.jsonl'}: ok, 20 examples"
+    assert "examples: 20" in lines
+    assert "messages: 60 (system 20, user 20, assistant 20)" in lines
+    assert result.stderr == ""
+
+
+def test_validate_bad_prints_file_line_code_message_and_exits_1(offline: Run, data_dir: Path) -> None:
+    path = str(data_dir / "bad.jsonl")
+    result = offline("validate", path)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"{path}:2: invalid_json: ")
+    assert lines[1].startswith(f"{path}:3: first_not_user: ")
+    assert lines[2] == f"{path}: not valid, 2 errors"
+    assert "examples: 1" in lines  # the statistics of the valid examples follow
+
+
+def test_validate_json_is_the_report(offline: Run, data_dir: Path) -> None:
+    result = offline("validate", "--json", "--max-errors", "1", str(data_dir / "bad.jsonl"))
+    assert result.returncode == 1
+    report = orjson.loads(result.stdout)
+    assert report["ok"] is False
+    assert [(e["line"], e["code"]) for e in report["errors"]] == [(2, "invalid_json")]
+    assert report["truncated"] is True
+
+
+def test_validate_a_missing_file_is_a_usage_error(offline: Run, tmp_path: Path) -> None:
+    result = offline("validate", str(tmp_path / "nope.jsonl"))
+    assert result.returncode == 2
+    assert "does not exist" in result.stderr
+
+
+def test_stats_prints_key_values_and_refuses_a_bad_file(offline: Run, data_dir: Path) -> None:
+    good = offline("stats", str(data_dir / "train.jsonl"))
+    assert good.returncode == 0
+    assert good.stdout.splitlines()[:2] == ["examples: 20", "messages: 60 (system 20, user 20, assistant 20)"]
+    bad = offline("stats", str(data_dir / "bad.jsonl"))
+    assert bad.returncode == 1
+    assert bad.stdout == ""
+    path = data_dir / "bad.jsonl"
+    assert bad.stderr.splitlines()[0].startswith(f"{path}:2: invalid_json: ")
+    assert bad.stderr.splitlines()[-1] == f"error: {path}: not valid, 2 errors"
+
+
+def test_split_writes_both_files_and_prints_their_counts(
+    offline: Run, data_dir: Path, tmp_path: Path
+) -> None:
+    result = offline(
+        "split", str(data_dir / "train.jsonl"), "--ratio", "0.2", "--seed", "3", "--out-dir", str(tmp_path)
+    )
+    assert result.returncode == 0, result.stderr
+    train, held_out = tmp_path / "train.train.jsonl", tmp_path / "train.validation.jsonl"
+    assert result.stdout.splitlines() == [f"{train}  16 examples", f"{held_out}  4 examples"]
+    assert len(train.read_text(encoding="utf-8").splitlines()) == 16
+    assert len(held_out.read_text(encoding="utf-8").splitlines()) == 4
+    refused = offline("split", str(data_dir / "train.jsonl"), "--ratio", "0.9")
+    assert refused.returncode == 2
+    assert "--ratio" in refused.stderr
+
+
+def test_installed_script_lists_every_command_and_its_version(offline: Run) -> None:
+    script = Path(sys.executable).parent / "finetune"
+    args = [str(script)] if script.exists() else [sys.executable, "-m", "finetune_sdk.cli"]
+    env = cli_env(None)
+    helped = subprocess.run([*args, "--help"], env=env, capture_output=True, text=True, timeout=30)
+    assert helped.returncode == 0
+    listed = helped.stdout.split("Commands:")[1]
+    assert [line.split()[0] for line in listed.strip().splitlines()] == list(COMMANDS)
+    version = subprocess.run([*args, "--version"], env=env, capture_output=True, text=True, timeout=30)
+    assert version.stdout.strip() == f"finetune {__version__}"
+
+
+def test_without_the_cli_extra_it_says_what_to_install() -> None:
+    code = "import sys; sys.modules['click'] = None\nfrom finetune_sdk.cli import main\nmain(['--help'])"
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=cli_env(None), capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == MISSING_EXTRA
+    assert result.stdout == ""

@@ -1,0 +1,67 @@
+"""Pieces of the command checked in the test process (no subprocess): ``--set`` parsing, the history of
+a conversation, exit codes of ``run``."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+
+from finetune_sdk.cli import _chat
+from finetune_sdk.cli._app import run
+from finetune_sdk.cli._jobs import parse_settings
+
+
+def test_set_values_take_the_field_types() -> None:
+    parsed = parse_settings(["n_epochs=2", "learning_rate=1e-4", " lora_dropout = 0.1", "batch_size=2.5"])
+    assert parsed == {"n_epochs": 2, "learning_rate": 1e-4, "lora_dropout": 0.1, "batch_size": 2.5}
+    assert type(parsed["learning_rate"]) is float
+    assert parse_settings(["lora_rank=many"]) == {"lora_rank": "many"}  # Hyperparameters names the field
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("batch_size=2.5", "error: batch_size must be an integer from 1 to 32, got 2.5 (float)"),
+        ("lora_rank=many", "error: lora_rank must be an integer from 1 to 64, got 'many' (str)"),
+        ("learning_rate=0.5", "error: learning_rate must be a number with 0 < learning_rate <= 0.1, got 0.5"),
+        ("epochs=2", "error: unknown hyperparameter 'epochs': choose one of learning_rate, n_epochs,"),
+    ],
+)
+def test_bad_settings_are_one_line(setting: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code = run(["--api-key", "k", "jobs", "create", "-m", "M", "-t", "file-x", "--set", setting])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert err.startswith(message)
+    assert err.count("\n") == 1
+
+
+def test_a_conversation_keeps_its_history(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sent: list[list[dict[str, str]]] = []
+
+    def fake_reply(
+        client: Any, model: str, messages: Any, system: str | None, options: dict[str, Any]
+    ) -> str:
+        sent.append(list(messages))
+        return f"reply {len(sent)}"
+
+    monkeypatch.setattr(_chat, "_stream_reply", fake_reply)
+    monkeypatch.setattr("sys.stdin", io.StringIO("one\ntwo\n/reset\nthree\n/quit\nfour\n"))
+    assert run(["--api-key", "k", "chat", "-m", "M"]) == 0
+    assert sent == [
+        [{"role": "user", "content": "one"}],
+        [
+            {"role": "user", "content": "one"},
+            {"role": "assistant", "content": "reply 1"},
+            {"role": "user", "content": "two"},
+        ],
+        [{"role": "user", "content": "three"}],
+    ]
+
+
+def test_usage_errors_keep_clicks_message_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["jobs", "create"]) == 2
+    assert "Missing option '--model'" in capsys.readouterr().err

@@ -1,0 +1,113 @@
+"""Long-running commands: ``finetune emulator``, Ctrl-C during ``jobs wait``, cancelling a running job.
+
+The jobs here run on an emulator whose training steps take a real second each, so they are still
+running when the command acts on them.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from finetune_sdk import Client, FineTuneJob, JobStatus
+from finetune_sdk.cli._progress import INTERRUPTED
+from finetune_sdk.emulator import Emulator
+from tests.cli.conftest import BASE_MODEL, Run, cli_env, command, make_runner, start, write_dataset
+
+
+@pytest.fixture(scope="module")
+def slow() -> Iterator[Emulator]:
+    with Emulator(time_scale=1.0, validate_seconds=0.05, queue_seconds=0.05, step_seconds=1.0) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def client(slow: Emulator) -> Iterator[Client]:
+    with Client(api_key=slow.api_key, base_url=slow.base_url) as running:
+        yield running
+
+
+@pytest.fixture
+def long_job(client: Client, tmp_path: Path) -> Iterator[FineTuneJob]:
+    """A job of 60 one-second steps, cancelled at the end of the test."""
+    job = client.jobs.create(
+        model=BASE_MODEL,
+        training_file=write_dataset(tmp_path / "train.jsonl"),
+        hyperparameters={"n_epochs": 3, "batch_size": 1},
+    )
+    yield job
+    if not client.jobs.retrieve(job.id).is_final:
+        client.jobs.cancel(job.id)
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+    for stream in (process.stdout, process.stderr):
+        if stream:
+            stream.close()
+
+
+@pytest.mark.timeout(30)
+def test_ctrl_c_during_jobs_wait_leaves_the_job_running_and_says_how_to_resume(
+    slow: Emulator, client: Client, long_job: FineTuneJob
+) -> None:
+    process = start(command("jobs", "wait", long_job.id, "--poll-interval", "0.1"), cli_env(slow))
+    try:
+        assert process.stderr is not None
+        seen = [process.stderr.readline() for _ in range(2)]  # "waiting for ...", then the first poll
+        assert seen[0].strip() == f"waiting for {long_job.id}", seen
+        assert seen[1].startswith(f"{long_job.id}: "), seen
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=10)
+    finally:
+        _stop(process)
+    assert process.returncode == INTERRUPTED
+    assert out == ""
+    assert f"resume with: finetune jobs wait {long_job.id}" in err
+    assert "Traceback" not in err
+    assert not client.jobs.retrieve(long_job.id).is_final
+
+
+def test_jobs_cancel_of_a_running_job_then_of_a_finished_one(slow: Emulator, long_job: FineTuneJob) -> None:
+    finetune: Run = make_runner(cli_env(slow))
+    cancelled = finetune("jobs", "cancel", long_job.id)
+    assert cancelled.stdout.split() == [long_job.id, str(JobStatus.CANCELLED)]
+    again = finetune("jobs", "cancel", long_job.id)
+    assert again.returncode == 1
+    assert "job_not_cancellable" in again.stderr
+
+
+@pytest.mark.timeout(30)
+def test_the_emulator_command_prints_what_to_export_and_serves_until_ctrl_c() -> None:
+    process = start(command("emulator", "--port", "0", "--time-scale", "50", "--seed", "1"), cli_env(None))
+    try:
+        assert process.stdout is not None
+        exports: dict[str, str] = {}
+        while len(exports) < 2:
+            line = process.stdout.readline().strip()
+            assert line, "the emulator stopped before printing its address"
+            if line.startswith("export "):
+                name, _, value = line.removeprefix("export ").partition("=")
+                exports[name] = value
+        base_url, key = exports["FINETUNE_BASE_URL"], exports["FINETUNE_API_KEY"]
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                answer = httpx.get(f"{base_url}/files", headers={"Authorization": f"Bearer {key}"})
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        assert answer.status_code == 200
+        process.send_signal(signal.SIGINT)
+        assert process.wait(10) == 0
+    finally:
+        _stop(process)
