@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from starlette.requests import Request
 
 from .idempotency import Idempotency
-from .responses import JSON, success_body
+from .responses import JSON, ApiError, success_body
 from .settings import Settings
 from .state import Store
 
@@ -23,6 +24,18 @@ class Context:
 def context(request: Request) -> Context:
     """The emulator behind a request."""
     return cast(Context, request.app.state.context)
+
+
+Found = TypeVar("Found")
+
+
+def from_path(request: Request, param: str, find: Callable[[Store, str], Found | None], what: str) -> Found:
+    """The ``what`` whose id is the path parameter ``param``, or a 404 ``<what>_not_found``."""
+    object_id: str = request.path_params[param]
+    found = find(context(request).store, object_id)
+    if found is None:
+        raise ApiError(404, f"No {what} with id '{object_id}'", f"{what}_not_found", param=param)
+    return found
 
 
 def ok(request: Request, data: Any, *, envelope: bool | None = None) -> JSON:

@@ -9,9 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .context import context, ok
+from .context import context, from_path, ok
 from .responses import ApiError
-from .state import FileRecord, new_id
+from .state import FileRecord, Store, new_id
 from .upload import receive_upload
 
 PURPOSES = ("fine-tune",)
@@ -53,11 +53,7 @@ async def upload_file(request: Request) -> Response:
 
 
 def _file(request: Request) -> FileRecord:
-    file_id = request.path_params["file_id"]
-    record = context(request).store.get_file(file_id)
-    if record is None:
-        raise ApiError(404, f"No file with id '{file_id}'", "file_not_found", param="file_id")
-    return record
+    return from_path(request, "file_id", Store.get_file, "file")
 
 
 async def list_files(request: Request) -> Response:

@@ -23,13 +23,30 @@ STREAM_BREAK = "stream_break"
 """Key in ``scope["state"]`` telling the chat route to break its stream midway."""
 
 
-def _with_request_id(send: Send, request_id: str) -> Send:
-    async def send_with_id(message: Message) -> None:
+def _wrap(receive: Receive, send: Send, request_id: str) -> tuple[Receive, Send]:
+    """Add ``x-request-id`` to the answer, and read the whole request body before answering.
+
+    An answer sent before the body is read (a 401, a fault, an idempotent replay of an upload) would
+    make the server close the connection with unread data, which resets it: the client could lose the
+    answer. Reading the rest first makes every close a clean one.
+    """
+    body_read = False
+
+    async def tracked_receive() -> Message:
+        nonlocal body_read
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            body_read = True
+        return message
+
+    async def send_after_body(message: Message) -> None:
         if message["type"] == "http.response.start":
+            while not body_read:
+                await tracked_receive()
             message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
         await send(message)
 
-    return send_with_id
+    return tracked_receive, send_after_body
 
 
 async def _swallow(message: Message) -> None:
@@ -53,7 +70,7 @@ class Gate:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        send = _with_request_id(send, new_id("req_"))
+        receive, send = _wrap(receive, send, new_id("req_"))
         path: str = scope["path"]
         if not path.startswith("/v1"):
             await self.app(scope, receive, send)

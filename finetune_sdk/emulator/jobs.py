@@ -16,11 +16,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .context import Context, context, ok
+from .context import Context, context, from_path, ok
 from .responses import ApiError
 from .schemas import JobCreate, parse_body
 from .simulate import make_plan
-from .state import FileRecord, JobRecord, new_id
+from .state import FileRecord, JobRecord, Store, new_id
 from .text import learn
 from .training import check_file, read_pairs
 
@@ -143,11 +143,7 @@ async def create_job(request: Request) -> Response:
 
 
 def _job(request: Request) -> JobRecord:
-    job_id = request.path_params["job_id"]
-    job = context(request).store.get_job(job_id)
-    if job is None:
-        raise ApiError(404, f"No fine-tuning job with id '{job_id}'", "job_not_found", param="job_id")
-    return job
+    return from_path(request, "job_id", Store.get_job, "job")
 
 
 async def list_jobs(request: Request) -> Response:

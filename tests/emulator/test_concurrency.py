@@ -65,6 +65,6 @@ def test_50_concurrent_uploads_creates_and_reads() -> None:
             assert statuses.count(200) == 1  # cancelled once; then it has ended (409)
             assert statuses.count(409) == N - 1
 
-    with Emulator() as emu:  # real time: the jobs are still running when cancelled
+    with Emulator(time_scale=0.1) as emu:  # slow: the jobs are still running when cancelled
         anyio.run(run, emu)
         assert emu.state.counts() == {"files": N, "jobs": N + 1}

@@ -191,3 +191,14 @@ def test_a_fault_on_create_leaves_no_job(make_client: MakeClient) -> None:
 
 def test_auth_helper_matches_the_emulator(emu: Emulator) -> None:
     assert auth(emu) == {"Authorization": f"Bearer {emu.api_key}"}
+
+
+def test_early_answers_to_large_uploads_always_arrive(emu: Emulator, make_client: MakeClient) -> None:
+    big = dataset(20_000)
+    with httpx.Client(base_url=emu.base_url) as anonymous:
+        for _ in range(5):
+            assert upload(anonymous, big).status_code == 401  # answered before the body was needed
+    with Emulator(fault_rate=1.0, fault_kinds=("503",)) as faulty:
+        client = make_client(faulty)
+        for _ in range(5):
+            assert upload(client, big).status_code == 503

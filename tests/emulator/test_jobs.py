@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from finetune_sdk.emulator import Emulator
+from finetune_sdk.hyperparameters import Hyperparameters
 from tests.emulator.helpers import (
     BASE,
     MakeClient,
@@ -20,15 +21,7 @@ from tests.emulator.helpers import (
     wait,
 )
 
-STANDARD = {
-    "learning_rate": 0.0001,
-    "n_epochs": 3,
-    "batch_size": 8,
-    "max_tokens": 4096,
-    "lora_rank": 8,
-    "lora_alpha": 32,
-    "lora_dropout": 0.05,
-}
+STANDARD = Hyperparameters.preset("standard").model_dump()
 
 
 def test_a_job_runs_to_success_with_progress_and_a_tuned_model(client: httpx.Client) -> None:
