@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 
 from .._client import Client
-from ._output import echo, note, spinner
+from ._output import EXISTING_FILE, echo, note, spinner
 from ._state import State, pass_state
 
 __all__ = ["chat", "compare"]
@@ -106,19 +106,16 @@ def _read_system(path: Path | None) -> str | None:
     return path.read_text(encoding="utf-8").strip() or None
 
 
-_SYSTEM_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
-
-
 @click.command()
 @click.option("--base", required=True, metavar="MODEL", help="The base model.")
 @click.option(
-    "--base-system", type=_SYSTEM_FILE, metavar="FILE", help="The base setup's (long) system prompt."
+    "--base-system", type=EXISTING_FILE, metavar="FILE", help="The base setup's (long) system prompt."
 )
 @click.option("--tuned", required=True, metavar="MODEL", help="The tuned model (ft:...).")
 @click.option(
-    "--tuned-system", type=_SYSTEM_FILE, metavar="FILE", help="The tuned setup's (short) system prompt."
+    "--tuned-system", type=EXISTING_FILE, metavar="FILE", help="The tuned setup's (short) system prompt."
 )
-@click.option("--prompts-file", type=_SYSTEM_FILE, metavar="FILE", help="More prompts, one per line.")
+@click.option("--prompts-file", type=EXISTING_FILE, metavar="FILE", help="More prompts, one per line.")
 @_MAX_TOKENS
 @_TEMPERATURE
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")

@@ -7,15 +7,13 @@ from pathlib import Path
 import click
 
 from ..dataset import Dataset
-from ._output import echo, report_lines, stats_lines
+from ._output import EXISTING_FILE, echo, report_lines, stats_lines
 
 __all__ = ["split", "stats", "validate"]
 
-_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
-
 
 @click.command()
-@click.argument("file", type=_FILE)
+@click.argument("file", type=EXISTING_FILE)
 @click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
 @click.option(
     "--max-errors",
@@ -56,7 +54,7 @@ def validate(
 
 
 @click.command()
-@click.argument("file", type=_FILE)
+@click.argument("file", type=EXISTING_FILE)
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
 @click.option(
     "--max-tokens",
@@ -80,7 +78,7 @@ def stats(file: Path, as_json: bool, max_tokens: int) -> None:
 
 
 @click.command()
-@click.argument("file", type=_FILE)
+@click.argument("file", type=EXISTING_FILE)
 @click.option(
     "--ratio",
     type=click.FloatRange(0, 0.5, min_open=True),

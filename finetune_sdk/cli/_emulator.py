@@ -21,7 +21,9 @@ __all__ = ["emulator"]
 @click.option("--api-key", "key", help="The key clients must send (default: a fresh one).")
 @click.option("--time-scale", type=float, default=1.0, show_default=True, help="How much faster jobs run.")
 @click.option("--fault-rate", type=float, default=0.0, show_default=True, help="Share of requests that fail.")
-@click.option("--fault-kinds", metavar="KIND,...", help="Which faults (default: all transient ones).")
+@click.option(
+    "--fault-kinds", metavar="KIND,...", help="Comma-separated kinds of fault (default: the retryable ones)."
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Makes faults and losses repeatable.")
 @click.option("--latency", type=float, default=0.0, show_default=True, help="Seconds added to each request.")
 @click.option("--envelope", is_flag=True, help="Answer in the platform's {code, message, data} envelope.")

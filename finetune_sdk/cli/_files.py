@@ -11,12 +11,10 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, Trans
 
 from ..files import ProgressCallback
 from ..types import FileObject
-from ._output import columns, echo, key_values, print_json, stderr, when
+from ._output import EXISTING_FILE, columns, echo, json_option, key_values, print_json, stderr, when
 from ._state import State, pass_state
 
 __all__ = ["files", "upload"]
-
-_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 
 
 @contextlib.contextmanager
@@ -41,9 +39,9 @@ def _file_row(file: FileObject) -> tuple[object, ...]:
 
 
 @click.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=EXISTING_FILE)
 @click.option("--no-validate", is_flag=True, help="Send the file without checking it first.")
-@_JSON
+@json_option
 @pass_state
 def upload(state: State, file: Path, no_validate: bool, as_json: bool) -> None:
     """Check a dataset, upload it and print its file id."""
@@ -65,7 +63,7 @@ files.add_command(upload)
 
 
 @files.command("list")
-@_JSON
+@json_option
 @pass_state
 def list_files(state: State, as_json: bool) -> None:
     """One line per file: id, bytes, filename, created."""
@@ -78,7 +76,7 @@ def list_files(state: State, as_json: bool) -> None:
 
 @files.command("get")
 @click.argument("file_id")
-@_JSON
+@json_option
 @pass_state
 def get_file(state: State, file_id: str, as_json: bool) -> None:
     """Show one file."""
@@ -99,7 +97,7 @@ def get_file(state: State, file_id: str, as_json: bool) -> None:
 
 @files.command("delete")
 @click.argument("file_id")
-@_JSON
+@json_option
 @pass_state
 def delete_file(state: State, file_id: str, as_json: bool) -> None:
     """Delete a file."""

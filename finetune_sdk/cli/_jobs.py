@@ -11,13 +11,12 @@ import pydantic
 
 from ..hyperparameters import Hyperparameters, PresetName
 from ..types import FineTuneJob, JobEvent
-from ._output import CliError, columns, describe_value, echo, key_values, print_json, when
+from ._output import CliError, columns, describe_value, echo, json_option, key_values, print_json, when
 from ._progress import wait_for
 from ._state import State, pass_state
 
 __all__ = ["jobs", "parse_settings"]
 
-_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 _POLL = click.option(
     "--poll-interval",
     type=click.FloatRange(min=0.01),
@@ -144,7 +143,7 @@ def jobs() -> None:
 @click.option("--seed", type=int, help="Makes the run reproducible.")
 @click.option("--wait", is_flag=True, help="Wait for the job and print the tuned model's name.")
 @_POLL
-@_JSON
+@json_option
 @pass_state
 def create(
     state: State,
@@ -183,7 +182,7 @@ def create(
 
 @jobs.command("list")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Show at most N.")
-@_JSON
+@json_option
 @pass_state
 def list_jobs(state: State, limit: int, as_json: bool) -> None:
     """The newest jobs, one line each: id, status, model, fine_tuned_model."""
@@ -196,7 +195,7 @@ def list_jobs(state: State, limit: int, as_json: bool) -> None:
 
 @jobs.command("get")
 @click.argument("job_id")
-@_JSON
+@json_option
 @pass_state
 def get_job(state: State, job_id: str, as_json: bool) -> None:
     """Show one job as key: value lines."""
@@ -205,7 +204,7 @@ def get_job(state: State, job_id: str, as_json: bool) -> None:
 
 @jobs.command()
 @click.argument("job_id")
-@_JSON
+@json_option
 @pass_state
 def cancel(state: State, job_id: str, as_json: bool) -> None:
     """Cancel a job that has not finished."""
@@ -233,7 +232,7 @@ def events(state: State, job_id: str, follow: bool, poll_interval: float | None,
 @click.argument("job_id")
 @click.option("--timeout", type=click.FloatRange(min=0), metavar="SECONDS", help="Give up after this long.")
 @_POLL
-@_JSON
+@json_option
 @pass_state
 def wait(
     state: State, job_id: str, timeout: float | None, poll_interval: float | None, as_json: bool

@@ -11,6 +11,7 @@ import contextlib
 import datetime
 import functools
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import click
@@ -22,10 +23,13 @@ from rich.text import Text
 from ..dataset import DatasetStats, ValidationIssue, ValidationReport
 
 __all__ = [
+    "EXISTING_FILE",
     "CliError",
     "columns",
+    "describe_value",
     "echo",
     "error",
+    "json_option",
     "key_values",
     "note",
     "print_json",
@@ -35,6 +39,13 @@ __all__ = [
     "stderr",
     "when",
 ]
+
+
+EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+"""An argument naming a file that must exist (click says so, with exit status 2, when it does not)."""
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+"""``--json`` on the commands that show platform objects: for scripts."""
 
 
 class CliError(Exception):

@@ -4,6 +4,9 @@ a conversation, exit codes of ``run``."""
 from __future__ import annotations
 
 import io
+import re
+import shlex
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -65,3 +68,21 @@ def test_a_conversation_keeps_its_history(
 def test_usage_errors_keep_clicks_message_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["jobs", "create"]) == 2
     assert "Missing option '--model'" in capsys.readouterr().err
+
+
+def _documented_commands() -> list[list[str]]:
+    """Every ``finetune ...`` line of the shell blocks of docs/cli.md, as arguments."""
+    page = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
+    lines: list[list[str]] = []
+    for block in re.findall(r"^```bash\n(.*?)^```", page, re.DOTALL | re.MULTILINE):
+        for line in block.replace("\\\n", " ").splitlines():
+            if line.startswith("finetune "):
+                lines.append(shlex.split(line, comments=True)[1:])
+    return lines
+
+
+def test_the_documented_command_lines_parse(capsys: pytest.CaptureFixture[str]) -> None:
+    documented = _documented_commands()
+    assert len(documented) >= 20
+    for args in documented:
+        assert run([*args, "--help"]) == 0, (args, capsys.readouterr().err)

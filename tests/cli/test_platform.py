@@ -95,6 +95,8 @@ def test_jobs_list_get_and_events(finetune: Run, tuned: tuple[str, str]) -> None
     events = finetune("jobs", "events", job_id).stdout.splitlines()
     assert events[0].endswith("info  Validating training file")
     assert events[-1].endswith("info  Job succeeded")
+    followed = finetune("jobs", "events", job_id, "--follow", "--json", "--poll-interval", "0.05")
+    assert [orjson.loads(line)["message"] for line in followed.stdout.splitlines()][-1] == "Job succeeded"
 
 
 def test_a_bad_set_names_the_field_and_its_range_in_one_line(finetune: Run, data_dir: Path) -> None:
