@@ -172,12 +172,12 @@ def create(
         suffix=suffix,
         seed=seed,
     )
-    if as_json and not wait:
-        print_json(job)
-        return
-    echo(job.id)
+    if not as_json:
+        echo(job.id)  # at once: a script has the id even if the wait is interrupted
     if wait:
         _finish(wait_for(client, job.id, timeout=None, poll_interval=poll_interval), as_json)
+    elif as_json:
+        print_json(job)
 
 
 @jobs.command("list")

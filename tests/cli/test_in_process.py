@@ -86,3 +86,9 @@ def test_the_documented_command_lines_parse(capsys: pytest.CaptureFixture[str]) 
     assert len(documented) >= 20
     for args in documented:
         assert run([*args, "--help"]) == 0, (args, capsys.readouterr().err)
+
+
+def test_a_problem_of_the_whole_file_has_no_line(capsys: pytest.CaptureFixture[str]) -> None:
+    path = Path(__file__).resolve().parents[1] / "data" / "dataset" / "invalid" / "empty_file.jsonl"
+    assert run(["validate", str(path)]) == 1
+    assert capsys.readouterr().out.splitlines()[0].startswith(f"{path}: empty_file: ")

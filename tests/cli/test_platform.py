@@ -9,6 +9,7 @@ import orjson
 import pytest
 
 from finetune_sdk import Client
+from finetune_sdk.cli._app import run
 from finetune_sdk.emulator import Emulator
 from tests.cli.conftest import BASE_MODEL, Run
 
@@ -147,3 +148,15 @@ def test_compare_prints_the_table_and_json(finetune: Run, tuned: tuple[str, str]
     data = orjson.loads(finetune(*args, "--json").stdout)
     assert [row["prompt"] for row in data["rows"]] == ["词语3", "词语7"]
     assert data["totals"]["prompt_tokens_saved"] > 0
+
+
+def test_jobs_create_wait_json_prints_only_the_finished_job(
+    emu: Emulator, data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FINETUNE_API_KEY", emu.api_key)
+    monkeypatch.setenv("FINETUNE_BASE_URL", emu.base_url)
+    args = ["jobs", "create", "-m", BASE_MODEL, "-t", str(data_dir / "train.jsonl"), "--preset", "fast"]
+    assert run([*args, "--wait", "--poll-interval", "0.02", "--json"]) == 0
+    job = orjson.loads(capsys.readouterr().out)
+    assert job["status"] == "succeeded"
+    assert job["fine_tuned_model"].startswith("ft:LoRA/")
