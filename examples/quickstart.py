@@ -81,7 +81,8 @@ def main() -> None:
         else:
             from finetune_sdk.emulator import Emulator  # the `emulator` extra
 
-            emulator = stack.enter_context(Emulator())
+            # An emulated prefill cost per prompt token, so the comparison shows the shorter prompt's speed.
+            emulator = stack.enter_context(Emulator(prompt_token_delay=0.0003))
             print(f"No FINETUNE_API_KEY: using the embedded emulator at {emulator.base_url}")
             client = stack.enter_context(Client(api_key=emulator.api_key, base_url=emulator.base_url))
         run(client)

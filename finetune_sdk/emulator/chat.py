@@ -78,6 +78,9 @@ async def chat_completions(request: Request) -> Response:
     if limit is not None:
         content, cut = truncate_to_tokens(content, limit)
     finish = "length" if cut else "stop"
+    settings = context(request).settings
+    if settings.prompt_token_delay:
+        await anyio.sleep(settings.prompt_token_delay * _usage(body, "")["prompt_tokens"])
     head = {
         "id": new_id("chatcmpl-"),
         "object": "chat.completion.chunk",
@@ -104,7 +107,6 @@ async def chat_completions(request: Request) -> Response:
         ],
         "usage": _usage(body, content),
     }
-    settings = context(request).settings
     return ok(request, completion, envelope=settings.envelope and settings.envelope_chat)
 
 

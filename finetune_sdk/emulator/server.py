@@ -52,6 +52,7 @@ class Emulator:
         step_seconds: float = 0.05,
         chunk_chars: int = 4,
         chunk_delay: float = 0.0,
+        prompt_token_delay: float = 0.0,
         base_reply_chars: int = 0,
         max_file_bytes: int = 512 * 1024 * 1024,
     ) -> None:
@@ -73,6 +74,7 @@ class Emulator:
             step_seconds=step_seconds,
             chunk_chars=chunk_chars,
             chunk_delay=chunk_delay,
+            prompt_token_delay=prompt_token_delay,
             base_reply_chars=base_reply_chars,
             max_file_bytes=max_file_bytes,
         )

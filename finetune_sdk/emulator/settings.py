@@ -63,6 +63,9 @@ class Settings:
     """Characters of reply per streamed delta."""
     chunk_delay: float = 0.0
     """Real seconds between streamed deltas."""
+    prompt_token_delay: float = 0.0
+    """Real seconds per prompt token before a chat answer starts: an emulated prefill, so that a long
+    system prompt visibly answers later than a short one (``compare`` shows the difference)."""
     base_reply_chars: int = 0
     """Pad base-model replies to at least this many characters (for benchmarks of long streams)."""
     max_file_bytes: int = 512 * 1024 * 1024
@@ -72,7 +75,7 @@ class Settings:
             raise ValueError("fault_rate must be between 0 and 1")
         if self.time_scale <= 0:
             raise ValueError("time_scale must be positive")
-        for name in ("latency", "retry_after", "chunk_delay", "step_seconds"):
+        for name in ("latency", "retry_after", "chunk_delay", "prompt_token_delay", "step_seconds"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
         unknown = set(self.fault_kinds) - set(FAULT_KINDS)

@@ -78,16 +78,25 @@ def learn(pairs: Sequence[tuple[str, str]]) -> tuple[Example, ...]:
 
 
 def nearest_reply(examples: Sequence[Example], prompt: str) -> str | None:
-    """The reply of the example whose user message is most like ``prompt`` (first one on ties)."""
+    """The reply of the example whose user message is most like ``prompt``.
+
+    Ties (most often: a prompt sharing nothing with any example) are broken by a hash of the prompt, so
+    different unseen prompts get different, yet repeatable, replies in the learned style.
+    """
     wanted = bigrams(prompt)
-    best: Example | None = None
+    best: list[Example] = []
     best_score = -1.0
     for example in examples:
         union = len(wanted | example.prompt)
         score = len(wanted & example.prompt) / union if union else 0.0
         if score > best_score:
-            best, best_score = example, score
-    return None if best is None else best.reply
+            best, best_score = [example], score
+        elif score == best_score:
+            best.append(example)
+    if not best:
+        return None
+    pick = int.from_bytes(hashlib.sha256(prompt.encode()).digest()[:4], "big") % len(best)
+    return best[pick].reply
 
 
 _EN_TAILS = (
