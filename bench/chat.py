@@ -3,8 +3,9 @@
     python bench/chat.py                 # 200-chunk stream, 300 rounds
     python bench/chat.py --chunks 1000 --rounds 100
 
-A minimal HTTP/1.1 server on 127.0.0.1 (a socket in a thread) answers every request with the same canned
-SSE body, prepared once, so the server's own cost stays small and equal for all readers. Each reader
+A minimal HTTP/1.1 server on 127.0.0.1 (sockets, in a child process, so it takes no GIL from the readers)
+answers every request with the same canned SSE body, prepared once, so the server's own cost stays small
+and equal for all readers. Each reader
 consumes the whole stream through its own keep-alive connection; each runs in blocks of consecutive
 streams (a relay's steady state), the readers' blocks in alternation, and the figure is the median over
 all its streams (ms per stream) plus the median time to the first delta:
@@ -21,9 +22,12 @@ import argparse
 import gc
 import socket
 import statistics
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import openai
@@ -58,16 +62,18 @@ def sse_body(chunks: int) -> bytes:
 
 
 class CannedServer:
-    """Answers every request on every keep-alive connection with the same response bytes."""
+    """Answers every request on every keep-alive connection with the same response bytes.
+
+    Run in its own process (``--serve``), so that its threads do not compete with the readers for the GIL.
+    """
 
     def __init__(self, body: bytes) -> None:
         head = f"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: {len(body)}\r\n\r\n"
         self.response = head.encode() + body
         self.sock = socket.create_server(("127.0.0.1", 0))
-        self.base_url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/v1"
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.port = self.sock.getsockname()[1]
 
-    def _accept(self) -> None:
+    def serve_forever(self) -> None:
         while True:
             conn, _ = self.sock.accept()
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
@@ -97,36 +103,40 @@ class CannedServer:
                 conn.sendall(self.response)
 
 
-# A reader consumes one stream; it returns (seconds to the first delta, text length) to keep it honest.
-Reader = Callable[[], tuple[float, int]]
+# A reader is a generator function: called, it sends one request and yields the content of every chunk.
+Reader = Callable[[], Iterator["str | None"]]
+
+
+def timed(reader: Reader) -> tuple[float, float, int]:
+    """Consume one stream: (seconds in all, seconds to the first text, characters of text)."""
+    start = time.perf_counter()
+    first = 0.0
+    n = 0
+    for content in reader():
+        if content:
+            if not n:
+                first = time.perf_counter() - start
+            n += len(content)
+    return time.perf_counter() - start, first, n
 
 
 def chat_reader(base_url: str) -> Reader:
     client = Client(api_key=KEY, base_url=base_url)
-
-    def read() -> tuple[float, int]:
-        start = time.perf_counter()
-        first = 0.0
-        n = 0
-        for delta in client.chat(MODEL, MESSAGES):  # type: ignore[arg-type]
-            if not n:
-                first = time.perf_counter() - start
-            n += len(delta)
-        return first, n
-
-    return read
+    return lambda: iter(client.chat(MODEL, MESSAGES))  # type: ignore[arg-type]
 
 
-def raw_reader(base_url: str) -> Reader:
+def _raw_request(base_url: str) -> Callable[[], Any]:
     http = httpx.Client()
     body = {"model": MODEL, "messages": MESSAGES, "stream": True, "stream_options": {"include_usage": True}}
     headers = {"Authorization": f"Bearer {KEY}"}
+    return lambda: http.stream("POST", f"{base_url}/chat/completions", json=body, headers=headers)
 
-    def read() -> tuple[float, int]:
-        start = time.perf_counter()
-        first = 0.0
-        n = 0
-        with http.stream("POST", f"{base_url}/chat/completions", json=body, headers=headers) as response:
+
+def raw_reader(base_url: str) -> Reader:
+    request = _raw_request(base_url)
+
+    def read() -> Iterator[str | None]:
+        with request() as response:
             for line in response.iter_lines():
                 if not line.startswith("data: "):
                     continue
@@ -135,37 +145,22 @@ def raw_reader(base_url: str) -> Reader:
                     break
                 choices = orjson.loads(data)["choices"]
                 if choices:
-                    content = choices[0]["delta"].get("content")
-                    if content:
-                        if not n:
-                            first = time.perf_counter() - start
-                        n += len(content)
-        return first, n
+                    yield choices[0]["delta"].get("content")
 
     return read
 
 
 def sse_reader(base_url: str) -> Reader:
-    http = httpx.Client()
-    body = {"model": MODEL, "messages": MESSAGES, "stream": True, "stream_options": {"include_usage": True}}
-    headers = {"Authorization": f"Bearer {KEY}"}
+    request = _raw_request(base_url)
 
-    def read() -> tuple[float, int]:
-        start = time.perf_counter()
-        first = 0.0
-        n = 0
-        with http.stream("POST", f"{base_url}/chat/completions", json=body, headers=headers) as response:
+    def read() -> Iterator[str | None]:
+        with request() as response:
             for sse in EventSource(response).iter_sse():
                 if sse.data == "[DONE]":
                     break
                 choices = orjson.loads(sse.data)["choices"]
                 if choices:
-                    content = choices[0]["delta"].get("content")
-                    if content:
-                        if not n:
-                            first = time.perf_counter() - start
-                        n += len(content)
-        return first, n
+                    yield choices[0]["delta"].get("content")
 
     return read
 
@@ -173,10 +168,7 @@ def sse_reader(base_url: str) -> Reader:
 def openai_reader(base_url: str) -> Reader:
     client = openai.OpenAI(api_key=KEY, base_url=base_url, max_retries=0)
 
-    def read() -> tuple[float, int]:
-        start = time.perf_counter()
-        first = 0.0
-        n = 0
+    def read() -> Iterator[str | None]:
         stream = client.chat.completions.create(
             model=MODEL,
             messages=MESSAGES,  # type: ignore[arg-type]
@@ -185,12 +177,7 @@ def openai_reader(base_url: str) -> Reader:
         )
         for chunk in stream:
             if chunk.choices:
-                content = chunk.choices[0].delta.content
-                if content:
-                    if not n:
-                        first = time.perf_counter() - start
-                    n += len(content)
-        return first, n
+                yield chunk.choices[0].delta.content
 
     return read
 
@@ -202,18 +189,34 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=200, help="text deltas per stream (default 200)")
     parser.add_argument("--rounds", type=int, default=300, help="streams per reader (default 300)")
     parser.add_argument("--blocks", type=int, default=10, help="alternating blocks per reader (default 10)")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
-    server = CannedServer(sse_body(args.chunks))
+    if args.serve:
+        server = CannedServer(sse_body(args.chunks))
+        print(server.port, flush=True)
+        server.serve_forever()
+        return
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--serve", "--chunks", str(args.chunks)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None
+        run(args, f"http://127.0.0.1:{int(child.stdout.readline())}/v1")
+    finally:
+        child.kill()
+
+
+def run(args: argparse.Namespace, base_url: str) -> None:
     readers = {
-        "chat()": chat_reader(server.base_url),
-        "raw httpx+orjson": raw_reader(server.base_url),
-        "httpx-sse+orjson": sse_reader(server.base_url),
-        "openai": openai_reader(server.base_url),
+        "chat()": chat_reader(base_url),
+        "raw httpx+orjson": raw_reader(base_url),
+        "httpx-sse+orjson": sse_reader(base_url),
+        "openai": openai_reader(base_url),
     }
     totals: dict[str, list[float]] = {name: [] for name in readers}
     firsts: dict[str, list[float]] = {name: [] for name in readers}
-    lengths = {name: read()[1] for name, read in readers.items()}  # warm up: connections, imports
+    lengths = {name: timed(read)[2] for name, read in readers.items()}  # warm up: connections, imports
     assert len(set(lengths.values())) == 1, f"readers disagree on the text: {lengths}"
     # Blocks of consecutive streams per reader (a relay's steady state: the same code path, warm), the
     # readers' blocks in alternation so that drift on a busy machine hits each alike. Between blocks the
@@ -223,9 +226,8 @@ def main() -> None:
         for name, read in readers.items():
             gc.collect()
             for _ in range(block):
-                start = time.perf_counter()
-                first, _n = read()
-                totals[name].append(time.perf_counter() - start)
+                total, first, _n = timed(read)
+                totals[name].append(total)
                 firsts[name].append(first)
 
     ms = {name: statistics.median(values) * 1000 for name, values in totals.items()}

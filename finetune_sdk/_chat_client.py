@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from ._chat_wire import DEFAULT_MAX_TOKENS, Messages, chat_body, chat_spec, completion_text
+from ._chat_wire import DEFAULT_MAX_TOKENS, Messages, chat_spec, completion_text
 from .chat import AsyncChatStream, ChatStream
 from .compare import Clock, Comparison, ComparisonRow, Reply, Setup, prepare_prompts
 
@@ -106,11 +106,14 @@ class ChatMixin(_ChatBase):
         breaks midway raises :class:`~finetune_sdk.StreamInterruptedError` (never retried).
         """
         spec = chat_spec(
-            chat_body(
-                model, messages, system=system, max_tokens=max_tokens, temperature=temperature,
-                stream=True, extra=extra,
-            )
-        )  # fmt: skip
+            model,
+            messages,
+            system=system,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            stream=True,
+            extra=extra,
+        )
         return ChatStream(model, lambda: self._stream(spec))
 
     def chat_stream(
@@ -140,11 +143,16 @@ class ChatMixin(_ChatBase):
         **extra: Any,
     ) -> str:
         """The whole reply in one answer (not streamed). Same arguments as :meth:`chat`."""
-        body = chat_body(
-            model, messages, system=system, max_tokens=max_tokens, temperature=temperature,
-            stream=False, extra=extra,
-        )  # fmt: skip
-        return completion_text(self._request(chat_spec(body)), model)[0]
+        spec = chat_spec(
+            model,
+            messages,
+            system=system,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            stream=False,
+            extra=extra,
+        )
+        return completion_text(self._request(spec), model)[0]
 
     def _timed(self, setup: Setup, prompt: str, options: dict[str, Any]) -> Reply:
         clock = Clock()
@@ -197,11 +205,14 @@ class AsyncChatMixin(_ChatBase):
         on the first iteration). See :meth:`ChatMixin.chat`. To leave the loop early, use
         ``async with client.chat(...) as stream:`` so the connection is released at once."""
         spec = chat_spec(
-            chat_body(
-                model, messages, system=system, max_tokens=max_tokens, temperature=temperature,
-                stream=True, extra=extra,
-            )
-        )  # fmt: skip
+            model,
+            messages,
+            system=system,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            stream=True,
+            extra=extra,
+        )
         return AsyncChatStream(model, lambda: self._stream(spec))
 
     async def chat_stream(
@@ -230,11 +241,16 @@ class AsyncChatMixin(_ChatBase):
         **extra: Any,
     ) -> str:
         """The whole reply in one answer (not streamed). Same arguments as :meth:`chat`."""
-        body = chat_body(
-            model, messages, system=system, max_tokens=max_tokens, temperature=temperature,
-            stream=False, extra=extra,
-        )  # fmt: skip
-        return completion_text(await self._request(chat_spec(body)), model)[0]
+        spec = chat_spec(
+            model,
+            messages,
+            system=system,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            stream=False,
+            extra=extra,
+        )
+        return completion_text(await self._request(spec), model)[0]
 
     async def _timed(self, setup: Setup, prompt: str, options: dict[str, Any]) -> Reply:
         clock = Clock()

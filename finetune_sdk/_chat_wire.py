@@ -132,9 +132,27 @@ def chat_body(
     return body
 
 
-def chat_spec(body: Mapping[str, Any]) -> RequestSpec:
-    """The request for a chat body (streamed when the body says so)."""
-    return RequestSpec("POST", CHAT_PATH, json=body, stream=bool(body.get("stream")))
+def chat_spec(
+    model: str,
+    messages: Messages,
+    *,
+    system: str | None,
+    max_tokens: int | None,
+    temperature: float | None,
+    stream: bool,
+    extra: Mapping[str, Any],
+) -> RequestSpec:
+    """The request of one chat call (see :func:`chat_body`), streamed or not."""
+    body = chat_body(
+        model,
+        messages,
+        system=system,
+        max_tokens=max_tokens,
+        temperature=temperature,
+        stream=stream,
+        extra=extra,
+    )
+    return RequestSpec("POST", CHAT_PATH, json=body, stream=stream)
 
 
 def _in_stream_status(payload: object) -> int:

@@ -148,12 +148,12 @@ class ChatStream(_StreamView, Iterator[str]):
                 if error is not None:
                     raise error
                 raise StopIteration
+        except SSEError as exc:  # before RequestError: httpx-sse derives it from TransportError
+            self.close()
+            raise _not_sse(exc, state) from None
         except httpx.RequestError as exc:
             self.close()
             raise state.interrupted(exc) from exc
-        except SSEError as exc:
-            self.close()
-            raise _not_sse(exc, state) from None
         except BaseException:
             self.close()
             raise
@@ -287,12 +287,12 @@ class AsyncChatStream(_StreamView, AsyncIterator[str]):
                 if error is not None:
                     raise error
                 raise StopAsyncIteration
+        except SSEError as exc:  # before RequestError: httpx-sse derives it from TransportError
+            await self.aclose()
+            raise _not_sse(exc, state) from None
         except httpx.RequestError as exc:
             await self.aclose()
             raise state.interrupted(exc) from exc
-        except SSEError as exc:
-            await self.aclose()
-            raise _not_sse(exc, state) from None
         except BaseException:
             await self.aclose()  # shielded: runs even when the task is being cancelled
             raise
