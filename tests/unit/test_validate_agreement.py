@@ -14,7 +14,9 @@ from pydantic import ValidationError
 from finetune_sdk._validate import explain_line, fast_check
 from finetune_sdk.dataset import Conversation, Dataset
 
-ROLES = st.sampled_from(["system", "user", "assistant", "User", "tool", "", " user"])
+ROLES = st.sampled_from(
+    ["system", "user", "assistant", "User", "tool", "", " user", "user\x00assistant", "\x00"]
+)
 TEXT = st.one_of(
     st.text(max_size=12),
     st.sampled_from(["", " ", "\n\t", "\u3000", "hello", "你好", "é", "😀", "a\u0000b"]),
