@@ -100,7 +100,8 @@ def status_mb(key):  # VmRSS now, VmHWM the peak (fresh after exec, unlike ru_ma
         line = next(x for x in f if x.startswith(key + ":"))
     return int(line.split()[1]) / 1024
 before = status_mb("VmRSS")
-report = Dataset.validate_file(sys.argv[1], workers=int(sys.argv[2]))
+workers = sys.argv[2] if sys.argv[2] == "auto" else int(sys.argv[2])
+report = Dataset.validate_file(sys.argv[1], workers=workers)
 children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 print(max(0.0, status_mb("VmHWM") - before), children, report.ok, report.stats.examples)
 """
@@ -111,8 +112,11 @@ def main() -> None:
     parser.add_argument("--mb", type=float, default=200, help="size of the generated file (MB)")
     parser.add_argument("--chars", type=float, default=600, help="median assistant answer, in characters")
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds of each (best counts)")
-    parser.add_argument("--workers", type=int, default=1, help="validate_file(workers=...)")
+    parser.add_argument(
+        "--workers", default="auto", help="validate_file(workers=...): auto (the default) or a number"
+    )
     args = parser.parse_args()
+    workers: int | str = args.workers if args.workers == "auto" else int(args.workers)
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.jsonl"
@@ -127,7 +131,7 @@ def main() -> None:
             lines = baseline(path)
             best_base = min(best_base, time.perf_counter() - t0)
             t0 = time.perf_counter()
-            report = Dataset.validate_file(path, workers=args.workers)
+            report = Dataset.validate_file(path, workers=workers)  # type: ignore[arg-type]
             best_val = min(best_val, time.perf_counter() - t0)
         assert report is not None
         assert report.ok, report.summary()
@@ -146,11 +150,11 @@ def main() -> None:
             f"estimated tokens: {report.stats.estimated_tokens}"
         )
         memory = f"peak RSS growth: {float(growth):.1f} MB"
-        if args.workers > 1:
+        if workers != 1:
             memory += f" (largest worker peak RSS: {float(children):.0f} MB)"
         print(
             f"validate_file: {val_speed:.0f} MB/s  orjson-per-line baseline: {base_speed:.0f} MB/s  "
-            f"ratio: {val_speed / base_speed:.2f}  {memory}"
+            f"ratio: {val_speed / base_speed:.2f} (workers={workers})  {memory}"
         )
 
 

@@ -27,12 +27,15 @@ Decisions about the edges of the format (``docs/datasets.md`` lists them for use
 from __future__ import annotations
 
 import itertools
+import multiprocessing
+import multiprocessing.context
 import operator
 import os
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 import orjson
 from pydantic import ValidationError
@@ -58,6 +61,10 @@ BOM = b"\xef\xbb\xbf"
 CHUNK_LINES = 64
 """Lines whose statistics are added together when all are valid; a chunk with a bad line is gone through again
 line by line, so it is kept small (16-64 measured alike)."""
+
+#: With ``workers="auto"`` (the default), files from this size on are split over processes: below it,
+#: starting the processes costs more than it saves.
+AUTO_MIN_BYTES = 128 << 20
 
 #: Files smaller than this are validated in one process whatever ``workers`` says.
 MIN_BYTES_PER_WORKER = 16 << 20
@@ -320,19 +327,39 @@ def _split_points(path: StrPath, size: int, parts: int) -> list[int]:
     return sorted(set(points))
 
 
+def _auto_workers(size: int) -> int:
+    """One process for files below ``AUTO_MIN_BYTES``; above, one per available core (at most 4)."""
+    if size < AUTO_MIN_BYTES:
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 4))
+
+
+def _process_context() -> multiprocessing.context.BaseContext:
+    # Fork is the quickest start (no re-import), but forking a process that runs other threads (a web
+    # server's workers, an emulator) can deadlock the child; then a fork server starts clean children.
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
 def validate_path(
     path: StrPath,
     *,
     max_errors: int = 100,
     max_tokens: int = DEFAULT_MAX_TOKENS,
     filename: str | None = None,
-    workers: int = 1,
+    workers: int | Literal["auto"] = "auto",
 ) -> ValidationReport:
     """The implementation of :meth:`Dataset.validate_file` (see there)."""
     if max_errors < 1:
         raise ValueError(f"max_errors must be at least 1, got {max_errors}")
-    if workers < 1:
-        raise ValueError(f"workers must be at least 1, got {workers}")
+    if workers != "auto" and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ValueError(f"workers must be 'auto' or a whole number >= 1, got {workers!r}")
     name = os.fspath(path) if filename is None else filename
     size = os.stat(path).st_size  # FileNotFoundError for a missing file
     file_errors: list[ValidationIssue] = []
@@ -341,13 +368,14 @@ def validate_path(
     budget = max_errors - len(file_errors)
     if budget <= 0:
         return ValidationReport(path=os.fspath(path), errors=file_errors, truncated=size > 0)
-    workers = min(workers, max(1, size // MIN_BYTES_PER_WORKER))
-    if workers == 1:
+    count = _auto_workers(size) if workers == "auto" else workers
+    count = min(count, max(1, size // MIN_BYTES_PER_WORKER))
+    if count == 1:
         parts = [_scan(path, 0, None, budget, max_tokens)]
     else:
-        points = _split_points(path, size, workers)
+        points = _split_points(path, size, count)
         ranges = list(itertools.pairwise(points))
-        with ProcessPoolExecutor(len(ranges)) as pool:
+        with ProcessPoolExecutor(len(ranges), mp_context=_process_context()) as pool:
             futures = [pool.submit(_scan, path, a, b, budget, max_tokens) for a, b in ranges]
             parts = [f.result() for f in futures]
     return _report(os.fspath(path), file_errors, parts, max_errors, max_tokens)

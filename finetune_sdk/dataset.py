@@ -210,7 +210,7 @@ class Dataset(BaseModel):
         max_errors: int = 100,
         max_tokens: int = DEFAULT_MAX_TOKENS,
         filename: str | None = None,
-        workers: int = 1,
+        workers: int | Literal["auto"] = "auto",
     ) -> ValidationReport:
         """Check a ``.jsonl`` file line by line against the platform's rules, streaming it.
 
@@ -218,7 +218,10 @@ class Dataset(BaseModel):
         the returned :class:`ValidationReport`. Stops after ``max_errors`` errors (``report.truncated``).
         ``max_tokens`` is the limit for the "would be truncated" warning; ``filename`` is the name whose
         extension is checked (default: the path's, useful when an upload was saved under another name);
-        ``workers > 1`` splits a large file over that many processes.
+        ``workers`` splits a large file over that many processes (forked, or started by a fork server
+        when other threads run, so it is safe in threaded programs); the default ``"auto"`` uses one per
+        core (at most 4) for files of 128 MiB and more, and one process below that; ``workers=1`` never
+        starts a process.
         """
         from ._validate import validate_path
 

@@ -192,3 +192,34 @@ def test_long_conversations(pairs: int) -> None:
     assert [(e.line, e.code) for e in report.errors] == [(2, "unpaired")]
     assert report.stats.examples == 2
     assert report.stats.messages_by_role["system"] == 2
+
+
+def test_auto_workers_use_processes_only_for_big_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _validate._auto_workers(1 << 20) == 1
+    assert _validate._auto_workers(_validate.AUTO_MIN_BYTES - 1) == 1
+    monkeypatch.setattr(_validate.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    assert _validate._auto_workers(_validate.AUTO_MIN_BYTES) == 2
+    assert _validate._process_context().get_start_method() in ("fork", "forkserver", "spawn")
+
+
+def test_no_fork_while_other_threads_run() -> None:
+    import threading
+
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert _validate._process_context().get_start_method() != "fork"
+    finally:
+        stop.set()
+        thread.join()
+
+
+@pytest.mark.parametrize("bad", [0, -1, True, "many", 1.5])
+def test_bad_workers_value(tmp_path: Path, bad: object) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text(
+        '{"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]}\n'
+    )
+    with pytest.raises(ValueError, match="workers"):
+        Dataset.validate_file(path, workers=bad)  # type: ignore[arg-type]
