@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import unicodedata
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -97,9 +98,26 @@ def _total(values: Iterable[int | None]) -> int | None:
     return total
 
 
+def _columns(text: str) -> int:
+    """Terminal columns ``text`` takes: CJK and other wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
 def _short(text: str, width: int) -> str:
+    """``text`` on one line, cut to ``width`` columns with an ellipsis."""
     flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
+    if _columns(flat) <= width:
+        return flat
+    used = 0
+    for index, char in enumerate(flat):
+        used += _columns(char)
+        if used > width - 1:
+            return flat[:index] + "…"
+    return flat  # pragma: no cover - the loop always cuts a text wider than width
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _columns(text))
 
 
 def _pair(a: object, b: object) -> str:
@@ -218,10 +236,10 @@ class Comparison:
         return f"{one('base ', self.base)}\n{one('tuned', self.tuned)}"
 
     def table(self, width: int = 32) -> str:
-        """A plain-text table (texts cut to ``width`` characters), the two setups and the totals."""
+        """A plain-text table (texts cut to ``width`` terminal columns), the two setups and the totals."""
         rows = [self._HEADERS, *self._cells(width)]
-        widths = [max(len(r[i]) for r in rows) for i in range(len(self._HEADERS))]
-        lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+        widths = [max(_columns(r[i]) for r in rows) for i in range(len(self._HEADERS))]
+        lines = ["  ".join(_pad(cell, w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
         lines.insert(1, "  ".join("-" * w for w in widths))
         return f"{self._setups()}\n\n" + "\n".join(lines) + f"\n\n{self.summary()}"
 

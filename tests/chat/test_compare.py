@@ -112,6 +112,25 @@ def test_plain_table() -> None:
     assert str(sample()) == sample().table()
 
 
+def test_plain_table_aligns_wide_characters() -> None:
+    from finetune_sdk.compare import _columns
+
+    rows = (
+        ComparisonRow(
+            "五道口",
+            reply("关于「五道口」：这个问题很常见。" * 3, 347, 38, 0.1),
+            reply("知识的殿堂。", 21, 6, 0.01),
+        ),
+        ComparisonRow("AI", reply("plain ascii answer", 340, 30, 0.1), reply("ok", 20, 1, 0.01)),
+    )
+    table = Comparison(base=(BASE, LONG_PROMPT), tuned=(TUNED, SHORT_PROMPT), rows=rows).table(width=16)
+    first = next(line for line in table.splitlines() if line.startswith("1 "))
+    second = next(line for line in table.splitlines() if line.startswith("2 "))
+    # the token column starts at the same terminal column, though row 1 holds double-width characters
+    assert _columns(first[: first.index("347 / 21")]) == _columns(second[: second.index("340 / 20")])
+    assert "关于「五道口」…" in first  # cut to 16 columns (seven wide characters), not 16 characters
+
+
 def test_json_round_trip() -> None:
     data = orjson.loads(sample().to_json())
     assert data["totals"]["prompt_tokens_saved"] == 1080
