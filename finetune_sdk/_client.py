@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 import anyio
 import httpx
@@ -50,27 +50,33 @@ __all__ = ["AsyncClient", "Client"]
 
 logger: Final = logging.getLogger("finetune_sdk")
 ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
+HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
 
 # Generous: a service relaying many chat streams keeps many connections open at once.
 DEFAULT_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 
 
-class _BaseClient:
-    """What both clients share and that does no I/O: settings, the retry policy, repr."""
+class _BaseClient(Generic[HttpT]):
+    """What both clients share and that does no I/O: settings, the retry policy, repr.
+
+    ``HttpT`` is the httpx client a subclass sends through (``httpx.Client`` or ``httpx.AsyncClient``).
+    """
 
     _config: ClientConfig
     _policy: RetryPolicy
     _owns_http: bool
+    _http: HttpT
 
     def __init__(
         self,
-        api_key: str | None,
-        base_url: str | None,
+        api_key: str | None = None,
+        base_url: str | None = None,
         *,
-        timeout: TimeoutTypes,
-        max_retries: int,
-        max_retry_wait: float,
-        default_headers: Mapping[str, str] | None,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
+        http_client: HttpT | None = None,
+        default_headers: Mapping[str, str] | None = None,
     ) -> None:
         self._configure(
             ClientConfig.resolve(
@@ -82,6 +88,12 @@ class _BaseClient:
                 default_headers=default_headers,
             )
         )
+        self._owns_http = http_client is None
+        self._http = self._new_http() if http_client is None else http_client
+        self._bind_resources()
+
+    def _new_http(self) -> HttpT:
+        raise NotImplementedError
 
     def _configure(self, config: ClientConfig) -> None:
         # The retry policy and tenacity's retrying object are built once per setting, not per call.
@@ -145,7 +157,7 @@ class _BaseClient:
             )
 
 
-class Client(ChatMixin, _BaseClient):
+class Client(ChatMixin, _BaseClient[httpx.Client]):
     """The synchronous client of the fine-tuning platform.
 
     Settings come from the arguments, then the environment (``FINETUNE_API_KEY``,
@@ -163,34 +175,13 @@ class Client(ChatMixin, _BaseClient):
         default_headers: extra headers sent with every request.
     """
 
-    _http: httpx.Client
     files: Files
     """Upload, list, retrieve and delete training files."""
     jobs: Jobs
     """Create, inspect, cancel, follow and wait for fine-tuning jobs."""
 
-    def __init__(
-        self,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        *,
-        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
-        http_client: httpx.Client | None = None,
-        default_headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(
-            api_key,
-            base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            max_retry_wait=max_retry_wait,
-            default_headers=default_headers,
-        )
-        self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(timeout=self._config.timeout, limits=DEFAULT_LIMITS)
-        self._bind_resources()
+    def _new_http(self) -> httpx.Client:
+        return httpx.Client(timeout=self._config.timeout, limits=DEFAULT_LIMITS)
 
     def _bind_resources(self) -> None:
         self.files = Files(self)
@@ -263,41 +254,20 @@ class Client(ChatMixin, _BaseClient):
         return Answer(response, decode_answer(response))
 
 
-class AsyncClient(AsyncChatMixin, _BaseClient):
+class AsyncClient(AsyncChatMixin, _BaseClient[httpx.AsyncClient]):
     """The asynchronous client: the same surface as :class:`Client`, with ``await``.
 
     Runs on asyncio and trio (through anyio). Use ``async with``, or call :meth:`aclose`. A client
     given an ``http_client`` (an ``httpx.AsyncClient``) uses it as it is and leaves it open.
     """
 
-    _http: httpx.AsyncClient
     files: AsyncFiles
     """Upload, list, retrieve and delete training files."""
     jobs: AsyncJobs
     """Create, inspect, cancel, follow and wait for fine-tuning jobs."""
 
-    def __init__(
-        self,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        *,
-        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
-        http_client: httpx.AsyncClient | None = None,
-        default_headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(
-            api_key,
-            base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            max_retry_wait=max_retry_wait,
-            default_headers=default_headers,
-        )
-        self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(timeout=self._config.timeout, limits=DEFAULT_LIMITS)
-        self._bind_resources()
+    def _new_http(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(timeout=self._config.timeout, limits=DEFAULT_LIMITS)
 
     def _bind_resources(self) -> None:
         self.files = AsyncFiles(self)
@@ -338,7 +308,8 @@ class AsyncClient(AsyncChatMixin, _BaseClient):
         spec = with_idempotency_key(spec)
         history = RetryHistory(f"{spec.method} {self._config.base_url.path}{spec.path}")
         try:
-            return await self._retrying(self._attempt, spec, history)
+            # A copy per call: tenacity keeps its loop state per thread, and concurrent tasks share one.
+            return await self._retrying.copy()(self._attempt, spec, history)
         except APIError as exc:
             history.record(exc)
             raise
