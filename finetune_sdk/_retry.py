@@ -117,12 +117,12 @@ class RetryPolicy:
             history.waits.append(pause)
             outcome = state.outcome
             logger.warning(
-                "%s failed (attempt %d of %d): %s; retrying in %.2fs",
+                "%s failed (attempt %d of %d), retrying in %.2fs: %s",
                 history.describe,
                 state.attempt_number,
                 self.max_retries + 1,
-                _short(outcome.exception() if outcome is not None else None),
                 pause,
+                _short(outcome.exception() if outcome is not None else None),
             )
 
         return {
