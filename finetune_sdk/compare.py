@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 import time
-import unicodedata
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import orjson
+
+from ._text import shorten, table_lines
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -96,28 +97,6 @@ def _total(values: Iterable[int | None]) -> int | None:
             return None
         total += value
     return total
-
-
-def _columns(text: str) -> int:
-    """Terminal columns ``text`` takes: CJK and other wide characters take two."""
-    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
-
-
-def _short(text: str, width: int) -> str:
-    """``text`` on one line, cut to ``width`` columns with an ellipsis."""
-    flat = " ".join(text.split())
-    if _columns(flat) <= width:
-        return flat
-    used = 0
-    for index, char in enumerate(flat):
-        used += _columns(char)
-        if used > width - 1:
-            return flat[:index] + "…"
-    return flat  # pragma: no cover - the loop always cuts a text wider than width
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _columns(text))
 
 
 def _pair(a: object, b: object) -> str:
@@ -203,9 +182,9 @@ class Comparison:
         return [
             (
                 str(i),
-                _short(row.prompt, width),
-                _short(row.base.text, width),
-                _short(row.tuned.text, width),
+                shorten(row.prompt, width),
+                shorten(row.base.text, width),
+                shorten(row.tuned.text, width),
                 _pair(row.base.prompt_tokens, row.tuned.prompt_tokens),
                 _pair(row.base.completion_tokens, row.tuned.completion_tokens),
                 f"{row.base.latency:.2f} / {row.tuned.latency:.2f}",
@@ -237,10 +216,7 @@ class Comparison:
 
     def table(self, width: int = 32) -> str:
         """A plain-text table (texts cut to ``width`` terminal columns), the two setups and the totals."""
-        rows = [self._HEADERS, *self._cells(width)]
-        widths = [max(_columns(r[i]) for r in rows) for i in range(len(self._HEADERS))]
-        lines = ["  ".join(_pad(cell, w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-        lines.insert(1, "  ".join("-" * w for w in widths))
+        lines = table_lines([self._HEADERS, *self._cells(width)], rule=True)
         return f"{self._setups()}\n\n" + "\n".join(lines) + f"\n\n{self.summary()}"
 
     def __str__(self) -> str:

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.text import Text
 
+from .._text import table_lines
 from ..dataset import DatasetStats, ValidationIssue, ValidationReport
 
 __all__ = [
@@ -90,11 +91,8 @@ def print_json(value: BaseModel | Sequence[BaseModel]) -> None:
 def columns(rows: Iterable[Sequence[object]]) -> None:
     """Rows as left-aligned columns, two spaces apart, on stdout (None shows as ``-``)."""
     cells = [["-" if cell is None else str(cell) for cell in row] for row in rows]
-    if not cells:
-        return
-    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
-    for row in cells:
-        echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    for line in table_lines(cells):
+        echo(line)
 
 
 def key_values(pairs: Iterable[tuple[str, object]]) -> None:

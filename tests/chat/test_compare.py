@@ -113,7 +113,7 @@ def test_plain_table() -> None:
 
 
 def test_plain_table_aligns_wide_characters() -> None:
-    from finetune_sdk.compare import _columns
+    from finetune_sdk._text import columns as _columns
 
     rows = (
         ComparisonRow(
