@@ -1,5 +1,7 @@
 """finetune-sdk: fine-tune Qwen2.5 chat models with LoRA on the hosted platform, then chat with them."""
 
+import logging as _logging
+
 from ._client import AsyncClient, Client
 from ._config import NOT_GIVEN
 from ._version import __version__
@@ -92,3 +94,7 @@ __all__ = [
     "WaitTimeoutError",
     "__version__",
 ]
+
+# A library logs and lets the application decide where logs go: without this, Python's last-resort
+# handler would print the SDK's retry warnings on stderr of programs that configured no logging.
+_logging.getLogger("finetune_sdk").addHandler(_logging.NullHandler())

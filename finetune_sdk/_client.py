@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any, Final, Generic, TypeVar
 
@@ -224,16 +224,24 @@ class Client(ChatMixin, _BaseClient[httpx.Client]):
         """
         return self._send(dataclasses.replace(spec, stream=True)).response
 
-    def _send(self, spec: RequestSpec) -> Answer:
+    def _stream_started(self, spec: RequestSpec, start: Callable[[httpx.Response], Any]) -> Answer:
+        """Like :meth:`_stream`, and run ``start(response)`` inside each attempt (to read the first
+        events of the stream): what it raises is retried like any failed attempt, after the response
+        is closed; what it returns is the answer's payload."""
+        return self._send(dataclasses.replace(spec, stream=True), start)
+
+    def _send(self, spec: RequestSpec, start: Callable[[httpx.Response], Any] | None = None) -> Answer:
         spec = with_idempotency_key(spec)
         history = RetryHistory(f"{spec.method} {self._config.base_url.path}{spec.path}")
         try:
-            return self._retrying(self._attempt, spec, history)
+            return self._retrying(self._attempt, spec, start, history)
         except APIError as exc:
             history.record(exc)
             raise
 
-    def _attempt(self, spec: RequestSpec, history: RetryHistory) -> Answer:
+    def _attempt(
+        self, spec: RequestSpec, start: Callable[[httpx.Response], Any] | None, history: RetryHistory
+    ) -> Answer:
         history.attempts += 1
         request = self._http.build_request(**request_args(self._config, spec))
         started = time.perf_counter()
@@ -243,7 +251,13 @@ class Client(ChatMixin, _BaseClient[httpx.Client]):
             raise transport_error(exc, request) from exc
         self._log_answer(request, response, history.attempts, started)
         if spec.stream and is_stream_answer(response):
-            return Answer(response, None)
+            if start is None:
+                return Answer(response, None)
+            try:
+                return Answer(response, start(response))
+            except BaseException:
+                response.close()
+                raise
         try:
             response.read()
         except httpx.TransportError as exc:
@@ -304,17 +318,30 @@ class AsyncClient(AsyncChatMixin, _BaseClient[httpx.AsyncClient]):
     async def _stream(self, spec: RequestSpec) -> httpx.Response:
         return (await self._send(dataclasses.replace(spec, stream=True))).response
 
-    async def _send(self, spec: RequestSpec) -> Answer:
+    async def _stream_started(
+        self, spec: RequestSpec, start: Callable[[httpx.Response], Awaitable[Any]]
+    ) -> Answer:
+        """Like :meth:`_stream`, and await ``start(response)`` inside each attempt (see ``Client``)."""
+        return await self._send(dataclasses.replace(spec, stream=True), start)
+
+    async def _send(
+        self, spec: RequestSpec, start: Callable[[httpx.Response], Awaitable[Any]] | None = None
+    ) -> Answer:
         spec = with_idempotency_key(spec)
         history = RetryHistory(f"{spec.method} {self._config.base_url.path}{spec.path}")
         try:
             # A copy per call: tenacity keeps its loop state per thread, and concurrent tasks share one.
-            return await self._retrying.copy()(self._attempt, spec, history)
+            return await self._retrying.copy()(self._attempt, spec, start, history)
         except APIError as exc:
             history.record(exc)
             raise
 
-    async def _attempt(self, spec: RequestSpec, history: RetryHistory) -> Answer:
+    async def _attempt(
+        self,
+        spec: RequestSpec,
+        start: Callable[[httpx.Response], Awaitable[Any]] | None,
+        history: RetryHistory,
+    ) -> Answer:
         history.attempts += 1
         request = self._http.build_request(**request_args(self._config, spec))
         started = time.perf_counter()
@@ -324,7 +351,13 @@ class AsyncClient(AsyncChatMixin, _BaseClient[httpx.AsyncClient]):
             raise transport_error(exc, request) from exc
         self._log_answer(request, response, history.attempts, started)
         if spec.stream and is_stream_answer(response):
-            return Answer(response, None)
+            if start is None:
+                return Answer(response, None)
+            try:
+                return Answer(response, await start(response))
+            except BaseException:
+                await response.aclose()
+                raise
         try:
             await response.aread()
         except httpx.TransportError as exc:

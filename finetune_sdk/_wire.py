@@ -131,7 +131,7 @@ def transport_error(exc: httpx.TransportError, request: httpx.Request | None) ->
         )
     return APIConnectionError(
         f"{where} failed: {type(exc).__name__}: {exc or 'connection lost'}. Check the base URL and "
-        "the network; the call is retried automatically up to max_retries times.",
+        "the network.",
         request=request,
     )
 
@@ -207,12 +207,30 @@ def _error_fields(body: object) -> tuple[str | None, str | None]:
     return None, None
 
 
-_ADVICE: Final = {
-    401: "Check the API key (Client(api_key=...) or FINETUNE_API_KEY).",
-    403: "The key is valid but not allowed to do this; check the account's permissions.",
-    404: "Check the id or model name; list what exists with client.files.list() / client.jobs.list().",
-    429: "Too many requests: retried automatically; lower the request rate or raise max_retries.",
-}
+_COLLECTIONS: Final = ("/files", "/fine_tuning/jobs", "/chat/completions")
+
+
+def _advice(status: int, code: str | None, path: str) -> str | None:
+    """What to do about an error answer, in words that fit the Python API and the CLI alike."""
+    if status == 401:
+        return "Check the API key (FINETUNE_API_KEY)."
+    if status == 403:
+        return "The key is valid but not allowed to do this; check the account's permissions."
+    if status == 404:
+        if code == "model_not_found":
+            return (
+                "Check the model name: the base models are Qwen/Qwen2.5-7B-Instruct, -14B-, -32B- and "
+                "-72B-Instruct, and a tuned model answers once its job has succeeded."
+            )
+        if path.rstrip("/").endswith(_COLLECTIONS):
+            # A list or create endpoint cannot be missing on the platform: the base URL is off.
+            return "Check the base URL (FINETUNE_BASE_URL): it usually ends in /v1."
+        return "Check the id: list what exists to find it."
+    if status == 429:
+        return "Too many requests: slow down, or raise max_retries."
+    if status >= 500:
+        return "The platform had a problem; try again later."
+    return None
 
 
 def status_error(response: httpx.Response, status: int, body: object) -> APIStatusError:
@@ -220,9 +238,7 @@ def status_error(response: httpx.Response, status: int, body: object) -> APIStat
     message, code = _error_fields(body)
     request = response.request
     text = message or f"{request.method} {request.url.path} failed with HTTP {status}"
-    advice = _ADVICE.get(status) or (
-        "The platform had a problem; retried automatically." if status >= 500 else None
-    )
+    advice = _advice(status, code, request.url.path)
     if advice:
         text = f"{text} {advice}" if text.endswith((".", "!", "?")) else f"{text}. {advice}"
     request_id = response.headers.get("x-request-id") or response.headers.get("request-id")

@@ -163,7 +163,7 @@ def test_envelope_client_error_maps_to_its_class(mode: str) -> None:
 
 
 def test_plain_and_envelope_errors_decode_alike(mode: str) -> None:
-    plain = Script([json_response(404, {"error": {"message": "gone", "code": "model_not_found"}})])
+    plain = Script([json_response(404, {"error": {"message": "gone", "code": "file_not_found"}})])
     env = Script([json_response(404, {"code": 40400, "message": "gone", "status": False})])
     with pytest.raises(NotFoundError) as a:
         run(mode, plain, GET)
