@@ -42,7 +42,7 @@ from ._wire import (
     transport_error,
     with_idempotency_key,
 )
-from .errors import APIError
+from .errors import APIError, ConfigurationError
 from .files import AsyncFiles, Files
 from .jobs import AsyncJobs, Jobs
 
@@ -66,6 +66,7 @@ class _BaseClient(Generic[HttpT]):
     _policy: RetryPolicy
     _owns_http: bool
     _http: HttpT
+    _http_type: type[HttpT]
 
     def __init__(
         self,
@@ -88,6 +89,11 @@ class _BaseClient(Generic[HttpT]):
                 default_headers=default_headers,
             )
         )
+        if http_client is not None and not isinstance(http_client, self._http_type):
+            raise ConfigurationError(
+                f"http_client must be an {self._http_type.__module__}.{self._http_type.__name__} for "
+                f"{type(self).__name__}, got {type(http_client).__name__}"
+            )
         self._owns_http = http_client is None
         self._http = self._new_http() if http_client is None else http_client
         self._bind_resources()
@@ -179,6 +185,8 @@ class Client(ChatMixin, _BaseClient[httpx.Client]):
     """Upload, list, retrieve and delete training files."""
     jobs: Jobs
     """Create, inspect, cancel, follow and wait for fine-tuning jobs."""
+
+    _http_type = httpx.Client
 
     def _new_http(self) -> httpx.Client:
         return httpx.Client(timeout=self._config.timeout, limits=DEFAULT_LIMITS)
@@ -279,6 +287,8 @@ class AsyncClient(AsyncChatMixin, _BaseClient[httpx.AsyncClient]):
     """Upload, list, retrieve and delete training files."""
     jobs: AsyncJobs
     """Create, inspect, cancel, follow and wait for fine-tuning jobs."""
+
+    _http_type = httpx.AsyncClient
 
     def _new_http(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(timeout=self._config.timeout, limits=DEFAULT_LIMITS)

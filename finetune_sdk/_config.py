@@ -86,7 +86,32 @@ class Secret:
 def _as_timeout(value: TimeoutTypes) -> httpx.Timeout:
     if isinstance(value, httpx.Timeout):
         return value
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
+        raise ConfigurationError(
+            f"timeout must be a number of seconds > 0, an httpx.Timeout or None, got {value!r}"
+        )
     return httpx.Timeout(value)
+
+
+def _check_key(raw: str | None) -> Secret | None:
+    """The key, stripped of surrounding white space (a key read from a file ends in a newline).
+
+    A key with other control or non-ASCII characters could not be sent as a header, and the error
+    would quote it: refuse it here, without repeating it.
+    """
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise ConfigurationError(f"api_key must be a string, got {type(raw).__name__}")
+    key = raw.strip()
+    if not key:
+        return None
+    if not key.isascii() or not key.isprintable():
+        raise ConfigurationError(
+            f"The API key (from api_key= or {API_KEY_ENV}) holds characters that cannot be sent in a "
+            "header (control or non-ASCII characters); check how it was copied."
+        )
+    return Secret(key)
 
 
 def _check_base_url(raw: str) -> httpx.URL:
@@ -128,11 +153,11 @@ class ClientConfig:
         environ: Mapping[str, str] | None = None,
     ) -> ClientConfig:
         env = os.environ if environ is None else environ
-        key = api_key if api_key is not None else env.get(API_KEY_ENV)
+        key = _check_key(api_key if api_key is not None else env.get(API_KEY_ENV))
         url = base_url or env.get(BASE_URL_ENV) or DEFAULT_BASE_URL
         _check_retries(max_retries, max_retry_wait)
         return cls(
-            api_key=Secret(key) if key else None,
+            api_key=key,
             base_url=_check_base_url(url),
             timeout=_as_timeout(timeout),
             max_retries=max_retries,
@@ -175,5 +200,9 @@ class ClientConfig:
 def _check_retries(max_retries: int, max_retry_wait: float) -> None:
     if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
         raise ConfigurationError(f"max_retries must be a whole number >= 0, got {max_retries!r}")
-    if max_retry_wait < 0:
-        raise ConfigurationError(f"max_retry_wait must be >= 0 seconds, got {max_retry_wait!r}")
+    if (
+        isinstance(max_retry_wait, bool)
+        or not isinstance(max_retry_wait, (int, float))
+        or not 0 <= max_retry_wait < float("inf")
+    ):
+        raise ConfigurationError(f"max_retry_wait must be a number of seconds >= 0, got {max_retry_wait!r}")

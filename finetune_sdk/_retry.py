@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+import httpx
 import tenacity
 
 from .errors import APIConnectionError, APIError, APIStatusError
@@ -34,7 +35,9 @@ def is_retryable(exc: BaseException) -> bool:
     Other 4xx answers are final: sending the same request again would get the same answer.
     """
     if isinstance(exc, APIConnectionError):
-        return True
+        # A request httpx refused to send (a malformed header, an unsupported scheme) fails the same
+        # way every time.
+        return not isinstance(exc.__cause__, (httpx.LocalProtocolError, httpx.UnsupportedProtocol))
     if isinstance(exc, APIStatusError):
         return exc.status_code in RETRYABLE_STATUS or exc.code in OVERLOADED_CODES
     return False

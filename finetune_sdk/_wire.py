@@ -93,12 +93,14 @@ def with_idempotency_key(spec: RequestSpec) -> RequestSpec:
 
 def request_args(config: ClientConfig, spec: RequestSpec) -> dict[str, Any]:
     """Keyword arguments for ``httpx.Client.build_request`` (identical for the async client)."""
-    headers = {
-        **config.default_headers,
-        "Authorization": f"Bearer {config.require_key()}",
-        "User-Agent": USER_AGENT,
-        "Accept": "text/event-stream" if spec.stream else "application/json",
-    }
+    # The body first: a value that cannot be sent fails here, before the key is in any local variable.
+    content = _json_body(spec.json) if spec.json is not None else None
+    # httpx.Headers, not a dict: names match whatever their case (a caller's "user-agent" is replaced,
+    # not doubled), and its repr hides the key from tracebacks that print locals.
+    headers = httpx.Headers(config.default_headers)
+    headers["Authorization"] = f"Bearer {config.require_key()}"
+    headers["User-Agent"] = USER_AGENT
+    headers["Accept"] = "text/event-stream" if spec.stream else "application/json"
     if spec.idempotency_key is not None:
         headers["Idempotency-Key"] = spec.idempotency_key
     args: dict[str, Any] = {
@@ -109,14 +111,28 @@ def request_args(config: ClientConfig, spec: RequestSpec) -> dict[str, Any]:
     }
     if spec.params:
         args["params"] = {k: v for k, v in spec.params.items() if v is not None}
-    if spec.json is not None:
-        args["content"] = orjson.dumps(spec.json)
+    if content is not None:
+        args["content"] = content
         headers["Content-Type"] = "application/json"
     if spec.files is not None:
         args["files"] = spec.files()
         if spec.data:
             args["data"] = dict(spec.data)
     return args
+
+
+def _json_body(value: object) -> bytes:
+    try:
+        return orjson.dumps(value)
+    except TypeError as exc:
+        raise ValueError(f"the request body cannot be sent as JSON: {exc}") from None
+
+
+def _redacted(text: str, request: httpx.Request | None) -> str:
+    """``text`` without the request's key, whatever quoted it (defence in depth: keys are checked)."""
+    auth = request.headers.get("authorization", "") if request is not None else ""
+    token = auth.partition(" ")[2].strip()
+    return text.replace(token, "***") if len(token) >= 4 else text
 
 
 def transport_error(exc: httpx.TransportError, request: httpx.Request | None) -> APIError:
@@ -130,8 +146,8 @@ def transport_error(exc: httpx.TransportError, request: httpx.Request | None) ->
             request=request,
         )
     return APIConnectionError(
-        f"{where} failed: {type(exc).__name__}: {exc or 'connection lost'}. Check the base URL and "
-        "the network.",
+        f"{where} failed: {type(exc).__name__}: {_redacted(str(exc), request) or 'connection lost'}. "
+        "Check the base URL and the network.",
         request=request,
     )
 

@@ -31,7 +31,7 @@ No error ever holds or prints the API key.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import httpx
@@ -72,6 +72,13 @@ class FineTuneError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Errors cross process boundaries (multiprocessing, task queues): rebuild them from their
+        # attributes, since their constructors take keyword arguments. The HTTP request and response
+        # stay behind: they hold a connection and cannot be pickled.
+        state = {k: (None if k in ("request", "response") else v) for k, v in self.__dict__.items()}
+        return (_rebuild, (type(self), self.args, state))
 
 
 class ConfigurationError(FineTuneError, ValueError):
@@ -302,6 +309,13 @@ class WaitTimeoutError(JobError, TimeoutError):
     def __init__(self, message: str, *, job: FineTuneJob | None, job_id: str, timeout: float) -> None:
         super().__init__(message, job=job, job_id=job_id)
         self.timeout = timeout
+
+
+def _rebuild(cls: type[FineTuneError], args: tuple[Any, ...], state: dict[str, Any]) -> FineTuneError:
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 def _status_error_class(status: int) -> type[APIStatusError]:

@@ -55,14 +55,15 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
 def run(mode: str, script: Script, spec: RequestSpec, **client_kw: Any) -> Any:
     """Send ``spec`` through a sync client, or an async one on the named backend; return the payload."""
     client_kw.setdefault("max_retry_wait", 0.05)
+    client_kw.setdefault("api_key", KEY)
     if mode == "sync":
         http = httpx.Client(transport=httpx.MockTransport(script.handle))
-        with Client(api_key=KEY, base_url=BASE, http_client=http, **client_kw) as client:
+        with Client(base_url=BASE, http_client=http, **client_kw) as client:
             return client._request(spec)
 
     async def main() -> Any:
         http = httpx.AsyncClient(transport=httpx.MockTransport(script.ahandle))
-        async with AsyncClient(api_key=KEY, base_url=BASE, http_client=http, **client_kw) as client:
+        async with AsyncClient(base_url=BASE, http_client=http, **client_kw) as client:
             return await client._request(spec)
 
     return anyio.run(main, backend=mode)
