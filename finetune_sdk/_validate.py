@@ -34,6 +34,7 @@ import os
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import IO, Any, Literal
 
@@ -328,8 +329,14 @@ def _split_points(path: StrPath, size: int, parts: int) -> list[int]:
 
 
 def _auto_workers(size: int) -> int:
-    """One process for files below ``AUTO_MIN_BYTES``; above, one per available core (at most 4)."""
-    if size < AUTO_MIN_BYTES:
+    """Processes for ``workers="auto"``: one per core (at most 4) for a file of ``AUTO_MIN_BYTES`` or
+    more, when they can be forked; else one.
+
+    Forking is safe only while no other thread runs (a thread holding a lock would leave it locked in
+    the child); the other start methods re-run the caller's main module in every worker, which a
+    library must never do uninvited. So in a threaded program "auto" validates in-process.
+    """
+    if size < AUTO_MIN_BYTES or not _can_fork():
         return 1
     try:
         cores = len(os.sched_getaffinity(0))
@@ -338,13 +345,30 @@ def _auto_workers(size: int) -> int:
     return max(1, min(cores, 4))
 
 
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
 def _process_context() -> multiprocessing.context.BaseContext:
-    # Fork is the quickest start (no re-import), but forking a process that runs other threads (a web
-    # server's workers, an emulator) can deadlock the child; then a fork server starts clean children.
-    methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods and threading.active_count() == 1:
+    # Asked for explicitly: fork when it is safe, else a fork server (which, like spawn, imports the
+    # caller's main module in the workers: scripts need the usual `if __name__ == "__main__":` guard).
+    if _can_fork():
         return multiprocessing.get_context("fork")
+    methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def _scan_in_processes(path: StrPath, size: int, count: int, budget: int, max_tokens: int) -> list[_Part]:
+    points = _split_points(path, size, count)
+    ranges = list(itertools.pairwise(points))
+    try:
+        with ProcessPoolExecutor(len(ranges), mp_context=_process_context()) as pool:
+            futures = [pool.submit(_scan, path, a, b, budget, max_tokens) for a, b in ranges]
+            return [f.result() for f in futures]
+    except (BrokenProcessPool, OSError, RuntimeError):
+        # Workers could not start or died (no /dev/shm, a memory limit, an unguarded main module):
+        # the report must not depend on that, so validate here instead.
+        return [_scan(path, 0, None, budget, max_tokens)]
 
 
 def validate_path(
@@ -373,11 +397,7 @@ def validate_path(
     if count == 1:
         parts = [_scan(path, 0, None, budget, max_tokens)]
     else:
-        points = _split_points(path, size, count)
-        ranges = list(itertools.pairwise(points))
-        with ProcessPoolExecutor(len(ranges), mp_context=_process_context()) as pool:
-            futures = [pool.submit(_scan, path, a, b, budget, max_tokens) for a, b in ranges]
-            parts = [f.result() for f in futures]
+        parts = _scan_in_processes(path, size, count, budget, max_tokens)
     return _report(os.fspath(path), file_errors, parts, max_errors, max_tokens)
 
 

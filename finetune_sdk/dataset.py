@@ -218,10 +218,12 @@ class Dataset(BaseModel):
         the returned :class:`ValidationReport`. Stops after ``max_errors`` errors (``report.truncated``).
         ``max_tokens`` is the limit for the "would be truncated" warning; ``filename`` is the name whose
         extension is checked (default: the path's, useful when an upload was saved under another name);
-        ``workers`` splits a large file over that many processes (forked, or started by a fork server
-        when other threads run, so it is safe in threaded programs); the default ``"auto"`` uses one per
-        core (at most 4) for files of 128 MiB and more, and one process below that; ``workers=1`` never
-        starts a process.
+        ``workers`` splits a large file over that many processes. The default ``"auto"`` uses one per
+        core (at most 4) for files of 128 MiB and more when they can be forked safely (no other thread
+        running), and validates in-process otherwise; ``workers=1`` never starts a process. An explicit
+        ``workers > 1`` in a threaded program starts its workers from a fork server, which imports the
+        main module: guard scripts with ``if __name__ == "__main__":``. Workers that cannot start fall
+        back to one process; the report is the same either way.
         """
         from ._validate import validate_path
 

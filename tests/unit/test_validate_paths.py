@@ -202,7 +202,7 @@ def test_auto_workers_use_processes_only_for_big_files(monkeypatch: pytest.Monke
     assert _validate._process_context().get_start_method() in ("fork", "forkserver", "spawn")
 
 
-def test_no_fork_while_other_threads_run() -> None:
+def test_no_fork_and_no_auto_processes_while_other_threads_run() -> None:
     import threading
 
     stop = threading.Event()
@@ -210,9 +210,32 @@ def test_no_fork_while_other_threads_run() -> None:
     thread.start()
     try:
         assert _validate._process_context().get_start_method() != "fork"
+        # a fork server or spawn would re-run the caller's main module: "auto" stays in-process
+        assert _validate._auto_workers(_validate.AUTO_MIN_BYTES * 4) == 1
     finally:
         stop.set()
         thread.join()
+
+
+def test_workers_that_cannot_start_fall_back_to_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from concurrent.futures.process import BrokenProcessPool
+
+    path = tmp_path / "t.jsonl"
+    line = '{"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]}\n'
+    path.write_text(line * 2000 + "oops\n")
+    expected = Dataset.validate_file(path, workers=1)
+
+    class Broken:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            raise BrokenProcessPool("no workers here")
+
+    monkeypatch.setattr(_validate, "ProcessPoolExecutor", Broken)
+    monkeypatch.setattr(_validate, "MIN_BYTES_PER_WORKER", 1)
+    report = Dataset.validate_file(path, workers=2)
+    assert report == expected
+    assert report.errors[0].line == 2001
 
 
 @pytest.mark.parametrize("bad", [0, -1, True, "many", 1.5])
