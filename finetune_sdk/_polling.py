@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
-from typing import Final
+from collections.abc import Callable, Mapping
+from typing import Final, Generic, TypeVar
+
+import httpx
 
 from ._retry import RetryPolicy, is_retryable
 from ._wire import RequestSpec, parse_model
 from .errors import APIError, APIStatusError, JobCancelledError, JobFailedError, WaitTimeoutError
-from .types import FineTuneJob, JobEvent, JobStatus, Page
+from .types import FileObject, FineTuneJob, JobEvent, JobStatus, Page
+
+ItemT = TypeVar("ItemT", FileObject, FineTuneJob)
 
 __all__ = [
     "FIRST_POLL",
@@ -24,7 +28,7 @@ __all__ = [
     "MAX_POLL",
     "EventCursor",
     "EventFollower",
-    "JobPager",
+    "Pager",
     "Step",
     "Waiter",
     "finished",
@@ -38,6 +42,8 @@ PAGE_MAX: Final = 100
 FIRST_POLL: Final = 1.0
 POLL_GROWTH: Final = 1.5
 MAX_POLL: Final = 15.0
+#: The shortest timeout a poll gets when the wait's deadline is near.
+MIN_POLL_TIMEOUT: Final = 0.05
 #: Following events polls at a steady pace: a growing pause would make a live log lag.
 FOLLOW_POLL: Final = 1.0
 
@@ -48,7 +54,7 @@ def finished(job: FineTuneJob) -> FineTuneJob | None:
         return job
     if job.status is JobStatus.FAILED:
         code = job.error.code if job.error else None
-        detail = job.error.message if job.error else "no reason given"
+        detail = (job.error.message if job.error else None) or "no reason given"
         raise JobFailedError(
             f"Fine-tuning job {job.id} failed ({code or 'no code'}): {detail}",
             job=job,
@@ -110,6 +116,24 @@ class Waiter:
             raise exc
         self._failures += 1
         self._retry_after = exc.retry_after if isinstance(exc, APIStatusError) else None
+
+    def poll_timeout(self, timeout: httpx.Timeout) -> httpx.Timeout | None:
+        """The timeout for the next poll, so that one slow answer cannot carry the wait past its
+        deadline; None when there is no deadline (the client's own settings apply)."""
+        if self._deadline is None:
+            return None
+        # A floor, so that the last poll before the deadline still has a chance to answer.
+        left = max(self._deadline - self.clock(), MIN_POLL_TIMEOUT)
+
+        def cap(value: float | None) -> float:
+            return left if value is None else min(value, left)
+
+        return httpx.Timeout(
+            connect=cap(timeout.connect),
+            read=cap(timeout.read),
+            write=cap(timeout.write),
+            pool=cap(timeout.pool),
+        )
 
     def next_pause(self) -> float:
         """Seconds to sleep before the next poll; raises :class:`WaitTimeoutError` past the deadline."""
@@ -176,10 +200,17 @@ def _page_params(after: str | None, limit: int) -> dict[str, str | int]:
 
 
 @dataclasses.dataclass
-class JobPager:
-    """Pages through ``GET /fine_tuning/jobs`` (newest first), yielding at most ``limit`` jobs."""
+class Pager(Generic[ItemT]):
+    """Pages through a list endpoint with ``after``/``limit`` cursors, yielding at most ``limit`` items.
 
+    It stops at the last page, at ``limit``, and at a page that brings nothing (a server that says
+    ``has_more`` but sends no items would otherwise be asked forever).
+    """
+
+    path: str
+    item: type[ItemT]
     limit: int | None = None
+    params: Mapping[str, str] = dataclasses.field(default_factory=dict)
     _after: str | None = dataclasses.field(init=False, default=None)
     _done: bool = dataclasses.field(init=False, default=False)
 
@@ -193,11 +224,12 @@ class JobPager:
         if self._done:
             return None
         size = PAGE_MAX if self.limit is None else min(self.limit, PAGE_MAX)
-        return RequestSpec("GET", "fine_tuning/jobs", params=_page_params(self._after, size))
+        params = {**self.params, **_page_params(self._after, size)}
+        return RequestSpec("GET", self.path, params=params)
 
-    def received(self, payload: object) -> list[FineTuneJob]:
-        page = parse_model(Page[FineTuneJob], payload)
-        batch = page.data if self.limit is None else page.data[: self.limit]
+    def received(self, payload: object) -> list[ItemT]:
+        page = parse_model(Page[self.item], payload)  # type: ignore[name-defined]
+        batch: list[ItemT] = page.data if self.limit is None else page.data[: self.limit]
         if self.limit is not None:
             self.limit -= len(batch)
         self._done = not page.has_more or not page.data or self.limit == 0
@@ -243,7 +275,7 @@ class EventFollower:
             return []
         page = parse_model(Page[JobEvent], payload)
         fresh = self.cursor.take(page)
-        if not page.has_more:
+        if not page.has_more or not fresh:  # a page with nothing new is the end of what there is
             self._done = not self.follow or self._draining
             self._check_job = not self._done
         return fresh

@@ -80,6 +80,19 @@ class Answer(NamedTuple):
     payload: Any
 
 
+_UNSAFE_IN_ID: Final = frozenset("/?#% \t\r\n")
+
+
+def resource_id(value: object, what: str) -> str:
+    """``value`` as an id to put in a URL path, or a clear error: a non-string is a ``TypeError``; an
+    empty id, or one that would change the path (``/``, ``?``, ``#``, ``..``), a ``ValueError``."""
+    if not isinstance(value, str):
+        raise TypeError(f"{what} id must be a string, got {type(value).__name__}: {value!r}")
+    if not value or value in (".", "..") or not _UNSAFE_IN_ID.isdisjoint(value):
+        raise ValueError(f"not a {what} id: {value!r}")
+    return value
+
+
 def new_idempotency_key() -> str:
     return f"finetune-sdk-{uuid.uuid4()}"
 

@@ -17,14 +17,16 @@ from typing import TYPE_CHECKING, Any, Union
 import anyio
 import anyio.to_thread
 
-from ._wire import RequestSpec
+from ._polling import Pager
+from ._wire import RequestSpec, resource_id
 from .dataset import Dataset
-from .types import FileDeleted, FileObject, Page
+from .errors import NotFoundError
+from .types import FileDeleted, FileObject
 
 if TYPE_CHECKING:
     from ._client import AsyncClient, Client
 
-__all__ = ["AsyncFiles", "FileInput", "Files", "ProgressCallback"]
+__all__ = ["AsyncFiles", "FileInput", "FileRef", "Files", "ProgressCallback", "check_upload"]
 
 #: What ``upload`` takes: a path to a ``.jsonl`` file, or a :class:`~finetune_sdk.Dataset`.
 FileInput = Union[str, "os.PathLike[str]", Dataset]
@@ -58,18 +60,26 @@ def _upload_source(
             path = folder / "dataset.jsonl"
             file.to_jsonl(path)  # a Dataset was validated when it was built
         else:
-            path = Path(file)
             if validate:
-                _validate_path(path)
-            elif not path.is_file():
+                check_upload(file)
+            path = Path(file)
+            if not path.is_file():
                 raise FileNotFoundError(f"No such file to upload: {str(path)!r}")
         yield path.name, stack.enter_context(_ProgressReader(path, on_progress))
 
 
-def _validate_path(path: str | os.PathLike[str]) -> None:
-    if not Path(path).is_file():
+def check_upload(file: FileInput) -> None:
+    """Raise what an upload of ``file`` would fail on locally: a missing path, a folder, bad data."""
+    if isinstance(file, Dataset):
+        return  # a Dataset was validated when it was built
+    if not isinstance(file, (str, os.PathLike)):
+        raise TypeError(f"upload takes a path or a Dataset, got {type(file).__name__}")
+    path = Path(file)
+    if path.is_dir():
+        raise IsADirectoryError(f"{os.fspath(path)!r} is a folder, not a .jsonl file")
+    if not path.is_file():
         raise FileNotFoundError(f"No such file to upload: {os.fspath(path)!r}")
-    Dataset.validate_file(path).raise_for_errors()
+    Dataset.validate_file(path, workers=1).raise_for_errors()
 
 
 def _upload_spec(
@@ -88,14 +98,23 @@ def _upload_spec(
     )
 
 
-def _list_spec(purpose: str | None) -> RequestSpec:
-    return RequestSpec("GET", "files", params={"purpose": purpose} if purpose else None)
+def _pager(purpose: str | None) -> Pager[FileObject]:
+    return Pager("files", FileObject, params={"purpose": purpose} if purpose else {})
 
 
-def _file_path(file_id: str) -> str:
-    if not file_id or "/" in file_id:
-        raise ValueError(f"not a file id: {file_id!r}")
-    return f"files/{file_id}"
+#: A file, or its id.
+FileRef = Union[FileObject, str]  # noqa: UP007 - a runtime alias, valid on 3.10
+
+
+def _file_path(file: FileRef) -> str:
+    return f"files/{resource_id(file.id if isinstance(file, FileObject) else file, 'file')}"
+
+
+def _deleted_by_an_earlier_attempt(exc: NotFoundError, path: str) -> FileDeleted:
+    # A DELETE whose first attempt went through but whose answer was lost meets 404 on its retry.
+    if exc.attempts > 1:
+        return FileDeleted(id=path.rpartition("/")[2], deleted=True)
+    raise exc
 
 
 class Files:
@@ -126,15 +145,26 @@ class Files:
 
     def list(self, *, purpose: str | None = None) -> list[FileObject]:
         """All uploaded files (optionally only those of one ``purpose``)."""
-        return self._client._request_model(_list_spec(purpose), Page[FileObject]).data
+        pager = _pager(purpose)
+        files: list[FileObject] = []
+        while (spec := pager.next_spec()) is not None:
+            files += pager.received(self._client._request(spec))
+        return files
 
-    def retrieve(self, file_id: str) -> FileObject:
+    def retrieve(self, file_id: FileRef) -> FileObject:
         """One file by id; :class:`~finetune_sdk.NotFoundError` if there is none."""
         return self._client._request_model(RequestSpec("GET", _file_path(file_id)), FileObject)
 
-    def delete(self, file_id: str) -> FileDeleted:
-        """Delete a file by id."""
-        return self._client._request_model(RequestSpec("DELETE", _file_path(file_id)), FileDeleted)
+    def delete(self, file_id: FileRef) -> FileDeleted:
+        """Delete a file (a ``FileObject`` or its id).
+
+        When an attempt deleted the file but its answer was lost, the retry's 404 counts as deleted.
+        """
+        path = _file_path(file_id)
+        try:
+            return self._client._request_model(RequestSpec("DELETE", path), FileDeleted)
+        except NotFoundError as exc:
+            return _deleted_by_an_earlier_attempt(exc, path)
 
 
 class AsyncFiles:
@@ -158,19 +188,27 @@ class AsyncFiles:
         """Upload a ``.jsonl`` file (a path) or a :class:`~finetune_sdk.Dataset`; see :meth:`Files.upload`."""
         if validate and not isinstance(file, Dataset):
             # Validation reads the whole file: keep it off the event loop.
-            await anyio.to_thread.run_sync(_validate_path, file)
+            await anyio.to_thread.run_sync(check_upload, file)
         with _upload_source(file, validate=False, on_progress=on_progress) as (name, reader):
             spec = _upload_spec(name, reader, purpose, idempotency_key)
             return await self._client._request_model(spec, FileObject)
 
     async def list(self, *, purpose: str | None = None) -> list[FileObject]:
         """All uploaded files (optionally only those of one ``purpose``)."""
-        return (await self._client._request_model(_list_spec(purpose), Page[FileObject])).data
+        pager = _pager(purpose)
+        files: list[FileObject] = []
+        while (spec := pager.next_spec()) is not None:
+            files += pager.received(await self._client._request(spec))
+        return files
 
-    async def retrieve(self, file_id: str) -> FileObject:
+    async def retrieve(self, file_id: FileRef) -> FileObject:
         """One file by id; :class:`~finetune_sdk.NotFoundError` if there is none."""
         return await self._client._request_model(RequestSpec("GET", _file_path(file_id)), FileObject)
 
-    async def delete(self, file_id: str) -> FileDeleted:
-        """Delete a file by id."""
-        return await self._client._request_model(RequestSpec("DELETE", _file_path(file_id)), FileDeleted)
+    async def delete(self, file_id: FileRef) -> FileDeleted:
+        """Delete a file (a ``FileObject`` or its id); see :meth:`Files.delete`."""
+        path = _file_path(file_id)
+        try:
+            return await self._client._request_model(RequestSpec("DELETE", path), FileDeleted)
+        except NotFoundError as exc:
+            return _deleted_by_an_earlier_attempt(exc, path)

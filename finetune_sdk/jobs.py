@@ -7,21 +7,26 @@ Every method that takes a job takes a :class:`~finetune_sdk.FineTuneJob` or its 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, Final, TypeVar, Union
 
 import anyio
+import anyio.to_thread
+import orjson
 
-from ._polling import FOLLOW_POLL, EventFollower, JobPager, Waiter, finished
-from ._wire import RequestSpec
+from ._polling import FOLLOW_POLL, EventFollower, Pager, Waiter, finished
+from ._retry import is_retryable
+from ._wire import RequestSpec, resource_id
 from .dataset import Dataset
-from .errors import APIError
-from .files import FileInput
+from .errors import APIError, APIStatusError
+from .files import FileInput, check_upload
 from .hyperparameters import Hyperparameters, PresetName
-from .types import BaseModelName, FineTuneJob, JobEvent
+from .types import BaseModelName, FileObject, FineTuneJob, JobEvent
 
 if TYPE_CHECKING:
     from ._client import AsyncClient, Client
@@ -30,19 +35,20 @@ __all__ = ["AsyncJobs", "HyperparametersInput", "JobRef", "Jobs", "TrainingInput
 
 #: A job, or its id.
 JobRef = Union[FineTuneJob, str]  # noqa: UP007 - runtime aliases, valid on 3.10
-#: A file id (``"file-..."``), a path to a ``.jsonl`` file, or a :class:`~finetune_sdk.Dataset`.
-TrainingInput = Union[str, "os.PathLike[str]", Dataset]
+#: A file id (``"file-..."``), an uploaded ``FileObject``, a path to a ``.jsonl`` file, or a
+#: :class:`~finetune_sdk.Dataset`.
+TrainingInput = Union[str, FileObject, "os.PathLike[str]", Dataset]
 #: A :class:`~finetune_sdk.Hyperparameters`, a preset name, a mapping of values, or None (``standard``).
 HyperparametersInput = Union[Hyperparameters, PresetName, Mapping[str, Any], None]  # noqa: UP007
 #: Called with the job whenever its status or progress changes during ``wait``.
 UpdateCallback = Callable[[FineTuneJob], None]
 
 
+_SUFFIX: Final = re.compile(r"[A-Za-z0-9_-]{1,40}")
+
+
 def _job_id(job: JobRef) -> str:
-    job_id = job.id if isinstance(job, FineTuneJob) else job
-    if not isinstance(job_id, str) or not job_id or "/" in job_id:
-        raise ValueError(f"not a job id: {job_id!r}")
-    return job_id
+    return resource_id(job.id if isinstance(job, FineTuneJob) else job, "job")
 
 
 def _to_upload(value: TrainingInput) -> FileInput | None:
@@ -53,6 +59,10 @@ def _to_upload(value: TrainingInput) -> FileInput | None:
     """
     if isinstance(value, (Dataset, os.PathLike)):
         return value
+    if not isinstance(value, str):
+        raise TypeError(
+            f"a training or validation file is a file id, a path or a Dataset, got {type(value).__name__}"
+        )
     if value.lower().endswith(".jsonl") or "/" in value or os.sep in value or os.path.exists(value):
         return value
     return None
@@ -101,8 +111,25 @@ def _plan_create(
             "give validation_file or validation_split, not both: the platform holds out a split of the "
             "training data only when no validation file is given"
         )
-    if validation_split is not None and not 0 < validation_split <= 0.5:
-        raise ValueError(f"validation_split must be in (0, 0.5], got {validation_split!r}")
+    if training_file is None:
+        raise ValueError("training_file is required: a file id, a path to a .jsonl file or a Dataset")
+    if validation_split is not None and (
+        isinstance(validation_split, bool)
+        or not isinstance(validation_split, (int, float))
+        or not 0 < validation_split <= 0.5
+    ):
+        raise ValueError(f"validation_split must be a number in (0, 0.5], got {validation_split!r}")
+    if suffix is not None and (not isinstance(suffix, str) or not _SUFFIX.fullmatch(suffix)):
+        raise ValueError(f"suffix must be 1 to 40 of the characters A-Z a-z 0-9 _ -, got {suffix!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise ValueError(f"seed must be a whole number, got {seed!r}")
+    if metadata is not None:
+        if not isinstance(metadata, Mapping) or not all(isinstance(k, str) for k in metadata):
+            raise ValueError("metadata must be a mapping with string keys")
+        try:
+            orjson.dumps(dict(metadata))
+        except TypeError as exc:
+            raise ValueError(f"metadata cannot be sent as JSON: {exc}") from None
     body: dict[str, Any] = {"model": model, "hyperparameters": _hyperparameters(hyperparameters)}
     optional = {"validation_split": validation_split, "suffix": suffix, "seed": seed}
     body.update({k: v for k, v in optional.items() if v is not None})
@@ -112,13 +139,22 @@ def _plan_create(
     for field, value in (("training_file", training_file), ("validation_file", validation_file)):
         if value is None:
             continue
-        source = _to_upload(value)
+        given = value.id if isinstance(value, FileObject) else value
+        source = _to_upload(given)
         if source is None:
-            body[field] = str(value)
+            body[field] = resource_id(given, "file")
         else:
             # Uploads made for a create share its key (suffixed): replaying the create uploads nothing new.
             uploads.append((field, source, f"{idempotency_key}:{field}" if idempotency_key else None))
     return _CreatePlan(body, uploads, idempotency_key)
+
+
+def _refused(exc: BaseException) -> bool:
+    """Whether a create failed for good: then the files it uploaded are of no use and are deleted.
+
+    Not after a lost connection: the job may exist, and it needs its files.
+    """
+    return isinstance(exc, APIStatusError) and not is_retryable(exc)
 
 
 def _retrieve_spec(job: JobRef) -> RequestSpec:
@@ -127,6 +163,17 @@ def _retrieve_spec(job: JobRef) -> RequestSpec:
 
 def _cancel_spec(job: JobRef) -> RequestSpec:
     return RequestSpec("POST", f"fine_tuning/jobs/{_job_id(job)}/cancel")
+
+
+ClientT = TypeVar("ClientT", "Client", "AsyncClient")
+
+
+def _poller(client: ClientT, waiter: Waiter) -> ClientT:
+    """The client for one poll of ``wait``: with a deadline, its timeout is capped to the time left and
+    it does not retry (the waiter backs off and polls again), so a wait never outlasts its timeout by
+    more than a moment."""
+    timeout = waiter.poll_timeout(client.timeout)
+    return client if timeout is None else client.with_options(timeout=timeout, max_retries=0)
 
 
 def _follower(
@@ -179,8 +226,19 @@ class Jobs:
             idempotency_key=idempotency_key,
         )
         files = self._client.files
-        uploaded = {field: files.upload(src, idempotency_key=key).id for field, src, key in plan.uploads}
-        return self._client._request_model(plan.spec(uploaded), FineTuneJob)
+        for _, source, _ in plan.uploads:
+            check_upload(source)  # every file checked before any is sent
+        uploaded: dict[str, str] = {}
+        try:
+            for field, source, key in plan.uploads:
+                uploaded[field] = files.upload(source, validate=False, idempotency_key=key).id
+            return self._client._request_model(plan.spec(uploaded), FineTuneJob)
+        except BaseException as exc:
+            if len(uploaded) < len(plan.uploads) or _refused(exc):
+                for file_id in uploaded.values():
+                    with contextlib.suppress(APIError):
+                        files.delete(file_id)
+            raise
 
     def retrieve(self, job: JobRef) -> FineTuneJob:
         """The job's current state."""
@@ -195,7 +253,7 @@ class Jobs:
 
         ``limit`` caps how many are yielded (all of them when None).
         """
-        pager = JobPager(limit)
+        pager = Pager("fine_tuning/jobs", FineTuneJob, limit)
         while (spec := pager.next_spec()) is not None:
             yield from pager.received(self._client._request(spec))
 
@@ -238,7 +296,7 @@ class Jobs:
         waiter = Waiter(_job_id(job), timeout, poll_interval, self._client._policy)
         while True:
             try:
-                current = self.retrieve(waiter.job_id)
+                current = _poller(self._client, waiter).jobs.retrieve(waiter.job_id)
             except APIError as exc:
                 waiter.failed(exc)
             else:
@@ -282,10 +340,20 @@ class AsyncJobs:
             idempotency_key=idempotency_key,
         )
         files = self._client.files
-        uploaded = {
-            field: (await files.upload(src, idempotency_key=key)).id for field, src, key in plan.uploads
-        }
-        return await self._client._request_model(plan.spec(uploaded), FineTuneJob)
+        for _, source, _ in plan.uploads:
+            await anyio.to_thread.run_sync(check_upload, source)
+        uploaded: dict[str, str] = {}
+        try:
+            for field, source, key in plan.uploads:
+                uploaded[field] = (await files.upload(source, validate=False, idempotency_key=key)).id
+            return await self._client._request_model(plan.spec(uploaded), FineTuneJob)
+        except BaseException as exc:
+            if len(uploaded) < len(plan.uploads) or _refused(exc):
+                with anyio.CancelScope(shield=True):
+                    for file_id in uploaded.values():
+                        with contextlib.suppress(APIError):
+                            await files.delete(file_id)
+            raise
 
     async def retrieve(self, job: JobRef) -> FineTuneJob:
         """The job's current state."""
@@ -297,7 +365,7 @@ class AsyncJobs:
 
     async def list(self, *, limit: int | None = None) -> AsyncIterator[FineTuneJob]:
         """The account's jobs, newest first, page by page; ``limit`` caps how many are yielded."""
-        pager = JobPager(limit)
+        pager = Pager("fine_tuning/jobs", FineTuneJob, limit)
         while (spec := pager.next_spec()) is not None:
             for job in pager.received(await self._client._request(spec)):
                 yield job
@@ -330,7 +398,7 @@ class AsyncJobs:
         waiter = Waiter(_job_id(job), timeout, poll_interval, self._client._policy)
         while True:
             try:
-                current = await self.retrieve(waiter.job_id)
+                current = await _poller(self._client, waiter).jobs.retrieve(waiter.job_id)
             except APIError as exc:
                 waiter.failed(exc)
             else:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import enum
+import math
 import time
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from ._models import APIModel
 
@@ -32,6 +33,15 @@ BaseModelName = Literal[
 ]
 
 T = TypeVar("T")
+
+
+def _whole_seconds(value: object) -> object:
+    # Some servers send fractional timestamps; the contract's are whole Unix seconds.
+    return int(value) if isinstance(value, float) and math.isfinite(value) else value
+
+
+#: Unix seconds; a fractional value is truncated.
+Timestamp = Annotated[int, BeforeValidator(_whole_seconds)]
 
 
 class JobStatus(str, enum.Enum):
@@ -73,7 +83,7 @@ class FileObject(APIModel):
     id: str
     object: str = "file"
     bytes: int = 0
-    created_at: int = 0
+    created_at: Timestamp = 0
     filename: str = ""
     purpose: str = "fine-tune"
 
@@ -90,7 +100,7 @@ class JobErrorDetail(APIModel):
     """Why a job failed: a stable ``code`` (``invalid_training_file`` ...) and a readable message."""
 
     code: str | None = None
-    message: str = ""
+    message: str | None = None
     param: str | None = None
 
 
@@ -113,9 +123,9 @@ class FineTuneJob(APIModel):
     object: str = "fine_tuning.job"
     model: str
     status: JobStatus
-    created_at: int
-    started_at: int | None = None
-    finished_at: int | None = None
+    created_at: Timestamp
+    started_at: Timestamp | None = None
+    finished_at: Timestamp | None = None
     training_file: str | None = None
     validation_file: str | None = None
     validation_split: float | None = None
@@ -177,7 +187,7 @@ class JobEvent(APIModel):
 
     id: str
     object: str = "fine_tuning.job.event"
-    created_at: int
+    created_at: Timestamp
     level: str = "info"
     message: str
     data: JobEventData | None = None

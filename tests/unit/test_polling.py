@@ -119,3 +119,12 @@ def test_event_cursor_hands_out_each_event_once() -> None:
     assert cursor.after == "b"
     assert [e.id for e in cursor.take(page("b", "c"))] == ["c"]  # a repeated event is skipped
     assert cursor.take(page()) == [] and cursor.after == "c"
+
+
+def test_tolerant_reading_of_jobs() -> None:
+    parsed = job(
+        "failed", created_at=1712345678.75, started_at=1712345679.0, error={"code": "x", "message": None}
+    )
+    assert parsed.created_at == 1712345678 and parsed.started_at == 1712345679
+    with pytest.raises(JobFailedError, match="no reason given"):
+        finished(parsed)
