@@ -31,6 +31,7 @@ import multiprocessing
 import multiprocessing.context
 import operator
 import os
+import re
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -192,6 +193,14 @@ def _long_order(roles: tuple[str, ...]) -> bool | None:
     return system
 
 
+_JSON_POSITION = re.compile(r"line 1 column (\d+) \(char \d+\)")
+
+
+def _where_in_line(exc: orjson.JSONDecodeError) -> str:
+    # The parser sees one line at a time, so its "line 1" would contradict the report's line number.
+    return _JSON_POSITION.sub(r"at column \1", str(exc))
+
+
 def explain_line(line: bytes) -> tuple[str, int | None, str] | None:
     """Why a line is not a valid example, as ``(code, index, message)``; ``None`` if it is valid.
 
@@ -223,7 +232,8 @@ def explain_line(line: bytes) -> tuple[str, int | None, str] | None:
             "invalid_json",
             None,
             (
-                f"the line is not valid JSON ({exc}): write one complete JSON object per line "
+                f"the line is not valid JSON ({_where_in_line(exc)}): write one complete JSON object per "
+                "line "
                 "(NaN and Infinity are not JSON)"
             ),
         )

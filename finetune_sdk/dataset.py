@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import os
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 import orjson
@@ -201,6 +201,17 @@ class Dataset(BaseModel):
 
     def __len__(self) -> int:
         return len(self.conversations)
+
+    def __iter__(self) -> Iterator[Conversation]:  # type: ignore[override]
+        """The conversations in order: ``for conversation in dataset``.
+
+        (A pydantic model iterates over its fields; a dataset is first a collection of examples.)
+        """
+        return iter(self.conversations)
+
+    def __getitem__(self, index: int) -> Conversation:
+        """``dataset[0]``, ``dataset[-1]``: one conversation."""
+        return self.conversations[index]
 
     @classmethod
     def validate_file(

@@ -5,9 +5,10 @@ The defaults are the guide's suggested values; ``docs/hyperparameters.md`` expla
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 __all__ = ["Hyperparameters", "PresetName"]
 
@@ -97,7 +98,29 @@ class Hyperparameters(BaseModel):
         if name not in _PRESETS:
             known = ", ".join(repr(n) for n in get_args(PresetName))
             raise ValueError(f"unknown preset {name!r}: choose one of {known}")
-        return cls(**{**_PRESETS[name], **overrides})
+        return cls.from_values({**_PRESETS[name], **overrides})
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> Hyperparameters:
+        """Build from a mapping (a config file, command-line ``key=value`` pairs ...).
+
+        A problem raises a plain ``ValueError`` whose message is one line per field, e.g.
+        ``n_epochs must be an integer from 1 to 10, got 11``, or names an unknown key and the known ones.
+        """
+        unknown = sorted(set(values) - set(_RANGES))
+        if unknown:
+            known = ", ".join(_RANGES)
+            raise ValueError(
+                f"unknown hyperparameter {', '.join(map(repr, unknown))}: the known ones are {known}"
+            )
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            messages = [
+                str(error["ctx"]["error"]) if "ctx" in error and "error" in error["ctx"] else error["msg"]
+                for error in exc.errors(include_url=False)
+            ]
+            raise ValueError("; ".join(messages)) from None
 
     @classmethod
     def presets(cls) -> dict[PresetName, Hyperparameters]:

@@ -74,7 +74,7 @@ def _hyperparameters(value: HyperparametersInput) -> dict[str, Any]:
     if isinstance(value, str):
         value = Hyperparameters.preset(value)
     elif not isinstance(value, Hyperparameters):
-        value = Hyperparameters(**value)
+        value = Hyperparameters.from_values(value)
     return value.model_dump(mode="json")
 
 

@@ -239,3 +239,23 @@ def test_workers_give_the_same_report(tmp_path: Path, monkeypatch: pytest.Monkey
     first = Dataset.validate_file(path, workers=3, max_errors=1)
     assert [(e.line, e.code) for e in first.errors] == [(8, "not_an_object")]
     assert first.truncated
+
+
+def test_a_dataset_is_a_sequence_of_conversations() -> None:
+    records = [
+        {"messages": [{"role": "user", "content": f"q{i}"}, {"role": "assistant", "content": f"a{i}"}]}
+        for i in range(3)
+    ]
+    data = Dataset.from_records(records)
+    assert [c.messages[0].content for c in data] == ["q0", "q1", "q2"]
+    assert data[0].messages[1].content == "a0" and data[-1].messages[0].content == "q2"
+    assert data.model_dump()["conversations"][1]["messages"][0]["content"] == "q1"
+
+
+def test_invalid_json_points_at_the_column_not_at_line_1(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    good = '{"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]}\n'
+    path.write_text(good + good + '{"messages": [}\n', encoding="utf-8")
+    (issue,) = Dataset.validate_file(path).errors
+    assert issue.line == 3 and issue.code == "invalid_json"
+    assert "at column 15" in issue.message and "line 1" not in issue.message

@@ -120,3 +120,14 @@ def test_wire_json_round_trip() -> None:
     assert list(data) == KEYS
     assert Hyperparameters.model_validate(data) == h
     assert Hyperparameters.model_validate_json(h.model_dump_json()) == h
+
+
+def test_from_values_gives_one_clean_line_per_problem() -> None:
+    with pytest.raises(ValueError, match="n_epochs") as info:
+        Hyperparameters.from_values({"n_epochs": 11, "lora_rank": 0})
+    assert str(info.value) == (
+        "n_epochs must be an integer from 1 to 10, got 11; lora_rank must be an integer from 1 to 64, got 0"
+    )
+    with pytest.raises(ValueError, match="unknown hyperparameter 'epochs': the known ones are learning_rate"):
+        Hyperparameters.from_values({"epochs": 3})
+    assert Hyperparameters.from_values({"n_epochs": 4}) == Hyperparameters(n_epochs=4)
