@@ -8,7 +8,7 @@ on 127.0.0.1: no account, no network) and runs against it; with a key it uses th
 
 The steps are the platform guide's: validate the data, upload it, create a job with the `standard`
 preset, wait for it, stream the tuned model's answer, and compare it with the base model driven by a long
-system prompt (the guide's case: the tuned model needs an 8-token prompt instead of a 500-token one).
+system prompt (the guide's case study: after tuning, an 8-token system prompt replaced a 553-token one).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def progress(job: FineTuneJob) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def run(client: Client) -> None:
+def run(client: Client, *, emulated: bool = False) -> None:
     training = DATA / "critic.jsonl"
     long_prompt = (DATA / "long_system_prompt.txt").read_text(encoding="utf-8")
     short_prompt = (DATA / "short_system_prompt.txt").read_text(encoding="utf-8").strip()
@@ -71,6 +71,11 @@ def run(client: Client) -> None:
     print("6. Before and after: the base model with the long prompt, the tuned one with the short prompt")
     comparison = client.compare(PROMPTS, base=(BASE_MODEL, long_prompt), tuned=(tuned, short_prompt))
     print(comparison)
+    if emulated:
+        print(
+            "(The emulator's replies and timings are an emulation: it answers from the training examples and "
+            "waits 0.3 ms per prompt token, as a stand-in for a real model reading its prompt.)"
+        )
 
 
 def main() -> None:
@@ -85,7 +90,7 @@ def main() -> None:
             emulator = stack.enter_context(Emulator(prompt_token_delay=0.0003))
             print(f"No FINETUNE_API_KEY: using the embedded emulator at {emulator.base_url}")
             client = stack.enter_context(Client(api_key=emulator.api_key, base_url=emulator.base_url))
-        run(client)
+        run(client, emulated=not os.environ.get("FINETUNE_API_KEY"))
 
 
 if __name__ == "__main__":
