@@ -4,7 +4,8 @@ Built on click (commands, options, help, environment variables) and rich (progre
 stderr, only on a terminal). Every failure the SDK explains (a ``FineTuneError``, a missing file, a bad
 argument) becomes one ``error: <message>`` line on stderr and exit status 1; ``--debug`` adds the
 traceback and logs every request. A dataset that breaks the rules prints its problems as
-``FILE:LINE: code: message`` first. Ctrl-C exits 130.
+``FILE:LINE: code: message`` first. A retry is one short line on stderr, on a terminal or with
+``--debug`` (see ``_logs``). Ctrl-C exits 130; ``jobs wait --timeout`` running out exits 124.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ._data import split, stats, validate
 from ._emulator import emulator
 from ._files import files, upload
 from ._jobs import jobs
+from ._logs import install as install_log_handler
 from ._output import CliError, error, note, report_lines
 from ._progress import INTERRUPTED
 from ._state import State
@@ -57,9 +59,9 @@ def cli(ctx: click.Context, api_key: str | None, base_url: str | None, debug: bo
     """
     state = ctx.ensure_object(State)
     state.api_key, state.base_url, state.debug = api_key or None, base_url or None, debug
-    if debug:
+    if debug:  # other libraries' warnings; the SDK's own records go to the handler installed below
         logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
-        logging.getLogger("finetune_sdk").setLevel(logging.DEBUG)
+    ctx.call_on_close(install_log_handler(debug=debug))
     ctx.call_on_close(state.close)
 
 

@@ -12,12 +12,16 @@ import click
 from rich.console import Console
 
 from .._client import Client
-from ._output import EXISTING_FILE, echo, note, spinner
+from .._text import plural
+from ._output import TEXT_FILE, CliError, echo, note, spinner
 from ._state import State, pass_state
 
 __all__ = ["chat", "compare"]
 
 _EXIT_WORDS = frozenset({"/exit", "/quit"})
+
+LENGTH_NOTE = "[stopped: max_tokens reached]"
+"""On stderr after a reply that stopped because it used up ``--max-tokens`` (finish_reason "length")."""
 
 
 def _sampling(max_tokens: int | None, temperature: float | None) -> dict[str, Any]:
@@ -33,11 +37,16 @@ _TEMPERATURE = click.option("--temperature", type=click.FloatRange(min=0), help=
 def _stream_reply(
     client: Client, model: str, messages: Any, system: str | None, options: dict[str, Any]
 ) -> str:
-    """Print the reply to stdout piece by piece as it arrives; return it whole."""
+    """Print the reply to stdout piece by piece as it arrives; return it whole.
+
+    A reply cut short by the token budget is followed by a note on stderr saying so.
+    """
     with client.chat(model, messages, system=system, **options) as stream:
         for delta in stream:
             click.echo(delta, nl=False)
     echo()
+    if stream.finish_reason == "length":
+        note(LENGTH_NOTE)
     return stream.text
 
 
@@ -77,6 +86,8 @@ def chat(
     In a conversation each line is one turn and the history is kept; /exit (or the end of the
     input) ends it, /reset forgets the history.
     """
+    if prompt is not None and not prompt.strip():
+        raise CliError("the prompt is empty: give some text, or no PROMPT to chat line by line", exit_code=2)
     client = state.client()
     options = _sampling(max_tokens, temperature)
     if prompt is not None:
@@ -108,14 +119,12 @@ def _read_system(path: Path | None) -> str | None:
 
 @click.command()
 @click.option("--base", required=True, metavar="MODEL", help="The base model.")
-@click.option(
-    "--base-system", type=EXISTING_FILE, metavar="FILE", help="The base setup's (long) system prompt."
-)
+@click.option("--base-system", type=TEXT_FILE, metavar="FILE", help="The base setup's (long) system prompt.")
 @click.option("--tuned", required=True, metavar="MODEL", help="The tuned model (ft:...).")
 @click.option(
-    "--tuned-system", type=EXISTING_FILE, metavar="FILE", help="The tuned setup's (short) system prompt."
+    "--tuned-system", type=TEXT_FILE, metavar="FILE", help="The tuned setup's (short) system prompt."
 )
-@click.option("--prompts-file", type=EXISTING_FILE, metavar="FILE", help="More prompts, one per line.")
+@click.option("--prompts-file", type=TEXT_FILE, metavar="FILE", help="More prompts, one per line.")
 @_MAX_TOKENS
 @_TEMPERATURE
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
@@ -146,7 +155,7 @@ def compare(
     if not todo:
         raise click.UsageError("give at least one prompt (PROMPTS... or --prompts-file)")
     client = state.client()
-    with spinner(f"asking {base} and {tuned} {len(todo)} prompt(s)"):
+    with spinner(f"asking {base} and {tuned} {plural(len(todo), 'prompt')}"):
         comparison = client.compare(
             todo,
             base=(base, _read_system(base_system)),

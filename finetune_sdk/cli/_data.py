@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import click
 
+from .._text import plural
 from ..dataset import Dataset
-from ._output import EXISTING_FILE, echo, report_lines, stats_lines
+from ._output import DATASET_FILE, WORKERS, echo, report_lines, stats_lines
 
 __all__ = ["split", "stats", "validate"]
 
 
 @click.command()
-@click.argument("file", type=EXISTING_FILE)
+@click.argument("file", type=DATASET_FILE)
 @click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
 @click.option(
     "--max-errors",
@@ -31,14 +33,21 @@ __all__ = ["split", "stats", "validate"]
 )
 @click.option(
     "--workers",
-    type=click.IntRange(min=1),
-    default=1,
+    type=WORKERS,
+    metavar="auto|N",
+    default="auto",
     show_default=True,
-    help="Processes to share a large file.",
+    help="Processes to share the file: auto splits files of 128 MiB and more over the cores (up to 4).",
 )
 @click.pass_context
 def validate(
-    ctx: click.Context, *, file: Path, as_json: bool, max_errors: int, max_tokens: int, workers: int
+    ctx: click.Context,
+    *,
+    file: Path,
+    as_json: bool,
+    max_errors: int,
+    max_tokens: int,
+    workers: int | Literal["auto"],
 ) -> None:
     """Check a dataset; exit 1 if it breaks a rule.
 
@@ -54,7 +63,7 @@ def validate(
 
 
 @click.command()
-@click.argument("file", type=EXISTING_FILE)
+@click.argument("file", type=DATASET_FILE)
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
 @click.option(
     "--max-tokens",
@@ -78,7 +87,7 @@ def stats(file: Path, as_json: bool, max_tokens: int) -> None:
 
 
 @click.command()
-@click.argument("file", type=EXISTING_FILE)
+@click.argument("file", type=DATASET_FILE)
 @click.option(
     "--ratio",
     type=click.FloatRange(0, 0.5, min_open=True),
@@ -103,4 +112,4 @@ def split(file: Path, ratio: float, seed: int, out_dir: Path | None) -> None:
     for part, dataset in (("train", train), ("validation", held_out)):
         path = folder / f"{file.stem}.{part}.jsonl"
         dataset.to_jsonl(path)
-        echo(f"{path}  {len(dataset)} examples")
+        echo(f"{path}  {plural(len(dataset), 'example')}")

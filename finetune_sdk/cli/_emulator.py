@@ -27,6 +27,7 @@ __all__ = ["emulator"]
 @click.option("--seed", type=int, default=0, show_default=True, help="Makes faults and losses repeatable.")
 @click.option("--latency", type=float, default=0.0, show_default=True, help="Seconds added to each request.")
 @click.option("--envelope", is_flag=True, help="Answer in the platform's {code, message, data} envelope.")
+@click.option("--access-log", is_flag=True, help="Log each request on stderr.")
 @click.pass_context
 def emulator(
     ctx: click.Context,
@@ -40,21 +41,19 @@ def emulator(
     seed: int,
     latency: float,
     envelope: bool,
+    access_log: bool,
 ) -> None:
     """Run the platform emulator in the foreground.
 
-    Prints the base URL and the key to export; Ctrl-C stops it.
+    Prints the base URL and the key to export on stdout (uvicorn's lines go to stderr); Ctrl-C stops it.
     """
     try:
         from ..emulator.__main__ import main as run_emulator
-    except ImportError:
-        raise CliError(
-            'the emulator needs the emulator extra: pip install "finetune-sdk[emulator]"'
-        ) from None
+    except ImportError as exc:
+        raise CliError(str(exc)) from None
     argv = ["--host", host, "--port", str(port), "--time-scale", str(time_scale)]
     argv += ["--fault-rate", str(fault_rate), "--seed", str(seed), "--latency", str(latency)]
     optional = {"--api-key": key, "--fault-kinds": fault_kinds}
     argv += [item for flag, value in optional.items() if value is not None for item in (flag, value)]
-    if envelope:
-        argv.append("--envelope")
+    argv += [flag for flag, on in (("--envelope", envelope), ("--access-log", access_log)) if on]
     ctx.exit(run_emulator(argv))

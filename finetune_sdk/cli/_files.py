@@ -11,7 +11,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, Trans
 
 from ..files import ProgressCallback
 from ..types import FileObject
-from ._output import EXISTING_FILE, columns, echo, json_option, key_values, print_json, stderr, when
+from ._output import DATASET_FILE, columns, echo, json_option, key_values, print_json, stderr, when
 from ._state import State, pass_state
 
 __all__ = ["files", "upload"]
@@ -39,7 +39,7 @@ def _file_row(file: FileObject) -> tuple[object, ...]:
 
 
 @click.command()
-@click.argument("file", type=EXISTING_FILE)
+@click.argument("file", type=DATASET_FILE)
 @click.option("--no-validate", is_flag=True, help="Send the file without checking it first.")
 @json_option
 @pass_state

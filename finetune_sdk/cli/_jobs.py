@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import typing
-from collections.abc import Iterable
-from typing import get_args
+from collections.abc import Callable, Iterable
+from typing import TypeVar, get_args
 
 import click
 import pydantic
 
+from .._polling import FIRST_POLL, FOLLOW_POLL, MAX_POLL
 from ..hyperparameters import Hyperparameters, PresetName
 from ..types import FineTuneJob, JobEvent
 from ._output import CliError, columns, describe_value, echo, json_option, key_values, print_json, when
@@ -17,12 +18,22 @@ from ._state import State, pass_state
 
 __all__ = ["jobs", "parse_settings"]
 
-_POLL = click.option(
-    "--poll-interval",
-    type=click.FloatRange(min=0.01),
-    metavar="SECONDS",
-    help="Poll this often (default: every 1 s, growing to 15 s).",
-)
+FC = TypeVar("FC", bound=Callable[..., object])
+
+
+def _poll_option(default: str) -> Callable[[FC], FC]:
+    return click.option(
+        "--poll-interval",
+        type=click.FloatRange(min=0.01),
+        metavar="SECONDS",
+        help=f"Poll this often (default: {default}).",
+    )
+
+
+# Waiting polls at a growing pace; following events at a steady one (a growing pause would make a live
+# log lag). The help says which, from the SDK's own numbers.
+_POLL = _poll_option(f"every {FIRST_POLL:g} s, growing to {MAX_POLL:g} s")
+_FOLLOW_POLL = _poll_option(f"every {FOLLOW_POLL:g} s")
 
 
 def _number(raw: str, kind: object) -> object:
@@ -218,7 +229,7 @@ def cancel(state: State, job_id: str, as_json: bool) -> None:
 @jobs.command()
 @click.argument("job_id")
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new events until the job ends.")
-@_POLL
+@_FOLLOW_POLL
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @pass_state
 def events(state: State, job_id: str, follow: bool, poll_interval: float | None, as_json: bool) -> None:
@@ -230,7 +241,12 @@ def events(state: State, job_id: str, follow: bool, poll_interval: float | None,
 
 @jobs.command()
 @click.argument("job_id")
-@click.option("--timeout", type=click.FloatRange(min=0), metavar="SECONDS", help="Give up after this long.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="Give up after this long (exit 124; the job keeps running).",
+)
 @_POLL
 @json_option
 @pass_state
@@ -239,6 +255,7 @@ def wait(
 ) -> None:
     """Wait for a job with a live progress bar; print the tuned model's name.
 
-    Ctrl-C stops waiting (exit 130) and leaves the job running.
+    Ctrl-C stops waiting (exit 130) and leaves the job running, as does --timeout (exit 124); both
+    print the command that resumes the wait.
     """
     _finish(wait_for(state.client(), job_id, timeout=timeout, poll_interval=poll_interval), as_json)

@@ -20,12 +20,15 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.text import Text
 
-from .._text import table_lines
+from .._text import plural, table_lines
 from ..dataset import DatasetStats, ValidationIssue, ValidationReport
 
 __all__ = [
-    "EXISTING_FILE",
+    "DATASET_FILE",
+    "TEXT_FILE",
+    "WORKERS",
     "CliError",
+    "InputFile",
     "columns",
     "describe_value",
     "echo",
@@ -42,13 +45,6 @@ __all__ = [
 ]
 
 
-EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
-"""An argument naming a file that must exist (click says so, with exit status 2, when it does not)."""
-
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
-"""``--json`` on the commands that show platform objects: for scripts."""
-
-
 class CliError(Exception):
     """A failure the command explains in one line (``error: <message>``), exiting with ``exit_code``."""
 
@@ -56,6 +52,51 @@ class CliError(Exception):
         super().__init__(message)
         self.message = message
         self.exit_code = exit_code
+
+
+class InputFile(click.ParamType):  # type: ignore[type-arg]  # generic only from click 8.2 on
+    """A file to read, as a :class:`~pathlib.Path`: one that is missing or a directory is a one-line
+    ``error:`` with exit status 1 (like every other failure), not click's usage error."""
+
+    name = "file"
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Path:
+        path = Path(value)
+        if path.is_dir():
+            raise CliError(f"{path} is a directory, not {self.kind}")
+        if not path.exists():
+            raise CliError(f"No such file: {path}")
+        return path
+
+
+DATASET_FILE = InputFile("a .jsonl file")
+"""A dataset argument (``validate FILE``, ``upload FILE``...)."""
+
+TEXT_FILE = InputFile("a text file")
+"""A text file option (a system prompt, a list of prompts)."""
+
+
+class Workers(click.ParamType):  # type: ignore[type-arg]  # generic only from click 8.2 on
+    """``auto`` (the SDK's choice: files of 128 MiB and more are split over processes) or a count >= 1."""
+
+    name = "auto|N"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int | str:
+        text = str(value).strip()
+        if text.lower() == "auto":
+            return "auto"
+        if not text.isdigit() or int(text) < 1:
+            self.fail(f"{text!r} is neither auto nor a whole number from 1", param, ctx)
+        return int(text)
+
+
+WORKERS = Workers()
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+"""``--json`` on the commands that show platform objects: for scripts."""
 
 
 @functools.cache
@@ -134,13 +175,13 @@ def report_lines(report: ValidationReport) -> list[str]:
     lines += [_issue_line(report.path, issue, "warning: ") for issue in report.warnings]
     errors, warnings = len(report.errors), len(report.warnings)
     if report.ok:
-        head = f"{report.path}: ok, {report.stats.examples} examples"
+        head = f"{report.path}: ok, {plural(report.stats.examples, 'example')}"
     else:
-        head = f"{report.path}: not valid, {errors} error{'s' * (errors != 1)}"
+        head = f"{report.path}: not valid, {plural(errors, 'error')}"
         if report.truncated:
             head += f" (stopped after {report.lines} lines, there may be more)"
     if warnings:
-        head += f", {warnings} warning{'s' * (warnings != 1)}"
+        head += f", {plural(warnings, 'warning')}"
     return [*lines, head]
 
 

@@ -1,5 +1,5 @@
 """Waiting for a job in the terminal: a live bar on stderr (or one line per change in a log), and a
-clean Ctrl-C that leaves the job running and says how to resume."""
+clean Ctrl-C or ``--timeout`` that leaves the job running and says how to resume."""
 
 from __future__ import annotations
 
@@ -17,13 +17,17 @@ from rich.progress import (
 )
 
 from .._client import Client
+from ..errors import WaitTimeoutError
 from ..types import FineTuneJob, JobStatus
-from ._output import note, stderr
+from ._output import error, note, stderr
 
-__all__ = ["INTERRUPTED", "describe", "wait_for"]
+__all__ = ["INTERRUPTED", "TIMED_OUT", "describe", "wait_for"]
 
 INTERRUPTED = 130
 """The exit status of a command stopped by Ctrl-C (128 + SIGINT), as shells report it."""
+
+TIMED_OUT = 124
+"""The exit status of a wait that gave up after ``--timeout`` (the job still runs), as ``timeout(1)``."""
 
 
 def _training(job: FineTuneJob) -> list[str]:
@@ -92,7 +96,11 @@ class JobDisplay:
 def wait_for(
     client: Client, job_id: str, *, timeout: float | None, poll_interval: float | None
 ) -> FineTuneJob:
-    """Wait for the job to succeed, showing its progress; Ctrl-C exits 130 and leaves it running."""
+    """Wait for the job to succeed, showing its progress.
+
+    Ctrl-C exits 130 and ``timeout`` running out exits 124; both leave the job running and say how to
+    resume from the shell.
+    """
     display = JobDisplay(job_id)
     try:
         with display:
@@ -100,8 +108,17 @@ def wait_for(
                 job_id, timeout=timeout, poll_interval=poll_interval, on_update=display.update
             )
     except KeyboardInterrupt:
-        pass
-    last = f" (last seen: {describe(display.last)})" if display.last is not None else ""
-    note(f"stopped waiting; job {job_id} keeps running on the platform{last}.")
+        status = INTERRUPTED
+        note(f"stopped waiting; job {job_id} keeps running on the platform{_last_seen(display.last)}.")
+    except WaitTimeoutError as exc:
+        status = TIMED_OUT
+        error(
+            f"stopped waiting for job {job_id} after {exc.timeout:g}s{_last_seen(exc.job or display.last)};"
+            " it keeps running on the platform"
+        )
     note(f"resume with: finetune jobs wait {job_id}")
-    raise click.exceptions.Exit(INTERRUPTED)
+    raise click.exceptions.Exit(status)
+
+
+def _last_seen(job: FineTuneJob | None) -> str:
+    return f" (last seen: {describe(job)})" if job is not None else ""

@@ -7,10 +7,11 @@ import sys
 from pathlib import Path
 
 import orjson
+import pytest
 
 from finetune_sdk import __version__
 from finetune_sdk.cli import MISSING_EXTRA
-from tests.cli.conftest import Run, cli_env
+from tests.cli.conftest import Run, cli_env, write_dataset
 
 COMMANDS = ("validate", "stats", "split", "upload", "files", "jobs", "chat", "compare", "emulator")
 
@@ -45,10 +46,45 @@ def test_validate_json_is_the_report(offline: Run, data_dir: Path) -> None:
     assert report["truncated"] is True
 
 
-def test_validate_a_missing_file_is_a_usage_error(offline: Run, tmp_path: Path) -> None:
-    result = offline("validate", str(tmp_path / "nope.jsonl"))
+@pytest.mark.parametrize("command", ["validate", "stats", "split", "upload"])
+def test_a_missing_file_or_a_directory_is_one_error_line(offline: Run, tmp_path: Path, command: str) -> None:
+    missing = offline(command, str(tmp_path / "nope.jsonl"))
+    assert (missing.returncode, missing.stdout) == (1, "")
+    assert missing.stderr == f"error: No such file: {tmp_path / 'nope.jsonl'}\n"
+    folder = offline(command, str(tmp_path))
+    assert (folder.returncode, folder.stdout) == (1, "")
+    assert folder.stderr == f"error: {tmp_path} is a directory, not a .jsonl file\n"
+
+
+def test_one_example_is_singular(offline: Run, tmp_path: Path) -> None:
+    one = write_dataset(tmp_path / "one.jsonl", n=1)
+    result = offline("validate", str(one))
+    assert result.stdout.splitlines()[0] == f"{one}: ok, 1 example"
+    two = write_dataset(tmp_path / "two.jsonl", n=2)
+    split = offline("split", str(two), "--ratio", "0.5")
+    assert split.stdout.splitlines() == [
+        f"{tmp_path / 'two.train.jsonl'}  1 example",
+        f"{tmp_path / 'two.validation.jsonl'}  1 example",
+    ]
+
+
+@pytest.mark.parametrize("workers", ["auto", "AUTO", "2"])
+def test_validate_workers_takes_auto_or_a_count(offline: Run, data_dir: Path, workers: str) -> None:
+    result = offline("validate", "--workers", workers, str(data_dir / "train.jsonl"))
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("workers", ["0", "-1", "many", "1.5"])
+def test_validate_refuses_other_workers(offline: Run, data_dir: Path, workers: str) -> None:
+    result = offline("validate", "--workers", workers, str(data_dir / "train.jsonl"))
     assert result.returncode == 2
-    assert "does not exist" in result.stderr
+    assert "neither auto nor a whole number from 1" in result.stderr
+
+
+def test_validate_workers_defaults_to_the_sdks_auto(offline: Run) -> None:
+    helped = offline("validate", "--help")
+    assert "--workers auto|N" in helped.stdout
+    assert "[default: auto]" in " ".join(helped.stdout.split())
 
 
 def test_stats_prints_key_values_and_refuses_a_bad_file(offline: Run, data_dir: Path) -> None:

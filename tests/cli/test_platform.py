@@ -10,6 +10,7 @@ import pytest
 
 from finetune_sdk import Client
 from finetune_sdk.cli._app import run
+from finetune_sdk.cli._chat import LENGTH_NOTE
 from finetune_sdk.emulator import Emulator
 from tests.cli.conftest import BASE_MODEL, Run
 
@@ -128,6 +129,23 @@ def test_chat_with_a_prompt_streams_the_reply(finetune: Run, tuned: tuple[str, s
     assert result.stdout == "第3句金句,一针见血。\n"
 
 
+@pytest.mark.parametrize("prompt", ["", "  \n "])
+def test_chat_refuses_an_empty_prompt_in_one_line(finetune: Run, prompt: str) -> None:
+    result = finetune("chat", "-m", BASE_MODEL, prompt)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith("error: the prompt is empty")
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_chat_says_when_the_reply_stopped_at_max_tokens(finetune: Run, tuned: tuple[str, str]) -> None:
+    cut = finetune("chat", "-m", tuned[1], "--max-tokens", "2", "词语3")
+    assert cut.returncode == 0, cut.stderr
+    assert cut.stdout.strip() and "第3句金句,一针见血。".startswith(cut.stdout.strip())
+    assert cut.stderr == f"{LENGTH_NOTE}\n"
+    whole = finetune("chat", "-m", tuned[1], "词语3")
+    assert whole.stderr == ""
+
+
 def test_chat_reads_prompts_from_stdin_until_exit(finetune: Run, tuned: tuple[str, str]) -> None:
     result = finetune("chat", "-m", tuned[1], stdin="词语4\n\n/reset\n词语5\n/exit\n词语6\n")
     assert result.returncode == 0, result.stderr
@@ -160,3 +178,21 @@ def test_jobs_create_wait_json_prints_only_the_finished_job(
     job = orjson.loads(capsys.readouterr().out)
     assert job["status"] == "succeeded"
     assert job["fine_tuned_model"].startswith("ft:LoRA/")
+
+
+def test_compare_names_a_missing_prompts_file_in_one_line(finetune: Run, tmp_path: Path) -> None:
+    missing = tmp_path / "prompts.txt"
+    args = ["compare", "--base", BASE_MODEL, "--tuned", "ft:x", "--prompts-file", str(missing)]
+    result = finetune(*args)
+    assert (result.returncode, result.stderr) == (1, f"error: No such file: {missing}\n")
+    folder = finetune(*args[:-1], str(tmp_path))
+    assert (folder.returncode, folder.stderr) == (1, f"error: {tmp_path} is a directory, not a text file\n")
+
+
+def test_the_poll_interval_help_says_how_each_command_polls(offline: Run) -> None:
+    def option_help(*command: str) -> str:
+        text = " ".join(offline(*command, "--help").stdout.split())
+        return text.split("--poll-interval SECONDS", 1)[1].split(" --", 1)[0].strip()
+
+    assert option_help("jobs", "events").startswith("Poll this often (default: every 1 s).")
+    assert option_help("jobs", "wait").startswith("Poll this often (default: every 1 s, growing to 15 s).")

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from finetune_sdk import Client, FineTuneJob, JobStatus
-from finetune_sdk.cli._progress import INTERRUPTED
+from finetune_sdk.cli._progress import INTERRUPTED, TIMED_OUT
 from finetune_sdk.emulator import Emulator
 from tests.cli.conftest import BASE_MODEL, Run, cli_env, command, make_runner, start, write_dataset
 
@@ -109,5 +109,34 @@ def test_the_emulator_command_prints_what_to_export_and_serves_until_ctrl_c() ->
         assert answer.status_code == 200
         process.send_signal(signal.SIGINT)
         assert process.wait(10) == 0
+        # stdout holds what to export and nothing else: no request log mixed in (it is opt-in, on stderr)
+        assert process.stdout.read() == "Press Ctrl-C to stop.\n"
     finally:
         _stop(process)
+
+
+@pytest.mark.timeout(30)
+def test_jobs_wait_timeout_says_how_to_resume_from_the_shell(
+    slow: Emulator, client: Client, long_job: FineTuneJob
+) -> None:
+    finetune: Run = make_runner(cli_env(slow))
+    result = finetune("jobs", "wait", long_job.id, "--timeout", "0.5", "--poll-interval", "0.1")
+    assert result.returncode == TIMED_OUT == 124
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[-2].startswith(f"error: stopped waiting for job {long_job.id} after 0.5s (last seen: ")
+    assert lines[-2].endswith("; it keeps running on the platform")
+    assert lines[-1] == f"resume with: finetune jobs wait {long_job.id}"
+    assert "client.jobs.wait" not in result.stderr
+    assert not client.jobs.retrieve(long_job.id).is_final
+
+
+@pytest.mark.timeout(30)
+def test_the_emulator_command_reports_a_taken_port_in_one_line(slow: Emulator) -> None:
+    finetune: Run = make_runner(cli_env(None))
+    result = finetune("emulator", "--port", str(slow.port))
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: port {slow.port} is already in use on 127.0.0.1; pick another with --port, or --port 0"
+        " for a free one\n"
+    )

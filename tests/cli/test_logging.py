@@ -1,0 +1,98 @@
+"""The SDK's retry log lines in the ``finetune`` command: one short line per retry on a terminal or with
+``--debug``, nothing but the final ``error:`` line in a pipe."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import socket
+import subprocess
+
+import pytest
+
+from finetune_sdk.cli._logs import retry_line
+from tests.cli.conftest import Run, cli_env, command, make_runner
+
+RETRY = re.compile(r"^retrying GET /v1/files\S* \(attempt (\d) of 4\) in \d+\.\ds: connection refused$")
+
+
+@pytest.fixture(scope="module")
+def refused_env() -> dict[str, str]:
+    """Settings pointing at a port where nothing listens: every request is refused, then retried."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return cli_env(None, NO_COLOR="1", FINETUNE_API_KEY="k", FINETUNE_BASE_URL=f"http://127.0.0.1:{port}/v1")
+
+
+@pytest.fixture(scope="module")
+def refused(refused_env: dict[str, str]) -> Run:
+    return make_runner(refused_env)
+
+
+def _attempts(stderr: str) -> list[int]:
+    return [int(found[1]) for line in stderr.splitlines() if (found := RETRY.match(line))]
+
+
+def test_in_a_pipe_only_the_error_line_is_printed(refused: Run) -> None:
+    result = refused("files", "list")
+    assert result.returncode == 1
+    assert len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith("error: GET http://127.0.0.1:")
+    assert "after 4 attempts" in result.stderr
+
+
+def test_debug_prints_one_short_line_per_retry_then_the_error(refused: Run) -> None:
+    result = refused("--debug", "files", "list")
+    assert result.returncode == 1
+    assert _attempts(result.stderr) == [2, 3, 4]
+    assert "WARNING" not in result.stderr
+    assert "failed (attempt" not in result.stderr  # the SDK's long form is not printed as well
+    assert result.stderr.splitlines()[-1].startswith("error: GET http://127.0.0.1:")
+
+
+@pytest.mark.timeout(60)
+def test_on_a_terminal_each_retry_is_one_short_line(refused_env: dict[str, str]) -> None:
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        command("files", "list"), env=refused_env, stdout=subprocess.PIPE, stderr=follower, text=True
+    )
+    os.close(follower)
+    chunks: list[bytes] = []
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert process.wait(30) == 1
+    assert process.stdout is not None
+    process.stdout.close()
+    stderr = re.sub(r"\x1b\[[0-9;]*m", "", b"".join(chunks).decode().replace("\r\n", "\n"))  # bold
+    assert _attempts(stderr) == [2, 3, 4], stderr
+    assert stderr.splitlines()[-1].startswith("error: GET http://127.0.0.1:")
+
+
+@pytest.mark.parametrize(
+    ("message", "line"),
+    [
+        (
+            "GET /v1/files failed (attempt 1 of 4), retrying in 0.47s: APIConnectionError: GET "
+            "http://h/v1/files failed: ConnectError: [Errno 111] Connection refused. Check the base URL.",
+            "retrying GET /v1/files (attempt 2 of 4) in 0.5s: connection refused",
+        ),
+        (
+            "POST /v1/files failed (attempt 2 of 4), retrying in 1.00s: RateLimitError: Error 429 "
+            "(rate_limit_exceeded): Rate limit reached. Too many requests.",
+            "retrying POST /v1/files (attempt 3 of 4) in 1.0s: "
+            "error 429 (rate_limit_exceeded): Rate limit reached",
+        ),
+        ("something else", "something else"),
+    ],
+)
+def test_retry_line(message: str, line: str) -> None:
+    assert retry_line(message) == line
