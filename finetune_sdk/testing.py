@@ -10,7 +10,8 @@ so code that builds a ``Client()`` from the environment talks to it). Override `
 your conftest to pass other :class:`~finetune_sdk.emulator.Emulator` keywords. Outside pytest,
 :func:`running_emulator` is the same thing as a context manager.
 
-Needs the ``emulator`` extra and pytest. Nothing here loads unless you import it.
+Needs the ``emulator`` extra; the fixtures also need pytest (without it, the module still imports and
+offers :func:`running_emulator`). Nothing here loads unless you import it.
 """
 
 from __future__ import annotations
@@ -20,9 +21,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import pytest
-
 from .emulator import Emulator
+
+try:
+    import pytest
+except ImportError:  # outside a test run: running_emulator still works, the fixtures are not defined
+    HAVE_PYTEST = False
+else:
+    HAVE_PYTEST = True
 
 BASE_URL_VAR = "FINETUNE_BASE_URL"
 API_KEY_VAR = "FINETUNE_API_KEY"
@@ -53,22 +59,22 @@ def running_emulator(*, set_env: bool = True, **options: Any) -> Iterator[Emulat
                     os.environ[name] = value
 
 
-@pytest.fixture(scope="session")
-def emulator_options() -> dict[str, Any]:
-    """Keywords for the session's :class:`Emulator`; override this fixture to change them."""
-    return dict(DEFAULT_OPTIONS)
+if HAVE_PYTEST:
 
+    @pytest.fixture(scope="session")
+    def emulator_options() -> dict[str, Any]:
+        """Keywords for the session's :class:`Emulator`; override this fixture to change them."""
+        return dict(DEFAULT_OPTIONS)
 
-@pytest.fixture(scope="session")
-def emulator(emulator_options: dict[str, Any]) -> Iterator[Emulator]:
-    """One emulator for the whole test session, stopped at its end."""
-    with running_emulator(set_env=False, **emulator_options) as emu:
-        yield emu
+    @pytest.fixture(scope="session")
+    def emulator(emulator_options: dict[str, Any]) -> Iterator[Emulator]:
+        """One emulator for the whole test session, stopped at its end."""
+        with running_emulator(set_env=False, **emulator_options) as emu:
+            yield emu
 
-
-@pytest.fixture
-def emulator_env(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
-    """The session's emulator, with ``FINETUNE_BASE_URL`` and ``FINETUNE_API_KEY`` set for this test."""
-    monkeypatch.setenv(BASE_URL_VAR, emulator.base_url)
-    monkeypatch.setenv(API_KEY_VAR, emulator.api_key)
-    return emulator
+    @pytest.fixture
+    def emulator_env(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
+        """The session's emulator, with ``FINETUNE_BASE_URL`` and ``FINETUNE_API_KEY`` set for this test."""
+        monkeypatch.setenv(BASE_URL_VAR, emulator.base_url)
+        monkeypatch.setenv(API_KEY_VAR, emulator.api_key)
+        return emulator

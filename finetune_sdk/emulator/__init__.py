@@ -11,7 +11,16 @@ of its nearest training example. Needs the ``emulator`` extra (starlette, uvicor
 From a shell: ``python -m finetune_sdk.emulator --port 8000``. See ``docs/emulator.md``.
 """
 
-from .server import Emulator
 from .settings import BASE_MODELS, FAULT_KINDS, FaultKind, Settings
 
-__all__ = ["BASE_MODELS", "FAULT_KINDS", "Emulator", "FaultKind", "Settings"]
+MISSING_EXTRA = 'the emulator needs the emulator extra: pip install "finetune-sdk[emulator]"'
+_EXTRA_MODULES = frozenset({"uvicorn", "starlette", "python_multipart", "multipart"})
+
+try:
+    from .server import Emulator
+except ModuleNotFoundError as exc:  # a base install: say which extra brings the missing module
+    if exc.name is None or exc.name.partition(".")[0] not in _EXTRA_MODULES:
+        raise
+    raise ImportError(f"{MISSING_EXTRA} (missing: {exc.name})", name=exc.name) from exc
+
+__all__ = ["BASE_MODELS", "FAULT_KINDS", "MISSING_EXTRA", "Emulator", "FaultKind", "Settings"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import sys
 from collections.abc import Sequence
 
@@ -26,6 +27,7 @@ def parser() -> argparse.ArgumentParser:
     cli.add_argument("--seed", type=int, default=0)
     cli.add_argument("--latency", type=float, default=0.0, help="seconds added to each request")
     cli.add_argument("--envelope", action="store_true", help="answer in the platform's envelope")
+    cli.add_argument("--access-log", action="store_true", help="log each request on stderr")
     return cli
 
 
@@ -55,9 +57,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it handled on exit
-        emulator.run(on_ready=_announce)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it handled on exit
+            emulator.run(on_ready=_announce, access_log=args.access_log)
+    except OSError as exc:  # binding the port
+        print(f"error: {_bind_failure(exc, args.host, args.port)}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _bind_failure(exc: OSError, host: str, port: int) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"port {port} is already in use on {host}; pick another with --port, or --port 0 for a free one"
+        )
+    return f"cannot listen on {host} port {port}: {exc.strerror or exc}"
 
 
 def _announce(emulator: Emulator) -> None:

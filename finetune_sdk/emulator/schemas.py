@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any, Literal, TypeVar
 
 import orjson
@@ -46,7 +47,7 @@ class JobCreate(BaseModel):
             try:
                 Hyperparameters.model_validate({name: value})
             except ValidationError as exc:
-                message = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+                message = pydantic_message(exc.errors()[0])
                 if exc.errors()[0]["type"] == "extra_forbidden":
                     message = "not a hyperparameter of the platform"
                 field = f"hyperparameters.{name}"
@@ -113,6 +114,12 @@ class ChatRequest(BaseModel):
 Body = TypeVar("Body", bound=BaseModel)
 
 
+def pydantic_message(error: Mapping[str, object]) -> str:
+    """The message of one pydantic error, without the ``Value error, `` pydantic puts before a
+    validator's own words (the platform says ``must be 1-40 characters``, not ``Value error, must...``)."""
+    return str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
 def parse_json(raw: bytes) -> Any:
     """The JSON value of a request body, or a 400."""
     try:
@@ -132,4 +139,4 @@ def parse_body(model: type[Body], raw: bytes) -> Body:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "body"
         code = "missing_required_parameter" if first["type"] == "missing" else "invalid_value"
-        raise ApiError(400, f"{field}: {first['msg']}", code, param=field) from exc
+        raise ApiError(400, f"{field}: {pydantic_message(first)}", code, param=field) from exc

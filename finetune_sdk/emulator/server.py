@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import copy
+import logging
 import socket
 import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 
@@ -17,6 +21,28 @@ from .state import Store
 
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 5.0
+BACKGROUND_GRACE = 2.0
+"""``stop()`` lets requests in flight finish for this long."""
+FOREGROUND_GRACE = 0.1
+"""After Ctrl-C, requests in flight (a stream, a slow answer) get this long before they are cut: the
+person who pressed it wants the prompt back."""
+
+
+def _log_config(*, access_log: bool) -> dict[str, Any]:
+    """uvicorn's logging set-up with every line on stderr: stdout is for what to export."""
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["handlers"]["access"]["stream"] = "ext://sys.stderr"
+    if not access_log:
+        config["loggers"]["uvicorn.access"]["handlers"] = []
+        config["loggers"]["uvicorn.access"]["propagate"] = False
+    return config
+
+
+class _NoCancelledTraceback(logging.Filter):
+    """Drops the traceback uvicorn logs for each request it cut on the way out (a ``CancelledError``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError))
 
 
 class Emulator:
@@ -112,7 +138,7 @@ class Emulator:
             raise RuntimeError("the emulator is not running")
         return self._store
 
-    def _prepare(self, *, quiet: bool) -> uvicorn.Server:
+    def _prepare(self, *, quiet: bool, access_log: bool = False) -> uvicorn.Server:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP: asyncio sets TCP_NODELAY
         try:
@@ -132,10 +158,11 @@ class Emulator:
             ws="none",
             lifespan="off",
             loop="asyncio",
-            log_config=None if quiet else uvicorn.config.LOGGING_CONFIG,
+            log_config=None if quiet else _log_config(access_log=access_log),
             log_level="warning" if quiet else "info",
-            access_log=not quiet,
-            timeout_graceful_shutdown=2,
+            access_log=access_log,
+            # Annotated int, used as asyncio.wait_for's timeout: a fraction of a second works.
+            timeout_graceful_shutdown=BACKGROUND_GRACE if quiet else FOREGROUND_GRACE,  # type: ignore[arg-type]
         )
         self._server = uvicorn.Server(config)
         return self._server
@@ -157,17 +184,23 @@ class Emulator:
             time.sleep(0.002)
         return self
 
-    def run(self, on_ready: Callable[[Emulator], None] | None = None) -> None:
+    def run(self, on_ready: Callable[[Emulator], None] | None = None, *, access_log: bool = False) -> None:
         """Serve in this thread until interrupted (Ctrl-C), then clean up.
 
-        ``on_ready(emulator)`` is called once the port is bound (e.g. to print the base URL).
+        ``on_ready(emulator)`` is called once the port is bound (e.g. to print the base URL). uvicorn's
+        lines go to stderr; ``access_log`` adds one per request. Binding raises ``OSError`` (``errno``
+        ``EADDRINUSE`` when the port is taken). Ctrl-C cuts requests still in flight after
+        ``FOREGROUND_GRACE`` seconds.
         """
-        server = self._prepare(quiet=False)
+        server = self._prepare(quiet=False, access_log=access_log)
+        cut = _NoCancelledTraceback()
+        logging.getLogger("uvicorn.error").addFilter(cut)
         if on_ready is not None:
             on_ready(self)
         try:
             server.run(sockets=[self._socket] if self._socket else None)
         finally:
+            logging.getLogger("uvicorn.error").removeFilter(cut)
             self._cleanup()
 
     def stop(self) -> None:

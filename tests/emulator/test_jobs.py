@@ -209,6 +209,14 @@ def test_bad_create_bodies_name_the_field(
     assert emu.state.counts()["jobs"] == before
 
 
+def test_a_validators_message_has_no_pydantic_prefix(client: httpx.Client) -> None:
+    file_id = upload(client, dataset(3)).json()["id"]
+    answer = create_job(client, file_id, suffix="has space")
+    message = answer.json()["error"]["message"]
+    assert message.startswith("suffix: must be 1-40 characters"), message
+    assert "Value error" not in message
+
+
 def test_both_validation_sources_is_400(client: httpx.Client) -> None:
     file_id = upload(client, dataset(3)).json()["id"]
     answer = create_job(client, file_id, validation_file=file_id, validation_split=0.2)

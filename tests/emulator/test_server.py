@@ -74,7 +74,7 @@ def test_from_the_shell_it_prints_what_to_export_and_stops_on_ctrl_c() -> None:
     )
     try:
         assert process.stdout is not None
-        exports = {}
+        exports: dict[str, str] = {}
         while len(exports) < 2:
             line = process.stdout.readline()
             assert line, process.stderr.read() if process.stderr else ""
@@ -139,3 +139,134 @@ def test_the_sdk_client_works_against_the_emulator(emulator_env: Emulator) -> No
 
     with finetune_sdk.Client() as client:  # configured from the environment alone
         assert str(client.base_url).startswith(emulator_env.base_url)
+
+
+def _emulator_process(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "finetune_sdk.emulator", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _exports(process: subprocess.Popen[str]) -> tuple[list[str], dict[str, str]]:
+    """The lines printed on stdout up to "Press Ctrl-C to stop.", and the two exports among them."""
+    assert process.stdout is not None
+    lines: list[str] = []
+    while not lines or lines[-1] != "Press Ctrl-C to stop.":
+        line = process.stdout.readline()
+        assert line, process.stderr.read() if process.stderr else ""
+        lines.append(line.strip())
+    exports = dict(
+        line.removeprefix("export ").partition("=")[::2] for line in lines if line.startswith("export ")
+    )
+    return lines, exports
+
+
+def _finish(process: subprocess.Popen[str]) -> tuple[str, str]:
+    """Stop ``process`` (SIGINT) and return the rest of its stdout and stderr."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+    try:
+        return process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("access_log", [False, True])
+def test_stdout_has_only_the_exports_and_the_access_log_is_opt_in_on_stderr(access_log: bool) -> None:
+    process = _emulator_process("--port", "0", *(["--access-log"] if access_log else []))
+    try:
+        lines, exports = _exports(process)
+        answer = httpx.get(
+            f"{exports['FINETUNE_BASE_URL']}/files",
+            headers={"Authorization": f"Bearer {exports['FINETUNE_API_KEY']}"},
+        )
+        assert answer.status_code == 200
+    finally:
+        out, err = _finish(process)
+    assert process.returncode == 0
+    assert len(lines) == 5  # the announcement, then nothing: no request lines mixed with the exports
+    assert out.strip() == ""
+    assert ('"GET /v1/files HTTP/1.1" 200' in err) is access_log
+
+
+@pytest.mark.timeout(30)
+def test_a_taken_port_is_one_line_naming_it() -> None:
+    with Emulator() as taken:
+        process = _emulator_process("--port", str(taken.port))
+        out, err = process.communicate(timeout=20)
+    assert process.returncode == 1
+    assert out == ""
+    assert err == (
+        f"error: port {taken.port} is already in use on 127.0.0.1; pick another with --port, or --port 0"
+        " for a free one\n"
+    )
+
+
+@pytest.mark.timeout(30)
+def test_ctrl_c_stops_it_promptly_with_a_request_in_flight() -> None:
+    process = _emulator_process("--port", "0", "--latency", "5")
+    try:
+        _, exports = _exports(process)
+        url, key = f"{exports['FINETUNE_BASE_URL']}/files", exports["FINETUNE_API_KEY"]
+        outcome: list[object] = []
+
+        def slow_request() -> None:  # still being answered when Ctrl-C comes
+            try:
+                outcome.append(httpx.get(url, headers={"Authorization": f"Bearer {key}"}, timeout=10))
+            except httpx.HTTPError as exc:
+                outcome.append(exc)
+
+        requester = threading.Thread(target=slow_request)
+        requester.start()
+        time.sleep(0.5)
+        pressed = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        assert process.wait(10) == 0
+        took = time.monotonic() - pressed
+        requester.join(10)
+    finally:
+        _, err = _finish(process)
+    assert took < 0.5, f"Ctrl-C took {took:.2f}s (the server waited on the request in flight)"
+    cut = outcome[0]  # a dropped connection, or uvicorn's 500 for a request it cancelled
+    assert isinstance(cut, httpx.HTTPError) or (isinstance(cut, httpx.Response) and cut.status_code == 500)
+    assert "Traceback" not in err
+
+
+def _python_without(module: str, code: str) -> str:
+    """Run ``code`` in a fresh interpreter where ``module`` cannot be imported; return its stdout."""
+    blocked = f"import sys; sys.modules[{module!r}] = None\n{code}"
+    result = subprocess.run([sys.executable, "-c", blocked], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_importing_it_without_the_extra_says_what_to_install() -> None:
+    out = _python_without(
+        "uvicorn",
+        "try:\n"
+        "    from finetune_sdk.emulator import Emulator\n"
+        "except ImportError as exc:\n"
+        "    print(type(exc).__name__, exc.name, exc, sep='|')\n",
+    )
+    kind, name, message = out.split("|")
+    assert (kind, name) == ("ImportError", "uvicorn")
+    assert 'the emulator needs the emulator extra: pip install "finetune-sdk[emulator]"' in message
+
+
+def test_the_testing_module_works_without_pytest() -> None:
+    out = _python_without(
+        "pytest",
+        "import os, httpx\n"
+        "import finetune_sdk.testing as testing\n"
+        "assert not hasattr(testing, 'emulator_env')\n"
+        "with testing.running_emulator() as emu:\n"
+        "    assert os.environ['FINETUNE_BASE_URL'] == emu.base_url\n"
+        "    print(httpx.get(emu.url + '/health').text)\n",
+    )
+    assert out == "ok"
