@@ -1,8 +1,8 @@
 """Chat on the clients: ``chat``, ``chat_stream``, ``complete``, ``compare`` and ``openai``.
 
 Mixins that ``Client`` and ``AsyncClient`` inherit. They only build requests (with the pure helpers of
-``_chat_wire``) and hand them to the client's ``_stream`` / ``_request``, which own retries, timeouts and
-logging; the async mixin mirrors the sync one line for line.
+``_chat_wire``) and hand them to the client's ``_stream_started`` / ``_request``, which own retries,
+timeouts and logging; the async mixin mirrors the sync one line for line.
 
 Why not wrap the official ``openai`` client: it builds a pydantic model for every chunk (about 80 µs of
 CPU each, measured); reading the stream ourselves with httpx-sse and orjson costs a few µs per chunk. The
@@ -11,26 +11,57 @@ official client stays one attribute away, for everything beyond text chat (tools
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+import sys
+from collections.abc import Awaitable, Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import anyio
 
 from ._chat_wire import DEFAULT_MAX_TOKENS, Messages, chat_spec, completion_text
 from .chat import AsyncChatStream, ChatStream
 from .compare import Clock, Comparison, ComparisonRow, Reply, Setup, prepare_prompts
+from .errors import FineTuneError
+
+if sys.version_info < (3, 11):  # the backport anyio itself depends on there
+    from exceptiongroup import BaseExceptionGroup  # type: ignore[import-not-found, unused-ignore]
 
 if TYPE_CHECKING:
     import httpx
     import openai
 
     from ._config import ClientConfig
-    from ._wire import RequestSpec
+    from ._wire import Answer, RequestSpec
 
 __all__ = ["AsyncChatMixin", "ChatMixin"]
 
-#: How many chat calls ``AsyncClient.compare`` runs at once by default.
+#: How many chat calls ``compare`` runs at once by default.
 DEFAULT_COMPARE_CONCURRENCY = 4
+
+
+def _check_concurrency(concurrency: int) -> None:
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+
+
+def _first_sdk_error(group: BaseExceptionGroup[BaseException]) -> FineTuneError | None:
+    """The first of the SDK's errors in a task group's exception group (nested groups searched)."""
+    for exc in group.exceptions:
+        if isinstance(exc, FineTuneError):
+            return exc
+        if isinstance(exc, BaseExceptionGroup):
+            found = _first_sdk_error(exc)
+            if found is not None:
+                return found
+    return None
+
+
+def _raise_sdk_error(group: BaseExceptionGroup[BaseException]) -> NoReturn:
+    """Raise what the sync ``compare`` would: the first typed error, the whole group as its cause."""
+    error = _first_sdk_error(group)
+    if error is None:
+        raise group
+    raise error from group
 
 
 def _openai_options(config: ClientConfig) -> dict[str, Any]:
@@ -81,7 +112,7 @@ class ChatMixin(_ChatBase):
     if TYPE_CHECKING:
         _http: httpx.Client
 
-        def _stream(self, spec: RequestSpec) -> httpx.Response: ...
+        def _stream_started(self, spec: RequestSpec, start: Callable[[httpx.Response], Any]) -> Answer: ...
         def _request(self, spec: RequestSpec) -> Any: ...
 
     def chat(
@@ -102,8 +133,10 @@ class ChatMixin(_ChatBase):
         ``stream_options=None`` leaves out the usage request for servers that refuse it.
 
         The request goes out on the first iteration. After the loop the stream holds ``text``,
-        ``finish_reason`` and ``usage``. A 429 or 5xx before the first delta is retried; a stream that
-        breaks midway raises :class:`~finetune_sdk.StreamInterruptedError` (never retried).
+        ``finish_reason`` and ``usage``. Until the first text delta has arrived, a failure is retried
+        like any call: a 408, 429 or 5xx (or the overload code), answered outright or as an error event
+        in the stream, a lost connection, a stream that ends before any text. After it nothing is:
+        a break raises :class:`~finetune_sdk.StreamInterruptedError` with the partial text.
         """
         spec = chat_spec(
             model,
@@ -114,7 +147,7 @@ class ChatMixin(_ChatBase):
             stream=True,
             extra=extra,
         )
-        return ChatStream(model, lambda: self._stream(spec))
+        return ChatStream(model, lambda start: self._stream_started(spec, start))
 
     def chat_stream(
         self,
@@ -126,8 +159,9 @@ class ChatMixin(_ChatBase):
         temperature: float | None = None,
         **extra: Any,
     ) -> ChatStream:
-        """Like :meth:`chat`, but sends the request now: an unknown model or a bad key raises here,
-        before any text (useful to relay a stream only once it has started)."""
+        """Like :meth:`chat`, but sends the request now and waits for the first text (which the stream
+        yields first): an unknown model, a bad key or a stream failing before any text raises here
+        (useful to relay a stream only once it has started)."""
         return self.chat(
             model, messages, system=system, max_tokens=max_tokens, temperature=temperature, **extra
         ).open()
@@ -161,14 +195,36 @@ class ChatMixin(_ChatBase):
                 clock.tick()
         return clock.reply(stream)
 
-    def compare(self, prompts: Iterable[str], *, base: Setup, tuned: Setup, **options: Any) -> Comparison:
-        """Send each prompt to ``base`` and to ``tuned`` (each a ``(model, system_prompt)`` pair), one
-        call after the other, and measure both. ``options`` (``max_tokens``, ``temperature`` ...) apply
-        to every call."""
-        rows = [
-            ComparisonRow(prompt, self._timed(base, prompt, options), self._timed(tuned, prompt, options))
-            for prompt in prepare_prompts(prompts)
-        ]
+    def compare(
+        self,
+        prompts: Iterable[str],
+        *,
+        base: Setup,
+        tuned: Setup,
+        concurrency: int = DEFAULT_COMPARE_CONCURRENCY,
+        **options: Any,
+    ) -> Comparison:
+        """Send each prompt to ``base`` and to ``tuned`` (each a ``(model, system_prompt)`` pair) and
+        measure both. ``options`` (``max_tokens``, ``temperature`` ...) apply to every call.
+
+        The calls run on a pool of ``concurrency`` threads sharing this client's connection pool
+        (``concurrency=1``: one after the other, in this thread); latencies then include the wait for the
+        server under that load. Rows keep the order of ``prompts``. The first failed call (in that order)
+        raises its error; calls not yet started are dropped.
+        """
+        _check_concurrency(concurrency)
+        todo = prepare_prompts(prompts)
+        calls = [(prompt, setup) for prompt in todo for setup in (base, tuned)]
+        if concurrency == 1:
+            replies = [self._timed(setup, prompt, options) for prompt, setup in calls]
+        else:
+            pool = ThreadPoolExecutor(min(concurrency, len(calls)), thread_name_prefix="finetune-compare")
+            try:
+                futures = [pool.submit(self._timed, setup, prompt, options) for prompt, setup in calls]
+                replies = [future.result() for future in futures]
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
+        rows = [ComparisonRow(p, replies[2 * i], replies[2 * i + 1]) for i, p in enumerate(todo)]
         return Comparison(base=base, tuned=tuned, rows=tuple(rows))
 
     @property
@@ -188,7 +244,9 @@ class AsyncChatMixin(_ChatBase):
     if TYPE_CHECKING:
         _http: httpx.AsyncClient
 
-        async def _stream(self, spec: RequestSpec) -> httpx.Response: ...
+        async def _stream_started(
+            self, spec: RequestSpec, start: Callable[[httpx.Response], Awaitable[Any]]
+        ) -> Answer: ...
         async def _request(self, spec: RequestSpec) -> Any: ...
 
     def chat(
@@ -213,7 +271,7 @@ class AsyncChatMixin(_ChatBase):
             stream=True,
             extra=extra,
         )
-        return AsyncChatStream(model, lambda: self._stream(spec))
+        return AsyncChatStream(model, lambda start: self._stream_started(spec, start))
 
     async def chat_stream(
         self,
@@ -225,7 +283,8 @@ class AsyncChatMixin(_ChatBase):
         temperature: float | None = None,
         **extra: Any,
     ) -> AsyncChatStream:
-        """Like :meth:`chat`, but sends the request before returning: errors raise at the ``await``."""
+        """Like :meth:`chat`, but sends the request and waits for the first text before returning:
+        errors before any text raise at the ``await``."""
         return await self.chat(
             model, messages, system=system, max_tokens=max_tokens, temperature=temperature, **extra
         ).open()
@@ -268,10 +327,10 @@ class AsyncChatMixin(_ChatBase):
         concurrency: int = DEFAULT_COMPARE_CONCURRENCY,
         **options: Any,
     ) -> Comparison:
-        """:meth:`ChatMixin.compare`, with the calls run concurrently, at most ``concurrency`` at once
-        (latencies then include the wait for the server under that load)."""
-        if concurrency < 1:
-            raise ValueError("concurrency must be at least 1")
+        """:meth:`ChatMixin.compare`, with the calls run as tasks (anyio, on asyncio or trio), at most
+        ``concurrency`` at once. A failed call cancels the others and raises its typed error, as the sync
+        ``compare`` does (not the task group's ``ExceptionGroup``, which is its ``__cause__``)."""
+        _check_concurrency(concurrency)
         todo = prepare_prompts(prompts)
         replies: dict[tuple[int, int], Reply] = {}
         limiter = anyio.CapacityLimiter(concurrency)
@@ -280,10 +339,13 @@ class AsyncChatMixin(_ChatBase):
             async with limiter:
                 replies[index, side] = await self._timed(setup, todo[index], options)
 
-        async with anyio.create_task_group() as group:
-            for index in range(len(todo)):
-                group.start_soon(one, index, 0, base)
-                group.start_soon(one, index, 1, tuned)
+        try:
+            async with anyio.create_task_group() as group:
+                for index in range(len(todo)):
+                    group.start_soon(one, index, 0, base)
+                    group.start_soon(one, index, 1, tuned)
+        except BaseExceptionGroup as exc:
+            _raise_sdk_error(exc)
         rows = [ComparisonRow(p, replies[i, 0], replies[i, 1]) for i, p in enumerate(todo)]
         return Comparison(base=base, tuned=tuned, rows=tuple(rows))
 

@@ -172,7 +172,8 @@ def _in_stream_error(
 ) -> APIStatusError:
     """The typed error for an error event inside a stream (``{"error": {...}}`` or an error envelope).
 
-    Its message says how much text had come first; it is never retried, like any mid-stream failure.
+    Its message says how much text had come first. Before any text it is retried like the same status
+    answered outright (429, 5xx, the overload code); after text, never.
     """
     message, code = _error_fields(payload)
     status = _in_stream_status(payload)
@@ -194,6 +195,43 @@ def _is_error_payload(chunk: dict[str, Any]) -> bool:
     # The platform's envelope form of an error: {"code": 50505, "message": "..."} (20000 means ok).
     code = chunk.get("code")
     return isinstance(code, int) and code not in ENVELOPE_OK_CODES and "message" in chunk
+
+
+def _kind(value: object) -> str:
+    """A JSON value's kind, in JSON's words."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    return "a number" if isinstance(value, int | float) else type(value).__name__
+
+
+def _chunk_problem(chunk: object, exc: BaseException) -> str:
+    """What is wrong with a chunk :meth:`StreamState.feed` could not read (only on that error path)."""
+    if not isinstance(chunk, dict):
+        return f"{_kind(chunk)}, not a JSON object"
+    choices = chunk.get("choices")
+    if choices and not isinstance(choices, list):
+        return f"'choices' is {_kind(choices)}, not an array"
+    for i, choice in enumerate(choices or ()):
+        if not isinstance(choice, dict):
+            return f"choices[{i}] is {_kind(choice)}, not an object"
+        delta = choice.get("delta")
+        if delta and not isinstance(delta, dict):
+            return f"choices[{i}].delta is {_kind(delta)}, not an object"
+        content = delta.get("content") if isinstance(delta, dict) else None
+        if content and not isinstance(content, str):
+            return f"choices[{i}].delta.content is {_kind(content)}, not a string"
+    usage = chunk.get("usage")
+    if usage and not isinstance(usage, dict):
+        return f"'usage' is {_kind(usage)}, not an object"
+    return f"{type(exc).__name__}: {exc}"
 
 
 class StreamState:
@@ -231,40 +269,45 @@ class StreamState:
                 return None  # a blank data line: some servers' keep-alive
             if event == "error":
                 raise _in_stream_error(data, self.model, self.chars, self.response) from None
-            raise self._bad_chunk(data) from None
-        if not isinstance(chunk, dict):
-            raise self._bad_chunk(data)
-        choices = chunk.get("choices")
-        if choices:
-            choice = choices[0]
-            if choice.get("index", 0) != 0:
-                # With n > 1 a chunk may carry another choice first (or only): text is choice 0's.
-                choice = next((c for c in choices if c.get("index", 0) == 0), None)
-                if choice is None:
-                    return None
+            raise self._bad_chunk(data, "it is not JSON") from None
+        # No isinstance checks on the way: a chunk of the wrong shape fails on a lookup (a list or a string
+        # has no .get, an int no [0]), and the handler below says what was wrong. The valid path pays nothing.
+        try:
+            choices = chunk.get("choices")
+            if choices:
+                choice = choices[0]
+                if choice.get("index", 0) != 0:
+                    # With n > 1 a chunk may carry another choice first (or only): text is choice 0's.
+                    choice = next((c for c in choices if c.get("index", 0) == 0), None)
+                    if choice is None:
+                        return None
+                usage = chunk.get("usage")
+                if usage:
+                    self.usage = ChatUsage.from_wire(usage)
+                finish = choice.get("finish_reason")
+                if finish:
+                    self.finish_reason = finish
+                delta = choice.get("delta")
+                content = delta.get("content") if delta else None
+                if content:
+                    self.chars += len(content)  # before the append: content without a length leaves no trace
+                    self.parts.append(content)
+                    return content  # type: ignore[no-any-return]
+                return None
+            if event == "error" or _is_error_payload(chunk):
+                raise _in_stream_error(chunk, self.model, self.chars, self.response)
             usage = chunk.get("usage")
             if usage:
                 self.usage = ChatUsage.from_wire(usage)
-            finish = choice.get("finish_reason")
-            if finish:
-                self.finish_reason = finish
-            delta = choice.get("delta")
-            content = delta.get("content") if delta else None
-            if content:
-                self.parts.append(content)
-                self.chars += len(content)
-                return content  # type: ignore[no-any-return]
             return None
-        if event == "error" or _is_error_payload(chunk):
-            raise _in_stream_error(chunk, self.model, self.chars, self.response)
-        usage = chunk.get("usage")
-        if usage:
-            self.usage = ChatUsage.from_wire(usage)
-        return None
+        except (AttributeError, TypeError, LookupError, ValueError) as exc:
+            if event == "error":
+                raise _in_stream_error(chunk, self.model, self.chars, self.response) from None
+            raise self._bad_chunk(data, _chunk_problem(chunk, exc)) from None
 
-    def _bad_chunk(self, data: str) -> APIResponseValidationError:
+    def _bad_chunk(self, data: str, problem: str) -> APIResponseValidationError:
         return APIResponseValidationError(
-            f"the stream from {self.model} sent a chunk that is not a JSON object: {data[:200]!r}",
+            f"the stream from {self.model} sent a malformed chunk ({problem}): {data[:200]!r}",
             body=data,
             request=self.response.request if self.response is not None else None,
         )

@@ -12,6 +12,11 @@ The request goes out on the first iteration (or at once with ``client.chat_strea
 parsed by httpx-sse and decoded with orjson into plain dicts, no model per chunk; what each event means
 is decided by the shared :class:`~finetune_sdk._chat_wire.StreamState`, so both classes behave alike.
 
+Opening a stream reads it up to its first text delta inside the client's retried attempt
+(``_stream_started``): a stream that fails before any text (a break, an error event with a 429 or 5xx
+status or the overload code, an end without ``[DONE]``) is retried like any other call. The first delta
+is kept and handed out first; from then on nothing is retried.
+
 The connection is released as soon as the stream ends, fails, is closed, or (async) its task is
 cancelled. Leaving a loop early with ``break`` closes a sync stream when it is dropped; for async code
 use ``async with`` (or ``contextlib.aclosing``) to close it at once, though a dropped async stream is
@@ -33,15 +38,34 @@ from httpx_sse import EventSource, ServerSentEvent, SSEError
 from typing_extensions import Self
 
 from ._chat_wire import ChatUsage, StreamState
+from ._wire import Answer
 from .errors import APIResponseValidationError
 
 __all__ = ["AsyncChatStream", "ChatStream", "ChatUsage"]
+
+# What a stream's start (run inside each retried attempt) hands over: the events, read up to and
+# including the first one with text, and that text (None: the reply ended without any).
+_Started = tuple[Iterator[ServerSentEvent], "str | None"]
+_AsyncStarted = tuple[AsyncIterator[ServerSentEvent], "str | None"]
+Opener = Callable[[Callable[[httpx.Response], _Started]], Answer]
+"""Sends the request with retries, running the given start on each attempt's open stream."""
+AsyncOpener = Callable[[Callable[[httpx.Response], Awaitable[_AsyncStarted]]], Awaitable[Answer]]
 
 
 def _not_sse(error: SSEError, state: StreamState) -> APIResponseValidationError:
     return APIResponseValidationError(
         f"the answer from {state.model} is not an event stream: {error}",
         request=state.response.request if state.response is not None else None,
+    )
+
+
+def _not_a_stream(answer: Answer, model: str) -> APIResponseValidationError:
+    """A successful JSON answer to a streaming request (a server that ignores ``stream``)."""
+    content_type = answer.response.headers.get("content-type", "none")
+    return APIResponseValidationError(
+        f"the answer from {model} is not an event stream: its content-type is {content_type!r}",
+        body=answer.payload,
+        request=answer.response.request,
     )
 
 
@@ -103,36 +127,78 @@ class ChatStream(_StreamView, Iterator[str]):
     stream an :class:`~finetune_sdk.APIStatusError`.
     """
 
-    def __init__(self, model: str, opener: Callable[[], httpx.Response]) -> None:
+    def __init__(self, model: str, opener: Opener) -> None:
         super().__init__(model)
-        self._opener: Callable[[], httpx.Response] | None = opener
+        self._opener: Opener | None = opener
         self._events: Iterator[ServerSentEvent] | None = None
+        self._started: _Started | None = None
 
     def open(self) -> Self:
-        """Send the request now (with the client's retries) unless already sent; errors raise here."""
-        if self._events is None and self._opener is not None:
-            self._open()
+        """Send the request now and wait for the first text (with the client's retries), unless already
+        sent; errors before the first text raise here."""
+        if self._opener is not None:
+            self._started = self._send()
         return self
 
-    def _open(self) -> Iterator[ServerSentEvent]:
+    def _send(self) -> _Started:
         opener, self._opener = self._opener, None
-        if opener is None:  # closed before it was opened
-            raise StopIteration
+        assert opener is not None
         try:
-            self._state.response = response = opener()
+            answer = opener(self._start)
         except BaseException:
             self._closed = True
             raise
-        self._events = EventSource(response).iter_sse()
-        return self._events
+        if type(answer.payload) is not tuple:  # the answer was read whole: JSON, not a stream
+            self._closed = True
+            self._state.response = answer.response
+            raise _not_a_stream(answer, self.model)
+        return answer.payload
+
+    def _start(self, response: httpx.Response) -> _Started:
+        """Run inside each attempt on the open stream: read up to the first text (or the end).
+
+        A failure before any text raises here, where the client's retry policy sees it (and closes the
+        response); a fresh :class:`StreamState` per attempt forgets what a failed attempt had read.
+        """
+        self._state = state = StreamState(self._state.model)
+        state.response = response
+        events = EventSource(response).iter_sse()
+        feed = state.feed
+        try:
+            for sse in events:
+                delta = feed(sse.data, sse.event)
+                if delta is not None or state.done:
+                    return events, delta
+        except SSEError as exc:  # before RequestError: httpx-sse derives it from TransportError
+            raise _not_sse(exc, state) from None
+        except httpx.RequestError as exc:
+            raise state.interrupted(exc) from exc
+        error = state.end_error()
+        if error is not None:
+            raise error
+        return events, None
 
     def __iter__(self) -> Self:
         return self
 
+    def _first(self) -> str:
+        """The first delta, which :meth:`_start` read (sending the request first if not yet sent)."""
+        started, self._started = self._started, None
+        if started is None:
+            if self._opener is None:  # closed, or over
+                raise StopIteration
+            started = self._send()
+        events, first = started
+        if first is None:  # a whole reply without text
+            self._drain(events)
+            raise StopIteration
+        self._events = events
+        return first
+
     def __next__(self) -> str:
         events = self._events
         if events is None:
-            events = self._open()
+            return self._first()
         state = self._state
         feed = state.feed
         try:
@@ -179,6 +245,7 @@ class ChatStream(_StreamView, Iterator[str]):
         self._closed = True
         self._opener = None
         self._events = None
+        self._started = None
         response = self._state.response
         if response is not None and not response.is_closed:
             response.close()
@@ -242,36 +309,79 @@ class AsyncChatStream(_StreamView, AsyncIterator[str]):
     ``contextlib.aclosing``); a stream simply dropped after ``break`` is closed on the loop's next turn.
     """
 
-    def __init__(self, model: str, opener: Callable[[], Awaitable[httpx.Response]]) -> None:
+    def __init__(self, model: str, opener: AsyncOpener) -> None:
         super().__init__(model)
-        self._opener: Callable[[], Awaitable[httpx.Response]] | None = opener
+        self._opener: AsyncOpener | None = opener
         self._events: AsyncIterator[ServerSentEvent] | None = None
+        self._started: _AsyncStarted | None = None
 
     async def open(self) -> Self:
-        """Send the request now (with the client's retries) unless already sent; errors raise here."""
-        if self._events is None and self._opener is not None:
-            await self._open()
+        """Send the request now and wait for the first text (with the client's retries), unless already
+        sent; errors before the first text raise here."""
+        if self._opener is not None:
+            self._started = await self._send()
         return self
 
-    async def _open(self) -> AsyncIterator[ServerSentEvent]:
+    async def _send(self) -> _AsyncStarted:
         opener, self._opener = self._opener, None
-        if opener is None:  # closed before it was opened
-            raise StopAsyncIteration
+        assert opener is not None
         try:
-            self._state.response = response = await opener()
+            answer = await opener(self._start)
         except BaseException:
             self._closed = True
             raise
-        self._events = EventSource(response).aiter_sse()
-        return self._events
+        if type(answer.payload) is not tuple:  # the answer was read whole: JSON, not a stream
+            self._closed = True
+            self._state.response = answer.response
+            raise _not_a_stream(answer, self.model)
+        return answer.payload
+
+    async def _start(self, response: httpx.Response) -> _AsyncStarted:
+        """See :meth:`ChatStream._start`; on failure it also closes the event iterator it opened."""
+        self._state = state = StreamState(self._state.model)
+        state.response = response
+        events = EventSource(response).aiter_sse()
+        feed = state.feed
+        try:
+            try:
+                async for sse in events:
+                    delta = feed(sse.data, sse.event)
+                    if delta is not None or state.done:
+                        return events, delta
+            except SSEError as exc:  # before RequestError: httpx-sse derives it from TransportError
+                raise _not_sse(exc, state) from None
+            except httpx.RequestError as exc:
+                raise state.interrupted(exc) from exc
+            error = state.end_error()
+            if error is not None:
+                raise error
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await _aclose_quietly(events, response)
+            raise
+        return events, None
 
     def __aiter__(self) -> Self:
         return self
 
+    async def _first(self) -> str:
+        """See :meth:`ChatStream._first`."""
+        started, self._started = self._started, None
+        if started is None:
+            if self._opener is None:  # closed, or over
+                raise StopAsyncIteration
+            started = await self._send()
+        events, first = started
+        if first is None:  # a whole reply without text
+            await self._drain(events)
+            raise StopAsyncIteration
+        self._events = events
+        return first
+
     async def __anext__(self) -> str:
         events = self._events
         if events is None:
-            events = await self._open()
+            return await self._first()
         state = self._state
         feed = state.feed
         try:
@@ -318,6 +428,9 @@ class AsyncChatStream(_StreamView, AsyncIterator[str]):
         self._closed = True
         self._opener = None
         events, self._events = self._events, None
+        if events is None and self._started is not None:
+            events = self._started[0]
+        self._started = None
         response = self._state.response
         if response is not None and not response.is_closed:
             with anyio.CancelScope(shield=True):
@@ -339,5 +452,7 @@ class AsyncChatStream(_StreamView, AsyncIterator[str]):
         state = getattr(self, "_state", None)
         response = state.response if state is not None else None
         if response is not None and not response.is_closed:
+            started = getattr(self, "_started", None)
+            events = self._events if started is None else started[0]
             with contextlib.suppress(Exception):
-                _close_later(self._events, response)
+                _close_later(events, response)

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import inspect
 import io
-from collections.abc import Iterator
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
 
+import anyio
 import orjson
 import pytest
 
-from finetune_sdk import AsyncClient, Client, Comparison, ComparisonRow
+from finetune_sdk import AsyncClient, Client, Comparison, ComparisonRow, NotFoundError
 from finetune_sdk.compare import Reply
 from finetune_sdk.emulator import Emulator
+
+from .conftest import KEY
+from .sse_server import RawServer, Request, standard_stream
+from .sse_server import Reply as ServerReply
+
+if sys.version_info < (3, 11):
+    from exceptiongroup import BaseExceptionGroup
 
 BASE = "Qwen/Qwen2.5-7B-Instruct"
 TUNED = "Qwen/Qwen2.5-14B-Instruct"  # any model the emulator answers; the setups differ by prompt
@@ -60,6 +72,85 @@ async def test_compare_async_runs_concurrently_and_keeps_order(emu: Emulator) ->
             PROMPTS, base=(BASE, LONG_PROMPT), tuned=(TUNED, SHORT_PROMPT), concurrency=3
         )
     check(result)
+
+
+@pytest.mark.anyio
+async def test_compare_async_raises_the_typed_error_not_an_exception_group(emu: Emulator) -> None:
+    async with AsyncClient(api_key=emu.api_key, base_url=emu.base_url) as client:
+        with pytest.raises(NotFoundError) as info:
+            await client.compare(PROMPTS, base=("no-such-model", None), tuned=(TUNED, None), concurrency=2)
+    assert isinstance(info.value.__cause__, BaseExceptionGroup)
+    assert info.value in info.value.__cause__.exceptions
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_compare_sync_raises_the_typed_error(emu: Emulator, concurrency: int) -> None:
+    with (
+        Client(api_key=emu.api_key, base_url=emu.base_url) as client,
+        pytest.raises(NotFoundError),
+    ):
+        client.compare(PROMPTS, base=(BASE, None), tuned=("no-such-model", None), concurrency=concurrency)
+
+
+class Echo:
+    """Answers each chat with "MODEL:PROMPT", the first prompt slowest; counts the calls in flight."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.active = 0
+        self.peak = 0
+
+    def __call__(self, request: Request) -> ServerReply:
+        with self.lock:
+            self.active += 1
+            self.peak = max(self.peak, self.active)
+        prompt = request.body["messages"][-1]["content"]
+        time.sleep(0.4 if prompt == "a" else 0.15)  # later calls finish first
+        with self.lock:
+            self.active -= 1
+        return ServerReply(parts=[standard_stream((f"{request.body['model']}:{prompt}",))])
+
+
+@pytest.mark.parametrize(("concurrency", "peak"), [(1, 1), (2, 2), (8, 6)])
+def test_compare_sync_takes_concurrency_and_keeps_the_order(concurrency: int, peak: int) -> None:
+    """At most ``concurrency`` calls at once (never more threads than calls), rows in prompt order."""
+    echo = Echo()
+    with RawServer(echo) as server, Client(api_key=KEY, base_url=server.base_url) as client:
+        result = client.compare(
+            ["a", "b", "c"], base=("base", None), tuned=("tuned", "short"), concurrency=concurrency
+        )
+        bodies = [r.body for r in server.requests]
+    assert [(r.prompt, r.base.text, r.tuned.text) for r in result.rows] == [
+        (p, f"base:{p}", f"tuned:{p}") for p in "abc"
+    ]
+    assert echo.peak == peak if peak <= 2 else 2 < echo.peak <= peak
+    assert len(bodies) == 6 and all("concurrency" not in body for body in bodies)
+
+
+def test_both_compares_have_the_same_arguments() -> None:
+    def arguments(method: Callable[..., object]) -> list[tuple[str, object, object]]:
+        return [(p.name, p.kind, p.default) for p in inspect.signature(method).parameters.values()]
+
+    assert arguments(Client.compare) == arguments(AsyncClient.compare)
+    with (
+        Client(api_key=KEY, base_url="http://127.0.0.1:9/v1") as client,
+        pytest.raises(ValueError, match="at least 1"),
+    ):
+        client.compare(["a"], base=("b", None), tuned=("t", None), concurrency=0)
+
+
+@pytest.mark.anyio
+async def test_compare_async_keeps_concurrency_out_of_the_body() -> None:
+    echo = Echo()
+    with RawServer(echo) as server:
+        async with AsyncClient(api_key=KEY, base_url=server.base_url) as client:
+            with anyio.fail_after(20):
+                result = await client.compare(
+                    ["a", "b"], base=("base", None), tuned=("tuned", None), concurrency=2
+                )
+        bodies = [r.body for r in server.requests]
+    assert [r.base.text for r in result.rows] == ["base:a", "base:b"]
+    assert echo.peak == 2 and all("concurrency" not in body for body in bodies)
 
 
 def test_compare_refuses_a_lone_string_and_no_prompts(emu: Emulator) -> None:

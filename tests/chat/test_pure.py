@@ -10,7 +10,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from finetune_sdk import APIResponseValidationError, ChatUsage, Conversation, Message, StreamInterruptedError
+from finetune_sdk import (
+    APIResponseValidationError,
+    APIStatusError,
+    ChatUsage,
+    Conversation,
+    Message,
+    StreamInterruptedError,
+)
 from finetune_sdk._chat_wire import StreamState, chat_body, completion_text, normalize_messages
 
 
@@ -114,6 +121,40 @@ def test_state_usage_and_done() -> None:
 def test_non_json_array_chunk_is_a_validation_error() -> None:
     with pytest.raises(APIResponseValidationError):
         StreamState("m").feed("[1, 2]")
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        ('{"choices": ["x"]}', "choices[0] is a string, not an object"),
+        ('{"choices": [{"delta": "x"}]}', "choices[0].delta is a string, not an object"),
+        ('{"choices": [{"index": 0, "delta": {"content": 5}}]}', "choices[0].delta.content is a number"),
+        ('{"choices": 5}', "'choices' is a number, not an array"),
+        ('{"choices": {"a": 1}}', "'choices' is an object, not an array"),
+        ('{"choices": [], "usage": 5}', "'usage' is a number, not an object"),
+        ("[1]", "an array, not a JSON object"),
+        ('"x"', "a string, not a JSON object"),
+        ("5", "a number, not a JSON object"),
+        ("null", "null, not a JSON object"),
+        ("{not json", "it is not JSON"),
+    ],
+)
+def test_malformed_chunks_are_validation_errors_naming_the_model(data: str, problem: str) -> None:
+    state = StreamState("tuned-model")
+    state.feed(_chunk("ab"))
+    with pytest.raises(APIResponseValidationError) as info:
+        state.feed(data)
+    message = str(info.value)
+    assert message.startswith("the stream from tuned-model sent a malformed chunk (")
+    assert problem in message and repr(data) in message
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+    assert state.text == "ab" and state.chars == 2  # nothing of the bad chunk was kept
+
+
+def test_an_error_event_with_non_object_json_is_an_error_event() -> None:
+    with pytest.raises(APIStatusError) as info:
+        StreamState("m").feed('"upstream overloaded"', "error")
+    assert info.value.status_code == 500 and "upstream overloaded" in str(info.value)
 
 
 def test_completion_text() -> None:

@@ -17,6 +17,7 @@ from finetune_sdk import (
     APIStatusError,
     AsyncClient,
     AuthenticationError,
+    BadRequestError,
     ChatUsage,
     Client,
     InternalServerError,
@@ -228,12 +229,14 @@ def test_end_without_done_or_finish_is_an_error(mode: str) -> None:
     ],
 )
 def test_error_event_inside_the_stream(mode: str, event: object, cls: type[Exception], status: int) -> None:
-    with serve(sse(chunk("Hel"), event)) as server:
+    with serve(sse(chunk("Hel"), event), standard_stream()) as server:
         out = run_chat(mode, server.base_url)
+        sent = len(server.requests)
     assert isinstance(out.error, cls) and isinstance(out.error, APIStatusError)
     assert out.error.status_code == status
     assert "boom" in str(out.error) and "after 3 characters" in str(out.error)
     assert out.deltas == ["Hel"]
+    assert sent == 1  # after text, never retried
 
 
 def test_error_event_type_with_plain_text(mode: str) -> None:
@@ -302,3 +305,133 @@ def test_deltas_arrive_before_the_rest_is_sent(mode: str) -> None:
 
             anyio.run(main, backend=mode)
     assert reply.waited == [True]
+
+
+# -- a stream that fails before its first text is retried; after it, never ------------------------------
+
+ROLE_ONLY = sse(chunk(role="assistant", content=""))
+
+BEFORE_THE_FIRST_TEXT = {
+    "break before any byte": Reply(parts=[], abort=True),
+    "break after the role chunk": Reply(parts=[ROLE_ONLY], abort=True),
+    "overload envelope event": Reply(
+        parts=[ROLE_ONLY + sse({"code": 50505, "message": "Model service overloaded"})]
+    ),
+    "error event, no status (500)": Reply(
+        parts=[sse({"error": {"message": "boom", "type": "server_error"}})]
+    ),
+    "error event, 429": Reply(parts=[ROLE_ONLY + sse({"error": {"message": "slow down", "code": 429}})]),
+    "error event, status 503": Reply(parts=[sse({"error": {"message": "busy", "status": 503}})]),
+    "event: error with plain text": Reply(parts=[b"event: error\ndata: upstream went away\n\n"]),
+    "end without [DONE], a finish reason or text": Reply(parts=[ROLE_ONLY]),
+}
+
+
+@pytest.mark.parametrize("case", list(BEFORE_THE_FIRST_TEXT))
+def test_stream_failing_before_the_first_text_is_retried(mode: str, case: str) -> None:
+    with serve(BEFORE_THE_FIRST_TEXT[case], standard_stream()) as server:
+        out = run_chat(mode, server.base_url)
+        sent = len(server.requests)
+    assert out.error is None, out.error
+    assert out.deltas == ["Hel", "lo", " there"] and out.text == "Hello there"
+    assert out.finish_reason == "stop" and out.usage == USAGE
+    assert sent == 2
+    assert server.requests[0].headers["idempotency-key"] == server.requests[1].headers["idempotency-key"]
+
+
+def test_retries_before_the_first_text_run_out(mode: str) -> None:
+    with serve(Reply(parts=[ROLE_ONLY], abort=True)) as server:
+        out = run_chat(mode, server.base_url, client_kw={"max_retries": 2})
+        sent = len(server.requests)
+    err = out.error
+    assert isinstance(err, StreamInterruptedError)
+    assert err.partial_text == "" and err.deltas == 0 and err.attempts == 3
+    assert "broke after 0 characters" in str(err) and "after 3 attempts" in str(err)
+    assert sent == 3 and out.deltas == []
+
+
+@pytest.mark.parametrize(
+    ("first", "cls"),
+    [
+        (sse({"error": {"message": "context too long", "code": 400}}), BadRequestError),
+        (sse({"choices": ["x"]}), APIResponseValidationError),
+        (Reply(parts=[b"hello"], content_type="text/plain"), APIResponseValidationError),
+    ],
+    ids=["error event 400", "malformed chunk", "not an event stream"],
+)
+def test_final_failures_before_the_first_text_are_not_retried(
+    mode: str, first: bytes | Reply, cls: type[Exception]
+) -> None:
+    with serve(first, standard_stream()) as server:
+        out = run_chat(mode, server.base_url)
+        sent = len(server.requests)
+    assert isinstance(out.error, cls)
+    assert sent == 1 and out.deltas == []
+
+
+def test_break_right_after_the_first_text_is_not_retried(mode: str) -> None:
+    with serve(Reply(parts=[ROLE_ONLY + sse(chunk("Hel"))], abort=True), standard_stream()) as server:
+        out = run_chat(mode, server.base_url)
+        sent = len(server.requests)
+    assert isinstance(out.error, StreamInterruptedError)
+    assert out.error.partial_text == "Hel" and out.deltas == ["Hel"]
+    assert sent == 1
+
+
+def test_a_reply_without_text_ends_cleanly_and_frees_the_connection() -> None:
+    empty = sse(chunk(role="assistant", content=""), chunk(finish="stop"), usage_chunk(), "[DONE]")
+    with serve(empty) as server, Client(api_key=KEY, base_url=server.base_url) as client:
+        for _ in range(3):
+            stream = client.chat("m", "hi")
+            assert list(stream) == [] and stream.text == "" and stream.closed
+            assert stream.finish_reason == "stop" and stream.usage == USAGE
+        assert server.connections == 1 and len(server.requests) == 3
+
+
+def test_a_json_answer_to_a_stream_request_is_not_a_stream(mode: str) -> None:
+    completion = {"choices": [{"index": 0, "message": {"content": "hi"}, "finish_reason": "stop"}]}
+    with serve(json_reply(200, completion)) as server:
+        out = run_chat(mode, server.base_url)
+    assert isinstance(out.error, APIResponseValidationError)
+    assert "not an event stream" in str(out.error) and "application/json" in str(out.error)
+
+
+def test_chat_stream_returns_at_the_first_text_and_replays_it(mode: str) -> None:
+    """``chat_stream`` waits for the first delta (retrying a failed start), not for the rest."""
+    gate = threading.Event()
+    reply = Reply(
+        parts=[
+            ROLE_ONLY + sse(chunk("Hel")),
+            gate,
+            sse(chunk("lo"), chunk(" there", finish="stop"), "[DONE]"),
+        ]
+    )
+    with serve(Reply(parts=[ROLE_ONLY], abort=True), reply) as server:
+        if mode == "sync":
+            with Client(api_key=KEY, base_url=server.base_url, max_retry_wait=0.01) as client:
+                stream = client.chat_stream("m", "hi")
+                assert stream.text == "Hel" and not stream.closed
+                gate.set()
+                deltas = list(stream)
+        else:
+
+            async def main() -> list[str]:
+                async with AsyncClient(api_key=KEY, base_url=server.base_url, max_retry_wait=0.01) as client:
+                    stream = await client.chat_stream("m", "hi")
+                    assert stream.text == "Hel" and not stream.closed
+                    gate.set()
+                    return [d async for d in stream]
+
+            deltas = anyio.run(main, backend=mode)
+        sent = len(server.requests)
+    assert deltas == ["Hel", "lo", " there"]
+    assert reply.waited == [True] and sent == 2
+
+
+def test_malformed_chunk_midway_is_a_validation_error(mode: str) -> None:
+    with serve(sse(chunk("Hel"), {"choices": [{"delta": "x"}]})) as server:
+        out = run_chat(mode, server.base_url, model="tuned-model")
+    assert isinstance(out.error, APIResponseValidationError)
+    assert "the stream from tuned-model sent a malformed chunk" in str(out.error)
+    assert "choices[0].delta is a string, not an object" in str(out.error)
+    assert out.deltas == ["Hel"]
