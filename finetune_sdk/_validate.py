@@ -43,6 +43,7 @@ import orjson
 from pydantic import ValidationError
 
 from ._stats import DEFAULT_MAX_TOKENS, StatsBuilder
+from ._text import plural
 from .dataset import (
     Conversation,
     StrPath,
@@ -194,6 +195,10 @@ def _long_order(roles: tuple[str, ...]) -> bool | None:
 
 
 _JSON_POSITION = re.compile(r"line 1 column (\d+) \(char \d+\)")
+
+
+def _examples(count: int) -> str:
+    return f"{plural(count, 'example')} {'has' if count == 1 else 'have'}"
 
 
 def _where_in_line(exc: orjson.JSONDecodeError) -> str:
@@ -460,7 +465,7 @@ def _warnings(stats: StatsBuilder, extra: int, first_extra: int | None) -> list[
             ValidationIssue(
                 line=first_extra,
                 code="unknown_keys",
-                message=f"{extra} example(s) have keys other than messages/role/content (first at "
+                message=f"{_examples(extra)} other keys than messages/role/content (first at "
                 f"line {first_extra}): the platform ignores them",
             )
         )
@@ -470,7 +475,8 @@ def _warnings(stats: StatsBuilder, extra: int, first_extra: int | None) -> list[
                 line=stats.first_over_line,
                 code="over_max_tokens",
                 index=None,
-                message=f"{stats.over} example(s) are estimated longer than max_tokens="
+                message=f"{plural(stats.over, 'example')} {'is' if stats.over == 1 else 'are'} estimated "
+                f"longer than max_tokens="
                 f"{stats.max_tokens} (first at line {stats.first_over_line}, the longest "
                 f"~{stats.longest_tokens} tokens at line {stats.longest_line}): they would be "
                 "truncated; shorten or split them, or raise max_tokens",

@@ -32,6 +32,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from ._stats import DEFAULT_MAX_TOKENS, DatasetStats, StatsBuilder, measure
+from ._text import plural
 from .errors import DatasetValidationError
 
 __all__ = [
@@ -171,10 +172,10 @@ class ValidationReport(BaseModel):
     def summary(self) -> str:
         """A readable summary: a headline, then one ``LINE: code: message`` line per issue."""
         if self.ok:
-            head = f"{self.path}: ok, {self.stats.examples} examples"
+            head = f"{self.path}: ok, {plural(self.stats.examples, 'example')}"
         else:
             more = " (stopped early, there may be more)" if self.truncated else ""
-            head = f"{self.path}: {len(self.errors)} error(s){more}"
+            head = f"{self.path}: {plural(len(self.errors), 'error')}{more}"
         issues = [str(e) for e in self.errors] + [f"warning: {w}" for w in self.warnings]
         return "\n".join([head, *issues])
 

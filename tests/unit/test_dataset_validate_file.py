@@ -170,4 +170,4 @@ def test_unknown_keys_are_a_warning() -> None:
     assert report.ok
     [warning] = report.warnings
     assert (warning.code, warning.line) == ("unknown_keys", 1)
-    assert "1 example(s)" in warning.message
+    assert "1 example has other keys" in warning.message

@@ -198,6 +198,7 @@ def test_auto_workers_use_processes_only_for_big_files(monkeypatch: pytest.Monke
     assert _validate._auto_workers(1 << 20) == 1
     assert _validate._auto_workers(_validate.AUTO_MIN_BYTES - 1) == 1
     monkeypatch.setattr(_validate.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    monkeypatch.setattr(_validate, "_can_fork", lambda: True)  # other tests may leave threads running
     assert _validate._auto_workers(_validate.AUTO_MIN_BYTES) == 2
     assert _validate._process_context().get_start_method() in ("fork", "forkserver", "spawn")
 
