@@ -197,7 +197,9 @@ class APIConnectionError(APIError):
 
 class StreamInterruptedError(APIConnectionError):
     """A chat stream stopped before it was complete: the connection broke, or the stream ended without
-    ``[DONE]`` or a finish reason. Never retried automatically (text already handed out cannot be unsaid).
+    ``[DONE]`` or a finish reason. Before the first text it is retried like a lost connection (the caller
+    only sees it when retries ran out, with ``partial_text == ""``); after text has been handed out it is
+    raised at once, never retried, since that text cannot be unsaid.
 
     ``partial_text`` is the text that had arrived, ``deltas`` how many pieces it came in, ``model`` the
     model that was answering.
