@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ._text import shorten, table_lines
+from ._text import plural, shorten, table_lines
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -97,6 +97,11 @@ def _total(values: Iterable[int | None]) -> int | None:
             return None
         total += value
     return total
+
+
+def _duration(seconds: float) -> str:
+    """``0.54 s`` reads poorly next to ``0.04 s``: milliseconds below a second."""
+    return f"{seconds:.2f} s" if seconds >= 1 else f"{seconds * 1000:.0f} ms"
 
 
 def _pair(a: object, b: object) -> str:
@@ -201,15 +206,18 @@ class Comparison:
         else:
             tokens = f"prompt tokens {base} -> {tuned}: the tuned setup saves {saved}"
             tokens += f" ({share:.0%})" if share is not None else ""
-        latency = f"latency {self.base_latency:.2f} s -> {self.tuned_latency:.2f} s"
-        if self.speedup is not None:
-            latency += f": the tuned setup answers {self.speedup:.2f}x as fast"
+        latency = f"latency {_duration(self.base_latency)} -> {_duration(self.tuned_latency)}"
+        speedup = self.speedup
+        if speedup is not None and speedup >= 1:
+            latency += f": the tuned setup answers {speedup:.2f}x as fast"
+        elif speedup is not None:
+            latency += f": the tuned setup answers {1 / speedup:.2f}x slower"
         return f"{tokens}\n{latency}"
 
     def _setups(self) -> str:
         def one(name: str, setup: Setup) -> str:
             system = setup[1]
-            prompt = f"system prompt of {len(system)} characters" if system else "no system prompt"
+            prompt = f"system prompt of {plural(len(system), 'character')}" if system else "no system prompt"
             return f"{name}: {setup[0]} ({prompt})"
 
         return f"{one('base ', self.base)}\n{one('tuned', self.tuned)}"

@@ -244,3 +244,10 @@ def test_rich_rendering() -> None:
     console.print(sample())
     out = console.export_text()
     assert rich is not None and "560 / 20" in out and "saves 1080" in out
+
+
+def test_summary_in_milliseconds_and_says_slower_when_slower() -> None:
+    rows = (ComparisonRow("Q", reply("b", 300, 10, 0.02), reply("t", 20, 10, 0.05)),)
+    result = Comparison(base=(BASE, "x"), tuned=(TUNED, "y"), rows=rows)
+    assert "latency 20 ms -> 50 ms: the tuned setup answers 2.50x slower" in result.summary()
+    assert "(system prompt of 1 character)" in result.table()
