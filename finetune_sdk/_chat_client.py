@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import anyio
 
-from ._chat_wire import DEFAULT_MAX_TOKENS, Messages, chat_spec, completion_text
+from ._chat_wire import DEFAULT_MAX_TOKENS, Messages, chat_spec, completion_text, without_stream_options
 from .chat import AsyncChatStream, ChatStream
 from .compare import Clock, Comparison, ComparisonRow, Reply, Setup, prepare_prompts
-from .errors import FineTuneError
+from .errors import APIStatusError, FineTuneError
 
 if sys.version_info < (3, 11):  # the backport anyio itself depends on there
     from exceptiongroup import BaseExceptionGroup  # type: ignore[import-not-found, unused-ignore]
@@ -147,7 +147,16 @@ class ChatMixin(_ChatBase):
             stream=True,
             extra=extra,
         )
-        return ChatStream(model, lambda start: self._stream_started(spec, start))
+        return ChatStream(model, lambda start: self._open_stream(spec, start))
+
+    def _open_stream(self, spec: RequestSpec, start: Callable[[httpx.Response], Any]) -> Answer:
+        try:
+            return self._stream_started(spec, start)
+        except APIStatusError as exc:
+            fallback = without_stream_options(spec, exc)
+            if fallback is None:
+                raise
+            return self._stream_started(fallback, start)  # usage stays None: the server cannot send it
 
     def chat_stream(
         self,
@@ -271,7 +280,18 @@ class AsyncChatMixin(_ChatBase):
             stream=True,
             extra=extra,
         )
-        return AsyncChatStream(model, lambda start: self._stream_started(spec, start))
+        return AsyncChatStream(model, lambda start: self._open_stream(spec, start))
+
+    async def _open_stream(
+        self, spec: RequestSpec, start: Callable[[httpx.Response], Awaitable[Any]]
+    ) -> Answer:
+        try:
+            return await self._stream_started(spec, start)
+        except APIStatusError as exc:
+            fallback = without_stream_options(spec, exc)
+            if fallback is None:
+                raise
+            return await self._stream_started(fallback, start)
 
     async def chat_stream(
         self,

@@ -155,6 +155,17 @@ def chat_spec(
     return RequestSpec("POST", CHAT_PATH, json=body, stream=stream)
 
 
+def without_stream_options(spec: RequestSpec, exc: APIStatusError) -> RequestSpec | None:
+    """The same request without ``stream_options`` when ``exc`` is a server refusing that field (some
+    OpenAI-compatible servers predate it, and strict ones reject what they do not know); else None."""
+    body = spec.json
+    if not isinstance(body, dict) or "stream_options" not in body or exc.status_code not in (400, 422):
+        return None
+    if "stream_options" not in f"{exc.message} {exc.body}":
+        return None
+    return dataclasses.replace(spec, json={k: v for k, v in body.items() if k != "stream_options"})
+
+
 def _in_stream_status(payload: object) -> int:
     """The HTTP status an in-stream error stands for; 500 (a server failure) when it names none."""
     if not isinstance(payload, dict):

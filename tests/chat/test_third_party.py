@@ -435,3 +435,24 @@ def test_malformed_chunk_midway_is_a_validation_error(mode: str) -> None:
     assert "the stream from tuned-model sent a malformed chunk" in str(out.error)
     assert "choices[0].delta is a string, not an object" in str(out.error)
     assert out.deltas == ["Hel"]
+
+
+def test_a_server_refusing_stream_options_is_asked_again_without_it(mode: str) -> None:
+    def respond(request: Request) -> Reply:
+        if "stream_options" in request.body:
+            message = "Unrecognized request argument supplied: stream_options"
+            return json_reply(400, {"error": {"message": message, "type": "invalid_request_error"}})
+        return Reply(parts=[standard_stream(usage=False)])
+
+    with RawServer(respond) as server:
+        out = run_chat(mode, server.base_url)
+        bodies = [r.body for r in server.requests]
+    assert out.error is None and out.text == "Hello there" and out.usage is None
+    assert len(bodies) == 2 and "stream_options" in bodies[0] and "stream_options" not in bodies[1]
+
+
+def test_other_bad_requests_are_not_sent_again(mode: str) -> None:
+    with serve(json_reply(400, {"error": {"message": "messages: too long"}})) as server:
+        out = run_chat(mode, server.base_url)
+        sent = len(server.requests)
+    assert isinstance(out.error, BadRequestError) and sent == 1
