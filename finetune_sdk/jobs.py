@@ -90,6 +90,13 @@ class _CreatePlan:
         body = {**self.body, **uploaded}
         return RequestSpec("POST", "fine_tuning/jobs", json=body, idempotency_key=self.idempotency_key)
 
+    def orphans(self, uploaded: Mapping[str, str], exc: BaseException) -> list[str]:
+        """The files this create uploaded that ``exc`` left without a job, to delete again: all of them
+        when the uploads did not finish or the platform refused the job for good; none after a lost
+        connection, since the job may exist and need its files."""
+        refused = isinstance(exc, APIStatusError) and not is_retryable(exc)
+        return list(uploaded.values()) if len(uploaded) < len(self.uploads) or refused else []
+
 
 def _plan_create(
     *,
@@ -147,14 +154,6 @@ def _plan_create(
             # Uploads made for a create share its key (suffixed): replaying the create uploads nothing new.
             uploads.append((field, source, f"{idempotency_key}:{field}" if idempotency_key else None))
     return _CreatePlan(body, uploads, idempotency_key)
-
-
-def _refused(exc: BaseException) -> bool:
-    """Whether a create failed for good: then the files it uploaded are of no use and are deleted.
-
-    Not after a lost connection: the job may exist, and it needs its files.
-    """
-    return isinstance(exc, APIStatusError) and not is_retryable(exc)
 
 
 def _retrieve_spec(job: JobRef) -> RequestSpec:
@@ -234,10 +233,9 @@ class Jobs:
                 uploaded[field] = files.upload(source, validate=False, idempotency_key=key).id
             return self._client._request_model(plan.spec(uploaded), FineTuneJob)
         except BaseException as exc:
-            if len(uploaded) < len(plan.uploads) or _refused(exc):
-                for file_id in uploaded.values():
-                    with contextlib.suppress(APIError):
-                        files.delete(file_id)
+            for file_id in plan.orphans(uploaded, exc):
+                with contextlib.suppress(APIError):
+                    files.delete(file_id)
             raise
 
     def retrieve(self, job: JobRef) -> FineTuneJob:
@@ -348,11 +346,10 @@ class AsyncJobs:
                 uploaded[field] = (await files.upload(source, validate=False, idempotency_key=key)).id
             return await self._client._request_model(plan.spec(uploaded), FineTuneJob)
         except BaseException as exc:
-            if len(uploaded) < len(plan.uploads) or _refused(exc):
-                with anyio.CancelScope(shield=True):
-                    for file_id in uploaded.values():
-                        with contextlib.suppress(APIError):
-                            await files.delete(file_id)
+            with anyio.CancelScope(shield=True):
+                for file_id in plan.orphans(uploaded, exc):
+                    with contextlib.suppress(APIError):
+                        await files.delete(file_id)
             raise
 
     async def retrieve(self, job: JobRef) -> FineTuneJob:
