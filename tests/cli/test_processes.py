@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from finetune_sdk import Client, FineTuneJob, JobStatus
 from finetune_sdk.cli._progress import INTERRUPTED, TIMED_OUT
 from finetune_sdk.emulator import Emulator
 from tests.cli.conftest import BASE_MODEL, Run, cli_env, command, make_runner, start, write_dataset
+from tests.emulator.helpers import exports_of
 
 
 @pytest.fixture(scope="module")
@@ -90,23 +89,7 @@ def test_the_emulator_command_prints_what_to_export_and_serves_until_ctrl_c() ->
     process = start(command("emulator", "--port", "0", "--time-scale", "50", "--seed", "1"), cli_env(None))
     try:
         assert process.stdout is not None
-        exports: dict[str, str] = {}
-        while len(exports) < 2:
-            line = process.stdout.readline().strip()
-            assert line, "the emulator stopped before printing its address"
-            if line.startswith("export "):
-                name, _, value = line.removeprefix("export ").partition("=")
-                exports[name] = value
-        base_url, key = exports["FINETUNE_BASE_URL"], exports["FINETUNE_API_KEY"]
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                answer = httpx.get(f"{base_url}/files", headers={"Authorization": f"Bearer {key}"})
-                break
-            except httpx.ConnectError:
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
-        assert answer.status_code == 200
+        exports_of(process.stdout)
         process.send_signal(signal.SIGINT)
         assert process.wait(10) == 0
         # stdout holds what to export and nothing else: no request log mixed in (it is opt-in, on stderr)

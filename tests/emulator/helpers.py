@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
@@ -64,3 +64,26 @@ def tuned(client: httpx.Client, content: bytes | None = None, **body: Any) -> di
     """Upload a dataset, run a job to its end, return the finished job."""
     file_id = upload(client, content or dataset()).json()["id"]
     return wait(client, create_job(client, file_id, **body).json()["id"])
+
+
+def exports_of(stdout: IO[str]) -> tuple[str, str]:
+    """Read a foreground emulator's stdout up to its two ``export`` lines; wait until it answers;
+    return ``(base_url, key)``."""
+    exports: dict[str, str] = {}
+    while len(exports) < 2:
+        line = stdout.readline().strip()
+        assert line, "the emulator stopped before printing its address"
+        if line.startswith("export "):
+            name, _, value = line.removeprefix("export ").partition("=")
+            exports[name] = value
+    base_url, key = exports["FINETUNE_BASE_URL"], exports["FINETUNE_API_KEY"]
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            answer = httpx.get(f"{base_url}/files", headers={"Authorization": f"Bearer {key}"})
+        except httpx.ConnectError:
+            assert time.monotonic() < deadline, "the emulator never answered"
+            time.sleep(0.05)
+        else:
+            assert answer.status_code == 200
+            return base_url, key

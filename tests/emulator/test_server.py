@@ -14,7 +14,7 @@ import pytest
 
 from finetune_sdk.emulator import Emulator
 from finetune_sdk.testing import emulator, emulator_env, emulator_options, running_emulator
-from tests.emulator.helpers import auth
+from tests.emulator.helpers import auth, exports_of
 
 __all__ = ["emulator", "emulator_env", "emulator_options"]  # the fixtures, as a user's conftest imports them
 
@@ -74,24 +74,8 @@ def test_from_the_shell_it_prints_what_to_export_and_stops_on_ctrl_c() -> None:
     )
     try:
         assert process.stdout is not None
-        exports: dict[str, str] = {}
-        while len(exports) < 2:
-            line = process.stdout.readline()
-            assert line, process.stderr.read() if process.stderr else ""
-            if line.strip().startswith("export "):
-                name, _, value = line.strip().removeprefix("export ").partition("=")
-                exports[name] = value
-        base_url, key = exports["FINETUNE_BASE_URL"], exports["FINETUNE_API_KEY"]
+        base_url, key = exports_of(process.stdout)
         assert base_url.endswith("/v1")
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                answer = httpx.get(f"{base_url}/files", headers={"Authorization": f"Bearer {key}"})
-                break
-            except httpx.ConnectError:
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
-        assert answer.status_code == 200
         process.send_signal(signal.SIGINT)
         assert process.wait(10) == 0
         assert process.stderr is not None
