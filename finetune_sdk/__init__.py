@@ -1,67 +1,114 @@
-"""finetune-sdk: fine-tune Qwen2.5 chat models with LoRA on the hosted platform, then chat with them."""
+"""finetune-sdk: fine-tune Qwen2.5 chat models with LoRA on the hosted platform, then chat with them.
 
+The public names are imported on first use (module ``__getattr__``), so ``import finetune_sdk`` costs
+little and a program pays only for the parts it touches; type checkers see ordinary imports.
+"""
+
+from __future__ import annotations
+
+import importlib
 import logging as _logging
+from typing import TYPE_CHECKING, Any
 
-from ._client import AsyncClient, Client
-from ._config import NOT_GIVEN
 from ._version import __version__
-from .chat import AsyncChatStream, ChatStream, ChatUsage
-from .compare import Comparison, ComparisonRow
-from .dataset import (
-    Conversation,
-    Dataset,
-    DatasetStats,
-    Message,
-    ValidationIssue,
-    ValidationReport,
-)
-from .errors import (
-    APIConnectionError,
-    APIError,
-    APIResponseValidationError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    ConfigurationError,
-    ConflictError,
-    DatasetValidationError,
-    FineTuneError,
-    InternalServerError,
-    JobCancelledError,
-    JobError,
-    JobFailedError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
-    StreamInterruptedError,
-    UnprocessableEntityError,
-    WaitTimeoutError,
-)
-from .hyperparameters import Hyperparameters, PresetName
-from .types import (
-    BaseModelName,
-    FileDeleted,
-    FileObject,
-    FineTuneJob,
-    JobEvent,
-    JobStatus,
-)
+
+if TYPE_CHECKING:
+    from ._chat_wire import ChatCompletion, ChatOptions
+    from ._client import AsyncClient, Client
+    from ._config import NOT_GIVEN
+    from ._options import PostOptions, RequestOptions
+    from ._response import APIResponse
+    from .chat import AsyncChatStream, ChatStream, ChatUsage
+    from .compare import Comparison, ComparisonRow
+    from .dataset import (
+        Conversation,
+        Dataset,
+        DatasetStats,
+        Message,
+        ValidationIssue,
+        ValidationReport,
+    )
+    from .errors import (
+        APIConnectionError,
+        APIError,
+        APIResponseValidationError,
+        APIStatusError,
+        APITimeoutError,
+        AuthenticationError,
+        BadRequestError,
+        ConfigurationError,
+        ConflictError,
+        DatasetValidationError,
+        FineTuneError,
+        InternalServerError,
+        JobCancelledError,
+        JobError,
+        JobFailedError,
+        NotFoundError,
+        PermissionDeniedError,
+        RateLimitError,
+        StreamInterruptedError,
+        UnprocessableEntityError,
+        WaitTimeoutError,
+    )
+    from .hyperparameters import Hyperparameters, PresetName
+    from .pagination import AsyncCursorPage, AsyncPaginator, SyncCursorPage
+    from .types import (
+        BaseModelName,
+        EventLevel,
+        FileDeleted,
+        FileObject,
+        FineTuneJob,
+        JobEvent,
+        JobStatus,
+        SucceededJob,
+    )
+    from .types.checkpoint import Checkpoint
+
+# module (relative to this package) -> the public names it defines
+_EXPORTS: dict[str, str] = {
+    "._chat_wire": "ChatCompletion ChatOptions",
+    "._client": "AsyncClient Client",
+    "._config": "NOT_GIVEN",
+    "._options": "PostOptions RequestOptions",
+    "._response": "APIResponse",
+    ".chat": "AsyncChatStream ChatStream ChatUsage",
+    ".compare": "Comparison ComparisonRow",
+    ".dataset": "Conversation Dataset DatasetStats Message ValidationIssue ValidationReport",
+    ".errors": (
+        "APIConnectionError APIError APIResponseValidationError APIStatusError APITimeoutError "
+        "AuthenticationError BadRequestError ConfigurationError ConflictError DatasetValidationError "
+        "FineTuneError InternalServerError JobCancelledError JobError JobFailedError NotFoundError "
+        "PermissionDeniedError RateLimitError StreamInterruptedError UnprocessableEntityError "
+        "WaitTimeoutError"
+    ),
+    ".hyperparameters": "Hyperparameters PresetName",
+    ".pagination": "AsyncCursorPage AsyncPaginator SyncCursorPage",
+    ".types": "BaseModelName EventLevel FileDeleted FileObject FineTuneJob JobEvent JobStatus SucceededJob",
+    ".types.checkpoint": "Checkpoint",
+}
+_LAZY: dict[str, str] = {name: module for module, names in _EXPORTS.items() for name in names.split()}
 
 __all__ = [
     "NOT_GIVEN",
     "APIConnectionError",
     "APIError",
+    "APIResponse",
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
     "AsyncChatStream",
     "AsyncClient",
+    "AsyncCursorPage",
+    "AsyncPaginator",
     "AuthenticationError",
     "BadRequestError",
     "BaseModelName",
+    "ChatCompletion",
+    "ChatOptions",
     "ChatStream",
     "ChatUsage",
+    "Checkpoint",
     "Client",
     "Comparison",
     "ComparisonRow",
@@ -71,6 +118,7 @@ __all__ = [
     "Dataset",
     "DatasetStats",
     "DatasetValidationError",
+    "EventLevel",
     "FileDeleted",
     "FileObject",
     "FineTuneError",
@@ -85,15 +133,52 @@ __all__ = [
     "Message",
     "NotFoundError",
     "PermissionDeniedError",
+    "PostOptions",
     "PresetName",
     "RateLimitError",
+    "RequestOptions",
     "StreamInterruptedError",
+    "SucceededJob",
+    "SyncCursorPage",
     "UnprocessableEntityError",
     "ValidationIssue",
     "ValidationReport",
     "WaitTimeoutError",
     "__version__",
 ]
+
+
+# Modules reachable as attributes (``finetune_sdk.jobs.Jobs``), as when this file imported them all.
+_SUBMODULES = frozenset(
+    (
+        "chat",
+        "compare",
+        "dataset",
+        "errors",
+        "files",
+        "hyperparameters",
+        "jobs",
+        "pagination",
+        "resources",
+        "types",
+    )
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 # A library logs and lets the application decide where logs go: without this, Python's last-resort
 # handler would print the SDK's retry warnings on stderr of programs that configured no logging.

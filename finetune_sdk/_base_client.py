@@ -1,27 +1,31 @@
-"""``Client`` and ``AsyncClient``: own the HTTP connection pool, send requests with retries, hold the
-resources (``files``, ``jobs``, chat).
+"""``SyncAPIClient`` and ``AsyncAPIClient``: the one request path every resource sends through.
 
-These are thin shells around the pure pieces in ``_wire`` (building requests, decoding answers) and
-``_retry`` (the policy tenacity applies). ``AsyncClient`` mirrors ``Client`` line for line; only the
-I/O calls differ (``await``, ``AsyncRetrying``, ``anyio.sleep``).
+A resource describes a call as a :class:`~finetune_sdk._wire.RequestSpec` (with the call's options
+merged in by ``_options``); :meth:`SyncAPIClient.request` sends it with retries and returns the model,
+:meth:`SyncAPIClient.get_page` one page of a list. One function sends one attempt and reads its body
+(``_attempt``); one loop (tenacity's) retries it. These are thin shells around the pure pieces in
+``_wire`` (building requests, decoding answers) and ``_retry`` (the policy tenacity applies); the
+async client mirrors the sync one line for line, only the I/O calls differ.
 """
 
+# pyright: reportPrivateUsage=false
+# pyright: reportUnnecessaryIsInstance=false, reportUnnecessaryComparison=false
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from types import TracebackType
-from typing import Any, Final, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
-import anyio
 import httpx
-import pydantic
 import tenacity
 from typing_extensions import Self
 
-from ._chat_client import AsyncChatMixin, ChatMixin
+if TYPE_CHECKING:
+    import pydantic
+
 from ._config import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_RETRY_WAIT,
@@ -31,6 +35,7 @@ from ._config import (
     NotGiven,
     TimeoutTypes,
 )
+from ._response import Sent, record, request_id_of
 from ._retry import RetryHistory, RetryPolicy
 from ._wire import (
     Answer,
@@ -43,13 +48,12 @@ from ._wire import (
     with_idempotency_key,
 )
 from .errors import APIError, ConfigurationError
-from .files import AsyncFiles, Files
-from .jobs import AsyncJobs, Jobs
+from .pagination import AsyncCursorPage, PageQuery, SyncCursorPage, Walk
 
-__all__ = ["AsyncClient", "Client"]
+__all__ = ["AsyncAPIClient", "SyncAPIClient"]
 
 logger: Final = logging.getLogger("finetune_sdk")
-ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
+ModelT = TypeVar("ModelT", bound="pydantic.BaseModel")
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
 
 # Generous: a service relaying many chat streams keeps many connections open at once.
@@ -57,7 +61,7 @@ DEFAULT_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connecti
 
 
 class _BaseClient(Generic[HttpT]):
-    """What both clients share and that does no I/O: settings, the retry policy, repr.
+    """What both clients share and that does no I/O: settings, the retry policy, decoding, repr.
 
     ``HttpT`` is the httpx client a subclass sends through (``httpx.Client`` or ``httpx.AsyncClient``).
     """
@@ -79,16 +83,17 @@ class _BaseClient(Generic[HttpT]):
         http_client: HttpT | None = None,
         default_headers: Mapping[str, str] | None = None,
     ) -> None:
-        self._configure(
-            ClientConfig.resolve(
-                api_key=api_key,
-                base_url=base_url,
-                timeout=timeout,
-                max_retries=max_retries,
-                max_retry_wait=max_retry_wait,
-                default_headers=default_headers,
-            )
+        self._config = ClientConfig.resolve(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_retry_wait=max_retry_wait,
+            default_headers=default_headers,
         )
+        # The retry policy and tenacity's retrying object are built once per client, not per call.
+        self._policy = RetryPolicy(self._config.max_retries, max_wait=self._config.max_retry_wait)
+        self._make_retrying()
         if http_client is not None and not isinstance(http_client, self._http_type):
             raise ConfigurationError(
                 f"http_client must be an {self._http_type.__module__}.{self._http_type.__name__} for "
@@ -96,16 +101,9 @@ class _BaseClient(Generic[HttpT]):
             )
         self._owns_http = http_client is None
         self._http = self._new_http() if http_client is None else http_client
-        self._bind_resources()
 
     def _new_http(self) -> HttpT:
         raise NotImplementedError
-
-    def _configure(self, config: ClientConfig) -> None:
-        # The retry policy and tenacity's retrying object are built once per setting, not per call.
-        self._config = config
-        self._policy = RetryPolicy(config.max_retries, max_wait=config.max_retry_wait)
-        self._make_retrying()
 
     def _make_retrying(self) -> None:
         raise NotImplementedError
@@ -129,22 +127,25 @@ class _BaseClient(Generic[HttpT]):
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         max_retry_wait: float | NotGiven = NOT_GIVEN,
+        default_headers: Mapping[str, str] | NotGiven = NOT_GIVEN,
     ) -> Self:
-        """A copy with other settings for some calls, sharing this client's connection pool::
+        """A new client with other settings for some calls, sharing this client's connection pool
+        (which it never closes)::
 
-        client.with_options(timeout=5, max_retries=0).jobs.retrieve(job_id)
+            client.with_options(timeout=5, max_retries=0).jobs.retrieve(job_id)
         """
-        clone = type(self).__new__(type(self))
-        clone.__dict__.update(self.__dict__)
-        clone._configure(
-            self._config.replace(timeout=timeout, max_retries=max_retries, max_retry_wait=max_retry_wait)
+        config = self._config.replace(timeout=timeout, max_retries=max_retries, max_retry_wait=max_retry_wait)
+        return type(self)(
+            api_key=config.api_key.get() if config.api_key is not None else None,
+            base_url=str(config.base_url),
+            timeout=config.timeout,
+            max_retries=config.max_retries,
+            max_retry_wait=config.max_retry_wait,
+            http_client=self._http,
+            default_headers=(
+                config.default_headers if isinstance(default_headers, NotGiven) else default_headers
+            ),
         )
-        clone._owns_http = False  # the original closes the pool
-        clone._bind_resources()
-        return clone
-
-    def _bind_resources(self) -> None:
-        """Create the resource objects (``files``, ``jobs`` ...) bound to this client."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={str(self._config.base_url)!r})"
@@ -162,38 +163,46 @@ class _BaseClient(Generic[HttpT]):
                 (time.perf_counter() - started) * 1000,
             )
 
+    def _history(self, spec: RequestSpec) -> RetryHistory:
+        return RetryHistory(f"{spec.method} {self._config.base_url.path}{spec.path}")
 
-class Client(ChatMixin, _BaseClient[httpx.Client]):
-    """The synchronous client of the fine-tuning platform.
+    @staticmethod
+    def _sent(answer: Answer, history: RetryHistory, started: float) -> Answer:
+        record(Sent(answer.response, history.attempts - 1, time.perf_counter() - started))
+        return answer
 
-    Settings come from the arguments, then the environment (``FINETUNE_API_KEY``,
-    ``FINETUNE_BASE_URL``), then defaults. Use it as a context manager, or call :meth:`close`.
-    A client given an ``http_client`` uses it as it is and leaves it open.
+    @staticmethod
+    def _model(answer: Answer, cast: type[ModelT]) -> ModelT:
+        model = parse_model(cast, answer.payload, request=answer.response.request)
+        _tag(model, request_id_of(answer.response))
+        return model
 
-    Args:
-        api_key: the platform key; sent as ``Authorization: Bearer``. Never printed.
-        base_url: defaults to ``https://api.openapi.cn/v1``.
-        timeout: seconds, an ``httpx.Timeout``, or None for no limit.
-        max_retries: how many times a failed call (connection lost, timeout, 408, 429, 5xx, overload)
-            is tried again; 0 turns retries off.
-        max_retry_wait: the longest single pause between attempts, ``Retry-After`` included.
-        http_client: an ``httpx.Client`` to send through (proxies, custom transports ...).
-        default_headers: extra headers sent with every request.
-    """
+    @staticmethod
+    def _page_items(
+        query: PageQuery[ModelT], walk: Walk, after: str | None, answer: Answer
+    ) -> tuple[list[ModelT], bool, str | None, str | None, Walk]:
+        items, more, next_after, walk = query.read(walk, after, answer.payload)
+        request_id = request_id_of(answer.response)
+        for item in items:
+            _tag(item, request_id)
+        return items, more, next_after, request_id, walk
 
-    files: Files
-    """Upload, list, retrieve and delete training files."""
-    jobs: Jobs
-    """Create, inspect, cancel, follow and wait for fine-tuning jobs."""
+
+def _tag(model: pydantic.BaseModel, request_id: str | None) -> None:
+    # Every model the SDK returns carries the id of the request it came from (a private attribute,
+    # so dumps and equality are unchanged). Checked by name, so that importing the client does not
+    # build the models.
+    if "_request_id" in model.__private_attributes__:
+        setattr(model, "_request_id", request_id)  # noqa: B010
+
+
+class SyncAPIClient(_BaseClient[httpx.Client]):
+    """The synchronous request path: retries, one attempt at a time, decoding."""
 
     _http_type = httpx.Client
 
     def _new_http(self) -> httpx.Client:
         return httpx.Client(timeout=self._config.timeout, limits=DEFAULT_LIMITS)
-
-    def _bind_resources(self) -> None:
-        self.files = Files(self)
-        self.jobs = Jobs(self)
 
     def _make_retrying(self) -> None:
         self._retrying = tenacity.Retrying(**self._policy.tenacity_args())
@@ -206,43 +215,47 @@ class Client(ChatMixin, _BaseClient[httpx.Client]):
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     # -- sending ----------------------------------------------------------------------------------
+
+    def request(self, spec: RequestSpec, cast: type[ModelT]) -> ModelT:
+        """Send ``spec`` with retries; return the answer as ``cast``, carrying ``_request_id``."""
+        return self._model(self._send(spec), cast)
+
+    def get_page(
+        self, query: PageQuery[ModelT], walk: Walk | None = None, after: str | None = None
+    ) -> SyncCursorPage[ModelT]:
+        """One page of a list (the first unless ``after`` is given)."""
+        walk = Walk() if walk is None else walk
+        spec = query.spec(after)
+        items: list[ModelT] = []
+        more, next_after, request_id = False, None, None
+        if spec is not None:
+            answer = self._send(spec)
+            items, more, next_after, request_id, walk = self._page_items(query, walk, after, answer)
+        return SyncCursorPage(
+            items, more, next_after, request_id, functools.partial(self.get_page, query, walk)
+        )
 
     def _request(self, spec: RequestSpec) -> Any:
         """Send ``spec`` with retries; return the decoded payload (unwrapped from any envelope)."""
         return self._send(spec).payload
 
-    def _request_model(self, spec: RequestSpec, model: type[ModelT]) -> ModelT:
-        answer = self._send(spec)
-        return parse_model(model, answer.payload, request=answer.response.request)
-
-    def _stream(self, spec: RequestSpec) -> httpx.Response:
-        """Send a streaming ``spec`` with retries; return the open response (the caller closes it).
-
-        Retries cover everything up to the first byte of the stream; an error answer is read, decoded
-        and raised like any other.
-        """
-        return self._send(dataclasses.replace(spec, stream=True)).response
-
     def _stream_started(self, spec: RequestSpec, start: Callable[[httpx.Response], Any]) -> Answer:
-        """Like :meth:`_stream`, and run ``start(response)`` inside each attempt (to read the first
+        """Send a streaming ``spec`` and run ``start(response)`` inside each attempt (to read the first
         events of the stream): what it raises is retried like any failed attempt, after the response
-        is closed; what it returns is the answer's payload."""
+        is closed; what it returns is the answer's payload. An error answer is read, decoded and
+        raised like any other."""
         return self._send(dataclasses.replace(spec, stream=True), start)
 
     def _send(self, spec: RequestSpec, start: Callable[[httpx.Response], Any] | None = None) -> Answer:
         spec = with_idempotency_key(spec)
-        history = RetryHistory(f"{spec.method} {self._config.base_url.path}{spec.path}")
+        history = self._history(spec)
+        started = time.perf_counter()
         try:
-            return self._retrying(self._attempt, spec, start, history)
+            return self._sent(self._retrying(self._attempt, spec, start, history), history, started)
         except APIError as exc:
             history.record(exc)
             raise
@@ -276,28 +289,17 @@ class Client(ChatMixin, _BaseClient[httpx.Client]):
         return Answer(response, decode_answer(response))
 
 
-class AsyncClient(AsyncChatMixin, _BaseClient[httpx.AsyncClient]):
-    """The asynchronous client: the same surface as :class:`Client`, with ``await``.
-
-    Runs on asyncio and trio (through anyio). Use ``async with``, or call :meth:`aclose`. A client
-    given an ``http_client`` (an ``httpx.AsyncClient``) uses it as it is and leaves it open.
-    """
-
-    files: AsyncFiles
-    """Upload, list, retrieve and delete training files."""
-    jobs: AsyncJobs
-    """Create, inspect, cancel, follow and wait for fine-tuning jobs."""
+class AsyncAPIClient(_BaseClient[httpx.AsyncClient]):
+    """The asynchronous request path: :class:`SyncAPIClient` with ``await`` (asyncio or trio)."""
 
     _http_type = httpx.AsyncClient
 
     def _new_http(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(timeout=self._config.timeout, limits=DEFAULT_LIMITS)
 
-    def _bind_resources(self) -> None:
-        self.files = AsyncFiles(self)
-        self.jobs = AsyncJobs(self)
-
     def _make_retrying(self) -> None:
+        import anyio  # only the async client needs it
+
         self._retrying = tenacity.AsyncRetrying(sleep=anyio.sleep, **self._policy.tenacity_args())
 
     async def aclose(self) -> None:
@@ -305,43 +307,56 @@ class AsyncClient(AsyncChatMixin, _BaseClient[httpx.AsyncClient]):
         if self._owns_http:
             await self._http.aclose()
 
+    async def close(self) -> None:
+        """The same as :meth:`aclose` (the name openai's async client uses)."""
+        await self.aclose()
+
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
     # -- sending ----------------------------------------------------------------------------------
 
+    async def request(self, spec: RequestSpec, cast: type[ModelT]) -> ModelT:
+        """Send ``spec`` with retries; return the answer as ``cast``, carrying ``_request_id``."""
+        return self._model(await self._send(spec), cast)
+
+    async def get_page(
+        self, query: PageQuery[ModelT], walk: Walk | None = None, after: str | None = None
+    ) -> AsyncCursorPage[ModelT]:
+        """One page of a list (the first unless ``after`` is given)."""
+        walk = Walk() if walk is None else walk
+        spec = query.spec(after)
+        items: list[ModelT] = []
+        more, next_after, request_id = False, None, None
+        if spec is not None:
+            answer = await self._send(spec)
+            items, more, next_after, request_id, walk = self._page_items(query, walk, after, answer)
+        return AsyncCursorPage(
+            items, more, next_after, request_id, functools.partial(self.get_page, query, walk)
+        )
+
     async def _request(self, spec: RequestSpec) -> Any:
         return (await self._send(spec)).payload
-
-    async def _request_model(self, spec: RequestSpec, model: type[ModelT]) -> ModelT:
-        answer = await self._send(spec)
-        return parse_model(model, answer.payload, request=answer.response.request)
-
-    async def _stream(self, spec: RequestSpec) -> httpx.Response:
-        return (await self._send(dataclasses.replace(spec, stream=True))).response
 
     async def _stream_started(
         self, spec: RequestSpec, start: Callable[[httpx.Response], Awaitable[Any]]
     ) -> Answer:
-        """Like :meth:`_stream`, and await ``start(response)`` inside each attempt (see ``Client``)."""
+        """See :meth:`SyncAPIClient._stream_started`; ``start`` is awaited."""
         return await self._send(dataclasses.replace(spec, stream=True), start)
 
     async def _send(
         self, spec: RequestSpec, start: Callable[[httpx.Response], Awaitable[Any]] | None = None
     ) -> Answer:
         spec = with_idempotency_key(spec)
-        history = RetryHistory(f"{spec.method} {self._config.base_url.path}{spec.path}")
+        history = self._history(spec)
+        started = time.perf_counter()
         try:
             # A copy per call: tenacity keeps its loop state per thread, and concurrent tasks share one.
-            return await self._retrying.copy()(self._attempt, spec, start, history)
+            answer: Answer = await self._retrying.copy()(self._attempt, spec, start, history)
+            return self._sent(answer, history, started)
         except APIError as exc:
             history.record(exc)
             raise

@@ -12,12 +12,16 @@ chunk): a service relaying hundreds of streams spends its CPU here.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Union
 
 import httpx
 import orjson
+from typing_extensions import Unpack
 
+from ._models import APIModel
+from ._options import RequestOptions, apply_options
 from ._wire import ENVELOPE_OK_CODES, RequestSpec, _envelope_status, _error_fields
 from .dataset import Conversation, Message
 from .errors import APIResponseValidationError, APIStatusError, StreamInterruptedError, _status_error_class
@@ -27,11 +31,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_MAX_TOKENS",
+    "ChatCompletion",
+    "ChatOptions",
     "ChatUsage",
     "Messages",
     "StreamState",
     "chat_body",
-    "chat_spec",
+    "chat_request",
     "completion_text",
     "normalize_messages",
 ]
@@ -46,13 +52,16 @@ Messages = Union[str, Conversation, Iterable[MessageLike]]  # noqa: UP007 - a ru
 """What ``chat()`` accepts: one user turn as a string, message dicts, or ``Message``/``Conversation``."""
 
 
-@dataclasses.dataclass(frozen=True)
-class ChatUsage:
+class ChatUsage(APIModel):
     """Tokens a chat call used, as the server counted them (``usage`` in the answer)."""
 
     prompt_tokens: int
     completion_tokens: int
     total_tokens: int
+
+    def __init__(self, prompt_tokens: int, completion_tokens: int, total_tokens: int, **extra: Any) -> None:
+        counts = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens}
+        super().__init__(**counts, **{"total_tokens": total_tokens}, **extra)
 
     @classmethod
     def from_wire(cls, raw: Mapping[str, Any]) -> ChatUsage:
@@ -63,12 +72,20 @@ class ChatUsage:
         return cls(prompt, completion, int(total) if total is not None else prompt + completion)
 
 
+ROLES: Final = frozenset({"system", "user", "assistant", "tool", "developer"})
+
+
 def _message_dict(item: MessageLike) -> dict[str, Any]:
     if isinstance(item, Message):
         return {"role": item.role, "content": item.content}
     if isinstance(item, Mapping):
         if "role" not in item:
             raise ValueError(f"a message needs a 'role' (and 'content'); got keys {sorted(item)}")
+        role = item["role"]
+        if role not in ROLES:
+            raise ValueError(f"a message's role is one of {', '.join(sorted(ROLES))}, got {role!r}")
+        if "content" not in item and not item.get("tool_calls"):
+            raise ValueError(f"a {role} message needs 'content'; got keys {sorted(item)}")
         return dict(item)
     raise TypeError(f"a message is a dict or a finetune_sdk.Message, not {type(item).__name__}")
 
@@ -132,27 +149,124 @@ def chat_body(
     return body
 
 
-def chat_spec(
-    model: str,
-    messages: Messages,
-    *,
-    system: str | None,
-    max_tokens: int | None,
-    temperature: float | None,
-    stream: bool,
-    extra: Mapping[str, Any],
+class ChatOptions(RequestOptions, total=False):
+    """The keyword arguments of ``chat``, ``chat_stream`` and ``complete``: sampling settings the
+    platform takes, and the per-call :class:`~finetune_sdk._options.RequestOptions` (``extra_body``
+    for fields not listed here)."""
+
+    system: str | None
+    """A system message to put first."""
+    max_tokens: int | None
+    """The longest reply, in tokens (default 4096; None leaves it to the server)."""
+    temperature: float | None
+    """Sampling temperature, 0 to 2."""
+    top_p: float | None
+    """Nucleus sampling, 0 to 1."""
+    stop: str | Sequence[str] | None
+    """Where to stop: a string or up to 4."""
+    seed: int | None
+    """Ask for a repeatable reply."""
+    presence_penalty: float | None
+    """-2 to 2."""
+    frequency_penalty: float | None
+    """-2 to 2."""
+    stream_options: Mapping[str, Any] | None
+    """A streamed call asks for usage (``{"include_usage": true}``); None leaves the field out."""
+
+
+_SAMPLING: Final = {
+    "temperature": (0.0, 2.0),
+    "top_p": (0.0, 1.0),
+    "presence_penalty": (-2.0, 2.0),
+    "frequency_penalty": (-2.0, 2.0),
+}
+_REQUEST_KEYS: Final = frozenset(RequestOptions.__annotations__)
+_CHAT_KEYS: Final = frozenset(ChatOptions.__annotations__) - _REQUEST_KEYS
+
+
+def _whole(name: str, value: object, low: int) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < low):
+        raise ValueError(f"{name} must be a whole number >= {low}, got {value!r}")
+
+
+def _check_sampling(options: Mapping[str, Any]) -> None:
+    """A bad sampling value is an error here, before anything is sent."""
+    unknown = set(options) - _CHAT_KEYS - _REQUEST_KEYS
+    if unknown:
+        raise TypeError(
+            f"unexpected keyword argument(s) {', '.join(sorted(unknown))}; chat takes "
+            f"{', '.join(sorted(_CHAT_KEYS | _REQUEST_KEYS))} (extra_body= for other fields)"
+        )
+    _whole("max_tokens", options.get("max_tokens"), 1)
+    _whole("seed", options.get("seed"), -(2**63))
+    for name, (low, high) in _SAMPLING.items():
+        value = options.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"{name} must be a number from {low:g} to {high:g}, got {value!r}")
+        if not (low <= value <= high) or math.isnan(value):
+            raise ValueError(f"{name} must be from {low:g} to {high:g}, got {value!r}")
+    stop = options.get("stop")
+    if (
+        stop is not None
+        and not isinstance(stop, str)
+        and not (isinstance(stop, Sequence) and all(isinstance(s, str) for s in stop))
+    ):
+        raise TypeError(f"stop must be a string or a list of strings, got {stop!r}")
+
+
+def chat_request(
+    model: str, messages: Messages, *, stream: bool, **options: Unpack[ChatOptions]
 ) -> RequestSpec:
-    """The request of one chat call (see :func:`chat_body`), streamed or not."""
+    """The checked request of one chat call: ``options`` split into body fields and call options."""
+    if not isinstance(model, str) or not model.strip():
+        raise ValueError(f"model must be a model name such as 'Qwen/Qwen2.5-7B-Instruct', got {model!r}")
+    _check_sampling(options)
+    sampling = {k: v for k, v in options.items() if k in _CHAT_KEYS and k not in ("system", "max_tokens")}
+    extra: dict[str, Any] = {k: v for k, v in sampling.items() if v is not None or k == "stream_options"}
+    if "stop" in extra and not isinstance(extra["stop"], str):
+        extra["stop"] = list(extra["stop"])
+    extra.update(options.get("extra_body") or {})
     body = chat_body(
         model,
         messages,
-        system=system,
-        max_tokens=max_tokens,
-        temperature=temperature,
+        system=options.get("system"),
+        max_tokens=options.get("max_tokens", DEFAULT_MAX_TOKENS),
+        temperature=None,
         stream=stream,
         extra=extra,
     )
-    return RequestSpec("POST", CHAT_PATH, json=body, stream=stream)
+    request = {k: v for k, v in options.items() if k in _REQUEST_KEYS and k != "extra_body"}
+    return apply_options(RequestSpec("POST", CHAT_PATH, json=body, stream=stream), request)
+
+
+class ChatCompletion(str):
+    """The whole reply of ``complete()``: a ``str`` (its text), with ``finish_reason``, ``usage`` and
+    ``request_id`` beside it."""
+
+    text: str
+    finish_reason: str | None
+    usage: ChatUsage | None
+    request_id: str | None
+    model: str
+
+    def __new__(
+        cls,
+        text: str,
+        *,
+        model: str,
+        finish_reason: str | None,
+        usage: ChatUsage | None,
+        request_id: str | None,
+    ) -> ChatCompletion:
+        self = super().__new__(cls, text)
+        self.text = text
+        self.model = model
+        self.finish_reason = finish_reason
+        self.usage = usage
+        self.request_id = request_id
+        return self
 
 
 def without_stream_options(spec: RequestSpec, exc: APIStatusError) -> RequestSpec | None:

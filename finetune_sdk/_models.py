@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, AliasGenerator, BaseModel, ConfigDict
+from typing import ClassVar
+
+from pydantic import AliasChoices, AliasGenerator, BaseModel, ConfigDict, PrivateAttr
 from pydantic.alias_generators import to_camel
 
 __all__ = ["APIModel"]
@@ -16,9 +18,24 @@ class APIModel(BaseModel):
     """An object the platform sends. Fields it adds later are kept (``model_extra``), not refused,
     and ``createdAt`` is read as ``created_at``, since the live platform answers in both cases."""
 
-    model_config = ConfigDict(
+    model_config: ClassVar[ConfigDict] = ConfigDict(
         extra="allow",
         populate_by_name=True,
         alias_generator=AliasGenerator(validation_alias=_either_case),
         protected_namespaces=(),
     )
+
+    _request_id: str | None = PrivateAttr(default=None)
+    """The ``x-request-id`` of the answer this object came from (quote it when asking for help)."""
+
+    def __eq__(self, other: object) -> bool:
+        # The same data is equal whichever request it came from: the request id is not compared.
+        if not isinstance(other, BaseModel):
+            return NotImplemented
+        return (
+            type(self) is type(other)
+            and self.__dict__ == other.__dict__
+            and self.__pydantic_extra__ == other.__pydantic_extra__
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as pydantic's models are

@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Mapping
-from typing import Final, Generic, TypeVar
+from collections.abc import Callable
+from typing import Final
 
 import httpx
 
 from ._retry import RetryPolicy, is_retryable
 from ._wire import RequestSpec, parse_model
 from .errors import APIError, APIStatusError, JobCancelledError, JobFailedError, WaitTimeoutError
-from .types import FileObject, FineTuneJob, JobEvent, JobStatus, Page
-
-ItemT = TypeVar("ItemT", FileObject, FineTuneJob)
+from .types import FineTuneJob, JobEvent, JobStatus, Page
 
 __all__ = [
     "FIRST_POLL",
@@ -28,7 +26,6 @@ __all__ = [
     "MAX_POLL",
     "EventCursor",
     "EventFollower",
-    "Pager",
     "Step",
     "Waiter",
     "finished",
@@ -174,7 +171,7 @@ class EventCursor:
     """
 
     after: str | None = None
-    _seen: set[str] = dataclasses.field(default_factory=set)
+    _seen: set[str] = dataclasses.field(default_factory=set[str])
 
     def take(self, page: Page[JobEvent]) -> list[JobEvent]:
         fresh = [event for event in page.data if event.id not in self._seen]
@@ -197,45 +194,6 @@ def _page_params(after: str | None, limit: int) -> dict[str, str | int]:
     if after is not None:
         params["after"] = after
     return params
-
-
-@dataclasses.dataclass
-class Pager(Generic[ItemT]):
-    """Pages through a list endpoint with ``after``/``limit`` cursors, yielding at most ``limit`` items.
-
-    It stops at the last page, at ``limit``, and at a page that brings nothing (a server that says
-    ``has_more`` but sends no items would otherwise be asked forever).
-    """
-
-    path: str
-    item: type[ItemT]
-    limit: int | None = None
-    params: Mapping[str, str] = dataclasses.field(default_factory=dict)
-    _after: str | None = dataclasses.field(init=False, default=None)
-    _done: bool = dataclasses.field(init=False, default=False)
-
-    def __post_init__(self) -> None:
-        limit = self.limit
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
-            raise ValueError(f"limit must be a whole number >= 0 or None, got {limit!r}")
-        self._done = limit == 0
-
-    def next_spec(self) -> RequestSpec | None:
-        if self._done:
-            return None
-        size = PAGE_MAX if self.limit is None else min(self.limit, PAGE_MAX)
-        params = {**self.params, **_page_params(self._after, size)}
-        return RequestSpec("GET", self.path, params=params)
-
-    def received(self, payload: object) -> list[ItemT]:
-        page = parse_model(Page[self.item], payload)  # type: ignore[name-defined]
-        batch: list[ItemT] = page.data if self.limit is None else page.data[: self.limit]
-        if self.limit is not None:
-            self.limit -= len(batch)
-        self._done = not page.has_more or not page.data or self.limit == 0
-        if page.data:
-            self._after = page.data[-1].id
-        return batch
 
 
 @dataclasses.dataclass

@@ -14,11 +14,13 @@ import dataclasses
 import platform
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any, Final, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeVar
 
 import httpx
 import orjson
-import pydantic
+
+if TYPE_CHECKING:
+    import pydantic
 
 from ._config import ClientConfig
 from ._retry import parse_retry_after
@@ -45,7 +47,7 @@ __all__ = [
     "transport_error",
 ]
 
-ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
+ModelT = TypeVar("ModelT", bound="pydantic.BaseModel")
 
 USER_AGENT: Final = f"finetune-sdk/{__version__} python/{platform.python_version()} httpx/{httpx.__version__}"
 #: Envelope codes that mean success.
@@ -71,6 +73,10 @@ class RequestSpec:
     data: Mapping[str, str] | None = None
     idempotency_key: str | None = None
     stream: bool = False
+    #: Per-call headers (``extra_headers``): they win over the client's, except ``Authorization``.
+    headers: Mapping[str, str] | None = None
+    #: Per-call timeout; the client's when None.
+    timeout: httpx.Timeout | None = None
 
 
 class Answer(NamedTuple):
@@ -110,17 +116,22 @@ def request_args(config: ClientConfig, spec: RequestSpec) -> dict[str, Any]:
     content = _json_body(spec.json) if spec.json is not None else None
     # httpx.Headers, not a dict: names match whatever their case (a caller's "user-agent" is replaced,
     # not doubled), and its repr hides the key from tracebacks that print locals.
-    headers = httpx.Headers(config.default_headers)
+    headers = httpx.Headers({"Accept": "text/event-stream" if spec.stream else "application/json"})
+    headers.update(config.default_headers)
+    if spec.headers:
+        headers.update(spec.headers)
+    # The caller's User-Agent is kept, after the SDK's token (servers and logs still see the SDK).
+    given_agent = headers.get("User-Agent")
+    headers["User-Agent"] = f"{USER_AGENT} {given_agent}" if given_agent else USER_AGENT
+    # The key comes from api_key only: a stray header cannot send another account's key.
     headers["Authorization"] = f"Bearer {config.require_key()}"
-    headers["User-Agent"] = USER_AGENT
-    headers["Accept"] = "text/event-stream" if spec.stream else "application/json"
     if spec.idempotency_key is not None:
         headers["Idempotency-Key"] = spec.idempotency_key
     args: dict[str, Any] = {
         "method": spec.method,
         "url": config.url(spec.path),
         "headers": headers,
-        "timeout": config.timeout,
+        "timeout": config.timeout if spec.timeout is None else spec.timeout,
     }
     if spec.params:
         args["params"] = {k: v for k, v in spec.params.items() if v is not None}
@@ -286,11 +297,18 @@ def status_error(response: httpx.Response, status: int, body: object) -> APIStat
     )
 
 
+def _validation_error() -> type[pydantic.ValidationError]:
+    # pydantic is imported by the first answer to parse, not by importing the client.
+    import pydantic
+
+    return pydantic.ValidationError
+
+
 def parse_model(model: type[ModelT], data: object, *, request: httpx.Request | None = None) -> ModelT:
     """Validate a decoded payload into ``model``; a mismatch is an ``APIResponseValidationError``."""
     try:
         return model.model_validate(data)
-    except pydantic.ValidationError as exc:
+    except _validation_error() as exc:
         raise APIResponseValidationError(
             f"The answer is not a valid {model.__name__}: {exc.errors(include_url=False)[:3]}",
             body=data,

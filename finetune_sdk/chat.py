@@ -276,8 +276,9 @@ _closing: Final[set[asyncio.Task[None]]] = set()
 
 async def _aclose_quietly(events: AsyncIterator[ServerSentEvent] | None, response: httpx.Response) -> None:
     with contextlib.suppress(Exception):
-        if events is not None and hasattr(events, "aclose"):
-            await events.aclose()
+        aclose = getattr(events, "aclose", None)
+        if aclose is not None:
+            await aclose()
         await response.aclose()
 
 

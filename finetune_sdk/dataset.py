@@ -125,7 +125,7 @@ class Conversation(BaseModel):
         found = role_order_issue([m.role for m in self.messages])
         if found is not None:
             code, index = found
-            raise PydanticCustomError(code, _explain_order(code, index, self.messages), {"index": index})
+            raise PydanticCustomError(code, _explain_order(code, index, self.messages), {"index": index})  # pyright: ignore[reportArgumentType]
         return self
 
 

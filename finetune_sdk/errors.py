@@ -274,7 +274,7 @@ class JobFailedError(JobError):
     """The job failed; ``code`` and ``error_message`` repeat the platform's reason
     (``invalid_training_file`` names the first bad line)."""
 
-    job: FineTuneJob
+    job: FineTuneJob  # pyright: ignore[reportIncompatibleVariableOverride]  # never None here
     code: str | None
     error_message: str | None
 
@@ -294,7 +294,7 @@ class JobFailedError(JobError):
 class JobCancelledError(JobError):
     """The job was cancelled before it finished."""
 
-    job: FineTuneJob
+    job: FineTuneJob  # pyright: ignore[reportIncompatibleVariableOverride]  # never None here
 
     def __init__(self, message: str, *, job: FineTuneJob) -> None:
         super().__init__(message, job=job)

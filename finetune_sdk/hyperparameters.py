@@ -6,7 +6,7 @@ The defaults are the guide's suggested values; ``docs/hyperparameters.md`` expla
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, get_args
+from typing import Any, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
@@ -69,7 +69,7 @@ class Hyperparameters(BaseModel):
     preset with :meth:`preset`.
     """
 
-    model_config = ConfigDict(strict=True, frozen=True, extra="forbid")
+    model_config: ClassVar[ConfigDict] = ConfigDict(strict=True, frozen=True, extra="forbid")
 
     learning_rate: float = 1e-4
     n_epochs: int = 3

@@ -60,6 +60,7 @@ def running_emulator(*, set_env: bool = True, **options: Any) -> Iterator[Emulat
 
 
 if HAVE_PYTEST:
+    import pytest  # bound in this branch too, for type checkers
 
     @pytest.fixture(scope="session")
     def emulator_options() -> dict[str, Any]:

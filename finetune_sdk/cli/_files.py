@@ -67,7 +67,7 @@ files.add_command(upload)
 @pass_state
 def list_files(state: State, as_json: bool) -> None:
     """One line per file: id, bytes, filename, created."""
-    found = state.client().files.list()
+    found = list(state.client().files.list())
     if as_json:
         print_json(found)
     else:

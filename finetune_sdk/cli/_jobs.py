@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import typing
 from collections.abc import Callable, Iterable
 from typing import TypeVar, get_args
@@ -197,7 +198,8 @@ def create(
 @pass_state
 def list_jobs(state: State, limit: int, as_json: bool) -> None:
     """The newest jobs, one line each: id, status, model, fine_tuned_model."""
-    found = list(state.client().jobs.list(limit=limit))
+    # list() pages (limit is its page size): take the newest `limit` jobs from as many pages as needed
+    found = list(itertools.islice(state.client().jobs.list(limit=min(limit, 100)), limit))
     if as_json:
         print_json(found)
     else:

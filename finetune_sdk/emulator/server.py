@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Any
 
 import uvicorn
+import uvicorn.config
 
 from .app import build_app
 from .faults import quiet_drops

@@ -1,39 +1,50 @@
-"""Chat on the clients: ``chat``, ``chat_stream``, ``complete``, ``compare`` and ``openai``.
+"""``client.chat``: stream a reply (``client.chat(...)``), get it whole (``complete``), ``compare``.
 
-Mixins that ``Client`` and ``AsyncClient`` inherit. They only build requests (with the pure helpers of
-``_chat_wire``) and hand them to the client's ``_stream_started`` / ``_request``, which own retries,
-timeouts and logging; the async mixin mirrors the sync one line for line.
+:class:`Chat` and :class:`AsyncChat` are resources like the others: they build requests with the pure
+helpers of ``_chat_wire`` (which check every argument first) and hand them to the base client's one
+request path (``_stream_started`` / ``_request``), which owns retries, timeouts and logging.
 
 Why not wrap the official ``openai`` client: it builds a pydantic model for every chunk (about 80 µs of
 CPU each, measured); reading the stream ourselves with httpx-sse and orjson costs a few µs per chunk. The
 official client stays one attribute away, for everything beyond text chat (tools, JSON mode, logprobs).
 """
 
+# pyright: reportPrivateUsage=false
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import anyio
+import httpx
+from typing_extensions import Unpack
 
-from ._chat_wire import DEFAULT_MAX_TOKENS, Messages, chat_spec, completion_text, without_stream_options
-from .chat import AsyncChatStream, ChatStream
-from .compare import Clock, Comparison, ComparisonRow, Reply, Setup, prepare_prompts
-from .errors import APIStatusError, FineTuneError
+from .._chat_wire import (
+    ChatCompletion,
+    ChatOptions,
+    Messages,
+    chat_request,
+    completion_text,
+    without_stream_options,
+)
+from .._config import ClientConfig
+from .._resource import AsyncAPIResource, SyncAPIResource
+from .._response import async_raw_method, raw_method, request_id_of
+from .._wire import Answer, RequestSpec
+from ..chat import AsyncChatStream, ChatStream
+from ..compare import Clock, Comparison, ComparisonRow, Reply, Setup, prepare_prompts
+from ..errors import APIStatusError, FineTuneError
 
 if sys.version_info < (3, 11):  # the backport anyio itself depends on there
     from exceptiongroup import BaseExceptionGroup  # type: ignore[import-not-found, unused-ignore]
 
 if TYPE_CHECKING:
-    import httpx
     import openai
 
-    from ._config import ClientConfig
-    from ._wire import Answer, RequestSpec
-
-__all__ = ["AsyncChatMixin", "ChatMixin"]
+__all__ = ["AsyncChat", "Chat"]
 
 #: How many chat calls ``compare`` runs at once by default.
 DEFAULT_COMPARE_CONCURRENCY = 4
@@ -50,7 +61,7 @@ def _first_sdk_error(group: BaseExceptionGroup[BaseException]) -> FineTuneError 
         if isinstance(exc, FineTuneError):
             return exc
         if isinstance(exc, BaseExceptionGroup):
-            found = _first_sdk_error(exc)
+            found = _first_sdk_error(cast("BaseExceptionGroup[BaseException]", exc))
             if found is not None:
                 return found
     return None
@@ -92,45 +103,42 @@ def _make_openai(factory: Any, config: ClientConfig, http: object) -> Any:
         return factory(**options)
 
 
-class _ChatBase:
-    """Where the official client is cached: keyed by the settings, so ``with_options`` copies (which
-    share this object's ``__dict__`` at first) get one with their own timeout and retries."""
-
-    _config: ClientConfig
-
-    def _cached_openai(self, build: Any) -> Any:
-        cached = self.__dict__.get("_openai_cache")
-        if cached is None or cached[0] is not self._config:
-            cached = (self._config, build())
-            self.__dict__["_openai_cache"] = cached
-        return cached[1]
+def _completion(answer: Answer, model: str) -> ChatCompletion:
+    text, finish_reason, usage = completion_text(answer.payload, model)
+    return ChatCompletion(
+        text, model=model, finish_reason=finish_reason, usage=usage, request_id=request_id_of(answer.response)
+    )
 
 
-class ChatMixin(_ChatBase):
-    """Chat methods of :class:`~finetune_sdk.Client`."""
+def _compare_options(
+    max_tokens: int | None, temperature: float | None, top_p: float | None, seed: int | None
+) -> ChatOptions:
+    options = ChatOptions(max_tokens=max_tokens)
+    for name, value in (("temperature", temperature), ("top_p", top_p), ("seed", seed)):
+        if value is not None:
+            options[name] = value  # type: ignore[literal-required]
+    return options
 
-    if TYPE_CHECKING:
-        _http: httpx.Client
 
-        def _stream_started(self, spec: RequestSpec, start: Callable[[httpx.Response], Any]) -> Answer: ...
-        def _request(self, spec: RequestSpec) -> Any: ...
+def _with_system(options: ChatOptions, system: str | None) -> ChatOptions:
+    with_system = options.copy()
+    with_system["system"] = system
+    return with_system
 
-    def chat(
-        self,
-        model: str,
-        messages: Messages,
-        *,
-        system: str | None = None,
-        max_tokens: int | None = DEFAULT_MAX_TOKENS,
-        temperature: float | None = None,
-        **extra: Any,
-    ) -> ChatStream:
+
+class Chat(SyncAPIResource):
+    """Chat on :class:`~finetune_sdk.Client`: ``client.chat(model, messages)`` streams a reply."""
+
+    def __call__(self, model: str, messages: Messages, **options: Unpack[ChatOptions]) -> ChatStream:
         """Stream a reply: iterate the result for its text deltas as they arrive.
 
         ``messages`` is a string (one user turn), a list of message dicts or ``Message`` objects, or a
-        ``Conversation`` (sent without its final assistant reply). ``system`` prepends a system
-        message. Other keywords (``top_p``, ``stop``, ``seed`` ...) go into the request body as given;
-        ``stream_options=None`` leaves out the usage request for servers that refuse it.
+        ``Conversation`` (sent without its final assistant reply). The keyword arguments are those of
+        :class:`~finetune_sdk._chat_wire.ChatOptions`: ``system`` (prepends a system message),
+        ``max_tokens``, ``temperature``, ``top_p``, ``stop``, ``seed``, ``presence_penalty``,
+        ``frequency_penalty``, ``stream_options`` (None leaves out the usage request for servers that
+        refuse it), and ``timeout``, ``extra_headers``, ``extra_query``, ``extra_body``. A misspelt or
+        out-of-range one raises ``TypeError``/``ValueError`` before anything is sent.
 
         The request goes out on the first iteration. After the loop the stream holds ``text``,
         ``finish_reason`` and ``usage``. Until the first text delta has arrived, a failure is retried
@@ -138,68 +146,36 @@ class ChatMixin(_ChatBase):
         in the stream, a lost connection, a stream that ends before any text. After it nothing is:
         a break raises :class:`~finetune_sdk.StreamInterruptedError` with the partial text.
         """
-        spec = chat_spec(
-            model,
-            messages,
-            system=system,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            stream=True,
-            extra=extra,
-        )
+        spec = chat_request(model, messages, stream=True, **options)
         return ChatStream(model, lambda start: self._open_stream(spec, start))
+
+    create = __call__
 
     def _open_stream(self, spec: RequestSpec, start: Callable[[httpx.Response], Any]) -> Answer:
         try:
-            return self._stream_started(spec, start)
+            return self._client._stream_started(spec, start)
         except APIStatusError as exc:
             fallback = without_stream_options(spec, exc)
             if fallback is None:
                 raise
-            return self._stream_started(fallback, start)  # usage stays None: the server cannot send it
+            return self._client._stream_started(
+                fallback, start
+            )  # usage stays None: the server cannot send it
 
-    def chat_stream(
-        self,
-        model: str,
-        messages: Messages,
-        *,
-        system: str | None = None,
-        max_tokens: int | None = DEFAULT_MAX_TOKENS,
-        temperature: float | None = None,
-        **extra: Any,
-    ) -> ChatStream:
-        """Like :meth:`chat`, but sends the request now and waits for the first text (which the stream
-        yields first): an unknown model, a bad key or a stream failing before any text raises here
-        (useful to relay a stream only once it has started)."""
-        return self.chat(
-            model, messages, system=system, max_tokens=max_tokens, temperature=temperature, **extra
-        ).open()
+    def stream(self, model: str, messages: Messages, **options: Unpack[ChatOptions]) -> ChatStream:
+        """Like calling the resource, but sends the request now and waits for the first text (which the
+        stream yields first): an unknown model, a bad key or a stream failing before any text raises
+        here (useful to relay a stream only once it has started). ``client.chat_stream`` is this."""
+        return self(model, messages, **options).open()
 
-    def complete(
-        self,
-        model: str,
-        messages: Messages,
-        *,
-        system: str | None = None,
-        max_tokens: int | None = DEFAULT_MAX_TOKENS,
-        temperature: float | None = None,
-        **extra: Any,
-    ) -> str:
-        """The whole reply in one answer (not streamed). Same arguments as :meth:`chat`."""
-        spec = chat_spec(
-            model,
-            messages,
-            system=system,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            stream=False,
-            extra=extra,
-        )
-        return completion_text(self._request(spec), model)[0]
+    def complete(self, model: str, messages: Messages, **options: Unpack[ChatOptions]) -> ChatCompletion:
+        """The whole reply in one answer (not streamed): a ``str`` with ``finish_reason``, ``usage``
+        and ``request_id``. Same arguments as calling the resource."""
+        return _completion(self._client._send(chat_request(model, messages, stream=False, **options)), model)
 
-    def _timed(self, setup: Setup, prompt: str, options: dict[str, Any]) -> Reply:
+    def _timed(self, setup: Setup, prompt: str, options: ChatOptions) -> Reply:
         clock = Clock()
-        with self.chat_stream(setup[0], prompt, system=setup[1], **options) as stream:
+        with self.stream(setup[0], prompt, **_with_system(options, setup[1])) as stream:
             for _ in stream:
                 clock.tick()
         return clock.reply(stream)
@@ -211,10 +187,13 @@ class ChatMixin(_ChatBase):
         base: Setup,
         tuned: Setup,
         concurrency: int = DEFAULT_COMPARE_CONCURRENCY,
-        **options: Any,
+        max_tokens: int | None = 4096,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        seed: int | None = None,
     ) -> Comparison:
         """Send each prompt to ``base`` and to ``tuned`` (each a ``(model, system_prompt)`` pair) and
-        measure both. ``options`` (``max_tokens``, ``temperature`` ...) apply to every call.
+        measure both; the sampling settings apply to every call.
 
         The calls run on a pool of ``concurrency`` threads sharing this client's connection pool
         (``concurrency=1``: one after the other, in this thread); latencies then include the wait for the
@@ -222,6 +201,7 @@ class ChatMixin(_ChatBase):
         raises its error; calls not yet started are dropped.
         """
         _check_concurrency(concurrency)
+        options = _compare_options(max_tokens, temperature, top_p, seed)
         todo = prepare_prompts(prompts)
         calls = [(prompt, setup) for prompt in todo for setup in (base, tuned)]
         if concurrency == 1:
@@ -236,104 +216,57 @@ class ChatMixin(_ChatBase):
         rows = [ComparisonRow(p, replies[2 * i], replies[2 * i + 1]) for i, p in enumerate(todo)]
         return Comparison(base=base, tuned=tuned, rows=tuple(rows))
 
-    @property
+    @functools.cached_property
     def openai(self) -> openai.OpenAI:
-        """The official ``openai.OpenAI`` client, for what goes beyond text chat (tools, JSON mode,
-        logprobs ...). Made on first use (``openai`` is imported only then) with this client's base URL,
-        key, timeout, retries and headers, and sharing its connection pool; do not close it on its own
-        (closing this client closes the pool)."""
+        """The official ``openai.OpenAI`` client (see :attr:`finetune_sdk.Client.openai`)."""
         import openai
 
-        return self._cached_openai(lambda: _make_openai(openai.OpenAI, self._config, self._http))  # type: ignore[no-any-return]
+        return _make_openai(openai.OpenAI, self._client._config, self._client._http)  # type: ignore[no-any-return]
+
+    @property
+    def with_raw_response(self) -> ChatWithRawResponse:
+        """``complete`` and ``stream`` returning an :class:`~finetune_sdk.APIResponse`."""
+        return ChatWithRawResponse(self)
 
 
-class AsyncChatMixin(_ChatBase):
-    """Chat methods of :class:`~finetune_sdk.AsyncClient`: :class:`ChatMixin` with ``await``."""
+class AsyncChat(AsyncAPIResource):
+    """Chat on :class:`~finetune_sdk.AsyncClient`: :class:`Chat` with ``await``."""
 
-    if TYPE_CHECKING:
-        _http: httpx.AsyncClient
-
-        async def _stream_started(
-            self, spec: RequestSpec, start: Callable[[httpx.Response], Awaitable[Any]]
-        ) -> Answer: ...
-        async def _request(self, spec: RequestSpec) -> Any: ...
-
-    def chat(
-        self,
-        model: str,
-        messages: Messages,
-        *,
-        system: str | None = None,
-        max_tokens: int | None = DEFAULT_MAX_TOKENS,
-        temperature: float | None = None,
-        **extra: Any,
-    ) -> AsyncChatStream:
+    def __call__(self, model: str, messages: Messages, **options: Unpack[ChatOptions]) -> AsyncChatStream:
         """Stream a reply: ``async for delta in client.chat(...)`` (no ``await``: the request goes out
-        on the first iteration). See :meth:`ChatMixin.chat`. To leave the loop early, use
+        on the first iteration). See :meth:`Chat.__call__`. To leave the loop early, use
         ``async with client.chat(...) as stream:`` so the connection is released at once."""
-        spec = chat_spec(
-            model,
-            messages,
-            system=system,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            stream=True,
-            extra=extra,
-        )
+        spec = chat_request(model, messages, stream=True, **options)
         return AsyncChatStream(model, lambda start: self._open_stream(spec, start))
+
+    create = __call__
 
     async def _open_stream(
         self, spec: RequestSpec, start: Callable[[httpx.Response], Awaitable[Any]]
     ) -> Answer:
         try:
-            return await self._stream_started(spec, start)
+            return await self._client._stream_started(spec, start)
         except APIStatusError as exc:
             fallback = without_stream_options(spec, exc)
             if fallback is None:
                 raise
-            return await self._stream_started(fallback, start)
+            return await self._client._stream_started(fallback, start)
 
-    async def chat_stream(
-        self,
-        model: str,
-        messages: Messages,
-        *,
-        system: str | None = None,
-        max_tokens: int | None = DEFAULT_MAX_TOKENS,
-        temperature: float | None = None,
-        **extra: Any,
-    ) -> AsyncChatStream:
-        """Like :meth:`chat`, but sends the request and waits for the first text before returning:
-        errors before any text raise at the ``await``."""
-        return await self.chat(
-            model, messages, system=system, max_tokens=max_tokens, temperature=temperature, **extra
-        ).open()
+    async def stream(self, model: str, messages: Messages, **options: Unpack[ChatOptions]) -> AsyncChatStream:
+        """Like calling the resource, but sends the request and waits for the first text before
+        returning: errors before any text raise at the ``await``."""
+        return await self(model, messages, **options).open()
 
     async def complete(
-        self,
-        model: str,
-        messages: Messages,
-        *,
-        system: str | None = None,
-        max_tokens: int | None = DEFAULT_MAX_TOKENS,
-        temperature: float | None = None,
-        **extra: Any,
-    ) -> str:
-        """The whole reply in one answer (not streamed). Same arguments as :meth:`chat`."""
-        spec = chat_spec(
-            model,
-            messages,
-            system=system,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            stream=False,
-            extra=extra,
-        )
-        return completion_text(await self._request(spec), model)[0]
+        self, model: str, messages: Messages, **options: Unpack[ChatOptions]
+    ) -> ChatCompletion:
+        """The whole reply in one answer (not streamed); see :meth:`Chat.complete`."""
+        answer = await self._client._send(chat_request(model, messages, stream=False, **options))
+        return _completion(answer, model)
 
-    async def _timed(self, setup: Setup, prompt: str, options: dict[str, Any]) -> Reply:
+    async def _timed(self, setup: Setup, prompt: str, options: ChatOptions) -> Reply:
         clock = Clock()
-        async with await self.chat_stream(setup[0], prompt, system=setup[1], **options) as stream:
+        async with await self.stream(setup[0], prompt, **_with_system(options, setup[1])) as stream:
             async for _ in stream:
                 clock.tick()
         return clock.reply(stream)
@@ -345,12 +278,16 @@ class AsyncChatMixin(_ChatBase):
         base: Setup,
         tuned: Setup,
         concurrency: int = DEFAULT_COMPARE_CONCURRENCY,
-        **options: Any,
+        max_tokens: int | None = 4096,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        seed: int | None = None,
     ) -> Comparison:
-        """:meth:`ChatMixin.compare`, with the calls run as tasks (anyio, on asyncio or trio), at most
+        """:meth:`Chat.compare`, with the calls run as tasks (anyio, on asyncio or trio), at most
         ``concurrency`` at once. A failed call cancels the others and raises its typed error, as the sync
         ``compare`` does (not the task group's ``ExceptionGroup``, which is its ``__cause__``)."""
         _check_concurrency(concurrency)
+        options = _compare_options(max_tokens, temperature, top_p, seed)
         todo = prepare_prompts(prompts)
         replies: dict[tuple[int, int], Reply] = {}
         limiter = anyio.CapacityLimiter(concurrency)
@@ -369,9 +306,44 @@ class AsyncChatMixin(_ChatBase):
         rows = [ComparisonRow(p, replies[i, 0], replies[i, 1]) for i, p in enumerate(todo)]
         return Comparison(base=base, tuned=tuned, rows=tuple(rows))
 
-    @property
+    @functools.cached_property
     def openai(self) -> openai.AsyncOpenAI:
-        """The official ``openai.AsyncOpenAI`` client; see :attr:`ChatMixin.openai`."""
+        """The official ``openai.AsyncOpenAI`` client (see :attr:`finetune_sdk.Client.openai`)."""
         import openai
 
-        return self._cached_openai(lambda: _make_openai(openai.AsyncOpenAI, self._config, self._http))  # type: ignore[no-any-return]
+        return _make_openai(openai.AsyncOpenAI, self._client._config, self._client._http)  # type: ignore[no-any-return]
+
+    @property
+    def with_raw_response(self) -> AsyncChatWithRawResponse:
+        """``complete`` and ``stream`` returning an :class:`~finetune_sdk.APIResponse`."""
+        return AsyncChatWithRawResponse(self)
+
+
+class ChatWithRawResponse:
+    """The methods of :class:`Chat`, each returning an :class:`~finetune_sdk.APIResponse`."""
+
+    def __init__(self, resource: Chat) -> None:
+        self._resource = resource
+
+    @raw_method(Chat.complete)
+    def complete(self) -> None:
+        """:meth:`Chat.complete`, with its raw response."""
+
+    @raw_method(Chat.stream)
+    def stream(self) -> None:
+        """:meth:`Chat.stream`, with its raw response."""
+
+
+class AsyncChatWithRawResponse:
+    """The methods of :class:`AsyncChat`, each returning an :class:`~finetune_sdk.APIResponse`."""
+
+    def __init__(self, resource: AsyncChat) -> None:
+        self._resource = resource
+
+    @async_raw_method(AsyncChat.complete)
+    def complete(self) -> None:
+        """:meth:`AsyncChat.complete`, with its raw response."""
+
+    @async_raw_method(AsyncChat.stream)
+    def stream(self) -> None:
+        """:meth:`AsyncChat.stream`, with its raw response."""

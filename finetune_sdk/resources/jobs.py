@@ -5,155 +5,51 @@ Every method that takes a job takes a :class:`~finetune_sdk.FineTuneJob` or its 
 ``_polling``; the loops here only do the I/O.
 """
 
+# pyright: reportPrivateUsage=false
+# pyright: reportUnnecessaryIsInstance=false, reportUnnecessaryComparison=false
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import os
-import re
+import inspect
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Final, TypeVar, Union
+from collections.abc import AsyncIterator, Iterator
+from typing import Literal, TypeVar, overload
 
 import anyio
 import anyio.to_thread
-import orjson
+from typing_extensions import Unpack
 
-from ._polling import FOLLOW_POLL, EventFollower, Pager, Waiter, finished
-from ._retry import is_retryable
-from ._wire import RequestSpec, resource_id
-from .dataset import Dataset
-from .errors import APIError, APIStatusError
-from .files import FileInput, check_upload
-from .hyperparameters import Hyperparameters, PresetName
-from .types import BaseModelName, FileObject, FineTuneJob, JobEvent
+from .._base_client import AsyncAPIClient, SyncAPIClient
+from .._options import PostOptions, RequestOptions, apply_options
+from .._polling import FOLLOW_POLL, EventFollower, Waiter, finished
+from .._resource import AsyncAPIResource, SyncAPIResource
+from .._response import async_raw_method, raw_method
+from .._wire import RequestSpec
+from ..errors import APIError, APIResponseValidationError
+from ..pagination import AsyncPaginator, PageQuery, SyncCursorPage
+from ..types import FineTuneJob, JobEvent, SucceededJob
+from ._job_params import (
+    AsyncUpdateCallback,
+    HyperparametersInput,
+    JobCreateParams,
+    JobRef,
+    TrainingInput,
+    UpdateCallback,
+    _job_id,
+    _plan_from,
+)
+from .files import AsyncFiles, Files, check_upload
 
-if TYPE_CHECKING:
-    from ._client import AsyncClient, Client
-
-__all__ = ["AsyncJobs", "HyperparametersInput", "JobRef", "Jobs", "TrainingInput"]
-
-#: A job, or its id.
-JobRef = Union[FineTuneJob, str]  # noqa: UP007 - runtime aliases, valid on 3.10
-#: A file id (``"file-..."``), an uploaded ``FileObject``, a path to a ``.jsonl`` file, or a
-#: :class:`~finetune_sdk.Dataset`.
-TrainingInput = Union[str, FileObject, "os.PathLike[str]", Dataset]
-#: A :class:`~finetune_sdk.Hyperparameters`, a preset name, a mapping of values, or None (``standard``).
-HyperparametersInput = Union[Hyperparameters, PresetName, Mapping[str, Any], None]  # noqa: UP007
-#: Called with the job whenever its status or progress changes during ``wait``.
-UpdateCallback = Callable[[FineTuneJob], None]
-
-
-_SUFFIX: Final = re.compile(r"[A-Za-z0-9_-]{1,40}")
-
-
-def _job_id(job: JobRef) -> str:
-    return resource_id(job.id if isinstance(job, FineTuneJob) else job, "job")
-
-
-def _to_upload(value: TrainingInput) -> FileInput | None:
-    """The thing to upload first, or None when ``value`` is already a file id.
-
-    A ``Dataset`` or a path object is uploaded; a string is a path when it ends in ``.jsonl``, holds a
-    path separator or names an existing file, and a file id otherwise.
-    """
-    if isinstance(value, (Dataset, os.PathLike)):
-        return value
-    if not isinstance(value, str):
-        raise TypeError(
-            f"a training or validation file is a file id, a path or a Dataset, got {type(value).__name__}"
-        )
-    if value.lower().endswith(".jsonl") or "/" in value or os.sep in value or os.path.exists(value):
-        return value
-    return None
-
-
-def _hyperparameters(value: HyperparametersInput) -> dict[str, Any]:
-    if value is None:
-        value = "standard"
-    if isinstance(value, str):
-        value = Hyperparameters.preset(value)
-    elif not isinstance(value, Hyperparameters):
-        value = Hyperparameters.from_values(value)
-    return value.model_dump(mode="json")
-
-
-@dataclasses.dataclass(frozen=True)
-class _CreatePlan:
-    """A job creation, checked: the files to upload first ``(field, source, key)``, then the request."""
-
-    body: dict[str, Any]
-    uploads: list[tuple[str, FileInput, str | None]]
-    idempotency_key: str | None
-
-    def spec(self, uploaded: Mapping[str, str]) -> RequestSpec:
-        body = {**self.body, **uploaded}
-        return RequestSpec("POST", "fine_tuning/jobs", json=body, idempotency_key=self.idempotency_key)
-
-    def orphans(self, uploaded: Mapping[str, str], exc: BaseException) -> list[str]:
-        """The files this create uploaded that ``exc`` left without a job, to delete again: all of them
-        when the uploads did not finish or the platform refused the job for good; none after a lost
-        connection, since the job may exist and need its files."""
-        refused = isinstance(exc, APIStatusError) and not is_retryable(exc)
-        return list(uploaded.values()) if len(uploaded) < len(self.uploads) or refused else []
-
-
-def _plan_create(
-    *,
-    model: str,
-    training_file: TrainingInput,
-    validation_file: TrainingInput | None,
-    validation_split: float | None,
-    hyperparameters: HyperparametersInput,
-    suffix: str | None,
-    seed: int | None,
-    metadata: Mapping[str, Any] | None,
-    idempotency_key: str | None,
-) -> _CreatePlan:
-    """Check every argument before anything is uploaded, and say what must be uploaded."""
-    if not isinstance(model, str) or not model:
-        raise ValueError(f"model must be a base model name such as 'Qwen/Qwen2.5-7B-Instruct', got {model!r}")
-    if validation_file is not None and validation_split is not None:
-        raise ValueError(
-            "give validation_file or validation_split, not both: the platform holds out a split of the "
-            "training data only when no validation file is given"
-        )
-    if training_file is None:
-        raise ValueError("training_file is required: a file id, a path to a .jsonl file or a Dataset")
-    if validation_split is not None and (
-        isinstance(validation_split, bool)
-        or not isinstance(validation_split, (int, float))
-        or not 0 < validation_split <= 0.5
-    ):
-        raise ValueError(f"validation_split must be a number in (0, 0.5], got {validation_split!r}")
-    if suffix is not None and (not isinstance(suffix, str) or not _SUFFIX.fullmatch(suffix)):
-        raise ValueError(f"suffix must be 1 to 40 of the characters A-Z a-z 0-9 _ -, got {suffix!r}")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise ValueError(f"seed must be a whole number, got {seed!r}")
-    if metadata is not None:
-        if not isinstance(metadata, Mapping) or not all(isinstance(k, str) for k in metadata):
-            raise ValueError("metadata must be a mapping with string keys")
-        try:
-            orjson.dumps(dict(metadata))
-        except TypeError as exc:
-            raise ValueError(f"metadata cannot be sent as JSON: {exc}") from None
-    body: dict[str, Any] = {"model": model, "hyperparameters": _hyperparameters(hyperparameters)}
-    optional = {"validation_split": validation_split, "suffix": suffix, "seed": seed}
-    body.update({k: v for k, v in optional.items() if v is not None})
-    if metadata is not None:
-        body["metadata"] = dict(metadata)
-    uploads: list[tuple[str, FileInput, str | None]] = []
-    for field, value in (("training_file", training_file), ("validation_file", validation_file)):
-        if value is None:
-            continue
-        given = value.id if isinstance(value, FileObject) else value
-        source = _to_upload(given)
-        if source is None:
-            body[field] = resource_id(given, "file")
-        else:
-            # Uploads made for a create share its key (suffixed): replaying the create uploads nothing new.
-            uploads.append((field, source, f"{idempotency_key}:{field}" if idempotency_key else None))
-    return _CreatePlan(body, uploads, idempotency_key)
+__all__ = [
+    "AsyncJobs",
+    "AsyncUpdateCallback",
+    "HyperparametersInput",
+    "JobCreateParams",
+    "JobRef",
+    "Jobs",
+    "TrainingInput",
+    "UpdateCallback",
+]
 
 
 def _retrieve_spec(job: JobRef) -> RequestSpec:
@@ -164,7 +60,28 @@ def _cancel_spec(job: JobRef) -> RequestSpec:
     return RequestSpec("POST", f"fine_tuning/jobs/{_job_id(job)}/cancel")
 
 
-ClientT = TypeVar("ClientT", "Client", "AsyncClient")
+def _list_query(limit: int | None, options: RequestOptions) -> PageQuery[FineTuneJob]:
+    return PageQuery("fine_tuning/jobs", FineTuneJob, limit, options=options)
+
+
+def _events_query(job: JobRef, limit: int | None, options: RequestOptions) -> PageQuery[JobEvent]:
+    # A server may repeat an event across pages (one that ignores ``after``): each is handed out once.
+    return PageQuery(f"fine_tuning/jobs/{_job_id(job)}/events", JobEvent, limit, options=options, dedupe=True)
+
+
+def _succeeded(job: FineTuneJob) -> SucceededJob:
+    """The job of a successful wait, typed so that ``fine_tuned_model`` is a ``str``."""
+    if not job.fine_tuned_model:
+        raise APIResponseValidationError(
+            f"job {job.id} succeeded but the platform named no fine_tuned_model to chat with",
+            body=job.model_dump(mode="json"),
+        )
+    succeeded = SucceededJob.model_validate(job.model_dump(by_alias=False))
+    succeeded._request_id = job._request_id
+    return succeeded
+
+
+ClientT = TypeVar("ClientT", SyncAPIClient, AsyncAPIClient)
 
 
 def _poller(client: ClientT, waiter: Waiter) -> ClientT:
@@ -176,33 +93,21 @@ def _poller(client: ClientT, waiter: Waiter) -> ClientT:
 
 
 def _follower(
-    job: JobRef, follow: bool, poll_interval: float | None, client: Client | AsyncClient
+    job: JobRef, follow: bool, poll_interval: float | None, client: SyncAPIClient | AsyncAPIClient
 ) -> EventFollower:
     pacer = Waiter(_job_id(job), None, poll_interval or FOLLOW_POLL, client._policy)
     return EventFollower(pacer.job_id, follow, pacer)
 
 
-class Jobs:
+class Jobs(SyncAPIResource):
     """Fine-tuning jobs: ``client.jobs``."""
 
-    def __init__(self, client: Client) -> None:
-        self._client = client
-
-    def create(
-        self,
-        *,
-        model: BaseModelName | str,
-        training_file: TrainingInput,
-        validation_file: TrainingInput | None = None,
-        validation_split: float | None = None,
-        hyperparameters: HyperparametersInput = None,
-        suffix: str | None = None,
-        seed: int | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        idempotency_key: str | None = None,
-    ) -> FineTuneJob:
+    def create(self, **params: Unpack[JobCreateParams]) -> FineTuneJob:
         """Create (and start) a fine-tuning job.
 
+        Takes ``model`` and ``training_file`` (required), ``validation_file``, ``validation_split``,
+        ``hyperparameters``, ``suffix``, ``seed``, ``metadata`` and the request options
+        (:class:`JobCreateParams`), all as keywords.
         ``training_file`` and ``validation_file`` take a file id, a path to a ``.jsonl`` file or a
         :class:`~finetune_sdk.Dataset`; paths and datasets are validated and uploaded first (a string is
         a path when it ends in ``.jsonl``, holds a path separator or names an existing file).
@@ -213,63 +118,94 @@ class Jobs:
         ``ValueError`` before anything is uploaded. With the same ``idempotency_key``, a repeated call
         returns the job made the first time and uploads nothing again.
         """
-        plan = _plan_create(
-            model=model,
-            training_file=training_file,
-            validation_file=validation_file,
-            validation_split=validation_split,
-            hyperparameters=hyperparameters,
-            suffix=suffix,
-            seed=seed,
-            metadata=metadata,
-            idempotency_key=idempotency_key,
-        )
-        files = self._client.files
+        plan, options = _plan_from(params)
+        files = Files(self._client)
         for _, source, _ in plan.uploads:
             check_upload(source)  # every file checked before any is sent
         uploaded: dict[str, str] = {}
         try:
             for field, source, key in plan.uploads:
                 uploaded[field] = files.upload(source, validate=False, idempotency_key=key).id
-            return self._client._request_model(plan.spec(uploaded), FineTuneJob)
+            return self._client.request(apply_options(plan.spec(uploaded), options, post=True), FineTuneJob)
         except BaseException as exc:
             for file_id in plan.orphans(uploaded, exc):
                 with contextlib.suppress(APIError):
                     files.delete(file_id)
             raise
 
-    def retrieve(self, job: JobRef) -> FineTuneJob:
+    def retrieve(self, job: JobRef, **options: Unpack[RequestOptions]) -> FineTuneJob:
         """The job's current state."""
-        return self._client._request_model(_retrieve_spec(job), FineTuneJob)
+        return self._client.request(apply_options(_retrieve_spec(job), options), FineTuneJob)
 
-    def cancel(self, job: JobRef) -> FineTuneJob:
+    def cancel(self, job: JobRef, **options: Unpack[PostOptions]) -> FineTuneJob:
         """Cancel a job that has not finished; a finished one answers :class:`~finetune_sdk.ConflictError`."""
-        return self._client._request_model(_cancel_spec(job), FineTuneJob)
+        return self._client.request(apply_options(_cancel_spec(job), options, post=True), FineTuneJob)
 
-    def list(self, *, limit: int | None = None) -> Iterator[FineTuneJob]:
-        """The account's jobs, newest first, fetched page by page as the iteration goes.
+    def list(
+        self, *, limit: int | None = None, after: str | None = None, **options: Unpack[RequestOptions]
+    ) -> SyncCursorPage[FineTuneJob]:
+        """The account's jobs, newest first: a page of ``limit`` (at most 100) after the job id
+        ``after``. Iterating it walks every job from there, fetching pages as the loop goes."""
+        return self._client.get_page(_list_query(limit, options), after=after)
 
-        ``limit`` caps how many are yielded (all of them when None).
-        """
-        pager = Pager("fine_tuning/jobs", FineTuneJob, limit)
-        while (spec := pager.next_spec()) is not None:
-            yield from pager.received(self._client._request(spec))
-
+    @overload
     def events(
-        self, job: JobRef, *, follow: bool = False, poll_interval: float | None = None
-    ) -> Iterator[JobEvent]:
-        """The job's events, oldest first.
+        self,
+        job: JobRef,
+        *,
+        follow: Literal[False] = False,
+        limit: int | None = None,
+        after: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> SyncCursorPage[JobEvent]: ...
+    @overload
+    def events(
+        self,
+        job: JobRef,
+        *,
+        follow: Literal[True],
+        poll_interval: float | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> Iterator[JobEvent]: ...
+    @overload
+    def events(
+        self,
+        job: JobRef,
+        *,
+        follow: bool,
+        poll_interval: float | None = None,
+        limit: int | None = None,
+        after: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> SyncCursorPage[JobEvent] | Iterator[JobEvent]: ...
+    def events(
+        self,
+        job: JobRef,
+        *,
+        follow: bool = False,
+        poll_interval: float | None = None,
+        limit: int | None = None,
+        after: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> SyncCursorPage[JobEvent] | Iterator[JobEvent]:
+        """The job's events, oldest first: a page (``limit`` per page, after the event id ``after``)
+        whose iteration walks every event.
 
-        With ``follow=True`` it keeps polling (every ``poll_interval`` seconds, default 1) and yields
-        each new event once, in order, until the job has ended and its last events are out. Passing
-        errors (connection, 429, 5xx) do not stop a follow: polling goes on from the last event seen.
+        With ``follow=True`` it is a live iterator instead: it keeps polling (every ``poll_interval``
+        seconds, default 1) and yields each new event once, in order, until the job has ended and its
+        last events are out. Passing errors (connection, 429, 5xx) do not stop a follow: polling goes on
+        from the last event seen.
         """
-        follower = _follower(job, follow, poll_interval, self._client)
+        if not follow:
+            return self._client.get_page(_events_query(job, limit, options), after=after)
+        return self._follow(_follower(job, True, poll_interval, self._client), options)
+
+    def _follow(self, follower: EventFollower, options: RequestOptions) -> Iterator[JobEvent]:
         while (step := follower.next_step()) is not None:
             if step.pause:
                 time.sleep(step.pause)
             try:
-                payload = self._client._request(step.spec)
+                payload = self._client._request(apply_options(step.spec, options))
             except APIError as exc:
                 follower.failed(exc)
             else:
@@ -282,8 +218,8 @@ class Jobs:
         timeout: float | None = None,
         poll_interval: float | None = None,
         on_update: UpdateCallback | None = None,
-    ) -> FineTuneJob:
-        """Poll until the job ends; return it when it succeeded.
+    ) -> SucceededJob:
+        """Poll until the job ends; return it when it succeeded (its ``fine_tuned_model`` is a ``str``).
 
         Raises :class:`~finetune_sdk.JobFailedError` (with the platform's code and message) when it
         failed, :class:`~finetune_sdk.JobCancelledError` when it was cancelled and
@@ -294,57 +230,40 @@ class Jobs:
         waiter = Waiter(_job_id(job), timeout, poll_interval, self._client._policy)
         while True:
             try:
-                current = _poller(self._client, waiter).jobs.retrieve(waiter.job_id)
+                poller = _poller(self._client, waiter)
+                current = poller.request(_retrieve_spec(waiter.job_id), FineTuneJob)
             except APIError as exc:
                 waiter.failed(exc)
             else:
                 if waiter.seen(current) and on_update is not None:
                     on_update(current)
                 if finished(current) is not None:
-                    return current
+                    return _succeeded(current)
             time.sleep(waiter.next_pause())
 
+    @property
+    def with_raw_response(self) -> JobsWithRawResponse:
+        """The same methods, returning an :class:`~finetune_sdk.APIResponse` (status, headers ...)."""
+        return JobsWithRawResponse(self)
 
-class AsyncJobs:
-    """Fine-tuning jobs: ``async_client.jobs``. The same methods as :class:`Jobs`, awaited; ``list`` and
-    ``events`` are async iterators (``async for``). ``wait`` is cancellable with anyio cancel scopes."""
 
-    def __init__(self, client: AsyncClient) -> None:
-        self._client = client
+class AsyncJobs(AsyncAPIResource):
+    """Fine-tuning jobs: ``async_client.jobs``. The same methods as :class:`Jobs`, awaited; ``list``
+    and ``events`` return an :class:`~finetune_sdk.pagination.AsyncPaginator` (``await`` it for the
+    first page, ``async for`` for every item). ``wait`` is cancellable with anyio cancel scopes."""
 
-    async def create(
-        self,
-        *,
-        model: BaseModelName | str,
-        training_file: TrainingInput,
-        validation_file: TrainingInput | None = None,
-        validation_split: float | None = None,
-        hyperparameters: HyperparametersInput = None,
-        suffix: str | None = None,
-        seed: int | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        idempotency_key: str | None = None,
-    ) -> FineTuneJob:
+    async def create(self, **params: Unpack[JobCreateParams]) -> FineTuneJob:
         """Create (and start) a fine-tuning job; see :meth:`Jobs.create`."""
-        plan = _plan_create(
-            model=model,
-            training_file=training_file,
-            validation_file=validation_file,
-            validation_split=validation_split,
-            hyperparameters=hyperparameters,
-            suffix=suffix,
-            seed=seed,
-            metadata=metadata,
-            idempotency_key=idempotency_key,
-        )
-        files = self._client.files
+        plan, options = _plan_from(params)
+        files = AsyncFiles(self._client)
         for _, source, _ in plan.uploads:
             await anyio.to_thread.run_sync(check_upload, source)
         uploaded: dict[str, str] = {}
         try:
             for field, source, key in plan.uploads:
                 uploaded[field] = (await files.upload(source, validate=False, idempotency_key=key)).id
-            return await self._client._request_model(plan.spec(uploaded), FineTuneJob)
+            spec = apply_options(plan.spec(uploaded), options, post=True)
+            return await self._client.request(spec, FineTuneJob)
         except BaseException as exc:
             with anyio.CancelScope(shield=True):
                 for file_id in plan.orphans(uploaded, exc):
@@ -352,31 +271,73 @@ class AsyncJobs:
                         await files.delete(file_id)
             raise
 
-    async def retrieve(self, job: JobRef) -> FineTuneJob:
+    async def retrieve(self, job: JobRef, **options: Unpack[RequestOptions]) -> FineTuneJob:
         """The job's current state."""
-        return await self._client._request_model(_retrieve_spec(job), FineTuneJob)
+        return await self._client.request(apply_options(_retrieve_spec(job), options), FineTuneJob)
 
-    async def cancel(self, job: JobRef) -> FineTuneJob:
+    async def cancel(self, job: JobRef, **options: Unpack[PostOptions]) -> FineTuneJob:
         """Cancel a job that has not finished; a finished one answers :class:`~finetune_sdk.ConflictError`."""
-        return await self._client._request_model(_cancel_spec(job), FineTuneJob)
+        return await self._client.request(apply_options(_cancel_spec(job), options, post=True), FineTuneJob)
 
-    async def list(self, *, limit: int | None = None) -> AsyncIterator[FineTuneJob]:
-        """The account's jobs, newest first, page by page; ``limit`` caps how many are yielded."""
-        pager = Pager("fine_tuning/jobs", FineTuneJob, limit)
-        while (spec := pager.next_spec()) is not None:
-            for job in pager.received(await self._client._request(spec)):
-                yield job
+    def list(
+        self, *, limit: int | None = None, after: str | None = None, **options: Unpack[RequestOptions]
+    ) -> AsyncPaginator[FineTuneJob]:
+        """The account's jobs, newest first; see :meth:`Jobs.list`."""
+        query = _list_query(limit, options)
+        return AsyncPaginator(lambda: self._client.get_page(query, after=after))
 
-    async def events(
-        self, job: JobRef, *, follow: bool = False, poll_interval: float | None = None
-    ) -> AsyncIterator[JobEvent]:
+    @overload
+    def events(
+        self,
+        job: JobRef,
+        *,
+        follow: Literal[False] = False,
+        limit: int | None = None,
+        after: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncPaginator[JobEvent]: ...
+    @overload
+    def events(
+        self,
+        job: JobRef,
+        *,
+        follow: Literal[True],
+        poll_interval: float | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncIterator[JobEvent]: ...
+    @overload
+    def events(
+        self,
+        job: JobRef,
+        *,
+        follow: bool,
+        poll_interval: float | None = None,
+        limit: int | None = None,
+        after: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncPaginator[JobEvent] | AsyncIterator[JobEvent]: ...
+    def events(
+        self,
+        job: JobRef,
+        *,
+        follow: bool = False,
+        poll_interval: float | None = None,
+        limit: int | None = None,
+        after: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncPaginator[JobEvent] | AsyncIterator[JobEvent]:
         """The job's events, oldest first; ``follow=True`` follows until the job ends (``Jobs.events``)."""
-        follower = _follower(job, follow, poll_interval, self._client)
+        if not follow:
+            query = _events_query(job, limit, options)
+            return AsyncPaginator(lambda: self._client.get_page(query, after=after))
+        return self._follow(_follower(job, True, poll_interval, self._client), options)
+
+    async def _follow(self, follower: EventFollower, options: RequestOptions) -> AsyncIterator[JobEvent]:
         while (step := follower.next_step()) is not None:
             if step.pause:
                 await anyio.sleep(step.pause)
             try:
-                payload = await self._client._request(step.spec)
+                payload = await self._client._request(apply_options(step.spec, options))
             except APIError as exc:
                 follower.failed(exc)
             else:
@@ -389,18 +350,81 @@ class AsyncJobs:
         *,
         timeout: float | None = None,
         poll_interval: float | None = None,
-        on_update: UpdateCallback | None = None,
-    ) -> FineTuneJob:
-        """Poll until the job ends; return it when it succeeded. See :meth:`Jobs.wait`."""
+        on_update: AsyncUpdateCallback | None = None,
+    ) -> SucceededJob:
+        """Poll until the job ends; return it when it succeeded. See :meth:`Jobs.wait`; ``on_update``
+        may be a plain function or a coroutine function."""
         waiter = Waiter(_job_id(job), timeout, poll_interval, self._client._policy)
         while True:
             try:
-                current = await _poller(self._client, waiter).jobs.retrieve(waiter.job_id)
+                poller = _poller(self._client, waiter)
+                current = await poller.request(_retrieve_spec(waiter.job_id), FineTuneJob)
             except APIError as exc:
                 waiter.failed(exc)
             else:
                 if waiter.seen(current) and on_update is not None:
-                    on_update(current)
+                    result = on_update(current)
+                    if inspect.isawaitable(result):
+                        await result
                 if finished(current) is not None:
-                    return current
+                    return _succeeded(current)
             await anyio.sleep(waiter.next_pause())
+
+    @property
+    def with_raw_response(self) -> AsyncJobsWithRawResponse:
+        """The same methods, returning an :class:`~finetune_sdk.APIResponse` (status, headers ...)."""
+        return AsyncJobsWithRawResponse(self)
+
+
+class JobsWithRawResponse:
+    """The methods of :class:`Jobs`, each returning an :class:`~finetune_sdk.APIResponse`."""
+
+    def __init__(self, resource: Jobs) -> None:
+        self._resource = resource
+
+    @raw_method(Jobs.create)
+    def create(self) -> None:
+        """:meth:`Jobs.create`, with its raw response."""
+
+    @raw_method(Jobs.retrieve)
+    def retrieve(self) -> None:
+        """:meth:`Jobs.retrieve`, with its raw response."""
+
+    @raw_method(Jobs.cancel)
+    def cancel(self) -> None:
+        """:meth:`Jobs.cancel`, with its raw response."""
+
+    @raw_method(Jobs.list)
+    def list(self) -> None:
+        """:meth:`Jobs.list`, with its raw response."""
+
+    @raw_method(Jobs.wait)
+    def wait(self) -> None:
+        """:meth:`Jobs.wait`, with its raw response."""
+
+
+class AsyncJobsWithRawResponse:
+    """The methods of :class:`AsyncJobs`, each returning an :class:`~finetune_sdk.APIResponse`."""
+
+    def __init__(self, resource: AsyncJobs) -> None:
+        self._resource = resource
+
+    @async_raw_method(AsyncJobs.create)
+    def create(self) -> None:
+        """:meth:`AsyncJobs.create`, with its raw response."""
+
+    @async_raw_method(AsyncJobs.retrieve)
+    def retrieve(self) -> None:
+        """:meth:`AsyncJobs.retrieve`, with its raw response."""
+
+    @async_raw_method(AsyncJobs.cancel)
+    def cancel(self) -> None:
+        """:meth:`AsyncJobs.cancel`, with its raw response."""
+
+    @async_raw_method(AsyncJobs.list)
+    def list(self) -> None:
+        """:meth:`AsyncJobs.list`, with its raw response."""
+
+    @async_raw_method(AsyncJobs.wait)
+    def wait(self) -> None:
+        """:meth:`AsyncJobs.wait`, with its raw response."""

@@ -5,23 +5,29 @@ from __future__ import annotations
 import enum
 import math
 import time
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from collections.abc import Mapping
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
+from typing_extensions import Self
 
-from ._models import APIModel
+from .._models import APIModel
+from ..hyperparameters import Hyperparameters
 
 __all__ = [
     "BaseModelName",
+    "EventLevel",
     "FileDeleted",
     "FileObject",
     "FineTuneJob",
     "JobErrorDetail",
     "JobEvent",
     "JobEventData",
+    "JobHyperparameters",
     "JobMetrics",
     "JobStatus",
     "Page",
+    "SucceededJob",
 ]
 
 #: The base models the platform tunes today; any other string is accepted too, as the list grows.
@@ -44,7 +50,24 @@ def _whole_seconds(value: object) -> object:
 Timestamp = Annotated[int, BeforeValidator(_whole_seconds)]
 
 
-class JobStatus(str, enum.Enum):
+class _OpenEnum(str, enum.Enum):
+    """A string enum that also accepts values this SDK version does not know yet (a platform adds
+    statuses and levels over time): such a value is kept rather than failing to read the object."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> Self | None:
+        if not isinstance(value, str):
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = value.upper()
+        member._value_ = value
+        return member
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class JobStatus(_OpenEnum):
     """Where a job is in its life: ``validating_files -> queued -> running -> succeeded | failed |
     cancelled``. A status the platform adds later is still accepted (it is simply not final)."""
 
@@ -60,18 +83,14 @@ class JobStatus(str, enum.Enum):
         """True for ``succeeded``, ``failed`` and ``cancelled``: the job will not change again."""
         return self in _FINAL
 
-    @classmethod
-    def _missing_(cls, value: object) -> JobStatus | None:
-        if not isinstance(value, str):
-            return None
-        # A status this SDK version does not know yet: keep it rather than fail to read the job.
-        member = str.__new__(cls, value)
-        member._name_ = value.upper()
-        member._value_ = value
-        return member
 
-    def __str__(self) -> str:
-        return self.value
+class EventLevel(_OpenEnum):
+    """How much an event matters: ``info``, ``warning`` or ``error``; a level the platform adds later is
+    still accepted."""
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
 
 
 _FINAL = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED})
@@ -113,6 +132,45 @@ class JobMetrics(APIModel):
     valid_loss: float | None = None
 
 
+class JobHyperparameters(Hyperparameters):
+    """The hyperparameters a job reports: a :class:`~finetune_sdk.Hyperparameters` read leniently (the
+    platform's values are kept as sent, keys it adds later are kept in ``model_extra``). Subscripting
+    and ``get`` work as on the dict earlier versions returned."""
+
+    model_config: ClassVar[ConfigDict] = ConfigDict(frozen=True, extra="allow", protected_namespaces=())
+    _request_id: str | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check_ranges(cls, data: Any) -> Any:
+        return data  # what the platform says it used, even outside today's ranges
+
+    def __getitem__(self, key: str) -> Any:
+        values = self.model_dump()
+        if key not in values:
+            raise KeyError(key)
+        return values[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value of ``key`` (a field or a key the platform added), or ``default``."""
+        return self.model_dump().get(key, default)
+
+    def __eq__(self, other: object) -> bool:
+        # Equal to the dict of the same values, as the dict earlier versions returned was.
+        if isinstance(other, Mapping):
+            return self.model_dump() == dict(other)  # pyright: ignore[reportUnknownArgumentType]
+        return super().__eq__(other)
+
+    __hash__ = Hyperparameters.__hash__
+
+    def __bool__(self) -> bool:
+        # Falsy when the platform reported none (the defaults then stand in), like the empty dict was.
+        return bool(self.model_fields_set or self.model_extra)
+
+    def __str__(self) -> str:
+        return ", ".join(f"{k}={v}" for k, v in self.model_dump().items())
+
+
 class FineTuneJob(APIModel):
     """A fine-tuning job as the platform reports it.
 
@@ -129,7 +187,7 @@ class FineTuneJob(APIModel):
     training_file: str | None = None
     validation_file: str | None = None
     validation_split: float | None = None
-    hyperparameters: dict[str, Any] = Field(default_factory=dict)
+    hyperparameters: JobHyperparameters = Field(default_factory=JobHyperparameters)
     suffix: str | None = None
     seed: int | None = None
     metadata: dict[str, Any] | None = None
@@ -173,6 +231,14 @@ class FineTuneJob(APIModel):
         return self.metrics.valid_loss if self.metrics else None
 
 
+class SucceededJob(FineTuneJob):
+    """A job that succeeded, as :meth:`~finetune_sdk.resources.jobs.Jobs.wait` returns it: its
+    ``fine_tuned_model`` is the model name to chat with (a ``str``, never None)."""
+
+    status: Literal[JobStatus.SUCCEEDED] = JobStatus.SUCCEEDED  # pyright: ignore[reportIncompatibleVariableOverride]
+    fine_tuned_model: str  # pyright: ignore[reportIncompatibleVariableOverride, reportGeneralTypeIssues]
+
+
 class JobEventData(APIModel):
     """The metrics attached to a training-step event."""
 
@@ -188,7 +254,7 @@ class JobEvent(APIModel):
     id: str
     object: str = "fine_tuning.job.event"
     created_at: Timestamp
-    level: str = "info"
+    level: EventLevel = EventLevel.INFO
     message: str
     data: JobEventData | None = None
 
@@ -196,7 +262,7 @@ class JobEvent(APIModel):
 class Page(BaseModel, Generic[T]):
     """One page of a list answer: ``data`` and whether more follows (``has_more``)."""
 
-    model_config = APIModel.model_config
+    model_config: ClassVar[ConfigDict] = APIModel.model_config
 
     data: list[T]
     has_more: bool = False

@@ -66,7 +66,12 @@ class Synced:
             return lambda *a, **kw: self._portal.call(_collect, attr(*a, **kw))
         if name in ("files", "jobs"):
             return Synced(self._portal, attr)
+        if inspect.ismethod(attr):  # list() and events() return async paginators or iterators
+            return lambda *a, **kw: self._collected(attr(*a, **kw))
         return attr
+
+    def _collected(self, result: Any) -> Any:
+        return self._portal.call(_collect, result) if hasattr(result, "__aiter__") else result
 
 
 @pytest.fixture(params=["sync", "asyncio", "trio"])

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from finetune_sdk import Dataset
-from finetune_sdk.jobs import _job_id, _to_upload
+from finetune_sdk.resources._job_params import _job_id, _to_upload
 
 
 def test_file_ids_and_paths_are_told_apart(tmp_path: Path) -> None:

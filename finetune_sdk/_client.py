@@ -1,0 +1,173 @@
+"""``Client`` and ``AsyncClient``: settings, the connection pool, and the resources as properties.
+
+Sending lives in :mod:`finetune_sdk._base_client`; each resource lives in ``resources/`` and is built
+(and imported) on first use, so ``import finetune_sdk`` stays light.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING, Any
+
+from ._base_client import AsyncAPIClient, SyncAPIClient
+from ._resource import delegate
+
+if TYPE_CHECKING:
+    import openai
+
+    from .resources.chat import AsyncChat, Chat
+    from .resources.checkpoints import AsyncCheckpoints, Checkpoints
+    from .resources.files import AsyncFiles, Files
+    from .resources.jobs import AsyncJobs, Jobs
+
+__all__ = ["AsyncClient", "Client"]
+
+
+class _ChatMethod:
+    """``client.complete`` and friends: the chat resource's method, imported on first use (a type
+    checker sees them through :class:`~finetune_sdk._resource.delegate`, typed from the resource)."""
+
+    def __init__(self, name: str, resource: str) -> None:
+        self._name = name
+        self._resource = resource
+
+    def __get__(self, obj: object, owner: type[object] | None = None) -> Any:
+        if obj is None:  # the class's attribute: the resource's function, for its signature and docs
+            from .resources import chat
+
+            return getattr(getattr(chat, self._resource), self._name)
+        return getattr(obj.chat, self._name)  # type: ignore[attr-defined]
+
+
+class Client(SyncAPIClient):
+    """The synchronous client of the fine-tuning platform.
+
+    Settings come from the arguments, then the environment (``FINETUNE_API_KEY``,
+    ``FINETUNE_BASE_URL``), then defaults. Use it as a context manager, or call :meth:`close`.
+    A client given an ``http_client`` uses it as it is and leaves it open.
+
+    Args:
+        api_key: the platform key; sent as ``Authorization: Bearer``. Never printed.
+        base_url: defaults to ``https://api.openapi.cn/v1``.
+        timeout: seconds, an ``httpx.Timeout``, or None for no limit.
+        max_retries: how many times a failed call (connection lost, timeout, 408, 429, 5xx, overload)
+            is tried again; 0 turns retries off.
+        max_retry_wait: the longest single pause between attempts, ``Retry-After`` included.
+        http_client: an ``httpx.Client`` to send through (proxies, custom transports ...).
+        default_headers: extra headers sent with every request (a ``User-Agent`` is sent after the
+            SDK's own token; ``Authorization`` always comes from ``api_key``).
+    """
+
+    @functools.cached_property
+    def files(self) -> Files:
+        """Upload, list, retrieve and delete training files."""
+        from .resources.files import Files
+
+        return Files(self)
+
+    @functools.cached_property
+    def jobs(self) -> Jobs:
+        """Create, inspect, cancel, follow and wait for fine-tuning jobs."""
+        from .resources.jobs import Jobs
+
+        return Jobs(self)
+
+    @functools.cached_property
+    def checkpoints(self) -> Checkpoints:
+        """The saved checkpoints of fine-tuning jobs."""
+        from .resources.checkpoints import Checkpoints
+
+        return Checkpoints(self)
+
+    @functools.cached_property
+    def chat(self) -> Chat:
+        """Chat with base and tuned models: ``client.chat(model, messages)`` streams a reply."""
+        from .resources.chat import Chat
+
+        return Chat(self)
+
+    if TYPE_CHECKING:
+
+        @delegate(Chat.stream)
+        def chat_stream(self) -> None:
+            """``client.chat.stream``: send now and wait for the first text."""
+
+        @delegate(Chat.complete)
+        def complete(self) -> None:
+            """``client.chat.complete``: the whole reply in one answer."""
+
+        @delegate(Chat.compare)
+        def compare(self) -> None:
+            """``client.chat.compare``: the same prompts to a base and a tuned model."""
+    else:
+        chat_stream = _ChatMethod("stream", "Chat")
+        complete = _ChatMethod("complete", "Chat")
+        compare = _ChatMethod("compare", "Chat")
+
+    @property
+    def openai(self) -> openai.OpenAI:
+        """The official ``openai.OpenAI`` client, for what goes beyond text chat (tools, JSON mode,
+        logprobs ...). Made on first use (``openai`` is imported only then) with this client's base URL,
+        key, timeout, retries and headers, and sharing its connection pool; do not close it on its own
+        (closing this client closes the pool)."""
+        return self.chat.openai
+
+
+class AsyncClient(AsyncAPIClient):
+    """The asynchronous client: the same surface as :class:`Client`, with ``await``.
+
+    Runs on asyncio and trio (through anyio). Use ``async with``, or call :meth:`close` (or
+    :meth:`aclose`). A client given an ``http_client`` (an ``httpx.AsyncClient``) uses it as it is and
+    leaves it open.
+    """
+
+    @functools.cached_property
+    def files(self) -> AsyncFiles:
+        """Upload, list, retrieve and delete training files."""
+        from .resources.files import AsyncFiles
+
+        return AsyncFiles(self)
+
+    @functools.cached_property
+    def jobs(self) -> AsyncJobs:
+        """Create, inspect, cancel, follow and wait for fine-tuning jobs."""
+        from .resources.jobs import AsyncJobs
+
+        return AsyncJobs(self)
+
+    @functools.cached_property
+    def checkpoints(self) -> AsyncCheckpoints:
+        """The saved checkpoints of fine-tuning jobs."""
+        from .resources.checkpoints import AsyncCheckpoints
+
+        return AsyncCheckpoints(self)
+
+    @functools.cached_property
+    def chat(self) -> AsyncChat:
+        """Chat with base and tuned models: ``async for delta in client.chat(model, messages)``."""
+        from .resources.chat import AsyncChat
+
+        return AsyncChat(self)
+
+    if TYPE_CHECKING:
+
+        @delegate(AsyncChat.stream)
+        def chat_stream(self) -> None:
+            """``client.chat.stream``: send now and wait for the first text."""
+
+        @delegate(AsyncChat.complete)
+        def complete(self) -> None:
+            """``client.chat.complete``: the whole reply in one answer."""
+
+        @delegate(AsyncChat.compare)
+        def compare(self) -> None:
+            """``client.chat.compare``: the same prompts to a base and a tuned model."""
+    else:
+        chat_stream = _ChatMethod("stream", "AsyncChat")
+        complete = _ChatMethod("complete", "AsyncChat")
+        compare = _ChatMethod("compare", "AsyncChat")
+
+    @property
+    def openai(self) -> openai.AsyncOpenAI:
+        """The official ``openai.AsyncOpenAI`` client; see :attr:`Client.openai`."""
+        return self.chat.openai

@@ -1,0 +1,1 @@
+"""The platform's endpoints, one resource per module: ``files``, ``jobs``, ``checkpoints``, ``chat``."""

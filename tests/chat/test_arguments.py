@@ -1,0 +1,147 @@
+"""Chat arguments: checked before anything is sent, typo-proof for type checkers too; ``complete()``'s
+result object; against a recording server and the emulator, sync and async."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from finetune_sdk import AsyncClient, ChatUsage, Client
+from finetune_sdk.emulator import Emulator
+from tests.chat.sse_server import RawServer, Reply, Request, json_reply, standard_stream
+
+KEY = "sk-chat-args-secret-1"
+BASE = "Qwen/Qwen2.5-7B-Instruct"
+
+BAD: dict[str, tuple[dict[str, Any], type[Exception], str]] = {
+    "no model": ({"model": None}, ValueError, "model"),
+    "empty model": ({"model": ""}, ValueError, "model"),
+    "a message without content": ({"messages": [{"role": "user"}]}, ValueError, "content"),
+    "an unknown role": ({"messages": [{"role": "wizard", "content": "hi"}]}, ValueError, "wizard"),
+    "negative max_tokens": ({"max_tokens": -1}, ValueError, "max_tokens"),
+    "a word for temperature": ({"temperature": "hot"}, TypeError, "temperature"),
+    "temperature out of range": ({"temperature": 9}, ValueError, "temperature"),
+    "a misspelt keyword": ({"temprature": 0.2}, TypeError, "temprature"),
+    "stop not strings": ({"stop": [1]}, TypeError, "stop"),
+}
+
+
+def _never(_: Request) -> Reply:
+    return Reply(status=200, parts=[standard_stream()])
+
+
+@pytest.mark.parametrize(("kwargs", "error", "match"), BAD.values(), ids=BAD.keys())
+@pytest.mark.parametrize("method", ["chat", "chat_stream", "complete"])
+def test_bad_arguments_fail_before_any_request(
+    kwargs: dict[str, Any], error: type[Exception], match: str, method: str
+) -> None:
+    args = {"model": "m", "messages": "hi", **kwargs}
+    with RawServer(_never) as server:
+        with Client(api_key=KEY, base_url=server.base_url) as client, pytest.raises(error, match=match):
+            getattr(client, method)(**args)
+
+        async def send(client: AsyncClient) -> None:
+            result = getattr(client, method)(**args)
+            if method != "chat":  # the coroutines check when awaited, still before sending
+                await result
+
+        async def main() -> None:
+            async with AsyncClient(api_key=KEY, base_url=server.base_url) as client:
+                with pytest.raises(error, match=match):
+                    await send(client)
+
+        anyio.run(main)
+        assert server.requests == []
+
+
+def test_typed_keywords_reach_the_body() -> None:
+    bodies: list[Any] = []
+
+    def respond(request: Request) -> Reply:
+        bodies.append(request.body)
+        return Reply(status=200, parts=[standard_stream()])
+
+    with RawServer(respond) as server, Client(api_key=KEY, base_url=server.base_url) as client:
+        text = client.chat(
+            "m",
+            "hi",
+            top_p=0.5,
+            stop=["\n"],
+            seed=7,
+            presence_penalty=0.1,
+            extra_body={"repetition_penalty": 1.1},
+        ).read()
+    assert text == "Hello there"
+    body = bodies[0]
+    assert (body["top_p"], body["stop"], body["seed"], body["presence_penalty"]) == (0.5, ["\n"], 7, 0.1)
+    assert body["repetition_penalty"] == 1.1 and "temperature" not in body
+
+
+def test_complete_returns_text_finish_reason_usage_and_request_id() -> None:
+    answer = {
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": "Hi!"}, "finish_reason": "stop"}
+        ],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+    }
+    with (
+        RawServer(lambda _: json_reply(200, answer, **{"x-request-id": "req-c"})) as server,
+        Client(api_key=KEY, base_url=server.base_url) as client,
+    ):
+        result = client.complete("m", "hi", max_tokens=5)
+        raw = client.chat.with_raw_response.complete("m", "hi")
+    assert result == "Hi!" and result.text == "Hi!" and isinstance(result, str)
+    assert result.finish_reason == "stop" and result.request_id == "req-c"
+    assert result.usage == ChatUsage(3, 2, 5)
+    assert result.usage is not None and result.usage.model_dump() == {
+        "prompt_tokens": 3,
+        "completion_tokens": 2,
+        "total_tokens": 5,
+    }
+    assert raw.status_code == 200 and raw.parse().text == "Hi!"
+
+
+@pytest.fixture(scope="module")
+def emu() -> Iterator[Emulator]:
+    with Emulator(time_scale=100, seed=0) as running:
+        yield running
+
+
+def test_complete_against_the_emulator_sync_and_async(emu: Emulator) -> None:
+    with Client(api_key=emu.api_key, base_url=emu.base_url) as client:
+        whole = client.complete(BASE, "hello", max_tokens=50)
+    assert whole.text and whole.finish_reason in ("stop", "length") and whole.request_id
+
+    async def main() -> None:
+        async with AsyncClient(api_key=emu.api_key, base_url=emu.base_url) as client:
+            result = await client.chat.complete(BASE, "hello", max_tokens=50, timeout=10)
+            assert result.text and result.usage is not None and result.usage.total_tokens > 0
+            await client.close()  # close() is a coroutine, like openai's
+
+    anyio.run(main)
+
+
+TYPO = """
+from finetune_sdk import Client
+
+client = Client()
+client.chat("m", "hi", temprature=0.2)
+client.complete("m", "hi", max_tokens="many")
+client.jobs.retrieve("ftjob-1", timeot=3)
+"""
+
+
+def test_a_misspelt_keyword_is_a_type_checker_error(tmp_path: Path) -> None:
+    from mypy import api
+
+    snippet = tmp_path / "typo.py"
+    snippet.write_text(TYPO)
+    out, _, status = api.run(["--strict", "--follow-imports=silent", str(snippet)])
+    assert status == 1
+    assert 'Unexpected keyword argument "temprature"' in out
+    assert 'Unexpected keyword argument "timeot"' in out
+    assert '"max_tokens"' in out and "incompatible type" in out
