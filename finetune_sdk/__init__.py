@@ -4,6 +4,8 @@ import logging as _logging
 
 from ._client import AsyncClient, Client
 from ._config import NOT_GIVEN
+from ._many import JobOutcome
+from ._schedule import PollSchedule
 from ._version import __version__
 from .chat import AsyncChatStream, ChatStream, ChatUsage
 from .compare import Comparison, ComparisonRow
@@ -81,10 +83,12 @@ __all__ = [
     "JobError",
     "JobEvent",
     "JobFailedError",
+    "JobOutcome",
     "JobStatus",
     "Message",
     "NotFoundError",
     "PermissionDeniedError",
+    "PollSchedule",
     "PresetName",
     "RateLimitError",
     "StreamInterruptedError",

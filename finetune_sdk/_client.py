@@ -29,9 +29,11 @@ from ._config import (
     NOT_GIVEN,
     ClientConfig,
     NotGiven,
+    PollTypes,
     TimeoutTypes,
 )
 from ._retry import RetryHistory, RetryPolicy
+from ._schedule import PollSchedule
 from ._wire import (
     Answer,
     RequestSpec,
@@ -78,6 +80,7 @@ class _BaseClient(Generic[HttpT]):
         max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
         http_client: HttpT | None = None,
         default_headers: Mapping[str, str] | None = None,
+        poll_interval: PollTypes = None,
     ) -> None:
         self._configure(
             ClientConfig.resolve(
@@ -87,6 +90,7 @@ class _BaseClient(Generic[HttpT]):
                 max_retries=max_retries,
                 max_retry_wait=max_retry_wait,
                 default_headers=default_headers,
+                poll_interval=poll_interval,
             )
         )
         if http_client is not None and not isinstance(http_client, self._http_type):
@@ -129,6 +133,7 @@ class _BaseClient(Generic[HttpT]):
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         max_retry_wait: float | NotGiven = NOT_GIVEN,
+        poll_interval: float | PollSchedule | NotGiven = NOT_GIVEN,
     ) -> Self:
         """A copy with other settings for some calls, sharing this client's connection pool::
 
@@ -137,7 +142,12 @@ class _BaseClient(Generic[HttpT]):
         clone = type(self).__new__(type(self))
         clone.__dict__.update(self.__dict__)
         clone._configure(
-            self._config.replace(timeout=timeout, max_retries=max_retries, max_retry_wait=max_retry_wait)
+            self._config.replace(
+                timeout=timeout,
+                max_retries=max_retries,
+                max_retry_wait=max_retry_wait,
+                poll_interval=poll_interval,
+            )
         )
         clone._owns_http = False  # the original closes the pool
         clone._bind_resources()
@@ -179,6 +189,9 @@ class Client(ChatMixin, _BaseClient[httpx.Client]):
         max_retry_wait: the longest single pause between attempts, ``Retry-After`` included.
         http_client: an ``httpx.Client`` to send through (proxies, custom transports ...).
         default_headers: extra headers sent with every request.
+        poll_interval: how ``jobs.wait`` paces its polls: a :class:`~finetune_sdk.PollSchedule`, a
+            number of seconds for a steady pace, or None for ``FINETUNE_POLL_INTERVAL`` if set, else
+            the default schedule (0.1 s, doubling up to 15 s).
     """
 
     files: Files

@@ -12,14 +12,15 @@ import dataclasses
 import os
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeVar, Union
 
 import anyio
 import anyio.to_thread
 import orjson
 
-from ._polling import FOLLOW_POLL, EventFollower, Pager, Waiter, finished
+from ._many import DEFAULT_CONCURRENCY, AsyncOutcomes, JobOutcome, Outcomes, async_wait_all, wait_all
+from ._polling import FOLLOW_POLL, EventFollower, Pager, Waiter, finished, read_poll
 from ._retry import is_retryable
 from ._wire import RequestSpec, resource_id
 from .dataset import Dataset
@@ -40,6 +41,8 @@ JobRef = Union[FineTuneJob, str]  # noqa: UP007 - runtime aliases, valid on 3.10
 TrainingInput = Union[str, FileObject, "os.PathLike[str]", Dataset]
 #: A :class:`~finetune_sdk.Hyperparameters`, a preset name, a mapping of values, or None (``standard``).
 HyperparametersInput = Union[Hyperparameters, PresetName, Mapping[str, Any], None]  # noqa: UP007
+#: One outcome per job, in the order given.
+JobOutcomes = list[JobOutcome]
 #: Called with the job whenever its status or progress changes during ``wait``.
 UpdateCallback = Callable[[FineTuneJob], None]
 
@@ -85,6 +88,8 @@ class _CreatePlan:
     body: dict[str, Any]
     uploads: list[tuple[str, FileInput, str | None]]
     idempotency_key: str | None
+    names: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    """Fields whose string was sent as a file id though it could have been meant as a file name."""
 
     def spec(self, uploaded: Mapping[str, str]) -> RequestSpec:
         body = {**self.body, **uploaded}
@@ -96,6 +101,20 @@ class _CreatePlan:
         connection, since the job may exist and need its files."""
         refused = isinstance(exc, APIStatusError) and not is_retryable(exc)
         return list(uploaded.values()) if len(uploaded) < len(self.uploads) or refused else []
+
+    def explain(self, exc: BaseException) -> None:
+        """When the platform knows no file by a name that was sent as an id, say that no local file of
+        that name was found either (``"support"`` for a forgotten ``support.jsonl``)."""
+        if not isinstance(exc, APIStatusError) or exc.status_code not in (400, 404):
+            return
+        for field, name in self.names.items():
+            if exc.code == "file_not_found" and name in exc.message:
+                exc.message += (
+                    f" ({field}={name!r} was sent as a file id because no local file {name!r} exists; "
+                    f"for a file on disk, give its path, e.g. {name + '.jsonl'!r})"
+                )
+                exc.args = (exc.message,)
+                return
 
 
 def _plan_create(
@@ -143,6 +162,7 @@ def _plan_create(
     if metadata is not None:
         body["metadata"] = dict(metadata)
     uploads: list[tuple[str, FileInput, str | None]] = []
+    names: dict[str, str] = {}
     for field, value in (("training_file", training_file), ("validation_file", validation_file)):
         if value is None:
             continue
@@ -150,10 +170,12 @@ def _plan_create(
         source = _to_upload(given)
         if source is None:
             body[field] = resource_id(given, "file")
+            if isinstance(value, str) and not value.startswith("file-"):
+                names[field] = value
         else:
             # Uploads made for a create share its key (suffixed): replaying the create uploads nothing new.
             uploads.append((field, source, f"{idempotency_key}:{field}" if idempotency_key else None))
-    return _CreatePlan(body, uploads, idempotency_key)
+    return _CreatePlan(body, uploads, idempotency_key, names)
 
 
 def _retrieve_spec(job: JobRef) -> RequestSpec:
@@ -173,6 +195,12 @@ def _poller(client: ClientT, waiter: Waiter) -> ClientT:
     more than a moment."""
     timeout = waiter.poll_timeout(client.timeout)
     return client if timeout is None else client.with_options(timeout=timeout, max_retries=0)
+
+
+def _waiter(
+    job: JobRef, timeout: float | None, poll_interval: float | None, client: Client | AsyncClient
+) -> Waiter:
+    return Waiter(_job_id(job), timeout, poll_interval, client._policy, schedule=client._config.poll)
 
 
 def _follower(
@@ -233,6 +261,7 @@ class Jobs:
                 uploaded[field] = files.upload(source, validate=False, idempotency_key=key).id
             return self._client._request_model(plan.spec(uploaded), FineTuneJob)
         except BaseException as exc:
+            plan.explain(exc)
             for file_id in plan.orphans(uploaded, exc):
                 with contextlib.suppress(APIError):
                     files.delete(file_id)
@@ -288,21 +317,56 @@ class Jobs:
         Raises :class:`~finetune_sdk.JobFailedError` (with the platform's code and message) when it
         failed, :class:`~finetune_sdk.JobCancelledError` when it was cancelled and
         :class:`~finetune_sdk.WaitTimeoutError` when ``timeout`` seconds pass (the job keeps running).
-        Polls start 1 s apart and grow to 15 s (or are every ``poll_interval`` seconds); a passing error
+        It looks at once, then on the client's schedule (by default 0.1 s, doubling up to 15 s; see
+        ``Client(poll_interval=...)``), or every ``poll_interval`` seconds; a pause the platform hints
+        (``Retry-After`` on a job still going) is honoured up to the schedule's cap. A passing error
         never ends the wait. ``on_update(job)`` is called whenever status or progress changes.
         """
-        waiter = Waiter(_job_id(job), timeout, poll_interval, self._client._policy)
+        waiter = _waiter(job, timeout, poll_interval, self._client)
         while True:
             try:
-                current = _poller(self._client, waiter).jobs.retrieve(waiter.job_id)
+                answer = _poller(self._client, waiter)._send(_retrieve_spec(waiter.job_id))
+                current, hint = read_poll(answer)
             except APIError as exc:
                 waiter.failed(exc)
             else:
-                if waiter.seen(current) and on_update is not None:
+                if waiter.seen(current, hint) and on_update is not None:
                     on_update(current)
                 if finished(current) is not None:
                     return current
             time.sleep(waiter.next_pause())
+
+    def wait_all(
+        self,
+        jobs: Iterable[JobRef],
+        *,
+        timeout: float | None = None,
+        poll_interval: float | None = None,
+        max_concurrency: int = DEFAULT_CONCURRENCY,
+    ) -> JobOutcomes:
+        """Wait for every job of ``jobs``; return one :class:`~finetune_sdk.JobOutcome` per job, in the
+        same order: the job, or the error its wait raised (a failure never hides the others).
+
+        ``timeout`` covers the whole set; up to ``max_concurrency`` jobs are waited on at once, each
+        in a worker thread sharing this client.
+        """
+        return wait_all(self._wait_one(poll_interval), jobs, timeout=timeout, max_concurrency=max_concurrency)
+
+    def as_completed(
+        self,
+        jobs: Iterable[JobRef],
+        *,
+        timeout: float | None = None,
+        poll_interval: float | None = None,
+        max_concurrency: int = DEFAULT_CONCURRENCY,
+    ) -> Outcomes:
+        """The outcomes of :meth:`wait_all`, each as soon as its job ends: ``for outcome in
+        client.jobs.as_completed(jobs)``. Leaving a ``with`` block around it early starts no more waits.
+        """
+        return Outcomes(self._wait_one(poll_interval), jobs, timeout=timeout, max_concurrency=max_concurrency)
+
+    def _wait_one(self, poll_interval: float | None) -> Callable[[JobRef, float | None], FineTuneJob]:
+        return lambda job, left: self.wait(job, timeout=left, poll_interval=poll_interval)
 
 
 class AsyncJobs:
@@ -346,6 +410,7 @@ class AsyncJobs:
                 uploaded[field] = (await files.upload(source, validate=False, idempotency_key=key)).id
             return await self._client._request_model(plan.spec(uploaded), FineTuneJob)
         except BaseException as exc:
+            plan.explain(exc)
             with anyio.CancelScope(shield=True):
                 for file_id in plan.orphans(uploaded, exc):
                     with contextlib.suppress(APIError):
@@ -392,15 +457,47 @@ class AsyncJobs:
         on_update: UpdateCallback | None = None,
     ) -> FineTuneJob:
         """Poll until the job ends; return it when it succeeded. See :meth:`Jobs.wait`."""
-        waiter = Waiter(_job_id(job), timeout, poll_interval, self._client._policy)
+        waiter = _waiter(job, timeout, poll_interval, self._client)
         while True:
             try:
-                current = await _poller(self._client, waiter).jobs.retrieve(waiter.job_id)
+                answer = await _poller(self._client, waiter)._send(_retrieve_spec(waiter.job_id))
+                current, hint = read_poll(answer)
             except APIError as exc:
                 waiter.failed(exc)
             else:
-                if waiter.seen(current) and on_update is not None:
+                if waiter.seen(current, hint) and on_update is not None:
                     on_update(current)
                 if finished(current) is not None:
                     return current
             await anyio.sleep(waiter.next_pause())
+
+    async def wait_all(
+        self,
+        jobs: Iterable[JobRef],
+        *,
+        timeout: float | None = None,
+        poll_interval: float | None = None,
+        max_concurrency: int = DEFAULT_CONCURRENCY,
+    ) -> JobOutcomes:
+        """Wait for every job; one outcome per job, in order (see :meth:`Jobs.wait_all`)."""
+        wait = self._wait_one(poll_interval)
+        return await async_wait_all(wait, jobs, timeout=timeout, max_concurrency=max_concurrency)
+
+    def as_completed(
+        self,
+        jobs: Iterable[JobRef],
+        *,
+        timeout: float | None = None,
+        poll_interval: float | None = None,
+        max_concurrency: int = DEFAULT_CONCURRENCY,
+    ) -> AsyncOutcomes:
+        """The outcomes, each as soon as its job ends, from a task group: ``async with
+        client.jobs.as_completed(jobs) as outcomes``, then ``async for outcome in outcomes``. Leaving the
+        block cancels the waits still under way (the jobs keep running)."""
+        wait = self._wait_one(poll_interval)
+        return AsyncOutcomes(wait, jobs, timeout=timeout, max_concurrency=max_concurrency)
+
+    def _wait_one(
+        self, poll_interval: float | None
+    ) -> Callable[[JobRef, float | None], Awaitable[FineTuneJob]]:
+        return lambda job, left: self.wait(job, timeout=left, poll_interval=poll_interval)
