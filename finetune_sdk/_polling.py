@@ -17,7 +17,7 @@ import httpx
 
 from ._retry import RetryPolicy, is_retryable, parse_retry_after
 from ._schedule import DEFAULT_SCHEDULE, MIN_HINTED_PAUSE, PollSchedule
-from ._wire import Answer, RequestSpec, parse_model
+from ._wire import Answer, RequestSpec, parse_model, resource_id
 from .errors import APIError, APIStatusError, JobCancelledError, JobFailedError, WaitTimeoutError
 from .types import FileObject, FineTuneJob, JobEvent, JobStatus, Page
 
@@ -195,6 +195,13 @@ class EventCursor:
 
     after: str | None = None
     _seen: set[str] = dataclasses.field(default_factory=set)
+
+    @classmethod
+    def starting_after(cls, event: JobEvent | str | None) -> EventCursor:
+        """A cursor that hands out only the events after ``event`` (an event, its id, or None: all)."""
+        if event is None:
+            return cls()
+        return cls(after=resource_id(event.id if isinstance(event, JobEvent) else event, "job event"))
 
     def take(self, page: Page[JobEvent]) -> list[JobEvent]:
         fresh = [event for event in page.data if event.id not in self._seen]

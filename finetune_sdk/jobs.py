@@ -20,7 +20,7 @@ import anyio.to_thread
 import orjson
 
 from ._many import DEFAULT_CONCURRENCY, AsyncOutcomes, JobOutcome, Outcomes, async_wait_all, wait_all
-from ._polling import FOLLOW_POLL, EventFollower, Pager, Waiter, finished, read_poll
+from ._polling import FOLLOW_POLL, EventCursor, EventFollower, Pager, Waiter, finished, read_poll
 from ._retry import is_retryable
 from ._wire import RequestSpec, resource_id
 from .dataset import Dataset
@@ -32,10 +32,12 @@ from .types import BaseModelName, FileObject, FineTuneJob, JobEvent
 if TYPE_CHECKING:
     from ._client import AsyncClient, Client
 
-__all__ = ["AsyncJobs", "HyperparametersInput", "JobRef", "Jobs", "TrainingInput"]
+__all__ = ["AsyncJobs", "EventRef", "HyperparametersInput", "JobRef", "Jobs", "TrainingInput"]
 
 #: A job, or its id.
 JobRef = Union[FineTuneJob, str]  # noqa: UP007 - runtime aliases, valid on 3.10
+#: An event, or its id (what a browser sends back as ``Last-Event-ID``).
+EventRef = Union[JobEvent, str]  # noqa: UP007
 #: A file id (``"file-..."``), an uploaded ``FileObject``, a path to a ``.jsonl`` file, or a
 #: :class:`~finetune_sdk.Dataset`.
 TrainingInput = Union[str, FileObject, "os.PathLike[str]", Dataset]
@@ -204,10 +206,14 @@ def _waiter(
 
 
 def _follower(
-    job: JobRef, follow: bool, poll_interval: float | None, client: Client | AsyncClient
+    job: JobRef,
+    follow: bool,
+    poll_interval: float | None,
+    after: EventRef | None,
+    client: Client | AsyncClient,
 ) -> EventFollower:
     pacer = Waiter(_job_id(job), None, poll_interval or FOLLOW_POLL, client._policy)
-    return EventFollower(pacer.job_id, follow, pacer)
+    return EventFollower(pacer.job_id, follow, pacer, EventCursor.starting_after(after))
 
 
 class Jobs:
@@ -285,15 +291,23 @@ class Jobs:
             yield from pager.received(self._client._request(spec))
 
     def events(
-        self, job: JobRef, *, follow: bool = False, poll_interval: float | None = None
+        self,
+        job: JobRef,
+        *,
+        follow: bool = False,
+        poll_interval: float | None = None,
+        after: EventRef | None = None,
     ) -> Iterator[JobEvent]:
-        """The job's events, oldest first.
+        """The job's events, oldest first; with ``after`` (an event or its id), only those after it.
 
         With ``follow=True`` it keeps polling (every ``poll_interval`` seconds, default 1) and yields
         each new event once, in order, until the job has ended and its last events are out. Passing
         errors (connection, 429, 5xx) do not stop a follow: polling goes on from the last event seen.
+        A relay resumes where its reader left off by passing the ``Last-Event-ID`` it got as ``after``;
+        an id the job does not have is refused (the emulator answers 400:
+        :class:`~finetune_sdk.BadRequestError`).
         """
-        follower = _follower(job, follow, poll_interval, self._client)
+        follower = _follower(job, follow, poll_interval, after, self._client)
         while (step := follower.next_step()) is not None:
             if step.pause:
                 time.sleep(step.pause)
@@ -433,10 +447,16 @@ class AsyncJobs:
                 yield job
 
     async def events(
-        self, job: JobRef, *, follow: bool = False, poll_interval: float | None = None
+        self,
+        job: JobRef,
+        *,
+        follow: bool = False,
+        poll_interval: float | None = None,
+        after: EventRef | None = None,
     ) -> AsyncIterator[JobEvent]:
-        """The job's events, oldest first; ``follow=True`` follows until the job ends (``Jobs.events``)."""
-        follower = _follower(job, follow, poll_interval, self._client)
+        """The job's events, oldest first (after ``after``, if given); ``follow=True`` follows until
+        the job ends (see :meth:`Jobs.events`)."""
+        follower = _follower(job, follow, poll_interval, after, self._client)
         while (step := follower.next_step()) is not None:
             if step.pause:
                 await anyio.sleep(step.pause)

@@ -86,8 +86,9 @@ def test_without_hints_the_clients_schedule_paces_the_wait(
         # one look at the start, the next at the deadline (1 s, before the schedule's 5 s)
         seen = _statuses(api, train, timeout=1.0)
         assert len(seen) == 2 and seen[-1] is JobStatus.SUCCEEDED and JobStatus.RUNNING not in seen
+    longer = write_dataset(tmp_path / "longer.jsonl", n=200)  # a running phase no stall can hide
     for api in make_api(mode, silent, poll_interval=0.005):
-        assert JobStatus.RUNNING in _statuses(api, train, timeout=10.0)
+        assert JobStatus.RUNNING in _statuses(api, longer, timeout=10.0)
 
 
 def test_polls_of_a_hinted_wait_are_about_one_per_status_change(hinting: Emulator, tmp_path: Path) -> None:
