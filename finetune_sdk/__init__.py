@@ -7,13 +7,21 @@ from ._config import NOT_GIVEN
 from ._version import __version__
 from .chat import AsyncChatStream, ChatStream, ChatUsage
 from .compare import Comparison, ComparisonRow
+from .data.convert import ConversionReport, convert_file
 from .dataset import (
     Conversation,
     Dataset,
     DatasetStats,
+    Deduplication,
+    DroppedDuplicate,
+    ExactTokens,
+    Leak,
+    LeakageReport,
     Message,
+    NotARegularFileError,
     ValidationIssue,
     ValidationReport,
+    leakage,
 )
 from .errors import (
     APIConnectionError,
@@ -68,9 +76,13 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "Conversation",
+    "ConversionReport",
     "Dataset",
     "DatasetStats",
     "DatasetValidationError",
+    "Deduplication",
+    "DroppedDuplicate",
+    "ExactTokens",
     "FileDeleted",
     "FileObject",
     "FineTuneError",
@@ -82,7 +94,10 @@ __all__ = [
     "JobEvent",
     "JobFailedError",
     "JobStatus",
+    "Leak",
+    "LeakageReport",
     "Message",
+    "NotARegularFileError",
     "NotFoundError",
     "PermissionDeniedError",
     "PresetName",
@@ -93,6 +108,8 @@ __all__ = [
     "ValidationReport",
     "WaitTimeoutError",
     "__version__",
+    "convert_file",
+    "leakage",
 ]
 
 # A library logs and lets the application decide where logs go: without this, Python's last-resort

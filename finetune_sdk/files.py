@@ -14,9 +14,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
-import anyio
-import anyio.to_thread
-
 from ._polling import Pager
 from ._wire import RequestSpec, resource_id
 from .dataset import Dataset
@@ -68,8 +65,9 @@ def _upload_source(
         yield path.name, stack.enter_context(_ProgressReader(path, on_progress))
 
 
-def check_upload(file: FileInput) -> None:
-    """Raise what an upload of ``file`` would fail on locally: a missing path, a folder, bad data."""
+def check_upload(file: FileInput, *, read: bool = True) -> None:
+    """Raise what an upload of ``file`` would fail on locally: a missing path, a folder, bad data
+    (``read=False``: all but the data)."""
     if isinstance(file, Dataset):
         return  # a Dataset was validated when it was built
     if not isinstance(file, (str, os.PathLike)):
@@ -79,7 +77,8 @@ def check_upload(file: FileInput) -> None:
         raise IsADirectoryError(f"{os.fspath(path)!r} is a folder, not a .jsonl file")
     if not path.is_file():
         raise FileNotFoundError(f"No such file to upload: {os.fspath(path)!r}")
-    Dataset.validate_file(path, workers=1).raise_for_errors()
+    if read:
+        Dataset.validate_file(path, workers=1, duplicates=False).raise_for_errors()
 
 
 def _upload_spec(
@@ -187,8 +186,9 @@ class AsyncFiles:
     ) -> FileObject:
         """Upload a ``.jsonl`` file (a path) or a :class:`~finetune_sdk.Dataset`; see :meth:`Files.upload`."""
         if validate and not isinstance(file, Dataset):
-            # Validation reads the whole file: keep it off the event loop.
-            await anyio.to_thread.run_sync(check_upload, file)
+            # Validation reads the whole file: off the event loop, and a cancel stops it at once.
+            check_upload(file, read=False)
+            (await Dataset.avalidate_file(file, workers=1, duplicates=False)).raise_for_errors()
         with _upload_source(file, validate=False, on_progress=on_progress) as (name, reader):
             spec = _upload_spec(name, reader, purpose, idempotency_key)
             return await self._client._request_model(spec, FileObject)

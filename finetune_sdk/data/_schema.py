@@ -1,4 +1,4 @@
-"""Training data: :class:`Message`, :class:`Conversation` and :class:`Dataset`, and their validation.
+"""The data model of a training example and of a validation report.
 
 The platform takes a ``.jsonl`` file, one conversation per line::
 
@@ -6,17 +6,14 @@ The platform takes a ``.jsonl`` file, one conversation per line::
                   {"role": "assistant", "content": "..."}]}
 
 The models are strict (``content=42`` is an error, not ``"42"``) and apply every rule of the platform, so a
-:class:`Dataset` that exists is one the platform accepts. :meth:`Dataset.validate_file` checks a file of any
-size without building models (see :mod:`finetune_sdk._validate`) and reports every problem with its line,
-a stable code and a message that says how to fix it; ``docs/datasets.md`` lists the codes.
+:class:`Conversation` that exists is one the platform accepts. :func:`explain_error` turns the models'
+errors into the stable codes that ``docs/datasets.md`` lists.
 """
 
 from __future__ import annotations
 
-import math
 import os
-import random
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import orjson
@@ -31,18 +28,21 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from ._stats import DEFAULT_MAX_TOKENS, DatasetStats, StatsBuilder, measure
-from ._text import plural
-from .errors import DatasetValidationError
+from .._text import plural
+from ..errors import DatasetValidationError
+from ._stats import DatasetStats
 
 __all__ = [
     "Conversation",
-    "Dataset",
-    "DatasetStats",
     "Message",
     "Role",
+    "StrPath",
     "ValidationIssue",
     "ValidationReport",
+    "explain_error",
+    "file_issue",
+    "is_blank",
+    "role_order_issue",
 ]
 
 Role = Literal["system", "user", "assistant"]
@@ -186,157 +186,6 @@ class ValidationReport(BaseModel):
         """Raise :class:`~finetune_sdk.DatasetValidationError` carrying this report if it has errors."""
         if not self.ok:
             raise DatasetValidationError(f"the dataset is not valid:\n{self.summary()}", report=self)
-
-
-class Dataset(BaseModel):
-    """A list of :class:`Conversation` examples that the platform accepts (at least one).
-
-    Build it in code (``Dataset(conversations=[...])``), from plain records (:meth:`from_records`) or from a
-    file (:meth:`from_jsonl`); write it with :meth:`to_jsonl`, divide it with :meth:`split` and size it with
-    :meth:`stats`. To check a file without loading it, use :meth:`validate_file`.
-    """
-
-    model_config = ConfigDict(strict=True)
-
-    conversations: list[Conversation] = Field(min_length=1)
-
-    def __len__(self) -> int:
-        return len(self.conversations)
-
-    def __iter__(self) -> Iterator[Conversation]:  # type: ignore[override]
-        """The conversations in order: ``for conversation in dataset``.
-
-        (A pydantic model iterates over its fields; a dataset is first a collection of examples.)
-        """
-        return iter(self.conversations)
-
-    def __getitem__(self, index: int) -> Conversation:
-        """``dataset[0]``, ``dataset[-1]``: one conversation."""
-        return self.conversations[index]
-
-    @classmethod
-    def validate_file(
-        cls,
-        path: StrPath,
-        *,
-        max_errors: int = 100,
-        max_tokens: int = DEFAULT_MAX_TOKENS,
-        filename: str | None = None,
-        workers: int | Literal["auto"] = "auto",
-    ) -> ValidationReport:
-        """Check a ``.jsonl`` file line by line against the platform's rules, streaming it.
-
-        Never raises for the content (only ``FileNotFoundError`` and other I/O errors): every problem is in
-        the returned :class:`ValidationReport`. Stops after ``max_errors`` errors (``report.truncated``).
-        ``max_tokens`` is the limit for the "would be truncated" warning; ``filename`` is the name whose
-        extension is checked (default: the path's, useful when an upload was saved under another name);
-        ``workers`` splits a large file over that many processes. The default ``"auto"`` uses one per
-        core (at most 4) for files of 128 MiB and more when they can be forked safely (no other thread
-        running), and validates in-process otherwise; ``workers=1`` never starts a process. An explicit
-        ``workers > 1`` in a threaded program starts its workers from a fork server, which imports the
-        main module: guard scripts with ``if __name__ == "__main__":``. Workers that cannot start fall
-        back to one process; the report is the same either way.
-        """
-        from ._validate import validate_path
-
-        return validate_path(
-            path, max_errors=max_errors, max_tokens=max_tokens, filename=filename, workers=workers
-        )
-
-    @classmethod
-    def from_jsonl(cls, path: StrPath, *, max_tokens: int = DEFAULT_MAX_TOKENS) -> Dataset:
-        """Load a ``.jsonl`` file; raise :class:`~finetune_sdk.DatasetValidationError` if it breaks a rule.
-
-        The error's ``report`` lists the problems (up to 100). Warnings do not stop loading.
-        """
-        report = cls.validate_file(path, max_tokens=max_tokens)
-        report.raise_for_errors()
-        from ._validate import iter_lines
-
-        with open(path, "rb") as file:
-            return cls.model_construct(
-                conversations=[
-                    Conversation.model_validate(orjson.loads(line)) for _, line in iter_lines(file)
-                ]
-            )
-
-    @classmethod
-    def from_records(
-        cls, records: Iterable[Mapping[str, Any] | Conversation], *, max_errors: int = 100
-    ) -> Dataset:
-        """Build a dataset from dicts shaped like the file's lines (or :class:`Conversation` objects).
-
-        Raises :class:`~finetune_sdk.DatasetValidationError` whose report numbers the records from 1 as its
-        ``line``.
-        """
-        conversations: list[Conversation] = []
-        errors: list[ValidationIssue] = []
-        position = 0
-        for position, record in enumerate(records, 1):
-            if isinstance(record, Conversation):
-                conversations.append(record)
-                continue
-            try:
-                conversations.append(Conversation.model_validate(record))
-            except ValidationError as exc:
-                code, index, message = explain_error(exc)
-                errors.append(ValidationIssue(line=position, code=code, message=message, index=index))
-                if len(errors) >= max_errors:
-                    break
-        if position == 0:
-            errors.append(file_issue("empty_file"))
-        report = ValidationReport(
-            path="<records>", errors=errors, lines=position, stats=_stats_of(conversations)
-        )
-        report.raise_for_errors()
-        return cls.model_construct(conversations=conversations)
-
-    def to_jsonl(self, path: StrPath) -> None:
-        """Write the dataset as a ``.jsonl`` file (UTF-8, one conversation per line, extra keys kept).
-
-        ``Dataset.from_jsonl(path)`` reads back an equal dataset.
-        """
-        with open(path, "wb") as file:
-            for conversation in self.conversations:
-                file.write(orjson.dumps(conversation.model_dump(), option=orjson.OPT_APPEND_NEWLINE))
-
-    def split(self, validation_ratio: float = 0.1, *, seed: int = 0) -> tuple[Dataset, Dataset]:
-        """Divide into ``(train, validation)`` at random, the same way for the same ``seed``.
-
-        ``validation_ratio`` is in ``(0, 0.5]`` like the platform's ``validation_split`` (default 10%, the
-        guide's). The validation side gets ``n * ratio`` examples rounded to the nearest (halves down, so it
-        never outnumbers training), at least 1 and at most ``n - 1``, so neither side is empty; each side
-        keeps the original order. Needs at least 2 examples.
-        """
-        if not 0 < validation_ratio <= 0.5:
-            raise ValueError(f"validation_ratio must be in (0, 0.5], got {validation_ratio!r}")
-        n = len(self.conversations)
-        if n < 2:
-            raise ValueError(f"cannot split a dataset of {n} example: it needs at least 2")
-        order = list(range(n))
-        random.Random(seed).shuffle(order)
-        count = min(n - 1, max(1, math.ceil(n * validation_ratio - 0.5)))  # halves round down
-        picked = set(order[:count])
-        train = [c for i, c in enumerate(self.conversations) if i not in picked]
-        validation = [c for i, c in enumerate(self.conversations) if i in picked]
-        return (
-            type(self).model_construct(conversations=train),
-            type(self).model_construct(conversations=validation),
-        )
-
-    def stats(self, max_tokens: int = DEFAULT_MAX_TOKENS) -> DatasetStats:
-        """Examples, messages by role, characters, estimated tokens, the longest example and how many
-        examples exceed ``max_tokens`` (they would be truncated)."""
-        return _stats_of(self.conversations, max_tokens)
-
-
-def _stats_of(conversations: Iterable[Conversation], max_tokens: int = DEFAULT_MAX_TOKENS) -> DatasetStats:
-    builder = StatsBuilder(max_tokens=max_tokens)
-    for conversation in conversations:
-        messages = conversation.messages
-        chars, extra = measure(m.content for m in messages)
-        builder.add(len(messages), messages[0].role == "system", chars, extra, None)
-    return builder.build()
 
 
 # --- explaining a problem -------------------------------------------------------------------------------
