@@ -9,13 +9,21 @@ from ._schedule import PollSchedule
 from ._version import __version__
 from .chat import AsyncChatStream, ChatStream, ChatUsage
 from .compare import Comparison, ComparisonRow
+from .data.convert import ConversionReport, convert_file
 from .dataset import (
     Conversation,
     Dataset,
     DatasetStats,
+    Deduplication,
+    DroppedDuplicate,
+    ExactTokens,
+    Leak,
+    LeakageReport,
     Message,
+    NotARegularFileError,
     ValidationIssue,
     ValidationReport,
+    leakage,
 )
 from .errors import (
     APIConnectionError,
@@ -70,9 +78,13 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "Conversation",
+    "ConversionReport",
     "Dataset",
     "DatasetStats",
     "DatasetValidationError",
+    "Deduplication",
+    "DroppedDuplicate",
+    "ExactTokens",
     "FileDeleted",
     "FileObject",
     "FineTuneError",
@@ -85,7 +97,10 @@ __all__ = [
     "JobFailedError",
     "JobOutcome",
     "JobStatus",
+    "Leak",
+    "LeakageReport",
     "Message",
+    "NotARegularFileError",
     "NotFoundError",
     "PermissionDeniedError",
     "PollSchedule",
@@ -97,6 +112,8 @@ __all__ = [
     "ValidationReport",
     "WaitTimeoutError",
     "__version__",
+    "convert_file",
+    "leakage",
 ]
 
 # A library logs and lets the application decide where logs go: without this, Python's last-resort

@@ -16,10 +16,10 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any, Union
+from typing import IO, Any, Union, cast
 
 from ._wire import RequestSpec
-from .dataset import Dataset
+from .dataset import Dataset, ValidationReport
 
 __all__ = [
     "DEFAULT_FILENAME",
@@ -28,6 +28,7 @@ __all__ = [
     "ProgressCallback",
     "Source",
     "UploadInput",
+    "avalidate_source",
     "check_upload",
     "open_source",
     "upload_spec",
@@ -83,14 +84,10 @@ class Body:
     def tell(self) -> int:
         return self._pos
 
-    def copy_to(self, out: IO[bytes]) -> None:
-        """Write the whole body to ``out`` in blocks, reporting no progress (nothing is sent), and rewind."""
+    def silent(self) -> Body:
+        """The same bytes from the first, read without reporting progress (for a local check)."""
         self.seek(0)
-        left = self.size
-        while left > 0 and (block := self._file.read(min(_BLOCK, left))):
-            out.write(_binary(block))
-            left -= len(block)
-        self.seek(0)
+        return Body(self._file)
 
 
 def _binary(data: object) -> bytes:
@@ -212,23 +209,41 @@ def _spool(stream: IO[bytes], path: Path) -> Path:
     return path
 
 
+def _validation_target(source: Source) -> tuple[Path | IO[bytes], dict[str, Any]]:
+    """What the validator reads for ``source`` (its file, or its body from the first byte), and how."""
+    if source.path is not None:
+        target: Path | IO[bytes] = source.path
+    else:
+        # The validator only calls read(n): a Body is file enough for it.
+        target = cast("IO[bytes]", source.body.silent())
+    # Duplicates are worth a warning in ``validate``, not a refusal of the upload: skip counting them.
+    return target, {"filename": source.filename, "workers": 1, "duplicates": False}
+
+
+def _raise_for(source: Source, report: ValidationReport) -> None:
+    source.body.seek(0)
+    report.model_copy(update={"path": source.shown_as}).raise_for_errors()
+
+
 def validate_source(source: Source, *, max_errors: int = 100) -> None:
     """Raise :class:`~finetune_sdk.DatasetValidationError` when the source breaks a rule of the
     platform; its report, and the error's text, name the file as the caller gave it.
 
-    The validator reads files on disk, so a body held only in memory or in the caller's stream is
-    copied in blocks to a temporary file first (memory stays flat); the body is rewound afterwards.
+    A body held only in memory or in the caller's stream is validated as it is read, in blocks
+    (memory stays flat); the body is rewound afterwards.
     """
     if source.checked:
         return
-    with contextlib.ExitStack() as stack:
-        path = source.path
-        if path is None:
-            path = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="finetune-sdk-"))) / "data"
-            with path.open("wb") as out:
-                source.body.copy_to(out)
-        report = Dataset.validate_file(path, filename=source.filename, max_errors=max_errors, workers=1)
-    report.model_copy(update={"path": source.shown_as}).raise_for_errors()
+    target, options = _validation_target(source)
+    _raise_for(source, Dataset.validate_file(target, max_errors=max_errors, **options))
+
+
+async def avalidate_source(source: Source, *, max_errors: int = 100) -> None:
+    """:func:`validate_source` off the event loop; cancelling the caller stops it within milliseconds."""
+    if source.checked:
+        return
+    target, options = _validation_target(source)
+    _raise_for(source, await Dataset.avalidate_file(target, max_errors=max_errors, **options))
 
 
 def check_upload(file: UploadInput, *, filename: str | None = None) -> None:

@@ -14,7 +14,15 @@ import anyio
 import anyio.to_thread
 
 from ._polling import Pager
-from ._upload import ProgressCallback, UploadInput, check_upload, open_source, upload_spec, validate_source
+from ._upload import (
+    ProgressCallback,
+    UploadInput,
+    avalidate_source,
+    check_upload,
+    open_source,
+    upload_spec,
+    validate_source,
+)
 from ._wire import RequestSpec, resource_id
 from .errors import NotFoundError
 from .types import FileDeleted, FileObject
@@ -130,7 +138,7 @@ class AsyncFiles:
             opened = open_source(file, filename=filename, on_progress=on_progress)
             source = await anyio.to_thread.run_sync(stack.enter_context, opened)
             if validate:
-                await anyio.to_thread.run_sync(validate_source, source)
+                await avalidate_source(source)
             spec = upload_spec(source, purpose, idempotency_key)
             return await self._client._request_model(spec, FileObject)
 
