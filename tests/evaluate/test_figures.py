@@ -3,11 +3,13 @@ and speed; and the rules a Comparison keeps."""
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 
 from finetune_sdk.evaluate import Comparison, ComparisonRow, Reply, ends_with, no_latin
 from finetune_sdk.evaluate._figures import compute, percentile
-from finetune_sdk.evaluate._tokens import prompt_tokens, token_counter
+from finetune_sdk.evaluate._tokens import DEFAULT_SYSTEM_PROMPT, prompt_tokens, token_counter
 
 LONG = "你是一位犀利的影评人。" * 10  # 110 CJK characters
 SHORT = "犀利影评"
@@ -80,13 +82,19 @@ def test_percentile_is_nearest_rank() -> None:
     assert percentile([7.0], 0.5) == 7.0
 
 
-def test_prompt_tokens_are_counted_and_labelled_an_estimate() -> None:
+def test_the_exact_counter_is_used_where_the_tokens_extra_is_installed() -> None:
     count, exact = token_counter()
-    assert exact is False
+    assert exact is (importlib.util.find_spec("tiktoken") is not None)
+    if exact:
+        assert count("2026") == 4  # Qwen2.5 gives every digit a token of its own
+
+
+def test_prompt_tokens_are_counted_and_labelled_an_estimate() -> None:
+    count = len  # a counter of one token per character keeps the figures easy to follow
     # 110 + 5 for the system message, 2 + 5 for the user turn, 3 for the reply's opening
     assert prompt_tokens(LONG, "加班", count) == 125
-    assert prompt_tokens(None, "加班", count) == 22 + 7 + 3  # Qwen2.5's default system prompt
-    figures = sampled().figures()
+    assert prompt_tokens(None, "加班", count) == len(DEFAULT_SYSTEM_PROMPT) + 5 + 7 + 3  # Qwen2.5's default
+    figures = compute(sampled(), counter=(count, False))
     assert figures.tokens_exact is False
     assert figures.base.prompt_tokens_per_call == 125 and figures.tuned.prompt_tokens_per_call == 4 + 5 + 10
     assert figures.prompt_tokens_saved_per_call == 106
