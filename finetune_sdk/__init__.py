@@ -16,17 +16,27 @@ if TYPE_CHECKING:
     from ._chat_wire import ChatCompletion, ChatOptions
     from ._client import AsyncClient, Client
     from ._config import NOT_GIVEN
+    from ._many import JobOutcome
     from ._options import PostOptions, RequestOptions
     from ._response import APIResponse
+    from ._schedule import PollSchedule
     from .chat import AsyncChatStream, ChatStream, ChatUsage
     from .compare import Comparison, ComparisonRow
+    from .data.convert import ConversionReport, convert_file
     from .dataset import (
         Conversation,
         Dataset,
         DatasetStats,
+        Deduplication,
+        DroppedDuplicate,
+        ExactTokens,
+        Leak,
+        LeakageReport,
         Message,
+        NotARegularFileError,
         ValidationIssue,
         ValidationReport,
+        leakage,
     )
     from .errors import (
         APIConnectionError,
@@ -70,11 +80,17 @@ _EXPORTS: dict[str, str] = {
     "._chat_wire": "ChatCompletion ChatOptions",
     "._client": "AsyncClient Client",
     "._config": "NOT_GIVEN",
+    "._many": "JobOutcome",
     "._options": "PostOptions RequestOptions",
     "._response": "APIResponse",
+    "._schedule": "PollSchedule",
     ".chat": "AsyncChatStream ChatStream ChatUsage",
     ".compare": "Comparison ComparisonRow",
-    ".dataset": "Conversation Dataset DatasetStats Message ValidationIssue ValidationReport",
+    ".data.convert": "ConversionReport convert_file",
+    ".dataset": (
+        "Conversation Dataset DatasetStats Deduplication DroppedDuplicate ExactTokens Leak LeakageReport "
+        "Message NotARegularFileError ValidationIssue ValidationReport leakage"
+    ),
     ".errors": (
         "APIConnectionError APIError APIResponseValidationError APIStatusError APITimeoutError "
         "AuthenticationError BadRequestError ConfigurationError ConflictError DatasetValidationError "
@@ -115,10 +131,14 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "Conversation",
+    "ConversionReport",
     "Dataset",
     "DatasetStats",
     "DatasetValidationError",
+    "Deduplication",
+    "DroppedDuplicate",
     "EventLevel",
+    "ExactTokens",
     "FileDeleted",
     "FileObject",
     "FineTuneError",
@@ -129,10 +149,15 @@ __all__ = [
     "JobError",
     "JobEvent",
     "JobFailedError",
+    "JobOutcome",
     "JobStatus",
+    "Leak",
+    "LeakageReport",
     "Message",
+    "NotARegularFileError",
     "NotFoundError",
     "PermissionDeniedError",
+    "PollSchedule",
     "PostOptions",
     "PresetName",
     "RateLimitError",
@@ -145,6 +170,8 @@ __all__ = [
     "ValidationReport",
     "WaitTimeoutError",
     "__version__",
+    "convert_file",
+    "leakage",
 ]
 
 
@@ -153,12 +180,15 @@ _SUBMODULES = frozenset(
     (
         "chat",
         "compare",
+        "data",
         "dataset",
         "errors",
+        "evaluate",
         "files",
         "hyperparameters",
         "jobs",
         "pagination",
+        "relay",
         "resources",
         "types",
     )

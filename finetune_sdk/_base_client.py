@@ -33,10 +33,12 @@ from ._config import (
     NOT_GIVEN,
     ClientConfig,
     NotGiven,
+    PollTypes,
     TimeoutTypes,
 )
 from ._response import Sent, record, request_id_of
 from ._retry import RetryHistory, RetryPolicy
+from ._schedule import PollSchedule
 from ._wire import (
     Answer,
     RequestSpec,
@@ -82,6 +84,7 @@ class _BaseClient(Generic[HttpT]):
         max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
         http_client: HttpT | None = None,
         default_headers: Mapping[str, str] | None = None,
+        poll_interval: PollTypes = None,
     ) -> None:
         self._config = ClientConfig.resolve(
             api_key=api_key,
@@ -90,6 +93,7 @@ class _BaseClient(Generic[HttpT]):
             max_retries=max_retries,
             max_retry_wait=max_retry_wait,
             default_headers=default_headers,
+            poll_interval=poll_interval,
         )
         # The retry policy and tenacity's retrying object are built once per client, not per call.
         self._policy = RetryPolicy(self._config.max_retries, max_wait=self._config.max_retry_wait)
@@ -128,13 +132,20 @@ class _BaseClient(Generic[HttpT]):
         max_retries: int | NotGiven = NOT_GIVEN,
         max_retry_wait: float | NotGiven = NOT_GIVEN,
         default_headers: Mapping[str, str] | NotGiven = NOT_GIVEN,
+        poll_interval: float | PollSchedule | NotGiven = NOT_GIVEN,
     ) -> Self:
         """A new client with other settings for some calls, sharing this client's connection pool
         (which it never closes)::
 
             client.with_options(timeout=5, max_retries=0).jobs.retrieve(job_id)
+            client.with_options(poll_interval=2.0).jobs.wait(job_id)
         """
-        config = self._config.replace(timeout=timeout, max_retries=max_retries, max_retry_wait=max_retry_wait)
+        config = self._config.replace(
+            timeout=timeout,
+            max_retries=max_retries,
+            max_retry_wait=max_retry_wait,
+            poll_interval=poll_interval,
+        )
         return type(self)(
             api_key=config.api_key.get() if config.api_key is not None else None,
             base_url=str(config.base_url),
@@ -145,6 +156,7 @@ class _BaseClient(Generic[HttpT]):
             default_headers=(
                 config.default_headers if isinstance(default_headers, NotGiven) else default_headers
             ),
+            poll_interval=config.poll,
         )
 
     def __repr__(self) -> str:

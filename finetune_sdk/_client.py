@@ -56,6 +56,9 @@ class Client(SyncAPIClient):
         http_client: an ``httpx.Client`` to send through (proxies, custom transports ...).
         default_headers: extra headers sent with every request (a ``User-Agent`` is sent after the
             SDK's own token; ``Authorization`` always comes from ``api_key``).
+        poll_interval: how ``jobs.wait`` paces its polls: a :class:`~finetune_sdk.PollSchedule`, a
+            number of seconds for a steady pace, or None for ``FINETUNE_POLL_INTERVAL`` if set, else
+            the default schedule (0.1 s, doubling up to 15 s).
     """
 
     @functools.cached_property

@@ -10,6 +10,7 @@ from typing import Final, Union
 
 import httpx
 
+from ._schedule import DEFAULT_SCHEDULE, PollSchedule
 from .errors import ConfigurationError
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "DEFAULT_MAX_RETRY_WAIT",
     "DEFAULT_TIMEOUT",
     "NOT_GIVEN",
+    "POLL_INTERVAL_ENV",
     "ClientConfig",
     "NotGiven",
     "Secret",
@@ -28,6 +30,8 @@ __all__ = [
 
 API_KEY_ENV: Final = "FINETUNE_API_KEY"
 BASE_URL_ENV: Final = "FINETUNE_BASE_URL"
+#: Seconds between the polls of ``jobs.wait``, a steady pace (the emulator's test helpers set it).
+POLL_INTERVAL_ENV: Final = "FINETUNE_POLL_INTERVAL"
 DEFAULT_BASE_URL: Final = "https://api.openapi.cn/v1"
 
 # Connecting should be quick; reading may wait while the platform checks a large upload.
@@ -58,6 +62,27 @@ class NotGiven:
 NOT_GIVEN: Final = NotGiven()
 
 TimeoutTypes = Union[float, httpx.Timeout, None]  # noqa: UP007 - a runtime alias, valid on 3.10
+PollTypes = Union[float, PollSchedule, None]  # noqa: UP007 - a runtime alias, valid on 3.10
+
+
+def _as_schedule(value: PollTypes, env: Mapping[str, str]) -> PollSchedule:
+    """A schedule from ``poll_interval=`` (a number is a steady pace), else the environment, else the
+    default; a bad value is a ``ConfigurationError`` naming where it came from."""
+    source = "poll_interval"
+    if value is None:
+        raw = env.get(POLL_INTERVAL_ENV)
+        if not raw:
+            return DEFAULT_SCHEDULE
+        source = POLL_INTERVAL_ENV
+        try:
+            value = float(raw)
+        except ValueError:
+            message = f"{POLL_INTERVAL_ENV} must be a number of seconds, got {raw!r}"
+            raise ConfigurationError(message) from None
+    try:
+        return PollSchedule.of(value)
+    except ValueError as exc:
+        raise ConfigurationError(f"{source}: {exc}") from None
 
 
 class Secret:
@@ -139,6 +164,8 @@ class ClientConfig:
     max_retries: int
     max_retry_wait: float
     default_headers: Mapping[str, str]
+    poll: PollSchedule = DEFAULT_SCHEDULE
+    """How ``jobs.wait`` paces its polls unless a call says otherwise."""
 
     @classmethod
     def resolve(
@@ -150,6 +177,7 @@ class ClientConfig:
         max_retries: int,
         max_retry_wait: float,
         default_headers: Mapping[str, str] | None,
+        poll_interval: PollTypes = None,
         environ: Mapping[str, str] | None = None,
     ) -> ClientConfig:
         env = os.environ if environ is None else environ
@@ -163,6 +191,7 @@ class ClientConfig:
             max_retries=max_retries,
             max_retry_wait=float(max_retry_wait),
             default_headers=dict(default_headers or {}),
+            poll=_as_schedule(poll_interval, env),
         )
 
     def replace(
@@ -171,6 +200,7 @@ class ClientConfig:
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         max_retry_wait: float | NotGiven = NOT_GIVEN,
+        poll_interval: float | PollSchedule | NotGiven = NOT_GIVEN,
     ) -> ClientConfig:
         new = dataclasses.replace(
             self,
@@ -179,6 +209,7 @@ class ClientConfig:
             max_retry_wait=(
                 self.max_retry_wait if isinstance(max_retry_wait, NotGiven) else float(max_retry_wait)
             ),
+            poll=self.poll if isinstance(poll_interval, NotGiven) else _as_schedule(poll_interval, {}),
         )
         _check_retries(new.max_retries, new.max_retry_wait)
         return new

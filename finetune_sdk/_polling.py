@@ -15,8 +15,9 @@ from typing import Final
 
 import httpx
 
-from ._retry import RetryPolicy, is_retryable
-from ._wire import RequestSpec, parse_model
+from ._retry import RetryPolicy, is_retryable, parse_retry_after
+from ._schedule import DEFAULT_SCHEDULE, MIN_HINTED_PAUSE, PollSchedule
+from ._wire import Answer, RequestSpec, parse_model, resource_id
 from .errors import APIError, APIStatusError, JobCancelledError, JobFailedError, WaitTimeoutError
 from .types import FineTuneJob, JobEvent, JobStatus, Page
 
@@ -29,16 +30,17 @@ __all__ = [
     "Step",
     "Waiter",
     "finished",
+    "read_poll",
 ]
 
 #: The most items the platform returns in one page.
 PAGE_MAX: Final = 100
 
-#: The first pause between polls, growing by ``POLL_GROWTH`` up to ``MAX_POLL``: quick feedback for
-#: short jobs, few requests for long ones.
-FIRST_POLL: Final = 1.0
-POLL_GROWTH: Final = 1.5
-MAX_POLL: Final = 15.0
+#: The default schedule's first pause, growing by ``POLL_GROWTH`` up to ``MAX_POLL``: quick feedback for
+#: short jobs, few requests for long ones (``PollSchedule`` holds the numbers).
+FIRST_POLL: Final = DEFAULT_SCHEDULE.first
+POLL_GROWTH: Final = DEFAULT_SCHEDULE.growth
+MAX_POLL: Final = DEFAULT_SCHEDULE.cap
 #: The shortest timeout a poll gets when the wait's deadline is near.
 MIN_POLL_TIMEOUT: Final = 0.05
 #: Following events polls at a steady pace: a growing pause would make a live log lag.
@@ -63,13 +65,24 @@ def finished(job: FineTuneJob) -> FineTuneJob | None:
     return None
 
 
+def read_poll(answer: Answer) -> tuple[FineTuneJob, float | None]:
+    """A polled job, and the pause its server hinted (``Retry-After``/``retry-after-ms`` on the answer
+    for a job that has not ended), if any."""
+    job = parse_model(FineTuneJob, answer.payload, request=answer.response.request)
+    return job, None if job.is_final else parse_retry_after(answer.response.headers)
+
+
 def _progress_key(job: FineTuneJob) -> tuple[object, ...]:
     return (job.status, job.step, job.total_steps, job.epoch, job.metrics, job.fine_tuned_model)
 
 
 @dataclasses.dataclass
 class Waiter:
-    """The state of one ``wait()``: when it must give up, how long the next pause is, what changed."""
+    """The state of one ``wait()``: when it must give up, how long the next pause is, what changed.
+
+    Pauses follow ``schedule`` (or a steady ``poll_interval`` when one is given). A pause the server
+    hinted with the last poll replaces the scheduled one, held within ``[MIN_HINTED_PAUSE, cap]``.
+    """
 
     job_id: str
     timeout: float | None
@@ -77,10 +90,12 @@ class Waiter:
     policy: RetryPolicy
     clock: Callable[[], float] = time.monotonic
     last: FineTuneJob | None = None
+    schedule: PollSchedule = DEFAULT_SCHEDULE
     _deadline: float | None = dataclasses.field(init=False, default=None)
     _pause: float = dataclasses.field(init=False, default=FIRST_POLL)
     _failures: int = dataclasses.field(init=False, default=0)
     _retry_after: float | None = dataclasses.field(init=False, default=None)
+    _hint: float | None = dataclasses.field(init=False, default=None)
 
     def __post_init__(self) -> None:
         if self.timeout is not None:
@@ -90,19 +105,23 @@ class Waiter:
         if self.poll_interval is not None:
             if self.poll_interval <= 0:
                 raise ValueError(f"poll_interval must be > 0 seconds, got {self.poll_interval!r}")
-            self._pause = self.poll_interval
+            self.schedule = PollSchedule.fixed(self.poll_interval)
+        self._pause = self.schedule.first
 
-    def seen(self, job: FineTuneJob) -> bool:
-        """Take a polled job; return whether its status or progress changed since the last poll."""
+    def seen(self, job: FineTuneJob, hint: float | None = None) -> bool:
+        """Take a polled job (and the pause its server hinted); return whether its status or progress
+        changed since the last poll."""
         changed = self.last is None or _progress_key(self.last) != _progress_key(job)
         self.last = job
         self.recovered()
+        self._hint = hint
         return changed
 
     def recovered(self) -> None:
         """A poll went through: back to the normal pace."""
         self._failures = 0
         self._retry_after = None
+        self._hint = None
 
     def failed(self, exc: APIError) -> None:
         """Take a poll that raised even after the client's own retries.
@@ -140,8 +159,9 @@ class Waiter:
                 pause = max(pause, min(self._retry_after, self.policy.max_wait))
         else:
             pause = self._pause
-            if self.poll_interval is None:
-                self._pause = min(MAX_POLL, self._pause * POLL_GROWTH)
+            self._pause = self.schedule.after(pause)
+            if self._hint is not None:
+                pause = min(max(self._hint, MIN_HINTED_PAUSE), self.schedule.cap)
         if self._deadline is not None:
             remaining = self._deadline - self.clock()
             if remaining <= 0:
@@ -172,6 +192,13 @@ class EventCursor:
 
     after: str | None = None
     _seen: set[str] = dataclasses.field(default_factory=set[str])
+
+    @classmethod
+    def starting_after(cls, event: JobEvent | str | None) -> EventCursor:
+        """A cursor that hands out only the events after ``event`` (an event, its id, or None: all)."""
+        if event is None:
+            return cls()
+        return cls(after=resource_id(event.id if isinstance(event, JobEvent) else event, "job event"))
 
     def take(self, page: Page[JobEvent]) -> list[JobEvent]:
         fresh = [event for event in page.data if event.id not in self._seen]

@@ -269,6 +269,17 @@ class ChatStream(_StreamView, Iterator[str]):
             with contextlib.suppress(Exception):
                 response.close()
 
+    def sse(self) -> Iterator[bytes]:
+        """The reply as OpenAI-shaped Server-Sent Events, for a web framework to send (bytes per frame):
+        a ``chat.completion.chunk`` per delta, the finish and usage chunks, ``data: [DONE]``; a failure
+        midway is an ``{"error": ...}`` frame. Open the stream first (``chat_stream``, ``open()``) so that
+        errors before any text raise while an error status can still be answered. The frames also iterate
+        with ``async for`` (each read in a worker thread; the stream closed as soon as the loop ends or
+        is cancelled), as async frameworks do. See :mod:`finetune_sdk.relay`."""
+        from .relay import chat_frames
+
+        return chat_frames(self)
+
 
 # Tasks closing dropped async streams; held here so that asyncio does not collect them half-way.
 _closing: Final[set[asyncio.Task[None]]] = set()
@@ -457,3 +468,10 @@ class AsyncChatStream(_StreamView, AsyncIterator[str]):
             events = self._events if started is None else started[0]
             with contextlib.suppress(Exception):
                 _close_later(events, response)
+
+    def sse(self) -> AsyncIterator[bytes]:
+        """:meth:`ChatStream.sse` for ``async for``: the reply as OpenAI-shaped SSE frames; a cancelled
+        relay closes the stream."""
+        from .relay import achat_frames
+
+        return achat_frames(self)

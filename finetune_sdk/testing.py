@@ -1,17 +1,21 @@
 """Test helpers: run the platform emulator for your own tests (as moto does for AWS).
 
-In your ``conftest.py``::
+Installed with finetune-sdk, this module is a pytest plugin: a test just asks for a fixture, with no
+import. (Where plugins from packages are turned off, ``-p no:finetune_sdk.testing`` or
+``PYTEST_DISABLE_PLUGIN_AUTOLOAD``, add ``pytest_plugins = ["finetune_sdk.testing"]`` to the top
+``conftest.py``.) The fixtures:
 
-    from finetune_sdk.testing import emulator, emulator_env, emulator_options  # noqa: F401
+- ``emulator``: one per test session (``emulator.base_url``, ``emulator.api_key``);
+- ``emulator_env``: the same emulator, with ``FINETUNE_BASE_URL``/``FINETUNE_API_KEY`` set for the test,
+  and ``FINETUNE_POLL_INTERVAL`` set to a fast pace, so code that builds a ``Client()`` from the
+  environment talks to it and its waits end moments after the job;
+- ``emulator_options``: override it in your conftest to pass other
+  :class:`~finetune_sdk.emulator.Emulator` keywords.
 
-then a test takes ``emulator`` (one per test session: ``emulator.base_url``, ``emulator.api_key``) or
-``emulator_env`` (the same emulator, with ``FINETUNE_BASE_URL``/``FINETUNE_API_KEY`` set for the test,
-so code that builds a ``Client()`` from the environment talks to it). Override ``emulator_options`` in
-your conftest to pass other :class:`~finetune_sdk.emulator.Emulator` keywords. Outside pytest,
-:func:`running_emulator` is the same thing as a context manager.
+Outside pytest, :func:`running_emulator` is the same thing as a context manager.
 
-Needs the ``emulator`` extra; the fixtures also need pytest (without it, the module still imports and
-offers :func:`running_emulator`). Nothing here loads unless you import it.
+The emulator needs the ``emulator`` extra; without it this module still imports (so the plugin never
+breaks a test run), and only a test that uses a fixture fails, saying which extra to install.
 """
 
 from __future__ import annotations
@@ -19,9 +23,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .emulator import Emulator
+if TYPE_CHECKING:
+    from .emulator import Emulator
 
 try:
     import pytest
@@ -32,23 +37,39 @@ else:
 
 BASE_URL_VAR = "FINETUNE_BASE_URL"
 API_KEY_VAR = "FINETUNE_API_KEY"
+POLL_INTERVAL_VAR = "FINETUNE_POLL_INTERVAL"
 DEFAULT_OPTIONS: dict[str, Any] = {"time_scale": 100.0}
 """Jobs run 100 times faster than by default: a small job finishes in a few hundredths of a second."""
+POLL_INTERVAL = 0.02
+"""The pace of ``jobs.wait`` for clients built from the environment the helpers set (seconds)."""
+
+
+def _emulator_class() -> type[Emulator]:
+    """The emulator, imported only when a helper is used: without the extra, a clear error then."""
+    try:
+        from .emulator import Emulator
+    except ImportError as exc:
+        raise ImportError(
+            "finetune_sdk.testing needs the emulator extra to run an emulator: "
+            f'pip install "finetune-sdk[emulator]" ({exc})'
+        ) from exc
+    return Emulator
 
 
 @contextmanager
 def running_emulator(*, set_env: bool = True, **options: Any) -> Iterator[Emulator]:
     """Start an emulator (``options``: :class:`Emulator` keywords), stop it on exit.
 
-    With ``set_env`` the SDK's environment variables point at it for the duration (and are restored).
+    With ``set_env`` the SDK's environment variables point at it for the duration (and are restored),
+    ``FINETUNE_POLL_INTERVAL`` included.
     """
-    with Emulator(**{**DEFAULT_OPTIONS, **options}) as emu:
+    with _emulator_class()(**{**DEFAULT_OPTIONS, **options}) as emu:
         if not set_env:
             yield emu
             return
-        saved = {name: os.environ.get(name) for name in (BASE_URL_VAR, API_KEY_VAR)}
-        os.environ[BASE_URL_VAR] = emu.base_url
-        os.environ[API_KEY_VAR] = emu.api_key
+        names = (BASE_URL_VAR, API_KEY_VAR, POLL_INTERVAL_VAR)
+        saved = {name: os.environ.get(name) for name in names}
+        os.environ.update(_env(emu))
         try:
             yield emu
         finally:
@@ -57,6 +78,10 @@ def running_emulator(*, set_env: bool = True, **options: Any) -> Iterator[Emulat
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
+
+
+def _env(emu: Emulator) -> dict[str, str]:
+    return {BASE_URL_VAR: emu.base_url, API_KEY_VAR: emu.api_key, POLL_INTERVAL_VAR: f"{POLL_INTERVAL:g}"}
 
 
 if HAVE_PYTEST:
@@ -75,7 +100,8 @@ if HAVE_PYTEST:
 
     @pytest.fixture
     def emulator_env(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
-        """The session's emulator, with ``FINETUNE_BASE_URL`` and ``FINETUNE_API_KEY`` set for this test."""
-        monkeypatch.setenv(BASE_URL_VAR, emulator.base_url)
-        monkeypatch.setenv(API_KEY_VAR, emulator.api_key)
+        """The session's emulator, with ``FINETUNE_BASE_URL``, ``FINETUNE_API_KEY`` and a fast
+        ``FINETUNE_POLL_INTERVAL`` set for this test."""
+        for name, value in _env(emulator).items():
+            monkeypatch.setenv(name, value)
         return emulator

@@ -20,7 +20,9 @@ from .._config import API_KEY_ENV, BASE_URL_ENV
 from .._version import __version__
 from ..errors import DatasetValidationError, FineTuneError
 from ._chat import chat, compare
+from ._convert import convert
 from ._data import split, stats, validate
+from ._dedupe import dedupe, leakage
 from ._emulator import emulator
 from ._files import files, upload
 from ._jobs import jobs
@@ -65,7 +67,20 @@ def cli(ctx: click.Context, api_key: str | None, base_url: str | None, debug: bo
     ctx.call_on_close(state.close)
 
 
-for command in (validate, stats, split, upload, files, jobs, chat, compare, emulator):
+for command in (
+    convert,
+    validate,
+    stats,
+    split,
+    dedupe,
+    leakage,
+    upload,
+    files,
+    jobs,
+    chat,
+    compare,
+    emulator,
+):
     cli.add_command(command)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,9 @@ from rich.console import Console
 
 from .._client import Client
 from .._text import plural
-from ._output import TEXT_FILE, CliError, echo, note, spinner
+from ..evaluate import CHECK_NAMES, Check, Comparison, parse_check
+from ..evaluate._run import DEFAULT_CONCURRENCY
+from ._output import TEXT_FILE, CliError, echo, note, stderr
 from ._state import State, pass_state
 
 __all__ = ["chat", "compare"]
@@ -117,6 +119,45 @@ def _read_system(path: Path | None) -> str | None:
     return path.read_text(encoding="utf-8").strip() or None
 
 
+def _checks(ctx: click.Context, param: click.Parameter, specs: tuple[str, ...]) -> list[Check]:
+    """``--check ends-with=。`` ... as checks; a wrong one is a usage error naming it."""
+    try:
+        return [parse_check(spec) for spec in specs]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
+@contextlib.contextmanager
+def _call_progress(description: str, total: int) -> Iterator[Callable[[int, int], None] | None]:
+    """A bar of the calls made, on stderr when it is a terminal (else nothing: logs stay clean)."""
+    console = stderr()
+    if not console.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda done, all_calls: progress.update(task, completed=done)
+
+
+def _write_report(comparison: Comparison, path: Path) -> None:
+    """``.md`` gets Markdown, ``.json`` JSON, anything else the HTML page."""
+    suffix = path.suffix.lower()
+    if suffix in {".md", ".markdown"}:
+        text = comparison.to_markdown()
+    elif suffix == ".json":
+        text = comparison.to_json()
+    else:
+        text = comparison.to_html()
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
+    note(f"report written to {path}")
+
+
 @click.command()
 @click.option("--base", required=True, metavar="MODEL", help="The base model.")
 @click.option("--base-system", type=TEXT_FILE, metavar="FILE", help="The base setup's (long) system prompt.")
@@ -125,6 +166,35 @@ def _read_system(path: Path | None) -> str | None:
     "--tuned-system", type=TEXT_FILE, metavar="FILE", help="The tuned setup's (short) system prompt."
 )
 @click.option("--prompts-file", type=TEXT_FILE, metavar="FILE", help="More prompts, one per line.")
+@click.option(
+    "--check",
+    "checks",
+    multiple=True,
+    metavar="CHECK",
+    callback=_checks,
+    help=f"Score every reply with a named check (repeatable): {', '.join(CHECK_NAMES)};"
+    " a value follows '=', e.g. ends-with=。, max-chars=40, valid-json=title,score, matches=REGEX.",
+)
+@click.option(
+    "--samples",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Ask each prompt this many times on each side (with --temperature: how stable each side is).",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=DEFAULT_CONCURRENCY,
+    show_default=True,
+    help="Calls at once.",
+)
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    metavar="FILE",
+    help="Also write a report: FILE.html (one self-contained page), FILE.md (Markdown) or FILE.json.",
+)
 @_MAX_TOKENS
 @_TEMPERATURE
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
@@ -138,6 +208,10 @@ def compare(
     tuned: str,
     tuned_system: Path | None,
     prompts_file: Path | None,
+    checks: list[Check],
+    samples: int,
+    concurrency: int,
+    report: Path | None,
     max_tokens: int | None,
     temperature: float | None,
     as_json: bool,
@@ -145,7 +219,8 @@ def compare(
 ) -> None:
     """Compare a base setup with a tuned one.
 
-    Sends each prompt to both and prints replies, prompt tokens and latency side by side.
+    Sends each prompt to both and prints replies, prompt tokens and latency side by side, and with
+    --check the pass rate of every check on each side.
     """
     todo = list(prompts)
     if prompts_file is not None:
@@ -155,13 +230,20 @@ def compare(
     if not todo:
         raise click.UsageError("give at least one prompt (PROMPTS... or --prompts-file)")
     client = state.client()
-    with spinner(f"asking {base} and {tuned} {plural(len(todo), 'prompt')}"):
+    total = 2 * samples * len(todo)
+    with _call_progress(f"comparing {plural(len(todo), 'prompt')}", total) as on_progress:
         comparison = client.compare(
             todo,
             base=(base, _read_system(base_system)),
             tuned=(tuned, _read_system(tuned_system)),
+            checks=checks,
+            samples=samples,
+            concurrency=concurrency,
+            on_progress=on_progress,
             **_sampling(max_tokens, temperature),
         )
+    if report is not None:
+        _write_report(comparison, report)
     if as_json:
         echo(comparison.to_json())
     elif Console().is_terminal:

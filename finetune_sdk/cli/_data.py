@@ -1,21 +1,25 @@
-"""``finetune validate``, ``stats`` and ``split``: work on a local ``.jsonl`` file, no key needed."""
+"""``finetune validate``, ``stats`` and ``split``: work on local ``.jsonl`` files, no key needed."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
 import click
+import orjson
 
-from .._text import plural
-from ..dataset import Dataset
-from ._output import DATASET_FILE, WORKERS, echo, report_lines, stats_lines
+from .._text import plural, table_lines
+from ..data._dedupe import GroupBy, split_groups
+from ..data._tokens import DEFAULT_EPOCHS
+from ..dataset import Dataset, DatasetStats, ValidationReport
+from ._output import DATASET_FILE, WORKERS, CliError, echo, note, report_lines, stats_lines
 
-__all__ = ["split", "stats", "validate"]
+__all__ = ["data_stats_lines", "dataset_files", "split", "stats", "summary_table", "validate"]
 
 
 @click.command()
-@click.argument("file", type=DATASET_FILE)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
 @click.option(
     "--max-errors",
@@ -39,27 +43,59 @@ __all__ = ["split", "stats", "validate"]
     show_default=True,
     help="Processes to share the file: auto splits files of 128 MiB and more over the cores (up to 4).",
 )
+@click.option("--all-issues", is_flag=True, help="Every rule a bad line breaks, not only the first.")
 @click.pass_context
 def validate(
     ctx: click.Context,
     *,
-    file: Path,
+    paths: tuple[Path, ...],
     as_json: bool,
     max_errors: int,
     max_tokens: int,
     workers: int | Literal["auto"],
+    all_issues: bool,
 ) -> None:
-    """Check a dataset; exit 1 if it breaks a rule.
+    """Check datasets: files, or folders (every .jsonl file in them); exit 1 if any breaks a rule.
 
-    Each problem of FILE is printed as FILE:LINE: code: message, then a summary and the statistics.
+    Each problem is printed as FILE:LINE: code: message, then a summary; for one file the statistics
+    follow, for several a table with a line per file.
     """
-    report = Dataset.validate_file(file, max_errors=max_errors, max_tokens=max_tokens, workers=workers)
-    if as_json:
-        echo(report.model_dump_json(indent=2))
-    else:
-        for line in [*report_lines(report), *stats_lines(report.stats)]:
+    files = dataset_files(paths)
+    reports: list[ValidationReport | str] = []
+    for file in files:
+        try:
+            reports.append(
+                Dataset.validate_file(
+                    file,
+                    max_errors=max_errors,
+                    max_tokens=max_tokens,
+                    workers=workers,
+                    all_issues=all_issues,
+                )
+            )
+        except OSError as exc:  # a FIFO, a device, a file that vanished: say so, check the others
+            if len(files) == 1:
+                raise CliError(str(exc)) from None
+            reports.append(f"{file}: {exc.strerror or exc}")
+    if as_json and len(files) == 1 and isinstance(reports[0], ValidationReport):
+        echo(reports[0].model_dump_json(indent=2))
+    elif as_json:
+        dumped = [
+            r.model_dump(mode="json") if isinstance(r, ValidationReport) else {"path": str(f), "error": r}
+            for f, r in zip(files, reports, strict=True)
+        ]
+        echo(orjson.dumps(dumped, option=orjson.OPT_INDENT_2).decode())
+    elif len(files) == 1 and isinstance(reports[0], ValidationReport):
+        for line in [*report_lines(reports[0]), *data_stats_lines(reports[0].stats)]:
             echo(line)
-    ctx.exit(0 if report.ok else 1)
+    else:
+        for report in reports:
+            for line in report_lines(report) if isinstance(report, ValidationReport) else [report]:
+                echo(line)
+        echo()
+        for line in summary_table(files, reports):
+            echo(line)
+    ctx.exit(0 if all(isinstance(r, ValidationReport) and r.ok for r in reports) else 1)
 
 
 @click.command()
@@ -70,19 +106,37 @@ def validate(
     type=click.IntRange(min=1),
     default=4096,
     show_default=True,
-    help="Count the examples estimated longer than this.",
+    help="Count the examples longer than this.",
 )
-def stats(file: Path, as_json: bool, max_tokens: int) -> None:
+@click.option(
+    "--exact",
+    is_flag=True,
+    help='Exact Qwen2.5 token counts (needs: pip install "finetune-sdk[tokens]").',
+)
+@click.option(
+    "--n-epochs",
+    type=click.IntRange(1, 10),
+    default=DEFAULT_EPOCHS,
+    show_default=True,
+    help="Epochs for the billed total of --exact.",
+)
+def stats(file: Path, as_json: bool, max_tokens: int, exact: bool, n_epochs: int) -> None:
     """Statistics of a valid dataset.
 
-    Examples, messages by role, estimated tokens and the longest example of FILE.
+    Examples, messages by role, estimated tokens, the longest example and duplicates of FILE; with
+    --exact, exact token counts (p50, p95, longest, trained, billed) and the lines over --max-tokens.
     """
-    report = Dataset.validate_file(file, max_tokens=max_tokens)
+    try:
+        report = Dataset.validate_file(
+            file, max_tokens=max_tokens, tokens="exact" if exact else "estimate", n_epochs=n_epochs
+        )
+    except ImportError as exc:
+        raise CliError(str(exc)) from None
     report.raise_for_errors()
     if as_json:
         echo(report.stats.model_dump_json(indent=2))
     else:
-        for line in stats_lines(report.stats):
+        for line in data_stats_lines(report.stats):
             echo(line)
 
 
@@ -97,19 +151,94 @@ def stats(file: Path, as_json: bool, max_tokens: int) -> None:
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="The same seed gives the same split.")
 @click.option(
+    "--group-by",
+    type=click.Choice(["prompt", "example"]),
+    default="prompt",
+    show_default=True,
+    help="Keep on one side examples sharing a first user prompt (prompt) or only equal examples (example).",
+)
+@click.option(
     "--out-dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="Where to write the two files (default: next to FILE).",
 )
-def split(file: Path, ratio: float, seed: int, out_dir: Path | None) -> None:
-    """Split a dataset into a training and a validation file.
+def split(file: Path, ratio: float, seed: int, group_by: GroupBy, out_dir: Path | None) -> None:
+    """Split a dataset into a training and a validation file, without leakage.
 
-    Writes STEM.train.jsonl and STEM.validation.jsonl (at random, the same for the same seed).
+    Writes STEM.train.jsonl and STEM.validation.jsonl (at random, the same for the same seed). Examples
+    equal after normalising Unicode and white space, and by default examples sharing their first user
+    prompt, stay on one side, so no validation example is trained on.
     """
-    train, held_out = Dataset.from_jsonl(file).split(ratio, seed=seed)
+    dataset = Dataset.from_jsonl(file)
+    groups = split_groups(dataset.conversations, group_by)
+    train, held_out = dataset.split(ratio, seed=seed, group_by=group_by)
+    shared = [g for g in groups if len(g) > 1]
+    what = "sharing a first prompt (or equal)" if group_by == "prompt" else "equal once normalised"
+    note(
+        f"grouped by {group_by}: {plural(sum(map(len, shared)), 'example')} {what}, in "
+        f"{plural(len(shared), 'group')}, each kept on one side"
+    )
     folder = out_dir if out_dir is not None else file.parent
     folder.mkdir(parents=True, exist_ok=True)
-    for part, dataset in (("train", train), ("validation", held_out)):
+    for part, part_set in (("train", train), ("validation", held_out)):
         path = folder / f"{file.stem}.{part}.jsonl"
-        dataset.to_jsonl(path)
-        echo(f"{path}  {plural(len(dataset), 'example')}")
+        part_set.to_jsonl(path)
+        echo(f"{path}  {plural(len(part_set), 'example')}")
+
+
+def dataset_files(paths: Sequence[Path]) -> list[Path]:
+    """The files to check: each file given, and the ``.jsonl`` files in each folder (sorted, recursive)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*.jsonl") if not p.is_dir())
+            if not found:
+                raise CliError(f"{path} is a folder with no .jsonl file in it")
+            files += found
+        elif not path.exists():
+            raise CliError(f"No such file: {path}")
+        else:
+            files.append(path)
+    return list(dict.fromkeys(files))
+
+
+def summary_table(files: Sequence[Path], reports: Sequence[ValidationReport | str]) -> list[str]:
+    """One line per file (status, examples, errors, warnings) and a total line."""
+    rows = [["file", "status", "examples", "errors", "warnings"]]
+    bad = 0
+    for file, report in zip(files, reports, strict=True):
+        if isinstance(report, str):
+            rows.append([str(file), "unreadable", "-", "-", "-"])
+            bad += 1
+            continue
+        bad += not report.ok
+        status = "ok" if report.ok else "not valid" + (" (stopped)" if report.truncated else "")
+        counts = (report.stats.examples, len(report.errors), len(report.warnings))
+        rows.append([report.path, status, *map(str, counts)])
+    total = f"{plural(len(files), 'file')}: {len(files) - bad} ok, {bad} not"
+    return [*table_lines(rows, rule=True), total]
+
+
+def data_stats_lines(data: DatasetStats) -> list[str]:
+    """The statistics lines, then duplicates and, when counted, the exact tokens."""
+    lines = stats_lines(data)
+    if data.duplicate_examples is not None:
+        lines += [
+            f"duplicate examples: {data.duplicate_examples}",
+            f"duplicate prompts: {data.duplicate_prompts}",
+        ]
+    exact = data.exact
+    if exact is not None:
+        longest = f"{exact.longest}" + ("" if exact.longest_line is None else f" (line {exact.longest_line})")
+        over = f"{exact.over_max_tokens}"
+        if exact.over_lines:
+            more = ", ..." if exact.over_max_tokens > len(exact.over_lines) else ""
+            over += f" (lines {', '.join(map(str, exact.over_lines))}{more})"
+        lines += [
+            f"exact tokens: {exact.total}",
+            f"exact tokens per example: p50 {exact.p50}, p95 {exact.p95}, longest {longest}",
+            f"exactly over max_tokens ({data.max_tokens}): {over}",
+            f"trained tokens (assistant turns): {exact.trained}",
+            f"billed tokens for {plural(exact.n_epochs, 'epoch')}: {exact.billed}",
+        ]
+    return lines

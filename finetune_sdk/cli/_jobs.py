@@ -8,13 +8,26 @@ from collections.abc import Callable, Iterable
 from typing import TypeVar, get_args
 
 import click
+import orjson
 import pydantic
 
+from .._many import JobOutcome
 from .._polling import FIRST_POLL, FOLLOW_POLL, MAX_POLL
+from ..errors import WaitTimeoutError
 from ..hyperparameters import Hyperparameters, PresetName
 from ..types import FineTuneJob, JobEvent
-from ._output import CliError, columns, describe_value, echo, json_option, key_values, print_json, when
-from ._progress import wait_for
+from ._output import (
+    CliError,
+    columns,
+    describe_value,
+    echo,
+    json_option,
+    key_values,
+    note,
+    print_json,
+    when,
+)
+from ._progress import INTERRUPTED, TIMED_OUT, wait_for
 from ._state import State, pass_state
 
 __all__ = ["jobs", "parse_settings"]
@@ -33,7 +46,7 @@ def _poll_option(default: str) -> Callable[[FC], FC]:
 
 # Waiting polls at a growing pace; following events at a steady one (a growing pause would make a live
 # log lag). The help says which, from the SDK's own numbers.
-_POLL = _poll_option(f"every {FIRST_POLL:g} s, growing to {MAX_POLL:g} s")
+_POLL = _poll_option(f"every {FIRST_POLL:g} s, growing to {MAX_POLL:g} s, or as the platform hints")
 _FOLLOW_POLL = _poll_option(f"every {FOLLOW_POLL:g} s")
 
 
@@ -242,22 +255,70 @@ def events(state: State, job_id: str, follow: bool, poll_interval: float | None,
 
 
 @jobs.command()
-@click.argument("job_id")
+@click.argument("job_ids", nargs=-1, required=True, metavar="JOB_ID...")
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0),
     metavar="SECONDS",
-    help="Give up after this long (exit 124; the job keeps running).",
+    help="Give up after this long (exit 124; the jobs keep running).",
 )
 @_POLL
 @json_option
 @pass_state
 def wait(
-    state: State, job_id: str, timeout: float | None, poll_interval: float | None, as_json: bool
+    state: State, job_ids: tuple[str, ...], timeout: float | None, poll_interval: float | None, as_json: bool
 ) -> None:
     """Wait for a job with a live progress bar; print the tuned model's name.
 
-    Ctrl-C stops waiting (exit 130) and leaves the job running, as does --timeout (exit 124); both
-    print the command that resumes the wait.
+    With several ids, wait for all of them at once: a line on stderr as each ends, then one summary
+    line per job on stdout (id, status, tuned model or reason); exit 0 when all succeeded, 1 when any
+    failed, else 124 when the timeout ran out. Ctrl-C stops waiting (exit 130) and leaves the jobs
+    running, as does --timeout (exit 124); both print the command that resumes the wait.
     """
-    _finish(wait_for(state.client(), job_id, timeout=timeout, poll_interval=poll_interval), as_json)
+    if len(job_ids) == 1:
+        _finish(wait_for(state.client(), job_ids[0], timeout=timeout, poll_interval=poll_interval), as_json)
+        return
+    raise click.exceptions.Exit(_wait_many(state, job_ids, timeout, poll_interval, as_json))
+
+
+def _outcome_row(outcome: JobOutcome, timeout: float | None) -> tuple[str, str, str]:
+    """``(id, status, tuned model or reason)`` of one job of ``jobs wait``."""
+    status = str(outcome.job.status) if outcome.job is not None else "unknown"
+    if outcome.error is None:
+        return outcome.job_id, status, (outcome.job.fine_tuned_model if outcome.job else None) or ""
+    if isinstance(outcome.error, WaitTimeoutError):
+        return outcome.job_id, status, f"still going: stopped waiting after {timeout or 0:g}s"
+    return outcome.job_id, status, str(outcome.error)
+
+
+def _wait_many(
+    state: State, job_ids: tuple[str, ...], timeout: float | None, poll_interval: float | None, as_json: bool
+) -> int:
+    found: list[JobOutcome] = []
+    try:
+        with state.client().jobs.as_completed(job_ids, timeout=timeout, poll_interval=poll_interval) as done:
+            note(f"waiting for {len(job_ids)} jobs")
+            for outcome in done:
+                found.append(outcome)
+                note(f"{outcome.job_id}: {'  '.join(_outcome_row(outcome, timeout)[1:])}")
+    except KeyboardInterrupt:
+        left = [job_id for index, job_id in enumerate(job_ids) if index not in {o.index for o in found}]
+        note("stopped waiting; the jobs keep running on the platform.")
+        note(f"resume with: finetune jobs wait {' '.join(left)}")
+        return INTERRUPTED
+    found.sort(key=lambda outcome: outcome.index)
+    rows = [_outcome_row(outcome, timeout) for outcome in found]
+    if as_json:
+        data = [
+            {"id": job_id, "status": status, "fine_tuned_model": None, "error": None}
+            | ({"fine_tuned_model": detail} if o.ok else {"error": detail})
+            for o, (job_id, status, detail) in zip(found, rows, strict=True)
+        ]
+        echo(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
+    else:
+        columns(rows)
+    if all(outcome.ok for outcome in found):
+        return 0
+    if all(outcome.ok or isinstance(outcome.error, WaitTimeoutError) for outcome in found):
+        return TIMED_OUT
+    return 1

@@ -32,7 +32,12 @@ def _reply(request: Request, body: ChatRequest) -> str:
     ctx = context(request)
     prompt = body.last_user_text()
     if body.model in ctx.settings.base_models:
-        return base_reply(body.model, prompt, ctx.settings.base_reply_chars)
+        temperature = (body.model_extra or {}).get("temperature")
+        sample = None
+        if isinstance(temperature, (int, float)) and temperature > 0:  # sampled: drifts call by call
+            sample = ctx.draws[body.model, prompt]
+            ctx.draws[body.model, prompt] += 1
+        return base_reply(body.model, prompt, ctx.settings.base_reply_chars, sample=sample)
     job = ctx.store.tuned_model(body.model)
     if job is None:
         raise ApiError(

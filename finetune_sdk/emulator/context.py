@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
@@ -19,6 +20,8 @@ class Context:
     settings: Settings
     store: Store
     idempotency: Idempotency = field(default_factory=Idempotency)
+    draws: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """Base-model calls so far per (model, prompt) at a temperature above 0: the sample they draw."""
 
 
 def context(request: Request) -> Context:

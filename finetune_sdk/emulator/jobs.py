@@ -151,8 +151,21 @@ async def list_jobs(request: Request) -> Response:
     return ok(request, page(request, [store.render_job(job) for job in store.jobs_newest_first()]))
 
 
+#: Added to a poll hint so that the poll it paces lands just after the change, not just before.
+HINT_MARGIN = 0.002
+
+
 async def retrieve_job(request: Request) -> Response:
-    return ok(request, context(request).store.render_job(_job(request)))
+    """The job; while it has not ended, ``Retry-After`` (whole seconds, rounded up) and
+    ``retry-after-ms`` say when its status is next due to change: the pace a waiter may poll at."""
+    ctx = context(request)
+    job = _job(request)
+    response = ok(request, ctx.store.render_job(job))
+    ahead = ctx.store.next_change(job) if ctx.settings.poll_hints else None
+    if ahead is not None:
+        response.headers["retry-after-ms"] = str(math.ceil((ahead + HINT_MARGIN) * 1000))
+        response.headers["retry-after"] = str(math.ceil(ahead + HINT_MARGIN))
+    return response
 
 
 async def cancel_job(request: Request) -> Response:

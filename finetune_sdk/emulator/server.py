@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import logging
 import socket
 import threading
 import time
 from collections.abc import Callable
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any
 
 import uvicorn
@@ -44,6 +45,63 @@ class _NoCancelledTraceback(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not (record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError))
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, made to stop at once: uvicorn looks for an exit request every 0.1 s and then
+    pauses a fixed 0.1 s more while connections close; here a request wakes the loop, and the shutdown
+    waits only as long as connections and requests are still open (up to the grace period)."""
+
+    _loop: asyncio.AbstractEventLoop | None = None
+    _wake: asyncio.Event | None = None
+
+    async def main_loop(self) -> None:
+        self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
+        counter = 0
+        while not await self.on_tick(counter):
+            counter = (counter + 1) % 864000
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), 0.1)
+
+    def request_exit(self) -> None:
+        """Ask the server to stop (from any thread); the first request is graceful, a second forces."""
+        if self.should_exit:
+            self.force_exit = True
+        self.should_exit = True
+        self._wake_up()
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:  # Ctrl-C in the foreground
+        super().handle_exit(sig, frame)
+        self._wake_up()
+
+    def _wake_up(self) -> None:
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has already closed
+                loop.call_soon_threadsafe(wake.set)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for server in self.servers:
+            server.close()
+        for sock in sockets or []:
+            sock.close()
+        for connection in list(self.server_state.connections):
+            connection.shutdown()  # idle keep-alive connections close now, busy ones after their answer
+        try:
+            await asyncio.wait_for(self._drained(), timeout=self.config.timeout_graceful_shutdown)
+        except asyncio.TimeoutError:
+            for task in self.server_state.tasks:
+                task.cancel()  # what is still being answered after the grace period is cut
+        if not self.force_exit:
+            await self.lifespan.shutdown()
+
+    async def _drained(self) -> None:
+        state = self.server_state
+        # uvicorn offers no event for "all connections closed": look often, for a short while.
+        while (state.connections or state.tasks) and not self.force_exit:  # noqa: ASYNC110
+            await asyncio.sleep(0.002)
+        for server in self.servers:
+            await server.wait_closed()
 
 
 class Emulator:
@@ -82,6 +140,7 @@ class Emulator:
         prompt_token_delay: float = 0.0,
         base_reply_chars: int = 0,
         max_file_bytes: int = 512 * 1024 * 1024,
+        poll_hints: bool = True,
     ) -> None:
         self.settings = Settings(
             api_key=api_key or new_api_key(),
@@ -104,11 +163,12 @@ class Emulator:
             prompt_token_delay=prompt_token_delay,
             base_reply_chars=base_reply_chars,
             max_file_bytes=max_file_bytes,
+            poll_hints=poll_hints,
         )
         self.host = host
         self.port = port
         self._store: Store | None = None
-        self._server: uvicorn.Server | None = None
+        self._server: _Server | None = None
         self._socket: socket.socket | None = None
         self._thread: threading.Thread | None = None
 
@@ -139,7 +199,7 @@ class Emulator:
             raise RuntimeError("the emulator is not running")
         return self._store
 
-    def _prepare(self, *, quiet: bool, access_log: bool = False) -> uvicorn.Server:
+    def _prepare(self, *, quiet: bool, access_log: bool = False) -> _Server:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP: asyncio sets TCP_NODELAY
         try:
@@ -165,7 +225,7 @@ class Emulator:
             # Annotated int, used as asyncio.wait_for's timeout: a fraction of a second works.
             timeout_graceful_shutdown=BACKGROUND_GRACE if quiet else FOREGROUND_GRACE,  # type: ignore[arg-type]
         )
-        self._server = uvicorn.Server(config)
+        self._server = _Server(config)
         return self._server
 
     def start(self) -> Emulator:
@@ -207,7 +267,7 @@ class Emulator:
     def stop(self) -> None:
         """Shut the server down, wait for its thread, delete uploaded files. Safe to call twice."""
         if self._server is not None:
-            self._server.should_exit = True
+            self._server.request_exit()
         if self._thread is not None:
             self._thread.join(STOP_TIMEOUT)
             if self._thread.is_alive() and self._server is not None:

@@ -69,6 +69,9 @@ class Settings:
     base_reply_chars: int = 0
     """Pad base-model replies to at least this many characters (for benchmarks of long streams)."""
     max_file_bytes: int = 512 * 1024 * 1024
+    poll_hints: bool = True
+    """Answer a job's GET, while it has not ended, with ``Retry-After``/``retry-after-ms``: when its
+    status is next due to change (False: answer as a server that gives no hint)."""
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.fault_rate <= 1.0:

@@ -179,6 +179,14 @@ def snapshot(plan: Plan, t: float, cancelled_at: float | None = None) -> Snapsho
     return Snapshot(status, started, finished, step, epoch, metrics)
 
 
+def next_change(plan: Plan, t: float, cancelled_at: float | None = None) -> float | None:
+    """Simulated seconds from ``t`` until the job's status next changes; None once it has ended."""
+    if snapshot(plan, t, cancelled_at).status in FINAL_STATUSES:
+        return None
+    ahead = [at for at in (plan.validated_at, plan.started_at, plan.finished_at) if at is not None and at > t]
+    return min(ahead) - t if ahead else None
+
+
 def events_at(plan: Plan, t: float, cancelled_at: float | None = None) -> list[EventSpec]:
     """The events a job has emitted by ``t`` (ending with "Job cancelled" if it was)."""
     until = t if cancelled_at is None else min(t, cancelled_at)

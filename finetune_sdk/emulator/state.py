@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .settings import Settings
-from .simulate import FINAL_STATUSES, Plan, events_at, snapshot
+from .simulate import FINAL_STATUSES, Plan, events_at, next_change, snapshot
 from .text import Example
 
 
@@ -155,6 +155,13 @@ class Store:
             "epoch": now.epoch,
             "metrics": now.metrics,
         }
+
+    def next_change(self, job: JobRecord) -> float | None:
+        """Real seconds until ``job``'s status is next due to change; None once it has ended."""
+        with self._lock:
+            cancelled_at = job.cancelled_at
+        ahead = next_change(job.plan, self.elapsed(job), cancelled_at)
+        return None if ahead is None else ahead / self.settings.time_scale
 
     def render_events(self, job: JobRecord) -> list[dict[str, Any]]:
         """The job's events so far, oldest first (ids sort in the same order)."""

@@ -112,15 +112,21 @@ _ZH_TAILS = (
 _PADDING = " More generally, the answer depends on the details of the request."
 
 
-def base_reply(model: str, prompt: str, min_chars: int = 0) -> str:
+def base_reply(model: str, prompt: str, min_chars: int = 0, *, sample: int | None = None) -> str:
     """A plain, deterministic reply of a base model: it echoes the prompt and follows no style.
 
-    For a Chinese prompt it mixes in English, as the guide's case study saw the base model do.
+    For a Chinese prompt it mixes in English, as the guide's case study saw the base model do. ``sample``
+    (the n-th call at a temperature above 0) draws another of the replies, and at times a doubled
+    ``。。``: the guide's base model wavered like that from one call to the next.
     """
     excerpt = " ".join(prompt.split())[:60]
-    pick = hashlib.sha256(f"{model}\n{prompt}".encode()).digest()[0] % len(_EN_TAILS)
+    key = f"{model}\n{prompt}" if sample is None else f"{model}\n{prompt}\n{sample}"
+    digest = hashlib.sha256(key.encode()).digest()
+    pick = digest[0] % len(_EN_TAILS)
     if any(is_cjk(char) for char in excerpt):
         reply = f"关于「{excerpt}」：{_ZH_TAILS[pick]}"
+        if sample is not None and digest[1] % 3 == 0:
+            reply += "。"
     else:
         reply = f'About "{excerpt}": {_EN_TAILS[pick]}'
     while len(reply) < min_chars:

@@ -20,11 +20,12 @@ from .._wire import RequestSpec, resource_id
 from ..dataset import Dataset
 from ..errors import APIStatusError
 from ..hyperparameters import Hyperparameters, PresetName
-from ..types import BaseModelName, FileObject, FineTuneJob
+from ..types import BaseModelName, FileObject, FineTuneJob, JobEvent
 from .files import FileInput
 
 __all__ = [
     "AsyncUpdateCallback",
+    "EventRef",
     "HyperparametersInput",
     "JobCreateParams",
     "JobRef",
@@ -34,6 +35,8 @@ __all__ = [
 
 #: A job, or its id.
 JobRef = Union[FineTuneJob, str]  # noqa: UP007 - runtime aliases, valid on 3.10
+#: An event, or its id (what a browser sends back as ``Last-Event-ID``).
+EventRef = Union[JobEvent, str]  # noqa: UP007
 #: A file id (``"file-..."``), an uploaded ``FileObject``, a path to a ``.jsonl`` file, or a
 #: :class:`~finetune_sdk.Dataset`.
 TrainingInput = Union[str, FileObject, "os.PathLike[str]", Dataset]
@@ -86,6 +89,8 @@ class _CreatePlan:
     body: dict[str, Any]
     uploads: list[tuple[str, FileInput, str | None]]
     idempotency_key: str | None
+    names: Mapping[str, str] = dataclasses.field(default_factory=dict[str, str])
+    """Fields whose string was sent as a file id though it could have been meant as a file name."""
 
     def spec(self, uploaded: Mapping[str, str]) -> RequestSpec:
         body = {**self.body, **uploaded}
@@ -97,6 +102,20 @@ class _CreatePlan:
         connection, since the job may exist and need its files."""
         refused = isinstance(exc, APIStatusError) and not is_retryable(exc)
         return list(uploaded.values()) if len(uploaded) < len(self.uploads) or refused else []
+
+    def explain(self, exc: BaseException) -> None:
+        """When the platform knows no file by a name that was sent as an id, say that no local file of
+        that name was found either (``"support"`` for a forgotten ``support.jsonl``)."""
+        if not isinstance(exc, APIStatusError) or exc.status_code not in (400, 404):
+            return
+        for field, name in self.names.items():
+            if exc.code == "file_not_found" and name in exc.message:
+                exc.message += (
+                    f" ({field}={name!r} was sent as a file id because no local file {name!r} exists; "
+                    f"for a file on disk, give its path, e.g. {name + '.jsonl'!r})"
+                )
+                exc.args = (exc.message,)
+                return
 
 
 def _plan_create(
@@ -144,6 +163,7 @@ def _plan_create(
     if metadata is not None:
         body["metadata"] = dict(metadata)
     uploads: list[tuple[str, FileInput, str | None]] = []
+    names: dict[str, str] = {}
     for field, value in (("training_file", training_file), ("validation_file", validation_file)):
         if value is None:
             continue
@@ -151,10 +171,12 @@ def _plan_create(
         source = _to_upload(given)
         if source is None:
             body[field] = resource_id(given, "file")
+            if isinstance(value, str) and not value.startswith("file-"):
+                names[field] = value
         else:
             # Uploads made for a create share its key (suffixed): replaying the create uploads nothing new.
             uploads.append((field, source, f"{idempotency_key}:{field}" if idempotency_key else None))
-    return _CreatePlan(body, uploads, idempotency_key)
+    return _CreatePlan(body, uploads, idempotency_key, names)
 
 
 class JobCreateParams(PostOptions, total=False):

@@ -13,12 +13,9 @@ official client stays one attribute away, for everything beyond text chat (tools
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Awaitable, Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, NoReturn, cast
+from typing import TYPE_CHECKING, Any
 
-import anyio
 import httpx
 from typing_extensions import Unpack
 
@@ -35,11 +32,10 @@ from .._resource import AsyncAPIResource, SyncAPIResource
 from .._response import async_raw_method, raw_method, request_id_of
 from .._wire import Answer, RequestSpec
 from ..chat import AsyncChatStream, ChatStream
-from ..compare import Clock, Comparison, ComparisonRow, Reply, Setup, prepare_prompts
-from ..errors import APIStatusError, FineTuneError
-
-if sys.version_info < (3, 11):  # the backport anyio itself depends on there
-    from exceptiongroup import BaseExceptionGroup  # type: ignore[import-not-found, unused-ignore]
+from ..errors import APIStatusError
+from ..evaluate._checks import CheckLike
+from ..evaluate._comparison import Clock, Comparison, Reply, Setup
+from ..evaluate._run import DEFAULT_CONCURRENCY, OnProgress, arun_comparison, run_comparison
 
 if TYPE_CHECKING:
     import openai
@@ -47,32 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["AsyncChat", "Chat"]
 
 #: How many chat calls ``compare`` runs at once by default.
-DEFAULT_COMPARE_CONCURRENCY = 4
-
-
-def _check_concurrency(concurrency: int) -> None:
-    if concurrency < 1:
-        raise ValueError("concurrency must be at least 1")
-
-
-def _first_sdk_error(group: BaseExceptionGroup[BaseException]) -> FineTuneError | None:
-    """The first of the SDK's errors in a task group's exception group (nested groups searched)."""
-    for exc in group.exceptions:
-        if isinstance(exc, FineTuneError):
-            return exc
-        if isinstance(exc, BaseExceptionGroup):
-            found = _first_sdk_error(cast("BaseExceptionGroup[BaseException]", exc))
-            if found is not None:
-                return found
-    return None
-
-
-def _raise_sdk_error(group: BaseExceptionGroup[BaseException]) -> NoReturn:
-    """Raise what the sync ``compare`` would: the first typed error, the whole group as its cause."""
-    error = _first_sdk_error(group)
-    if error is None:
-        raise group
-    raise error from group
+DEFAULT_COMPARE_CONCURRENCY = DEFAULT_CONCURRENCY
 
 
 def _openai_options(config: ClientConfig) -> dict[str, Any]:
@@ -186,7 +157,10 @@ class Chat(SyncAPIResource):
         *,
         base: Setup,
         tuned: Setup,
+        checks: Iterable[CheckLike] = (),
+        samples: int = 1,
         concurrency: int = DEFAULT_COMPARE_CONCURRENCY,
+        on_progress: OnProgress | None = None,
         max_tokens: int | None = 4096,
         temperature: float | None = None,
         top_p: float | None = None,
@@ -195,26 +169,27 @@ class Chat(SyncAPIResource):
         """Send each prompt to ``base`` and to ``tuned`` (each a ``(model, system_prompt)`` pair) and
         measure both; the sampling settings apply to every call.
 
+        ``checks``: callables ``(prompt, reply) -> bool | float`` or named checks of
+        :mod:`finetune_sdk.evaluate` (``ends_with("。")``, ``no_latin()`` ...), scored on every reply.
+        ``samples``: how many times each prompt is asked on each side (for the stability figures).
+        ``on_progress(done, total)`` is called after each finished call.
+
         The calls run on a pool of ``concurrency`` threads sharing this client's connection pool
         (``concurrency=1``: one after the other, in this thread); latencies then include the wait for the
         server under that load. Rows keep the order of ``prompts``. The first failed call (in that order)
         raises its error; calls not yet started are dropped.
         """
-        _check_concurrency(concurrency)
         options = _compare_options(max_tokens, temperature, top_p, seed)
-        todo = prepare_prompts(prompts)
-        calls = [(prompt, setup) for prompt in todo for setup in (base, tuned)]
-        if concurrency == 1:
-            replies = [self._timed(setup, prompt, options) for prompt, setup in calls]
-        else:
-            pool = ThreadPoolExecutor(min(concurrency, len(calls)), thread_name_prefix="finetune-compare")
-            try:
-                futures = [pool.submit(self._timed, setup, prompt, options) for prompt, setup in calls]
-                replies = [future.result() for future in futures]
-            finally:
-                pool.shutdown(wait=True, cancel_futures=True)
-        rows = [ComparisonRow(p, replies[2 * i], replies[2 * i + 1]) for i, p in enumerate(todo)]
-        return Comparison(base=base, tuned=tuned, rows=tuple(rows))
+        return run_comparison(
+            lambda setup, prompt: self._timed(setup, prompt, options),
+            prompts,
+            base=base,
+            tuned=tuned,
+            checks=checks,
+            samples=samples,
+            concurrency=concurrency,
+            on_progress=on_progress,
+        )
 
     @functools.cached_property
     def openai(self) -> openai.OpenAI:
@@ -277,7 +252,10 @@ class AsyncChat(AsyncAPIResource):
         *,
         base: Setup,
         tuned: Setup,
+        checks: Iterable[CheckLike] = (),
+        samples: int = 1,
         concurrency: int = DEFAULT_COMPARE_CONCURRENCY,
+        on_progress: OnProgress | None = None,
         max_tokens: int | None = 4096,
         temperature: float | None = None,
         top_p: float | None = None,
@@ -286,25 +264,17 @@ class AsyncChat(AsyncAPIResource):
         """:meth:`Chat.compare`, with the calls run as tasks (anyio, on asyncio or trio), at most
         ``concurrency`` at once. A failed call cancels the others and raises its typed error, as the sync
         ``compare`` does (not the task group's ``ExceptionGroup``, which is its ``__cause__``)."""
-        _check_concurrency(concurrency)
         options = _compare_options(max_tokens, temperature, top_p, seed)
-        todo = prepare_prompts(prompts)
-        replies: dict[tuple[int, int], Reply] = {}
-        limiter = anyio.CapacityLimiter(concurrency)
-
-        async def one(index: int, side: int, setup: Setup) -> None:
-            async with limiter:
-                replies[index, side] = await self._timed(setup, todo[index], options)
-
-        try:
-            async with anyio.create_task_group() as group:
-                for index in range(len(todo)):
-                    group.start_soon(one, index, 0, base)
-                    group.start_soon(one, index, 1, tuned)
-        except BaseExceptionGroup as exc:
-            _raise_sdk_error(exc)
-        rows = [ComparisonRow(p, replies[i, 0], replies[i, 1]) for i, p in enumerate(todo)]
-        return Comparison(base=base, tuned=tuned, rows=tuple(rows))
+        return await arun_comparison(
+            lambda setup, prompt: self._timed(setup, prompt, options),
+            prompts,
+            base=base,
+            tuned=tuned,
+            checks=checks,
+            samples=samples,
+            concurrency=concurrency,
+            on_progress=on_progress,
+        )
 
     @functools.cached_property
     def openai(self) -> openai.AsyncOpenAI:

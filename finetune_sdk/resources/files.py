@@ -1,7 +1,8 @@
 """``client.files``: upload training data, list, retrieve and delete uploaded files.
 
-An upload is checked locally first (a bad file raises :class:`~finetune_sdk.DatasetValidationError`
-before a byte is sent), then streamed from disk in small chunks, so memory stays flat for any size.
+An upload (a path, a Dataset, bytes or a binary file object) is checked locally first (a bad file raises
+:class:`~finetune_sdk.DatasetValidationError` before a byte is sent), then streamed in small chunks, so
+memory stays flat for any size. Turning each kind of input into a named, rewindable body is ``_upload``'s.
 """
 
 # pyright: reportUnnecessaryIsInstance=false, reportUnnecessaryComparison=false
@@ -9,13 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-import io
 import math
-import os
-import tempfile
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
-from pathlib import Path
-from typing import Any, Union
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Union
 
 import anyio
 import anyio.to_thread
@@ -24,8 +21,16 @@ from typing_extensions import Unpack
 from .._options import PostOptions, RequestOptions, apply_options
 from .._resource import AsyncAPIResource, SyncAPIResource
 from .._response import async_raw_method, raw_method
+from .._upload import (
+    ProgressCallback,
+    UploadInput,
+    avalidate_source,
+    check_upload,
+    open_source,
+    upload_spec,
+    validate_source,
+)
 from .._wire import RequestSpec, resource_id
-from ..dataset import Dataset
 from ..errors import NotFoundError
 from ..pagination import AsyncPaginator, PageQuery, SyncCursorPage
 from ..types import FileDeleted, FileObject
@@ -40,76 +45,11 @@ __all__ = [
     "check_upload",
 ]
 
-#: What ``upload`` takes: a path to a ``.jsonl`` file, or a :class:`~finetune_sdk.Dataset`.
-FileInput = Union[str, "os.PathLike[str]", Dataset]
-#: Called as ``on_progress(bytes_sent, total_bytes)`` while an upload goes out.
-ProgressCallback = Callable[[int, int], None]
+#: What ``upload`` takes: a path to a ``.jsonl`` file, a :class:`~finetune_sdk.Dataset`, bytes, a
+#: binary file object, or a ``(filename, bytes_or_file)`` pair.
+FileInput = UploadInput
 #: On the async client ``on_progress`` may also be a coroutine function; it is awaited on the loop.
 AsyncProgressCallback = Callable[[int, int], Awaitable[None] | None]
-
-
-class _ProgressReader(io.BufferedReader):
-    """A file that reports how far it has been read. A seek (a retry rewinding) resets the count."""
-
-    def __init__(self, path: Path, on_progress: ProgressCallback | None) -> None:
-        super().__init__(io.FileIO(path, "rb"))
-        self._total = os.fstat(self.fileno()).st_size
-        self._on_progress = on_progress
-
-    def read(self, size: int | None = -1, /) -> bytes:
-        data = super().read(size)
-        if self._on_progress is not None and data:
-            self._on_progress(self.tell(), self._total)
-        return data
-
-
-@contextlib.contextmanager
-def _upload_source(
-    file: FileInput, *, validate: bool, on_progress: ProgressCallback | None
-) -> Generator[tuple[str, _ProgressReader], None, None]:
-    """The (filename, open file) to send; a Dataset is written to a temporary ``.jsonl`` first."""
-    with contextlib.ExitStack() as stack:
-        if isinstance(file, Dataset):
-            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="finetune-sdk-")))
-            path = folder / "dataset.jsonl"
-            file.to_jsonl(path)  # a Dataset was validated when it was built
-        else:
-            if validate:
-                check_upload(file)
-            path = Path(file)
-            if not path.is_file():
-                raise FileNotFoundError(f"No such file to upload: {str(path)!r}")
-        yield path.name, stack.enter_context(_ProgressReader(path, on_progress))
-
-
-def check_upload(file: FileInput) -> None:
-    """Raise what an upload of ``file`` would fail on locally: a missing path, a folder, bad data."""
-    if isinstance(file, Dataset):
-        return  # a Dataset was validated when it was built
-    if not isinstance(file, (str, os.PathLike)):
-        raise TypeError(f"upload takes a path or a Dataset, got {type(file).__name__}")
-    path = Path(file)
-    if path.is_dir():
-        raise IsADirectoryError(f"{os.fspath(path)!r} is a folder, not a .jsonl file")
-    if not path.is_file():
-        raise FileNotFoundError(f"No such file to upload: {os.fspath(path)!r}")
-    Dataset.validate_file(path, workers=1).raise_for_errors()
-
-
-def _upload_spec(
-    filename: str, reader: _ProgressReader, purpose: str, idempotency_key: str | None
-) -> RequestSpec:
-    def fields() -> dict[str, Any]:
-        reader.seek(0)  # every attempt sends the file from its first byte
-        return {"file": (filename, reader, "application/jsonl")}
-
-    return RequestSpec(
-        "POST",
-        "files",
-        files=fields,
-        data={"purpose": purpose},
-        idempotency_key=idempotency_key,
-    )
 
 
 def _list_query(purpose: str | None, limit: int | None, options: RequestOptions) -> PageQuery[FileObject]:
@@ -138,20 +78,28 @@ class Files(SyncAPIResource):
         self,
         file: FileInput,
         *,
+        filename: str | None = None,
         purpose: str = "fine-tune",
         validate: bool = True,
         on_progress: ProgressCallback | None = None,
         **options: Unpack[PostOptions],
     ) -> FileObject:
-        """Upload a ``.jsonl`` file (a path) or a :class:`~finetune_sdk.Dataset`.
+        """Upload training data: a path to a ``.jsonl`` file, a :class:`~finetune_sdk.Dataset`, bytes,
+        a binary file object (``io.BytesIO``, an open file, a pipe) or a ``(filename, content)`` pair.
 
-        A path is validated first unless ``validate=False``; a bad file raises
-        :class:`~finetune_sdk.DatasetValidationError` with its line-numbered report and nothing is sent.
-        ``on_progress(sent, total)`` is called as bytes go out. A retried upload starts again from the
-        first byte with the same idempotency key, so at most one file is created.
+        ``filename`` is the name the platform records: by default the path's name, an open file's name,
+        ``dataset.jsonl`` for a Dataset and ``upload.jsonl`` for bytes or an unnamed stream. The data is
+        validated first unless ``validate=False``: a bad file raises
+        :class:`~finetune_sdk.DatasetValidationError` (its line-numbered report names the file as given)
+        and nothing is sent. ``on_progress(sent, total)`` is called as bytes go out. A retried upload
+        starts again from the first byte with the same idempotency key, so at most one file is created:
+        a seekable stream is rewound to where it stood when given; a stream that cannot seek is first
+        copied to a temporary file (in blocks) so a retry can send it again. Streams given are left open.
         """
-        with _upload_source(file, validate=validate, on_progress=on_progress) as (name, reader):
-            spec = apply_options(_upload_spec(name, reader, purpose, None), options, post=True)
+        with open_source(file, filename=filename, on_progress=on_progress) as source:
+            if validate:
+                validate_source(source)
+            spec = apply_options(upload_spec(source, purpose, None), options, post=True)
             return self._client.request(spec, FileObject)
 
     def list(
@@ -191,26 +139,29 @@ class Files(SyncAPIResource):
 class AsyncFiles(AsyncAPIResource):
     """Uploaded files: ``async_client.files``. The same methods as :class:`Files`, awaited.
 
-    The file is read from disk in small blocking chunks, as httpx does for multipart bodies.
+    The body is read in small blocking chunks while it is sent, as httpx does for multipart bodies.
     """
 
     async def upload(
         self,
         file: FileInput,
         *,
+        filename: str | None = None,
         purpose: str = "fine-tune",
         validate: bool = True,
         on_progress: AsyncProgressCallback | None = None,
         **options: Unpack[PostOptions],
     ) -> FileObject:
-        """Upload a ``.jsonl`` file (a path) or a :class:`~finetune_sdk.Dataset`; see :meth:`Files.upload`.
-        ``on_progress`` may be a plain function or a coroutine function."""
-        if validate and not isinstance(file, Dataset):
-            # Validation reads the whole file: keep it off the event loop.
-            await anyio.to_thread.run_sync(check_upload, file)
+        """Upload training data; see :meth:`Files.upload`. Copying a stream and validating run in a
+        worker thread, off the event loop; ``on_progress`` may be a plain function or a coroutine
+        function."""
         async with _progress_relay(on_progress) as relay:
-            with _upload_source(file, validate=False, on_progress=relay) as (name, reader):
-                spec = apply_options(_upload_spec(name, reader, purpose, None), options, post=True)
+            with contextlib.ExitStack() as stack:
+                opened = open_source(file, filename=filename, on_progress=relay)
+                source = await anyio.to_thread.run_sync(stack.enter_context, opened)
+                if validate:
+                    await avalidate_source(source)
+                spec = apply_options(upload_spec(source, purpose, None), options, post=True)
                 return await self._client.request(spec, FileObject)
 
     def list(

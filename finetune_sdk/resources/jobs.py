@@ -2,7 +2,7 @@
 
 Every method that takes a job takes a :class:`~finetune_sdk.FineTuneJob` or its id. The decisions of
 ``wait`` and ``events(follow=True)`` (how long to pause, when to stop, what a failed poll means) live in
-``_polling``; the loops here only do the I/O.
+``_polling`` (set up for a client by ``_job_waits``); the loops here only do the I/O.
 """
 
 # pyright: reportPrivateUsage=false
@@ -12,24 +12,25 @@ from __future__ import annotations
 import contextlib
 import inspect
 import time
-from collections.abc import AsyncIterator, Iterator
-from typing import Literal, TypeVar, overload
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from typing import Literal, overload
 
 import anyio
 import anyio.to_thread
 from typing_extensions import Unpack
 
-from .._base_client import AsyncAPIClient, SyncAPIClient
+from .._many import DEFAULT_CONCURRENCY, AsyncOutcomes, JobOutcome, Outcomes, async_wait_all, wait_all
 from .._options import PostOptions, RequestOptions, apply_options
-from .._polling import FOLLOW_POLL, EventFollower, Waiter, finished
+from .._polling import EventCursor, EventFollower, finished
 from .._resource import AsyncAPIResource, SyncAPIResource
 from .._response import async_raw_method, raw_method
 from .._wire import RequestSpec
-from ..errors import APIError, APIResponseValidationError
+from ..errors import APIError
 from ..pagination import AsyncPaginator, PageQuery, SyncCursorPage
 from ..types import FineTuneJob, JobEvent, SucceededJob
 from ._job_params import (
     AsyncUpdateCallback,
+    EventRef,
     HyperparametersInput,
     JobCreateParams,
     JobRef,
@@ -38,18 +39,25 @@ from ._job_params import (
     _job_id,
     _plan_from,
 )
+from ._job_waits import _follower, _polled, _poller, _succeeded, _waiter
 from .files import AsyncFiles, Files, check_upload
 
 __all__ = [
     "AsyncJobs",
     "AsyncUpdateCallback",
+    "EventRef",
     "HyperparametersInput",
     "JobCreateParams",
+    "JobOutcomes",
     "JobRef",
     "Jobs",
     "TrainingInput",
     "UpdateCallback",
 ]
+
+
+#: One outcome per job, in the order given.
+JobOutcomes = list[JobOutcome]
 
 
 def _retrieve_spec(job: JobRef) -> RequestSpec:
@@ -67,36 +75,6 @@ def _list_query(limit: int | None, options: RequestOptions) -> PageQuery[FineTun
 def _events_query(job: JobRef, limit: int | None, options: RequestOptions) -> PageQuery[JobEvent]:
     # A server may repeat an event across pages (one that ignores ``after``): each is handed out once.
     return PageQuery(f"fine_tuning/jobs/{_job_id(job)}/events", JobEvent, limit, options=options, dedupe=True)
-
-
-def _succeeded(job: FineTuneJob) -> SucceededJob:
-    """The job of a successful wait, typed so that ``fine_tuned_model`` is a ``str``."""
-    if not job.fine_tuned_model:
-        raise APIResponseValidationError(
-            f"job {job.id} succeeded but the platform named no fine_tuned_model to chat with",
-            body=job.model_dump(mode="json"),
-        )
-    succeeded = SucceededJob.model_validate(job.model_dump(by_alias=False))
-    succeeded._request_id = job._request_id
-    return succeeded
-
-
-ClientT = TypeVar("ClientT", SyncAPIClient, AsyncAPIClient)
-
-
-def _poller(client: ClientT, waiter: Waiter) -> ClientT:
-    """The client for one poll of ``wait``: with a deadline, its timeout is capped to the time left and
-    it does not retry (the waiter backs off and polls again), so a wait never outlasts its timeout by
-    more than a moment."""
-    timeout = waiter.poll_timeout(client.timeout)
-    return client if timeout is None else client.with_options(timeout=timeout, max_retries=0)
-
-
-def _follower(
-    job: JobRef, follow: bool, poll_interval: float | None, client: SyncAPIClient | AsyncAPIClient
-) -> EventFollower:
-    pacer = Waiter(_job_id(job), None, poll_interval or FOLLOW_POLL, client._policy)
-    return EventFollower(pacer.job_id, follow, pacer)
 
 
 class Jobs(SyncAPIResource):
@@ -128,6 +106,7 @@ class Jobs(SyncAPIResource):
                 uploaded[field] = files.upload(source, validate=False, idempotency_key=key).id
             return self._client.request(apply_options(plan.spec(uploaded), options, post=True), FineTuneJob)
         except BaseException as exc:
+            plan.explain(exc)
             for file_id in plan.orphans(uploaded, exc):
                 with contextlib.suppress(APIError):
                     files.delete(file_id)
@@ -155,7 +134,7 @@ class Jobs(SyncAPIResource):
         *,
         follow: Literal[False] = False,
         limit: int | None = None,
-        after: str | None = None,
+        after: EventRef | None = None,
         **options: Unpack[RequestOptions],
     ) -> SyncCursorPage[JobEvent]: ...
     @overload
@@ -165,6 +144,7 @@ class Jobs(SyncAPIResource):
         *,
         follow: Literal[True],
         poll_interval: float | None = None,
+        after: EventRef | None = None,
         **options: Unpack[RequestOptions],
     ) -> Iterator[JobEvent]: ...
     @overload
@@ -175,7 +155,7 @@ class Jobs(SyncAPIResource):
         follow: bool,
         poll_interval: float | None = None,
         limit: int | None = None,
-        after: str | None = None,
+        after: EventRef | None = None,
         **options: Unpack[RequestOptions],
     ) -> SyncCursorPage[JobEvent] | Iterator[JobEvent]: ...
     def events(
@@ -185,20 +165,23 @@ class Jobs(SyncAPIResource):
         follow: bool = False,
         poll_interval: float | None = None,
         limit: int | None = None,
-        after: str | None = None,
+        after: EventRef | None = None,
         **options: Unpack[RequestOptions],
     ) -> SyncCursorPage[JobEvent] | Iterator[JobEvent]:
-        """The job's events, oldest first: a page (``limit`` per page, after the event id ``after``)
-        whose iteration walks every event.
+        """The job's events, oldest first: a page (``limit`` per page; with ``after``, an event or its
+        id, only the events after it) whose iteration walks every event.
 
         With ``follow=True`` it is a live iterator instead: it keeps polling (every ``poll_interval``
         seconds, default 1) and yields each new event once, in order, until the job has ended and its
         last events are out. Passing errors (connection, 429, 5xx) do not stop a follow: polling goes on
-        from the last event seen.
+        from the last event seen. A relay resumes where its reader left off by passing the
+        ``Last-Event-ID`` it got as ``after``; an id the job does not have is refused (the emulator
+        answers 400: :class:`~finetune_sdk.BadRequestError`).
         """
+        cursor = EventCursor.starting_after(after)  # a bad id is refused here, before any request
         if not follow:
-            return self._client.get_page(_events_query(job, limit, options), after=after)
-        return self._follow(_follower(job, True, poll_interval, self._client), options)
+            return self._client.get_page(_events_query(job, limit, options), after=cursor.after)
+        return self._follow(_follower(job, cursor, poll_interval, self._client), options)
 
     def _follow(self, follower: EventFollower, options: RequestOptions) -> Iterator[JobEvent]:
         while (step := follower.next_step()) is not None:
@@ -224,22 +207,55 @@ class Jobs(SyncAPIResource):
         Raises :class:`~finetune_sdk.JobFailedError` (with the platform's code and message) when it
         failed, :class:`~finetune_sdk.JobCancelledError` when it was cancelled and
         :class:`~finetune_sdk.WaitTimeoutError` when ``timeout`` seconds pass (the job keeps running).
-        Polls start 1 s apart and grow to 15 s (or are every ``poll_interval`` seconds); a passing error
+        It looks at once, then on the client's schedule (by default 0.1 s, doubling up to 15 s; see
+        ``Client(poll_interval=...)``), or every ``poll_interval`` seconds; a pause the platform hints
+        (``Retry-After`` on a job still going) is honoured up to the schedule's cap. A passing error
         never ends the wait. ``on_update(job)`` is called whenever status or progress changes.
         """
-        waiter = Waiter(_job_id(job), timeout, poll_interval, self._client._policy)
+        waiter = _waiter(job, timeout, poll_interval, self._client)
         while True:
             try:
-                poller = _poller(self._client, waiter)
-                current = poller.request(_retrieve_spec(waiter.job_id), FineTuneJob)
+                current, hint = _polled(_poller(self._client, waiter)._send(_retrieve_spec(waiter.job_id)))
             except APIError as exc:
                 waiter.failed(exc)
             else:
-                if waiter.seen(current) and on_update is not None:
+                if waiter.seen(current, hint) and on_update is not None:
                     on_update(current)
                 if finished(current) is not None:
                     return _succeeded(current)
             time.sleep(waiter.next_pause())
+
+    def wait_all(
+        self,
+        jobs: Iterable[JobRef],
+        *,
+        timeout: float | None = None,
+        poll_interval: float | None = None,
+        max_concurrency: int = DEFAULT_CONCURRENCY,
+    ) -> JobOutcomes:
+        """Wait for every job of ``jobs``; return one :class:`~finetune_sdk.JobOutcome` per job, in the
+        same order: the job, or the error its wait raised (a failure never hides the others).
+
+        ``timeout`` covers the whole set; up to ``max_concurrency`` jobs are waited on at once, each
+        in a worker thread sharing this client.
+        """
+        return wait_all(self._wait_one(poll_interval), jobs, timeout=timeout, max_concurrency=max_concurrency)
+
+    def as_completed(
+        self,
+        jobs: Iterable[JobRef],
+        *,
+        timeout: float | None = None,
+        poll_interval: float | None = None,
+        max_concurrency: int = DEFAULT_CONCURRENCY,
+    ) -> Outcomes:
+        """The outcomes of :meth:`wait_all`, each as soon as its job ends: ``for outcome in
+        client.jobs.as_completed(jobs)``. Leaving a ``with`` block around it early starts no more waits.
+        """
+        return Outcomes(self._wait_one(poll_interval), jobs, timeout=timeout, max_concurrency=max_concurrency)
+
+    def _wait_one(self, poll_interval: float | None) -> Callable[[JobRef, float | None], FineTuneJob]:
+        return lambda job, left: self.wait(job, timeout=left, poll_interval=poll_interval)
 
     @property
     def with_raw_response(self) -> JobsWithRawResponse:
@@ -265,6 +281,7 @@ class AsyncJobs(AsyncAPIResource):
             spec = apply_options(plan.spec(uploaded), options, post=True)
             return await self._client.request(spec, FineTuneJob)
         except BaseException as exc:
+            plan.explain(exc)
             with anyio.CancelScope(shield=True):
                 for file_id in plan.orphans(uploaded, exc):
                     with contextlib.suppress(APIError):
@@ -293,7 +310,7 @@ class AsyncJobs(AsyncAPIResource):
         *,
         follow: Literal[False] = False,
         limit: int | None = None,
-        after: str | None = None,
+        after: EventRef | None = None,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[JobEvent]: ...
     @overload
@@ -303,6 +320,7 @@ class AsyncJobs(AsyncAPIResource):
         *,
         follow: Literal[True],
         poll_interval: float | None = None,
+        after: EventRef | None = None,
         **options: Unpack[RequestOptions],
     ) -> AsyncIterator[JobEvent]: ...
     @overload
@@ -313,7 +331,7 @@ class AsyncJobs(AsyncAPIResource):
         follow: bool,
         poll_interval: float | None = None,
         limit: int | None = None,
-        after: str | None = None,
+        after: EventRef | None = None,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[JobEvent] | AsyncIterator[JobEvent]: ...
     def events(
@@ -323,14 +341,16 @@ class AsyncJobs(AsyncAPIResource):
         follow: bool = False,
         poll_interval: float | None = None,
         limit: int | None = None,
-        after: str | None = None,
+        after: EventRef | None = None,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[JobEvent] | AsyncIterator[JobEvent]:
-        """The job's events, oldest first; ``follow=True`` follows until the job ends (``Jobs.events``)."""
+        """The job's events, oldest first (after ``after``, if given); ``follow=True`` follows until the
+        job ends (see :meth:`Jobs.events`)."""
+        cursor = EventCursor.starting_after(after)
         if not follow:
             query = _events_query(job, limit, options)
-            return AsyncPaginator(lambda: self._client.get_page(query, after=after))
-        return self._follow(_follower(job, True, poll_interval, self._client), options)
+            return AsyncPaginator(lambda: self._client.get_page(query, after=cursor.after))
+        return self._follow(_follower(job, cursor, poll_interval, self._client), options)
 
     async def _follow(self, follower: EventFollower, options: RequestOptions) -> AsyncIterator[JobEvent]:
         while (step := follower.next_step()) is not None:
@@ -354,21 +374,52 @@ class AsyncJobs(AsyncAPIResource):
     ) -> SucceededJob:
         """Poll until the job ends; return it when it succeeded. See :meth:`Jobs.wait`; ``on_update``
         may be a plain function or a coroutine function."""
-        waiter = Waiter(_job_id(job), timeout, poll_interval, self._client._policy)
+        waiter = _waiter(job, timeout, poll_interval, self._client)
         while True:
             try:
                 poller = _poller(self._client, waiter)
-                current = await poller.request(_retrieve_spec(waiter.job_id), FineTuneJob)
+                current, hint = _polled(await poller._send(_retrieve_spec(waiter.job_id)))
             except APIError as exc:
                 waiter.failed(exc)
             else:
-                if waiter.seen(current) and on_update is not None:
+                if waiter.seen(current, hint) and on_update is not None:
                     result = on_update(current)
                     if inspect.isawaitable(result):
                         await result
                 if finished(current) is not None:
                     return _succeeded(current)
             await anyio.sleep(waiter.next_pause())
+
+    async def wait_all(
+        self,
+        jobs: Iterable[JobRef],
+        *,
+        timeout: float | None = None,
+        poll_interval: float | None = None,
+        max_concurrency: int = DEFAULT_CONCURRENCY,
+    ) -> JobOutcomes:
+        """Wait for every job; one outcome per job, in order (see :meth:`Jobs.wait_all`)."""
+        wait = self._wait_one(poll_interval)
+        return await async_wait_all(wait, jobs, timeout=timeout, max_concurrency=max_concurrency)
+
+    def as_completed(
+        self,
+        jobs: Iterable[JobRef],
+        *,
+        timeout: float | None = None,
+        poll_interval: float | None = None,
+        max_concurrency: int = DEFAULT_CONCURRENCY,
+    ) -> AsyncOutcomes:
+        """The outcomes, each as soon as its job ends, from a task group: ``async with
+        client.jobs.as_completed(jobs) as outcomes``, then ``async for outcome in outcomes``. Leaving the
+        block cancels the waits still under way (the jobs keep running)."""
+        wait = self._wait_one(poll_interval)
+        return AsyncOutcomes(wait, jobs, timeout=timeout, max_concurrency=max_concurrency)
+
+    def _wait_one(
+        self, poll_interval: float | None
+    ) -> Callable[[JobRef, float | None], Awaitable[FineTuneJob]]:
+        return lambda job, left: self.wait(job, timeout=left, poll_interval=poll_interval)
 
     @property
     def with_raw_response(self) -> AsyncJobsWithRawResponse:

@@ -3,10 +3,14 @@ emulator started in the test process."""
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pty
 import signal
+import struct
 import subprocess
 import sys
+import termios
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
@@ -67,6 +71,30 @@ def start(args: list[str], env: Mapping[str, str]) -> subprocess.Popen[str]:
         text=True,
         preexec_fn=default_sigint,  # noqa: PLW1509 - no threads touch the child before exec
     )
+
+
+def on_a_terminal(args: list[str], env: Mapping[str, str], *, columns: int = 80) -> tuple[int, str, str]:
+    """Run a ``finetune`` command with stderr on a pseudo-terminal ``columns`` wide (stdout piped):
+    its exit status, its stdout, and the bytes its terminal received, decoded."""
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    process = subprocess.Popen(args, env=dict(env), stdout=subprocess.PIPE, stderr=follower, text=True)
+    os.close(follower)
+    chunks: list[bytes] = []
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    status = process.wait(30)
+    assert process.stdout is not None
+    out = process.stdout.read()
+    process.stdout.close()
+    return status, out, b"".join(chunks).decode(errors="replace")
 
 
 def make_runner(env: Mapping[str, str]) -> Run:

@@ -13,7 +13,20 @@ from finetune_sdk import __version__
 from finetune_sdk.cli import MISSING_EXTRA
 from tests.cli.conftest import Run, cli_env, write_dataset
 
-COMMANDS = ("validate", "stats", "split", "upload", "files", "jobs", "chat", "compare", "emulator")
+COMMANDS = (
+    "convert",
+    "validate",
+    "stats",
+    "split",
+    "dedupe",
+    "leakage",
+    "upload",
+    "files",
+    "jobs",
+    "chat",
+    "compare",
+    "emulator",
+)
 
 
 def test_validate_ok_prints_a_summary_with_the_stats_and_exits_0(offline: Run, data_dir: Path) -> None:
@@ -53,7 +66,10 @@ def test_a_missing_file_or_a_directory_is_one_error_line(offline: Run, tmp_path:
     assert missing.stderr == f"error: No such file: {tmp_path / 'nope.jsonl'}\n"
     folder = offline(command, str(tmp_path))
     assert (folder.returncode, folder.stdout) == (1, "")
-    assert folder.stderr == f"error: {tmp_path} is a directory, not a .jsonl file\n"
+    if command == "validate":  # validate takes folders: one without datasets is the error
+        assert folder.stderr == f"error: {tmp_path} is a folder with no .jsonl file in it\n"
+    else:
+        assert folder.stderr == f"error: {tmp_path} is a directory, not a .jsonl file\n"
 
 
 def test_one_example_is_singular(offline: Run, tmp_path: Path) -> None:

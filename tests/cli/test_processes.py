@@ -7,7 +7,6 @@ running when the command acts on them.
 from __future__ import annotations
 
 import signal
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from finetune_sdk.cli._progress import INTERRUPTED, TIMED_OUT
 from finetune_sdk.emulator import Emulator
 from tests.cli.conftest import BASE_MODEL, Run, cli_env, command, make_runner, start, write_dataset
 from tests.emulator.helpers import exports_of
+from tests.emulator.helpers import stop as _stop
 
 
 @pytest.fixture(scope="module")
@@ -43,15 +43,6 @@ def long_job(client: Client, tmp_path: Path) -> Iterator[FineTuneJob]:
     yield job
     if not client.jobs.retrieve(job.id).is_final:
         client.jobs.cancel(job.id)
-
-
-def _stop(process: subprocess.Popen[str]) -> None:
-    if process.poll() is None:
-        process.kill()
-        process.wait()
-    for stream in (process.stdout, process.stderr):
-        if stream:
-            stream.close()
 
 
 @pytest.mark.timeout(30)

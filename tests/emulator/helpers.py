@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from collections.abc import Callable
 from typing import IO, Any
@@ -87,3 +88,13 @@ def exports_of(stdout: IO[str]) -> tuple[str, str]:
         else:
             assert answer.status_code == 200
             return base_url, key
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    """Kill ``process`` if it still runs, and close its pipes."""
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+    for stream in (process.stdout, process.stderr):
+        if stream:
+            stream.close()

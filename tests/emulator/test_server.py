@@ -14,7 +14,7 @@ import pytest
 
 from finetune_sdk.emulator import Emulator
 from finetune_sdk.testing import emulator, emulator_env, emulator_options, running_emulator
-from tests.emulator.helpers import auth, exports_of
+from tests.emulator.helpers import auth, exports_of, stop
 
 __all__ = ["emulator", "emulator_env", "emulator_options"]  # the fixtures, as a user's conftest imports them
 
@@ -81,12 +81,7 @@ def test_from_the_shell_it_prints_what_to_export_and_stops_on_ctrl_c() -> None:
         assert process.stderr is not None
         assert key not in process.stderr.read()  # the key is printed to export, never logged
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        for stream in (process.stdout, process.stderr):
-            if stream:
-                stream.close()
+        stop(process)
 
 
 def test_main_refuses_unknown_fault_kinds(capsys: pytest.CaptureFixture[str]) -> None:

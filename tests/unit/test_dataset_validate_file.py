@@ -143,9 +143,9 @@ def test_max_errors_must_be_positive() -> None:
 
 
 def test_line_numbers_across_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from finetune_sdk import _validate
+    from finetune_sdk.data import _lines
 
-    monkeypatch.setattr(_validate, "BLOCK_SIZE", 7)  # every line spans several blocks
+    monkeypatch.setattr(_lines, "BLOCK_SIZE", 7)  # every line spans several blocks
     path = tmp_path / "d.jsonl"
     path.write_bytes(("\n".join([OK_LINE, OK_LINE, "[]", OK_LINE, "", OK_LINE])).encode())
     report = Dataset.validate_file(path)

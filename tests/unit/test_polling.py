@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
 from finetune_sdk import (
@@ -12,11 +13,14 @@ from finetune_sdk import (
     FineTuneJob,
     JobCancelledError,
     JobFailedError,
+    PollSchedule,
     RateLimitError,
     WaitTimeoutError,
 )
-from finetune_sdk._polling import FIRST_POLL, MAX_POLL, EventCursor, Waiter, finished
+from finetune_sdk._polling import FIRST_POLL, MAX_POLL, EventCursor, Waiter, finished, read_poll
 from finetune_sdk._retry import RetryPolicy
+from finetune_sdk._schedule import MIN_HINTED_PAUSE
+from finetune_sdk._wire import Answer
 from finetune_sdk.types import JobEvent, Page
 
 
@@ -128,3 +132,93 @@ def test_tolerant_reading_of_jobs() -> None:
     assert parsed.created_at == 1712345678 and parsed.started_at == 1712345679
     with pytest.raises(JobFailedError, match="no reason given"):
         finished(parsed)
+
+
+# -- the schedule and the server's hints ----------------------------------------------------------
+
+
+def test_the_default_schedule_looks_soon_then_doubles_up_to_a_cap() -> None:
+    w, _ = waiter()
+    pauses = [w.next_pause() for _ in range(12)]
+    assert pauses[:4] == [0.1, 0.2, 0.4, 0.8]
+    assert pauses[-1] == MAX_POLL == 15.0
+    # a job of ten minutes costs a few dozen polls; one that ends in a second, a handful
+    assert PollSchedule().polls_for(600) <= 50
+    assert PollSchedule().polls_for(1.0) == 5
+
+
+def test_a_schedule_given_to_the_waiter_sets_the_pace() -> None:
+    w, _ = waiter(schedule=PollSchedule(first=0.01, growth=3, cap=0.05))
+    assert [w.next_pause() for _ in range(4)] == pytest.approx([0.01, 0.03, 0.05, 0.05])
+    fixed, _ = waiter(schedule=PollSchedule(first=0.01, cap=1), poll_interval=0.5)
+    assert {fixed.next_pause() for _ in range(3)} == {0.5}  # a call's poll_interval wins
+
+
+@pytest.mark.parametrize(
+    ("hint", "pause"),
+    [(0.03, 0.03), (0.0, MIN_HINTED_PAUSE), (0.001, MIN_HINTED_PAUSE), (100.0, 15.0), (None, 0.1)],
+)
+def test_a_hint_replaces_the_scheduled_pause_within_bounds(hint: float | None, pause: float) -> None:
+    w, _ = waiter()
+    w.seen(job("running"), hint)
+    assert w.next_pause() == pytest.approx(pause)
+
+
+def test_a_hint_lasts_one_poll_and_the_schedule_goes_on_meanwhile() -> None:
+    w, _ = waiter()
+    w.seen(job("running"), 0.05)
+    assert w.next_pause() == 0.05
+    w.seen(job("running"))  # the next answer hinted nothing
+    assert w.next_pause() == 0.2  # the schedule's second pause
+
+
+def test_a_hint_is_capped_by_a_fixed_poll_interval() -> None:
+    w, _ = waiter(poll_interval=0.25)
+    w.seen(job("running"), 10.0)
+    assert w.next_pause() == 0.25
+    w.seen(job("running"), 0.04)
+    assert w.next_pause() == 0.04
+
+
+def test_a_failed_poll_backs_off_whatever_the_last_hint() -> None:
+    w, _ = waiter()
+    w.seen(job("running"), 0.03)
+    w.failed(RateLimitError("slow down", status_code=429, retry_after=5.0))
+    assert w.next_pause() >= 5.0
+
+
+def _answer(body: dict[str, Any], **headers: str) -> Answer:
+    return Answer(httpx.Response(200, headers=headers, request=httpx.Request("GET", "http://x/")), body)
+
+
+def test_read_poll_takes_the_hint_of_a_job_still_going_only() -> None:
+    running = {"id": "ftjob-1", "model": "m", "status": "running", "created_at": 0}
+    assert read_poll(_answer(running, **{"retry-after-ms": "35"}))[1] == pytest.approx(0.035)
+    assert read_poll(_answer(running, **{"retry-after": "2"}))[1] == 2.0
+    assert read_poll(_answer(running))[1] is None
+    done = {**running, "status": "succeeded"}
+    found, hint = read_poll(_answer(done, **{"retry-after": "2"}))
+    assert (found.status, hint) == ("succeeded", None)
+
+
+@pytest.mark.parametrize(
+    ("bad", "named"),
+    [
+        ({"first": 0}, "first"),
+        ({"first": -1}, "first"),
+        ({"first": True}, "first"),
+        ({"growth": 0.5}, "growth"),
+        ({"cap": float("inf")}, "cap"),
+        ({"first": 2, "cap": 1}, "must not be shorter"),
+    ],
+)
+def test_a_bad_schedule_is_refused(bad: dict[str, Any], named: str) -> None:
+    with pytest.raises(ValueError, match=named):
+        PollSchedule(**bad)
+
+
+def test_fixed_and_of() -> None:
+    assert PollSchedule.fixed(0.5) == PollSchedule(0.5, 1.0, 0.5)
+    assert PollSchedule.of(0.5) == PollSchedule.fixed(0.5)
+    schedule = PollSchedule(first=0.2)
+    assert PollSchedule.of(schedule) is schedule

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from finetune_sdk._validate import explain_line, fast_check
+from finetune_sdk.data._validate import explain_line, fast_check
 from finetune_sdk.dataset import Conversation, Dataset
 
 ROLES = st.sampled_from(

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from finetune_sdk import _validate
-from finetune_sdk._stats import StatsBuilder
-from finetune_sdk._validate import explain_line, fast_check, fast_measure
+from finetune_sdk.data import _validate
+from finetune_sdk.data._stats import StatsBuilder
+from finetune_sdk.data._validate import explain_line, fast_check, fast_measure
 from finetune_sdk.dataset import Dataset, ValidationReport
 
 from .test_validate_agreement import TEXT, raw_lines
@@ -41,7 +41,8 @@ def reference(lines: list[bytes], max_tokens: int) -> tuple[dict[int, tuple[str,
             obj = None
         found = fast_measure(obj)
         if found is not None:
-            stats.add(*found[:4], number)
+            stats.add(*found[:4], number, digits=found[5])
+            stats.add_parsed((obj,), number)
             continue
         explained = explain_line(line)
         if explained is not None:
@@ -114,17 +115,17 @@ def test_add_many_is_add_one_by_one(before: list[Any], chunk: list[Any], max_tok
 
     one, many = StatsBuilder(max_tokens=max_tokens), StatsBuilder(max_tokens=max_tokens)
     for line, example in enumerate(examples(before), 1):
-        one.add(*example, line)
-        many.add(*example, line)
+        one.add(*example, line, digits=example[2] // 7)
+        many.add(*example, line, digits=example[2] // 7)
     first = len(before) + 1
     for line, example in enumerate(examples(chunk), first):
-        one.add(*example, line)
+        one.add(*example, line, digits=example[2] // 7)
     rows = examples(chunk)
     messages = [row[0] for row in rows]
     system = [row[1] for row in rows]
     chars = [row[2] for row in rows]
     wide = [row[3] for row in rows]
-    many.add_many(messages, system, chars, wide, first)
+    many.add_many(messages, system, chars, wide, first, digits=[c // 7 for c in chars])
     assert many == one
     ascii_only = StatsBuilder(max_tokens=max_tokens)
     ascii_only.add_many(messages, system, chars, None, 1)

@@ -5,7 +5,7 @@ each line with ``orjson`` and checks the platform's rules with a few inline type
 or "bad". When every line of a chunk of :data:`CHUNK_LINES` is good, their statistics are added at once
 (:meth:`StatsBuilder.add_many`); otherwise the chunk is gone through again line by line, and every bad line is
 explained by :func:`explain_line`, which decodes and parses it again and lets the pydantic models of
-:mod:`finetune_sdk.dataset` say which rule broke first. Property tests hold the paths to the same report.
+:mod:`finetune_sdk.data._schema` say which rule broke first. Property tests hold the paths to the same report.
 
 Each line is parsed on its own. One ``orjson.loads`` of a chunk as a JSON array (``b"[" + b",".join(lines)
 + b"]"``, falling back when it fails or its length is not the number of lines) was measured no faster, and it
@@ -26,6 +26,8 @@ Decisions about the edges of the format (``docs/datasets.md`` lists them for use
 
 from __future__ import annotations
 
+import concurrent.futures
+import io
 import itertools
 import multiprocessing
 import multiprocessing.context
@@ -33,18 +35,20 @@ import operator
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
-from typing import IO, Any, Literal
+from dataclasses import dataclass, field, replace
+from typing import IO, Any, Literal, TypedDict
 
 import orjson
 from pydantic import ValidationError
 
-from ._stats import DEFAULT_MAX_TOKENS, StatsBuilder
-from ._text import plural
-from .dataset import (
+from .._text import plural
+from ._duplicates import DuplicateCounter
+from ._lines import MAX_LINE_BYTES, LongLine, ValidationCancelledError, iter_blocks, open_regular
+from ._notices import duplicate_warnings, token_warnings
+from ._schema import (
     Conversation,
     StrPath,
     ValidationIssue,
@@ -52,14 +56,10 @@ from .dataset import (
     explain_error,
     file_issue,
 )
+from ._stats import DEFAULT_MAX_TOKENS, DIGITS, StatsBuilder
+from ._tokens import DEFAULT_EPOCHS, ExactCounter, load_encoding
 
-__all__ = ["explain_line", "fast_check", "iter_lines", "validate_path"]
-
-BLOCK_SIZE = 1 << 20
-"""Bytes read at a time: big enough that the per-block cost vanishes, small enough to stay in cache and
-keep memory flat (1 MiB measured faster than 4 MiB)."""
-
-BOM = b"\xef\xbb\xbf"
+__all__ = ["explain_line", "fast_check", "validate_path"]
 
 CHUNK_LINES = 64
 """Lines whose statistics are added together when all are valid; a chunk with a bad line is gone through again
@@ -74,52 +74,6 @@ MIN_BYTES_PER_WORKER = 16 << 20
 
 _ISSUE = tuple[int, str, int | None, str]
 """``(line, code, index, message)``: an issue before it becomes a :class:`ValidationIssue`."""
-
-
-def iter_lines(file: IO[bytes], start: int = 0, end: int | None = None) -> Iterator[tuple[int, bytes]]:
-    """Yield ``(line number from 1, line without its newline)`` for the bytes ``start:end`` of ``file``.
-
-    ``start`` must be 0 or just after a newline. A byte order mark at offset 0 is skipped.
-    """
-    lineno = 0
-    for lines, last in _iter_blocks(file, start, end):
-        for line in lines:
-            lineno += 1
-            yield lineno, line
-        if last is not None:
-            yield lineno + 1, last
-
-
-def _iter_blocks(file: IO[bytes], start: int, end: int | None) -> Iterator[tuple[list[bytes], bytes | None]]:
-    """Yield the complete lines of each block, and at the end the unfinished last line (if any)."""
-    file.seek(start)
-    left = -1 if end is None else end - start
-    pending: list[bytes] = []
-    first = start == 0
-    while left:
-        block = file.read(BLOCK_SIZE if left < 0 else min(BLOCK_SIZE, left))
-        if not block:
-            break
-        left -= len(block) if left > 0 else 0
-        if first:
-            first = False
-            if block.startswith(BOM):
-                block = block[len(BOM) :]
-        cut = block.rfind(b"\n")
-        if cut < 0:
-            pending.append(block)
-            continue
-        if pending:
-            pending.append(block)
-            block = b"".join(pending)
-            cut = block.rfind(b"\n")
-        lines = block.split(b"\n")
-        tail = lines.pop()
-        pending = [tail] if tail else []
-        yield lines, None
-    tail = b"".join(pending)
-    if tail:
-        yield [], tail
 
 
 _SEP = "\x00"
@@ -153,9 +107,9 @@ def fast_check(obj: Any) -> bool:
     return fast_measure(obj) is not None
 
 
-def fast_measure(obj: Any) -> tuple[int, bool, int, int, bool] | None:
-    """``(messages, has_system, characters, extra UTF-8 bytes, has unknown keys)`` of a valid example, or
-    ``None`` when the parsed line breaks a rule.
+def fast_measure(obj: Any) -> tuple[int, bool, int, int, bool, int] | None:
+    """``(messages, has_system, characters, extra UTF-8 bytes, has unknown keys, digits)`` of a valid
+    example, or ``None`` when the parsed line breaks a rule.
 
     The hot path: a handful of C-level calls per line whatever the number of messages. A missing key, a
     wrong type or a non-string role or content makes one of them raise, which means "invalid"; the role
@@ -178,11 +132,13 @@ def fast_measure(obj: Any) -> tuple[int, bool, int, int, bool] | None:
         if "" in contents or any(map(_isspace, contents)):
             return None
         chars = len(text)
-        wide = 0 if text.isascii() else len(text.encode()) - chars
+        raw = text.encode()
+        wide = len(raw) - chars
+        digits = len(raw) - len(raw.translate(None, DIGITS))
         extra_keys = len(obj) != 1 or sum(map(len, msgs)) != 2 * len(msgs)
     except (KeyError, TypeError, UnicodeEncodeError):
         return None
-    return len(msgs), system, chars, wide, extra_keys
+    return len(msgs), system, chars, wide, extra_keys, digits
 
 
 def _long_order(roles: tuple[str, ...]) -> bool | None:
@@ -211,6 +167,14 @@ def explain_line(line: bytes) -> tuple[str, int | None, str] | None:
 
     Slow and thorough: decodes, parses and validates the line with the pydantic models.
     """
+    if isinstance(line, LongLine):
+        return (
+            "line_too_long",
+            None,
+            f"the line is {line.length:,} bytes long, more than max_line_bytes={line.limit:,}: an example "
+            "this long cannot fit the platform's max_tokens; split or shorten it (or check that the file "
+            "has its newlines)",
+        )
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -249,6 +213,23 @@ def explain_line(line: bytes) -> tuple[str, int | None, str] | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Options:
+    """What a scan needs besides the bytes (sent to worker processes, so nothing unpicklable)."""
+
+    max_errors: int
+    max_tokens: int
+    max_line: int = MAX_LINE_BYTES
+    exact: bool = False
+    n_epochs: int = DEFAULT_EPOCHS
+    duplicates: bool = True
+
+    def builder(self) -> StatsBuilder:
+        exact = ExactCounter(self.max_tokens, self.n_epochs) if self.exact else None
+        duplicates = DuplicateCounter() if self.duplicates else None
+        return StatsBuilder(max_tokens=self.max_tokens, exact=exact, duplicates=duplicates)
+
+
 @dataclass
 class _Part:
     """What one scan of a byte range found; line numbers count from the start of the range."""
@@ -262,42 +243,55 @@ class _Part:
     first_extra_line: int | None = None
 
 
-def _scan(path: StrPath, start: int, end: int | None, max_errors: int, max_tokens: int) -> _Part:
-    """Validate the lines in bytes ``start:end`` of the file: the hot loop."""
-    part = _Part(stats=StatsBuilder(max_tokens=max_tokens))
+def _scan_path(path: StrPath, start: int, end: int | None, options: _Options) -> _Part:
+    """Validate the lines in bytes ``start:end`` of the file at ``path`` (what a worker process runs)."""
+    with open_regular(path) as file:
+        return _scan(file, start, end, options)
+
+
+def _scan(
+    file: IO[bytes], start: int, end: int | None, options: _Options, cancel: threading.Event | None = None
+) -> _Part:
+    """Validate the lines in bytes ``start:end`` of ``file``: the hot loop."""
+    part = _Part(stats=options.builder())
+    max_errors = options.max_errors
     add_many = part.stats.add_many
+    add_parsed = part.stats.add_parsed
     loads = orjson.loads
     measure = fast_measure
     decode_error = orjson.JSONDecodeError
     size = CHUNK_LINES
     lineno = 0
-    with open(path, "rb") as file:
-        blocks = _iter_blocks(file, start, end)
-        for lines, last in blocks:
-            if last is not None:
-                lines = [last]  # noqa: PLW2901 (the unfinished last line)
-            block_end = lineno + len(lines)
-            for at in range(0, len(lines), size):
-                chunk = lines[at : at + size]
-                try:
-                    found = list(map(measure, map(loads, chunk)))
-                except decode_error:
-                    found = [None]
-                if None in found:
-                    lineno = _one_by_one(part, chunk, lineno, max_errors)
-                    if len(part.errors) >= max_errors:
-                        part.stopped = lineno < block_end or next(blocks, None) is not None
-                        break
-                    continue
-                messages, system, chars, wide, extra = zip(*found, strict=True)
-                add_many(messages, system, chars, wide, lineno + 1)
-                if True in extra:
-                    part.extra_keys += extra.count(True)
-                    if part.first_extra_line is None:
-                        part.first_extra_line = lineno + 1 + extra.index(True)
-                lineno += len(chunk)
-            if part.stopped:
-                break
+    blocks = iter_blocks(file, start, end, max_line=options.max_line, cancel=cancel)
+    for lines, last in blocks:
+        if last is not None:
+            lines = [last]  # noqa: PLW2901 (the unfinished last line)
+        block_end = lineno + len(lines)
+        for at in range(0, len(lines), size):
+            if cancel is not None and cancel.is_set():  # a slow chunk (exact tokens) must not hold it
+                raise ValidationCancelledError("validation was cancelled")
+            chunk = lines[at : at + size]
+            try:
+                objs = list(map(loads, chunk))
+            except decode_error:
+                objs = []
+            found = list(map(measure, objs)) if objs else [None]
+            if None in found:
+                lineno = _one_by_one(part, chunk, lineno, max_errors)
+                if len(part.errors) >= max_errors:
+                    part.stopped = lineno < block_end or next(blocks, None) is not None
+                    break
+                continue
+            messages, system, chars, wide, extra, digits = zip(*found, strict=True)
+            add_many(messages, system, chars, wide, lineno + 1, digits=digits)
+            add_parsed(objs, lineno + 1)
+            if True in extra:
+                part.extra_keys += extra.count(True)
+                if part.first_extra_line is None:
+                    part.first_extra_line = lineno + 1 + extra.index(True)
+            lineno += len(chunk)
+        if part.stopped:
+            break
     part.lines = lineno
     part.nonblank = part.stats.examples > 0 or any(e[1] != "blank_line" for e in part.errors)
     return part
@@ -314,8 +308,9 @@ def _one_by_one(part: _Part, lines: list[bytes], lineno: int, max_errors: int) -
             obj = None
         found_ok = fast_measure(obj)
         if found_ok is not None:
-            n, system, chars, wide, extra_keys = found_ok
-            part.stats.add(n, system, chars, wide, lineno)
+            n, system, chars, wide, extra_keys, digits = found_ok
+            part.stats.add(n, system, chars, wide, lineno, digits=digits)
+            part.stats.add_parsed((obj,), lineno)
             if extra_keys:
                 part.extra_keys += 1
                 if part.first_extra_line is None:
@@ -337,10 +332,19 @@ def _split_points(path: StrPath, size: int, parts: int) -> list[int]:
     with open(path, "rb") as file:
         for k in range(1, parts):
             file.seek(max(points[-1], size * k // parts))
-            file.readline()
-            points.append(file.tell())
+            points.append(_after_next_newline(file))
     points.append(size)
     return sorted(set(points))
+
+
+def _after_next_newline(file: IO[bytes]) -> int:
+    """Move past the next newline (or to the end) reading a block at a time, not a whole line."""
+    while True:
+        at = file.tell()
+        block = file.read(1 << 16)
+        cut = block.find(b"\n")
+        if cut >= 0 or not block:
+            return at + (cut + 1 if cut >= 0 else len(block))
 
 
 def _auto_workers(size: int) -> int:
@@ -373,54 +377,143 @@ def _process_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
-def _scan_in_processes(path: StrPath, size: int, count: int, budget: int, max_tokens: int) -> list[_Part]:
+def _scan_in_processes(
+    path: StrPath, size: int, count: int, options: _Options, cancel: threading.Event | None
+) -> list[_Part]:
     points = _split_points(path, size, count)
     ranges = list(itertools.pairwise(points))
     try:
-        with ProcessPoolExecutor(len(ranges), mp_context=_process_context()) as pool:
-            futures = [pool.submit(_scan, path, a, b, budget, max_tokens) for a, b in ranges]
-            return [f.result() for f in futures]
+        pool = ProcessPoolExecutor(len(ranges), mp_context=_process_context())
+    except (OSError, RuntimeError):
+        return _scan_here(path, options, cancel)
+    try:
+        futures = [pool.submit(_scan_path, path, a, b, options) for a, b in ranges]
+        while not all(f.done() for f in futures):
+            concurrent.futures.wait(futures, timeout=0.05)
+            if cancel is not None and cancel.is_set():
+                raise ValidationCancelledError("validation was cancelled")
+        return [f.result() for f in futures]
     except (BrokenProcessPool, OSError, RuntimeError):
         # Workers could not start or died (no /dev/shm, a memory limit, an unguarded main module):
         # the report must not depend on that, so validate here instead.
-        return [_scan(path, 0, None, budget, max_tokens)]
+        return _scan_here(path, options, cancel)
+    finally:
+        pool.shutdown(wait=cancel is None or not cancel.is_set(), cancel_futures=True)
 
 
-def validate_path(
-    path: StrPath,
+def _scan_here(path: StrPath, options: _Options, cancel: threading.Event | None) -> list[_Part]:
+    with open_regular(path) as file:
+        return [_scan(file, 0, None, options, cancel)]
+
+
+Source = StrPath | bytes | bytearray | memoryview | IO[bytes]
+"""What :meth:`Dataset.validate_file` reads: a path, the bytes of a file, or a binary file object."""
+
+
+class ValidateOptions(TypedDict, total=False):
+    """The keyword arguments of :meth:`Dataset.validate_file` (and :meth:`Dataset.avalidate_file`)."""
+
+    max_errors: int
+    max_tokens: int
+    filename: str | None
+    workers: int | Literal["auto"]
+    tokens: Literal["estimate", "exact"]
+    n_epochs: int
+    max_line_bytes: int
+    duplicates: bool
+    all_issues: bool
+
+
+def validate_path(source: Source, *, all_issues: bool = False, **options: Any) -> ValidationReport:
+    """The implementation of :meth:`Dataset.validate_file` (see there): :func:`validate_source`, then for a
+    path what :func:`~finetune_sdk.data.convert._describe.describe` adds (the file's real format, every
+    issue of a line with ``all_issues``, the keys the platform ignores)."""
+    report = validate_source(source, **options)
+    if isinstance(source, str | os.PathLike):
+        from .convert._describe import describe
+
+        report = describe(report, source, all_issues=all_issues)
+    return report
+
+
+def validate_source(
+    source: Source,
     *,
     max_errors: int = 100,
     max_tokens: int = DEFAULT_MAX_TOKENS,
     filename: str | None = None,
     workers: int | Literal["auto"] = "auto",
+    tokens: Literal["estimate", "exact"] = "estimate",
+    n_epochs: int = DEFAULT_EPOCHS,
+    max_line_bytes: int = MAX_LINE_BYTES,
+    duplicates: bool = True,
+    cancel: threading.Event | None = None,
 ) -> ValidationReport:
-    """The implementation of :meth:`Dataset.validate_file` (see there)."""
+    """Validate ``source`` line by line: the report of the rules alone."""
     if max_errors < 1:
         raise ValueError(f"max_errors must be at least 1, got {max_errors}")
     if workers != "auto" and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise ValueError(f"workers must be 'auto' or a whole number >= 1, got {workers!r}")
-    name = os.fspath(path) if filename is None else filename
-    size = os.stat(path).st_size  # FileNotFoundError for a missing file
-    file_errors: list[ValidationIssue] = []
-    if not name.endswith(".jsonl"):
-        file_errors.append(file_issue("wrong_extension"))
-    budget = max_errors - len(file_errors)
-    if budget <= 0:
-        return ValidationReport(path=os.fspath(path), errors=file_errors, truncated=size > 0)
-    count = _auto_workers(size) if workers == "auto" else workers
-    count = min(count, max(1, size // MIN_BYTES_PER_WORKER))
-    if count == 1:
-        parts = [_scan(path, 0, None, budget, max_tokens)]
-    else:
-        parts = _scan_in_processes(path, size, count, budget, max_tokens)
-    return _report(os.fspath(path), file_errors, parts, max_errors, max_tokens)
+    if tokens not in ("estimate", "exact"):
+        raise ValueError(f"tokens must be 'estimate' or 'exact', got {tokens!r}")
+    if isinstance(n_epochs, bool) or not isinstance(n_epochs, int) or n_epochs < 1:
+        raise ValueError(f"n_epochs must be a whole number >= 1, got {n_epochs!r}")
+    if max_line_bytes < 1:
+        raise ValueError(f"max_line_bytes must be at least 1, got {max_line_bytes}")
+    if tokens == "exact":
+        load_encoding()  # a missing extra is an ImportError now, not in a worker process
+    options = _Options(max_errors, max_tokens, max_line_bytes, tokens == "exact", n_epochs, duplicates)
+    if isinstance(source, str | os.PathLike):
+        with open_regular(source) as file:  # refuses a folder, FIFO or device before reading a byte
+            size = os.fstat(file.fileno()).st_size
+            name = os.fspath(source) if filename is None else filename
+            count = _auto_workers(size) if workers == "auto" else workers
+            count = min(count, max(1, size // MIN_BYTES_PER_WORKER))
+            if _refused(name, options) is not None or count == 1:
+                return _validate_stream(file, name, options, cancel, size > 0)
+        return _validate_parts(
+            name, lambda budget: _scan_in_processes(source, size, count, budget, cancel), options
+        )
+    stream = io.BytesIO(source) if isinstance(source, bytes | bytearray | memoryview) else source
+    if filename is None:
+        given = getattr(stream, "name", None)
+        filename = given if isinstance(given, str) else None
+    return _validate_stream(stream, filename, options, cancel, True)
+
+
+def _refused(name: str | None, options: _Options) -> list[ValidationIssue] | None:
+    """The file-level errors when they leave no room for more, else ``None``."""
+    errors = _file_errors(name)
+    return errors if len(errors) >= options.max_errors else None
+
+
+def _file_errors(name: str | None) -> list[ValidationIssue]:
+    return [] if name is None or name.endswith(".jsonl") else [file_issue("wrong_extension")]
+
+
+def _validate_stream(
+    file: IO[bytes], name: str | None, options: _Options, cancel: threading.Event | None, has_bytes: bool
+) -> ValidationReport:
+    refused = _refused(name, options)
+    if refused is not None:
+        return ValidationReport(path=name or "<stream>", errors=refused, truncated=has_bytes)
+    return _validate_parts(name, lambda budget: [_scan(file, 0, None, budget, cancel)], options)
+
+
+def _validate_parts(
+    name: str | None, scan: Callable[[_Options], list[_Part]], options: _Options
+) -> ValidationReport:
+    errors = _file_errors(name)
+    budget = replace(options, max_errors=options.max_errors - len(errors))
+    return _report(name or "<stream>", errors, scan(budget), options)
 
 
 def _report(
-    path: str, errors: list[ValidationIssue], parts: list[_Part], max_errors: int, max_tokens: int
+    path: str, errors: list[ValidationIssue], parts: list[_Part], options: _Options
 ) -> ValidationReport:
     """Join the parts of a scan, in file order, into one report."""
-    stats = StatsBuilder(max_tokens=max_tokens)
+    max_errors = options.max_errors
+    stats = options.builder()
     offset = 0
     truncated = False
     extra = 0
@@ -469,17 +562,7 @@ def _warnings(stats: StatsBuilder, extra: int, first_extra: int | None) -> list[
                 f"line {first_extra}): the platform ignores them",
             )
         )
-    if stats.over:
-        warnings.append(
-            ValidationIssue(
-                line=stats.first_over_line,
-                code="over_max_tokens",
-                index=None,
-                message=f"{plural(stats.over, 'example')} {'is' if stats.over == 1 else 'are'} estimated "
-                f"longer than max_tokens="
-                f"{stats.max_tokens} (first at line {stats.first_over_line}, the longest "
-                f"~{stats.longest_tokens} tokens at line {stats.longest_line}): they would be "
-                "truncated; shorten or split them, or raise max_tokens",
-            )
-        )
+    if stats.duplicates is not None:
+        warnings.extend(duplicate_warnings(stats.duplicates))
+    warnings.extend(token_warnings(stats))
     return warnings

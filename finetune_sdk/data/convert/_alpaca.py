@@ -1,0 +1,46 @@
+"""Alpaca records: ``instruction``, ``input``, ``output``, an optional ``system`` and ``history`` as
+``[[question, answer], ...]`` (earlier turns), the way LLaMA-Factory reads them: the prompt is the
+instruction, then the input on a new line when there is one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._fields import FieldMap
+from ._repairs import Note, Reject, Turn
+
+__all__ = ["alpaca_turns"]
+
+_USED = frozenset({"input", "history"})
+
+
+def alpaca_turns(record: Any, fields: FieldMap, note: Note) -> list[Turn]:
+    """The turns of one Alpaca record."""
+    prompt_key, response_key, system_key = fields.prompt, fields.response, fields.system
+    assert prompt_key
+    assert response_key
+    if not isinstance(record, dict):
+        raise Reject("not_an_object", f"the record is a JSON {type(record).__name__}, not an object")
+    for key in (prompt_key, response_key):
+        if key not in record:
+            raise Reject("missing_field", f"the record has no {key!r}")
+    turns: list[Turn] = []
+    system = record.get(system_key) if system_key else None
+    if isinstance(system, str) and system.strip():
+        turns.append(Turn("system", system))
+    history = record.get("history") or []
+    if not isinstance(history, list):
+        raise Reject("invalid_history", "history is not a list of [question, answer] pairs")
+    for number, pair in enumerate(history):
+        if not (isinstance(pair, list | tuple) and len(pair) == 2):
+            raise Reject("invalid_history", f"history item {number} is not a [question, answer] pair")
+        turns += [Turn("user", pair[0]), Turn("assistant", pair[1])]
+    prompt, extra = record[prompt_key], record.get("input")
+    if isinstance(prompt, str) and isinstance(extra, str) and extra.strip():
+        prompt = f"{prompt}\n{extra}" if prompt.strip() else extra
+        note("join_input", "the input joined to the instruction with a newline")
+    turns += [Turn("user", prompt), Turn("assistant", record[response_key])]
+    ignored = sorted(k for k in record if k not in (prompt_key, response_key, system_key) and k not in _USED)
+    if ignored:
+        note("ignored_keys", f"left out the record's keys {', '.join(ignored)} (not training text)")
+    return turns

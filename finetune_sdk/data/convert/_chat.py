@@ -1,0 +1,95 @@
+"""Message-list sources: ShareGPT (``conversations`` of ``from``/``value``), OpenAI chat JSON Lines (with
+``name``, ``weight``, ``tool_calls``, content parts, ``developer``) and the platform's own format.
+
+One reader serves them all, told the keys and the role table by a :class:`FieldMap`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._fields import FieldMap
+from ._repairs import Note, Reject, Repairs, Turn
+
+__all__ = ["chat_turns"]
+
+#: Message keys the reader uses besides the role and content keys; others are noted as left out.
+_MESSAGE_KEYS = frozenset({"weight", "tool_calls"})
+
+
+def chat_turns(record: Any, fields: FieldMap, repairs: Repairs, note: Note) -> list[Turn]:
+    """The turns of one record of a message-list source."""
+    messages_key, role_key, content_key = fields.messages, fields.role, fields.content
+    assert messages_key
+    assert role_key
+    assert content_key
+    if not isinstance(record, dict):
+        raise Reject("not_an_object", f"the record is a JSON {type(record).__name__}, not an object")
+    messages = record.get(messages_key)
+    if messages is None:
+        raise Reject(
+            "missing_messages",
+            f"the record has no {messages_key!r} key (keys: {', '.join(map(repr, record)) or 'none'})",
+        )
+    if not isinstance(messages, list):
+        raise Reject("messages_not_list", f"{messages_key!r} is not a list")
+    turns: list[Turn] = []
+    system = record.get(fields.system) if fields.system else None
+    if system is not None:
+        if not isinstance(system, str):
+            raise Reject("invalid_content", f"the top-level {fields.system!r} is not text")
+        if system.strip():
+            turns.append(Turn("system", system))
+            note("top_level_system", f"the top-level {fields.system!r} became the first message")
+    definitions = record.get("tools") if repairs.tool_definitions == "render" else None
+    if definitions:
+        turns.append(Turn("tools", definitions))
+    used = (messages_key, fields.system, "tools" if definitions else None)
+    ignored_top = sorted(k for k in record if k not in used)
+    if ignored_top:
+        note("ignored_keys", f"left out the record's keys {', '.join(ignored_top)} (not training text)")
+    renamed: dict[str, str] = {}
+    ignored: set[str] = set()
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict):
+            raise Reject("invalid_message", f"message {index} is not an object")
+        raw_role = message.get(role_key)
+        if not isinstance(raw_role, str):
+            raise Reject(
+                "missing_field" if raw_role is None else "invalid_role",
+                f"message {index} has no text {role_key!r}",
+            )
+        role = _map_role(raw_role, fields, repairs, index)
+        if role != raw_role:
+            renamed[raw_role] = role
+        if content_key not in message and not message.get("tool_calls"):
+            raise Reject("missing_field", f"message {index} has no {content_key!r}")
+        calls = message.get("tool_calls") or None
+        if calls is not None and not isinstance(calls, list):
+            raise Reject("invalid_tool_call", f"message {index}: tool_calls is not a list")
+        turns.append(Turn(role, message.get(content_key), calls=calls, weight=message.get("weight")))
+        if len(message) > 2:
+            ignored.update(k for k in message if k not in (role_key, content_key) and k not in _MESSAGE_KEYS)
+    if renamed:
+        note("map_roles", ", ".join(f"{a} -> {b}" for a, b in renamed.items()))
+    if ignored:
+        note(
+            "ignored_keys",
+            f"left out the message keys {', '.join(sorted(ignored))} (the platform ignores them)",
+        )
+    return turns
+
+
+def _map_role(raw: str, fields: FieldMap, repairs: Repairs, index: int) -> str:
+    if raw in ("system", "user", "assistant"):
+        return raw
+    if not repairs.map_roles:
+        raise Reject("invalid_role", f"message {index} has the role {raw!r} (role mapping is off)")
+    mapped = fields.roles.get(raw) or fields.roles.get(raw.lower())
+    if mapped is None:
+        raise Reject(
+            "unknown_role",
+            f"message {index} has the role {raw!r}, which the converter does not "
+            "know: map it with FieldMap(roles={...})",
+        )
+    return mapped

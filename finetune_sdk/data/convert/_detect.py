@@ -1,0 +1,151 @@
+"""Say what a file is: which source format :func:`~finetune_sdk.convert_file` should read it as, and the
+file-level codes :meth:`Dataset.validate_file` gives a file that is clearly another format."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from typing import Any, Literal
+
+import orjson
+
+from ._jsonarray import first_byte, iter_array, iter_json_lines, skip_bom, without_bom
+
+__all__ = ["SAMPLE", "Container", "Source", "container_of", "foreign_format", "format_of", "sample"]
+
+Source = Literal["sharegpt", "alpaca", "openai", "csv", "jsonl"]
+Container = Literal["array", "lines", "csv"]
+
+SAMPLE = 20
+"""Records looked at to detect a format."""
+
+_HEAD = 1 << 16
+_WHITE = b" \t\r\n"
+_OPENAI_ROLES = frozenset({"developer", "tool", "function"})
+
+
+def container_of(path: str | os.PathLike[str], head: bytes) -> Container:
+    """How records are laid out: a JSON array, JSON Lines, or CSV/TSV rows."""
+    name = os.fspath(path).lower()
+    if name.endswith((".csv", ".tsv")):
+        return "csv"
+    first = first_byte(head)
+    if first == ord("["):
+        return "lines" if _array_per_line(head) else "array"
+    if first == ord("{") or first is None:
+        return "lines"
+    return "csv"
+
+
+def _array_per_line(head: bytes) -> bool:
+    """True for JSON Lines whose first line is a whole array on its own, followed by more lines."""
+    line, _, rest = without_bom(head).lstrip(_WHITE).partition(b"\n")
+    try:
+        orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return False
+    return bool(rest.strip(_WHITE))
+
+
+def sample(file: Any, container: Container, count: int = SAMPLE) -> list[Any]:
+    """The first ``count`` records that parse (JSON containers only)."""
+    skip_bom(file)
+    records: Iterator[bytes] = iter_array(file) if container == "array" else iter_json_lines(file)
+    found: list[Any] = []
+    for raw in records:
+        if len(found) >= count:
+            break
+        try:
+            found.append(orjson.loads(raw))
+        except orjson.JSONDecodeError:
+            continue
+    return found
+
+
+def format_of(records: list[Any]) -> tuple[Source | None, str]:
+    """The source format of parsed records and the reason, from their keys; ``None`` when unclear."""
+    objects = [r for r in records if isinstance(r, dict)]
+    keys: set[str] = set().union(*objects) if objects else set()
+    if "conversations" in keys:
+        return "sharegpt", "a 'conversations' key"
+    if {"instruction", "output"} <= keys:
+        return "alpaca", "'instruction' and 'output' keys"
+    if "messages" in keys:
+        for record in objects:
+            messages = record.get("messages")
+            if isinstance(messages, list) and any(_openai_extra(m) for m in messages):
+                return "openai", "'messages' with OpenAI extras (parts, tool calls, weight, name or roles)"
+        return "jsonl", "'messages' in the platform's own shape"
+    return None, f"none of the known keys (found: {', '.join(sorted(keys)[:8]) or 'no objects'})"
+
+
+def _openai_extra(message: Any) -> bool:
+    if not isinstance(message, dict):
+        return False
+    return (
+        not isinstance(message.get("content"), str)
+        or len(message) > 2
+        or message.get("role") in _OPENAI_ROLES
+    )
+
+
+def foreign_format(path: str | os.PathLike[str], display: str) -> tuple[str, str] | None:
+    """``(code, message)`` when the file is clearly not JSON Lines of ``messages``: ``json_array``,
+    ``looks_like_sharegpt``, ``looks_like_alpaca`` or ``csv_file``; else ``None``. Reads at most the
+    first 64 KiB."""
+    with open(path, "rb") as file:
+        head = file.read(_HEAD)
+    container = container_of(path, head)
+    stem = display[: -len(".jsonl")] if display.endswith(".jsonl") else os.path.splitext(display)[0]
+    command = f"`finetune convert {display} -o {stem}.converted.jsonl`"
+    if container == "csv":
+        if not _delimited(head):
+            return None
+        return "csv_file", f"the file is a CSV/TSV table, not JSON Lines: convert it with {command}"
+    if container == "array":
+        records = _parse_some(iter_array(_head_file(head)))
+        if not any(isinstance(r, dict) for r in records):
+            return None  # not clearly an array of records (a lone "[" is a broken line)
+        kind, _ = format_of(records)
+        what = f" of {_NAMES[kind]} records" if kind else ""
+        return (
+            "json_array",
+            f"the file is one JSON array{what}, not one JSON object per line: convert it with {command}",
+        )
+    kind, _ = format_of(_parse_some(iter_json_lines(_head_file(head))))
+    if kind in ("sharegpt", "alpaca"):
+        return (
+            f"looks_like_{kind}",
+            f"the file looks like {_NAMES[kind]} data, not the platform's "
+            f"messages format: convert it with {command}",
+        )
+    return None
+
+
+_NAMES = {"sharegpt": "ShareGPT", "alpaca": "Alpaca", "openai": "OpenAI chat", "jsonl": "chat"}
+
+
+def _head_file(data: bytes) -> io.BytesIO:
+    return io.BytesIO(without_bom(data))
+
+
+def _parse_some(raws: Iterator[bytes]) -> list[Any]:
+    found: list[Any] = []
+    for raw in raws:
+        try:
+            found.append(orjson.loads(raw))
+        except orjson.JSONDecodeError:
+            continue
+        if len(found) >= SAMPLE:
+            break
+    return found
+
+
+def _delimited(head: bytes) -> bool:
+    """True when the head reads as rows of a delimited table (commas or tabs on the first line)."""
+    try:
+        first = head.decode("utf-8", "ignore").lstrip("\ufeff").split("\n", 1)[0]
+    except UnicodeDecodeError:
+        return False
+    return first.count(",") + first.count("\t") >= 1

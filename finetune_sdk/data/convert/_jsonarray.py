@@ -1,0 +1,153 @@
+"""Records of a JSON file, one at a time and in flat memory: the elements of a top-level array, or lines.
+
+:func:`iter_array` splits a top-level JSON array into the bytes of its elements without parsing them: it
+only follows strings (and their escapes) and the nesting depth, so each element can be handed to
+``orjson`` on its own. Memory is one read block plus the element being read, whatever the file's size.
+One regular-expression search finds the next token: a whole innermost object or array, a whole string
+(escapes included), a bracket or a comma; so the Python loop runs a few times per message, not per byte.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import IO
+
+__all__ = [
+    "BLOCK_SIZE",
+    "BOM",
+    "ArrayState",
+    "first_byte",
+    "iter_array",
+    "iter_json_lines",
+    "skip_bom",
+    "without_bom",
+]
+
+BLOCK_SIZE = 1 << 20
+BOM = b"\xef\xbb\xbf"
+_STRING = rb'"[^"\\]*(?:\\.[^"\\]*)*"'  # escapes included (written unrolled: linear, no backtracking)
+_PLAIN = rb'[^"{}\[\]]*'
+#: The next token: a whole object or array holding none (most messages: one match instead of a dozen),
+#: a whole string, a bracket or a comma; a lone quote is a string that the buffer cuts short.
+_TOKEN = re.compile(
+    rb"[{\[]" + _PLAIN + rb"(?:" + _STRING + _PLAIN + rb")*[}\]]|" + _STRING + rb'|[\[\]{},]|"', re.DOTALL
+)
+_WHITE = b" \t\r\n"
+
+
+class ArrayState:
+    """What :func:`iter_array` found about the array itself (read after the iteration ends).
+
+    ``problem`` is ``None`` for a well-formed array, else a sentence: the array was never closed, or
+    something follows it. Elements read before the problem were yielded anyway.
+    """
+
+    def __init__(self) -> None:
+        self.problem: str | None = None
+
+
+def skip_bom(file: IO[bytes]) -> bool:
+    """Leave ``file`` (at its start) after a UTF-8 byte order mark, if it has one; say whether it had."""
+    if file.read(len(BOM)) == BOM:
+        return True
+    file.seek(0)
+    return False
+
+
+def without_bom(head: bytes) -> bytes:
+    """``head`` without a byte order mark at its start."""
+    return head[len(BOM) :] if head.startswith(BOM) else head
+
+
+def first_byte(head: bytes) -> int | None:
+    """The first byte of ``head`` that is not white space (after a BOM), or ``None``."""
+    stripped = without_bom(head).lstrip(_WHITE)
+    return stripped[0] if stripped else None
+
+
+def iter_array(file: IO[bytes], state: ArrayState | None = None) -> Iterator[bytes]:
+    """Yield the bytes of each element of the JSON array that ``file`` holds, white space stripped.
+
+    An element left empty (``[1,,2]``) or cut short by the end of the file is yielded as it is, so its
+    parse fails and it is reported like any other bad record.
+    """
+    state = state if state is not None else ArrayState()
+    buf, pos = _opening(file, state)
+    if pos < 0:
+        return
+    start = pos  # where the current element begins
+    depth = 1
+    elements = 0
+    search = _TOKEN.search
+    while True:
+        found = search(buf, pos)
+        if found is None:
+            more = file.read(BLOCK_SIZE)
+            if not more:
+                break
+            buf, pos, start = buf[start:] + more, len(buf) - start, 0
+            continue
+        at, pos = found.span()
+        if pos - at > 1:  # a whole string or flat container: the depth is unchanged
+            continue
+        char = buf[at]
+        if char == 0x22:  # a lone quote: the buffer ends inside a string
+            more = file.read(BLOCK_SIZE)
+            if not more:
+                break
+            buf, pos, start = buf[start:] + more, at - start, 0
+            continue
+        if char in b"[{":
+            depth += 1
+        elif char in b"]}":
+            depth -= 1
+            if depth == 0:
+                element = buf[start:at].strip(_WHITE)
+                if element or elements:  # "[]" holds nothing, "[1,]" an empty second element
+                    yield element
+                _check_tail(file, buf[pos:], state)
+                return
+        elif depth == 1:  # a comma between two elements
+            yield buf[start:at].strip(_WHITE)
+            elements += 1
+            start = pos
+    tail = buf[start:].strip(_WHITE)
+    if tail:
+        yield tail
+    state.problem = "the JSON array is not closed: the file ends before its ']'"
+
+
+def _opening(file: IO[bytes], state: ArrayState) -> tuple[bytes, int]:
+    """The first block holding the opening bracket, and the index after it (-1: no array)."""
+    buf = file.read(BLOCK_SIZE)
+    pos = len(buf) - len(buf.lstrip(_WHITE))
+    while pos >= len(buf):  # only white space so far
+        more = file.read(BLOCK_SIZE)
+        if not more:
+            state.problem = "the file holds no JSON array"
+            return buf, -1
+        buf, pos = more, len(more) - len(more.lstrip(_WHITE))
+    if buf[pos] != ord("["):
+        state.problem = "the file does not start with '['"
+        return buf, -1
+    return buf, pos + 1
+
+
+def _check_tail(file: IO[bytes], rest: bytes, state: ArrayState) -> None:
+    while True:
+        if rest.strip(_WHITE):
+            state.problem = "something follows the JSON array's closing ']'"
+            return
+        rest = file.read(BLOCK_SIZE)
+        if not rest:
+            return
+
+
+def iter_json_lines(file: IO[bytes]) -> Iterator[bytes]:
+    """Yield each line of a JSON Lines file without its line ending.
+
+    Python's buffered binary reader does the splitting, so memory is one line at a time.
+    """
+    for raw in file:
+        yield raw[:-1] if raw.endswith(b"\n") else raw

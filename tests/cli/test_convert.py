@@ -1,0 +1,102 @@
+"""``finetune convert``: the real entry point in a subprocess, on the hand-written samples."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+
+from finetune_sdk import Dataset
+from tests.cli.conftest import Run
+
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "convert"
+
+
+def test_convert_lists_every_change_and_reject_and_writes_a_valid_file(offline: Run, tmp_path: Path) -> None:
+    src = SAMPLES / "sharegpt.json"
+    out, rejects = tmp_path / "train.jsonl", tmp_path / "rejects.jsonl"
+    result = offline("convert", str(src), "-o", str(out), "--rejects", str(rejects))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert (
+        f"{src}:2: drop_leading_assistant: removed message 0: an assistant turn before any user turn" in lines
+    )
+    assert f"{src}:1: top_level_system: the top-level 'system' became the first message" in lines
+    assert any(line.startswith(f"{src}:7: rejected: unknown_role: ") for line in lines)
+    assert (
+        f"{src} (sharegpt: auto: a JSON array, a 'conversations' key in the first records): read 7 records, "
+        "wrote 5, rejected 2" in lines
+    )
+    assert lines[-1] == f"wrote 5 examples to {out}, 2 rejects to {rejects}"
+    assert Dataset.validate_file(out).ok
+    assert [orjson.loads(x)["record"] for x in rejects.read_bytes().splitlines()] == [6, 7]
+
+
+def test_convert_from_and_repair_switches(offline: Run, tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    result = offline(
+        "convert",
+        str(SAMPLES / "openai.jsonl"),
+        "-o",
+        str(out),
+        "--from",
+        "openai",
+        "--masked",
+        "reject",
+        "--tools",
+        "drop",
+        "--no-repair",
+        "join_parts",
+    )
+    assert result.returncode == 0, result.stderr
+    assert ":3: rejected: masked_turn: " in result.stdout
+    assert ":1: rejected: content_parts: " in result.stdout
+    assert "<tool_call>" not in out.read_text(encoding="utf-8")
+
+
+def test_dry_run_shows_records_and_writes_nothing(offline: Run, tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    result = offline("convert", str(SAMPLES / "guide.jsonl"), "-o", str(out), "--dry-run", "--show", "1")
+    assert result.returncode == 0, result.stderr
+    assert "--- record 1: trim" in result.stdout
+    assert '"content": "Hello"' in result.stdout
+    assert "would write 4" in result.stdout
+    assert not out.exists()
+
+
+def test_json_report_and_the_identity(offline: Run, tmp_path: Path) -> None:
+    result = offline("convert", str(SAMPLES / "chat.csv"), "-o", str(tmp_path / "o.jsonl"), "--json")
+    report = orjson.loads(result.stdout)
+    assert report["source"] == "csv"
+    assert report["written"] + report["rejected"] == report["read"] == 4
+    assert report["balanced"] is True
+
+
+def test_no_output_and_nothing_converted_exit_1(offline: Run, tmp_path: Path) -> None:
+    missing = offline("convert", str(SAMPLES / "guide.jsonl"))
+    assert missing.returncode == 1
+    assert "error: give the file to write with -o" in missing.stderr
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n", encoding="utf-8")
+    nothing = offline("convert", str(empty), "-o", str(tmp_path / "o.jsonl"), "--from", "jsonl")
+    assert nothing.returncode == 1
+    assert "read 0 records, wrote 0" in nothing.stdout
+
+
+def test_validate_names_the_format_and_all_issues(offline: Run, tmp_path: Path) -> None:
+    chats = tmp_path / "chats.jsonl"
+    chats.write_bytes((SAMPLES / "sharegpt.jsonl").read_bytes())
+    result = offline("validate", str(chats))
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[0] == (
+        f"{chats}: looks_like_sharegpt: the file looks like ShareGPT data, not the platform's messages "
+        f"format: convert it with `finetune convert {chats} -o {tmp_path / 'chats'}.converted.jsonl`"
+    )
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(orjson.dumps({"messages": [{"role": "User", "content": ""}]}) + b"\n")
+    first, every = offline("validate", str(bad)), offline("validate", str(bad), "--all-issues")
+    assert [line.split(": ")[1] for line in first.stdout.splitlines()[:1]] == ["invalid_role"]
+    assert [line.split(": ")[1] for line in every.stdout.splitlines()[:2]] == [
+        "invalid_role",
+        "invalid_content",
+    ]

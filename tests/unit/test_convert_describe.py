@@ -1,0 +1,151 @@
+"""What validate_file says about a file in another format, every issue of a line, the ignored keys; and
+the in-memory Dataset.from_sharegpt / from_alpaca / from_csv."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import anyio
+import orjson
+import pytest
+
+from finetune_sdk import Dataset, DatasetValidationError
+from finetune_sdk.data.convert import Repairs
+
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "convert"
+
+
+def copy(tmp_path: Path, sample: str, name: str) -> Path:
+    return Path(shutil.copy(SAMPLES / sample, tmp_path / name))
+
+
+@pytest.mark.parametrize(
+    ("sample", "name", "code"),
+    [
+        ("sharegpt.json", "chats.json", "json_array"),
+        ("alpaca.json", "alpaca.jsonl", "json_array"),
+        ("sharegpt.jsonl", "chats.jsonl", "looks_like_sharegpt"),
+        ("alpaca.jsonl", "alpaca.jsonl", "looks_like_alpaca"),
+        ("chat.csv", "chat.csv", "csv_file"),
+        ("chat.tsv", "chat.tsv", "csv_file"),
+    ],
+)
+def test_another_format_gets_a_file_level_code_naming_the_command(
+    tmp_path: Path, sample: str, name: str, code: str
+) -> None:
+    path = copy(tmp_path, sample, name)
+    report = Dataset.validate_file(path)
+    found = [e for e in report.errors if e.code == code]
+    assert len(found) == 1
+    assert found[0].line is None
+    assert f"`finetune convert {path} -o " in found[0].message
+    assert not report.ok
+
+
+def test_the_array_code_names_the_records_inside(tmp_path: Path) -> None:
+    report = Dataset.validate_file(copy(tmp_path, "sharegpt.json", "a.json"))
+    assert (
+        "JSON array of ShareGPT records" in next(e for e in report.errors if e.code == "json_array").message
+    )
+
+
+def test_a_platform_file_gets_no_format_code(tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"messages": [{"role": "user", "content": "q"}]}\n', encoding="utf-8")
+    report = Dataset.validate_file(path)
+    assert [e.code for e in report.errors] == ["unpaired"]
+
+
+def test_all_issues_lists_every_broken_rule_of_a_line(tmp_path: Path) -> None:
+    path = tmp_path / "multi.jsonl"
+    lines = [
+        {
+            "messages": [
+                {"role": "User", "content": ""},
+                {"role": "assistant", "content": 5},
+                {"role": "user"},
+            ]
+        },
+        {"messages": [{"role": "user", "content": " "}, {"role": "user", "content": "b"}]},
+        {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]},
+    ]
+    path.write_bytes(b"\n".join(orjson.dumps(line) for line in lines) + b"\n")
+    first = Dataset.validate_file(path)
+    every = Dataset.validate_file(path, all_issues=True)
+    assert [(e.line, e.code) for e in first.errors] == [(1, "invalid_role"), (2, "invalid_content")]
+    assert [(e.line, e.code, e.index) for e in every.errors] == [
+        (1, "invalid_role", 0),
+        (1, "invalid_content", 0),
+        (1, "invalid_content", 1),
+        (1, "missing_field", 2),
+        (2, "invalid_content", 0),
+        (2, "not_alternating", 1),  # the order, though a content was bad too
+    ]
+    assert every.stats.examples == 1
+
+
+def test_all_issues_in_async_too(tmp_path: Path) -> None:
+    path = tmp_path / "multi.jsonl"
+    path.write_bytes(orjson.dumps({"messages": [{"role": "x", "content": 1}]}) + b"\n")
+
+    async def main() -> list[str]:
+        report = await Dataset.avalidate_file(path, all_issues=True)
+        return [e.code for e in report.errors]
+
+    assert anyio.run(main) == ["invalid_role", "invalid_content"]
+
+
+def test_weight_and_top_level_system_get_warnings_saying_what_is_lost(tmp_path: Path) -> None:
+    path = tmp_path / "w.jsonl"
+    lines = [
+        {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a", "weight": 1}]},
+        {
+            "system": "Be brief.",
+            "messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "b"}],
+        },
+        {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "c", "weight": 0}]},
+    ]
+    path.write_bytes(b"\n".join(orjson.dumps(line) for line in lines) + b"\n")
+    report = Dataset.validate_file(path)
+    assert report.ok
+    by_code = {w.code: w for w in report.warnings}
+    assert by_code["ignored_weight"].line == 3
+    assert "1 turn marked weight 0 (first at line 3) would be trained on" in by_code["ignored_weight"].message
+    assert by_code["ignored_system"].line == 2
+    assert "system prompt is lost" in by_code["ignored_system"].message
+
+
+def test_from_sharegpt_alpaca_csv(tmp_path: Path) -> None:
+    records = [{"conversations": [{"from": "human", "value": "你好"}, {"from": "gpt", "value": "你好！"}]}]
+    assert Dataset.from_sharegpt(records)[0].messages[1].content == "你好！"
+    alpaca = Dataset.from_alpaca([{"instruction": "Add", "input": "2 and 3", "output": "5"}])
+    assert alpaca[0].messages[0].content == "Add\n2 and 3"
+    csv = Dataset.from_csv(SAMPLES / "chat.tsv")
+    assert len(csv) == 3
+    path = tmp_path / "chats.json"
+    path.write_bytes(
+        orjson.dumps(
+            [
+                {
+                    "conversations": [
+                        {"from": "gpt", "value": "Hi!"},
+                        {"from": "human", "value": "Hey"},
+                        {"from": "gpt", "value": "Yes?"},
+                    ]
+                }
+            ]
+        )
+    )
+    assert [m.role for m in Dataset.from_sharegpt(path)[0].messages] == ["user", "assistant"]
+    with pytest.raises(DatasetValidationError):
+        Dataset.from_sharegpt(path, repairs=Repairs(drop_leading_assistant=False))
+
+
+def test_from_sharegpt_raises_with_the_rejected_records(tmp_path: Path) -> None:
+    with pytest.raises(DatasetValidationError) as caught:
+        Dataset.from_sharegpt(SAMPLES / "sharegpt.json")
+    assert [(e.line, e.code) for e in caught.value.report.errors] == [
+        (6, "nothing_left"),
+        (7, "unknown_role"),
+    ]

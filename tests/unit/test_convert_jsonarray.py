@@ -1,0 +1,61 @@
+"""The incremental JSON array splitter: the same elements as a whole-file parse, whatever the block size."""
+
+from __future__ import annotations
+
+import io
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from finetune_sdk.data.convert import _jsonarray
+from finetune_sdk.data.convert._jsonarray import ArrayState, iter_array
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**62), 2**62)
+    | st.text(alphabet=st.sampled_from('ab"\\\\,[]{} 中\n')),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def split(data: bytes, block: int, monkeypatch: pytest.MonkeyPatch) -> tuple[list[bytes], str | None]:
+    monkeypatch.setattr(_jsonarray, "BLOCK_SIZE", block)
+    state = ArrayState()
+    return list(iter_array(io.BytesIO(data), state)), state.problem
+
+
+@settings(max_examples=150, deadline=None)
+@given(values=st.lists(json_values, max_size=6), block=st.integers(1, 40), indent=st.booleans())
+def test_elements_parse_back_to_the_array(values: list[object], block: int, indent: bool) -> None:
+    data = orjson.dumps(values, option=orjson.OPT_INDENT_2 if indent else 0)
+    with pytest.MonkeyPatch.context() as patch:
+        elements, problem = split(data, block, patch)
+    assert problem is None
+    assert [orjson.loads(e) for e in elements] == values
+
+
+@pytest.mark.parametrize("block", [1, 2, 7, 1 << 20])
+@pytest.mark.parametrize(
+    ("data", "elements", "problem"),
+    [
+        (b"[]", [], None),
+        (b"  [ ]  \n", [], None),
+        (b'[{"a": "x\\\\"}, "s\\"q", 3]', [b'{"a": "x\\\\"}', b'"s\\"q"', b"3"], None),
+        (b"[1,2,]", [b"1", b"2", b""], None),  # a trailing comma: an empty element, rejected later
+        (b"[1,,2]", [b"1", b"", b"2"], None),
+        (b'[{"a": 1}, {"b"', [b'{"a": 1}', b'{"b"'], "not closed"),
+        (b"[1] x", [b"1"], "follows"),
+        (b'{"a": 1}', [], "does not start"),
+        (b"   ", [], "no JSON array"),
+    ],
+)
+def test_edges(
+    monkeypatch: pytest.MonkeyPatch, block: int, data: bytes, elements: list[bytes], problem: str | None
+) -> None:
+    found, said = split(data, block, monkeypatch)
+    assert found == elements
+    assert (said is None) if problem is None else (said is not None and problem in said)
