@@ -113,7 +113,7 @@ class ChatMixin(_ChatBase):
         _http: httpx.Client
 
         def _stream_started(self, spec: RequestSpec, start: Callable[[httpx.Response], Any]) -> Answer: ...
-        def _request(self, spec: RequestSpec) -> Any: ...
+        def _send(self, spec: RequestSpec) -> Answer: ...
 
     def chat(
         self,
@@ -195,7 +195,8 @@ class ChatMixin(_ChatBase):
             stream=False,
             extra=extra,
         )
-        return completion_text(self._request(spec), model)[0]
+        answer = self._send(spec)
+        return completion_text(answer.payload, model, answer.response)[0]
 
     def _timed(self, setup: Setup, prompt: str, options: dict[str, Any]) -> Reply:
         clock = Clock()
@@ -256,7 +257,7 @@ class AsyncChatMixin(_ChatBase):
         async def _stream_started(
             self, spec: RequestSpec, start: Callable[[httpx.Response], Awaitable[Any]]
         ) -> Answer: ...
-        async def _request(self, spec: RequestSpec) -> Any: ...
+        async def _send(self, spec: RequestSpec) -> Answer: ...
 
     def chat(
         self,
@@ -329,7 +330,8 @@ class AsyncChatMixin(_ChatBase):
             stream=False,
             extra=extra,
         )
-        return completion_text(await self._request(spec), model)[0]
+        answer = await self._send(spec)
+        return completion_text(answer.payload, model, answer.response)[0]
 
     async def _timed(self, setup: Setup, prompt: str, options: dict[str, Any]) -> Reply:
         clock = Clock()

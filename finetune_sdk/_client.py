@@ -21,6 +21,7 @@ import pydantic
 import tenacity
 from typing_extensions import Self
 
+from ._attempt import asend_attempt, send_attempt
 from ._chat_client import AsyncChatMixin, ChatMixin
 from ._config import (
     DEFAULT_MAX_RETRIES,
@@ -31,17 +32,9 @@ from ._config import (
     NotGiven,
     TimeoutTypes,
 )
+from ._limits import DEFAULT_MAX_ANSWER_BYTES, install_deadline
 from ._retry import RetryHistory, RetryPolicy
-from ._wire import (
-    Answer,
-    RequestSpec,
-    decode_answer,
-    is_stream_answer,
-    parse_model,
-    request_args,
-    transport_error,
-    with_idempotency_key,
-)
+from ._wire import Answer, RequestSpec, parse_model, request_args, with_idempotency_key
 from .errors import APIError, ConfigurationError
 from .files import AsyncFiles, Files
 from .jobs import AsyncJobs, Jobs
@@ -78,6 +71,10 @@ class _BaseClient(Generic[HttpT]):
         max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
         http_client: HttpT | None = None,
         default_headers: Mapping[str, str] | None = None,
+        deadline: float | None = None,
+        idle_timeout: float | None = None,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+        allow_insecure_http: bool = False,
     ) -> None:
         self._configure(
             ClientConfig.resolve(
@@ -87,6 +84,10 @@ class _BaseClient(Generic[HttpT]):
                 max_retries=max_retries,
                 max_retry_wait=max_retry_wait,
                 default_headers=default_headers,
+                deadline=deadline,
+                idle_timeout=idle_timeout,
+                max_answer_bytes=max_answer_bytes,
+                allow_insecure_http=allow_insecure_http,
             )
         )
         if http_client is not None and not isinstance(http_client, self._http_type):
@@ -96,6 +97,7 @@ class _BaseClient(Generic[HttpT]):
             )
         self._owns_http = http_client is None
         self._http = self._new_http() if http_client is None else http_client
+        install_deadline(self._http)  # sync pools: every read and write then ends by the attempt's deadline
         self._bind_resources()
 
     def _new_http(self) -> HttpT:
@@ -129,6 +131,9 @@ class _BaseClient(Generic[HttpT]):
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         max_retry_wait: float | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
+        idle_timeout: float | NotGiven | None = NOT_GIVEN,
+        max_answer_bytes: int | NotGiven = NOT_GIVEN,
     ) -> Self:
         """A copy with other settings for some calls, sharing this client's connection pool::
 
@@ -137,7 +142,14 @@ class _BaseClient(Generic[HttpT]):
         clone = type(self).__new__(type(self))
         clone.__dict__.update(self.__dict__)
         clone._configure(
-            self._config.replace(timeout=timeout, max_retries=max_retries, max_retry_wait=max_retry_wait)
+            self._config.replace(
+                timeout=timeout,
+                max_retries=max_retries,
+                max_retry_wait=max_retry_wait,
+                deadline=deadline,
+                idle_timeout=idle_timeout,
+                max_answer_bytes=max_answer_bytes,
+            )
         )
         clone._owns_http = False  # the original closes the pool
         clone._bind_resources()
@@ -149,18 +161,21 @@ class _BaseClient(Generic[HttpT]):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={str(self._config.base_url)!r})"
 
-    def _log_answer(
-        self, request: httpx.Request, response: httpx.Response, attempt: int, started: float
-    ) -> None:
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug(
-                "%s %s -> %d (attempt %d, %.1f ms)",
-                request.method,
-                request.url.path,
-                response.status_code,
-                attempt,
-                (time.perf_counter() - started) * 1000,
-            )
+    def _answer_logger(self, attempt: int) -> Callable[[httpx.Request, httpx.Response], None]:
+        started = time.perf_counter()
+
+        def log(request: httpx.Request, response: httpx.Response) -> None:
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug(
+                    "%s %s -> %d (attempt %d, %.1f ms)",
+                    request.method,
+                    request.url.path,
+                    response.status_code,
+                    attempt,
+                    (time.perf_counter() - started) * 1000,
+                )
+
+        return log
 
 
 class Client(ChatMixin, _BaseClient[httpx.Client]):
@@ -173,12 +188,23 @@ class Client(ChatMixin, _BaseClient[httpx.Client]):
     Args:
         api_key: the platform key; sent as ``Authorization: Bearer``. Never printed.
         base_url: defaults to ``https://api.openapi.cn/v1``.
-        timeout: seconds, an ``httpx.Timeout``, or None for no limit.
+        timeout: seconds, an ``httpx.Timeout``, or None for no limit. It limits each network operation
+            and, unless ``deadline`` / ``idle_timeout`` say otherwise, each attempt as a whole (its
+            longest value) and the pause between two events of a chat stream.
         max_retries: how many times a failed call (connection lost, timeout, 408, 429, 5xx, overload)
             is tried again; 0 turns retries off.
         max_retry_wait: the longest single pause between attempts, ``Retry-After`` included.
         http_client: an ``httpx.Client`` to send through (proxies, custom transports ...).
         default_headers: extra headers sent with every request.
+        deadline: seconds one attempt may take in all (connecting, sending, the answer's headers and
+            body, a stream up to its first text), however slowly the server sends; ``inf`` for no
+            total limit. Defaults to the longest value of ``timeout``.
+        idle_timeout: the longest pause between two events of a chat stream (keep-alive comments do
+            not count); defaults to the longest value of ``timeout``.
+        max_answer_bytes: the largest answer read, decompressed (default 32 MiB), and the longest line
+            of a stream; a larger one raises :class:`~finetune_sdk.ResponseTooLargeError`.
+        allow_insecure_http: allow a plain ``http://`` base URL on a host other than this machine (the
+            key would travel unencrypted); also ``FINETUNE_ALLOW_INSECURE_HTTP=1``.
     """
 
     files: Files
@@ -222,7 +248,7 @@ class Client(ChatMixin, _BaseClient[httpx.Client]):
 
     def _request_model(self, spec: RequestSpec, model: type[ModelT]) -> ModelT:
         answer = self._send(spec)
-        return parse_model(model, answer.payload, request=answer.response.request)
+        return parse_model(model, answer.payload, response=answer.response)
 
     def _stream(self, spec: RequestSpec) -> httpx.Response:
         """Send a streaming ``spec`` with retries; return the open response (the caller closes it).
@@ -252,28 +278,8 @@ class Client(ChatMixin, _BaseClient[httpx.Client]):
     ) -> Answer:
         history.attempts += 1
         request = self._http.build_request(**request_args(self._config, spec))
-        started = time.perf_counter()
-        try:
-            response = self._http.send(request, stream=True)
-        except httpx.TransportError as exc:
-            raise transport_error(exc, request) from exc
-        self._log_answer(request, response, history.attempts, started)
-        if spec.stream and is_stream_answer(response):
-            if start is None:
-                return Answer(response, None)
-            try:
-                return Answer(response, start(response))
-            except BaseException:
-                response.close()
-                raise
-        try:
-            response.read()
-        except httpx.TransportError as exc:
-            raise transport_error(exc, request) from exc
-        finally:
-            response.close()
-        # Decoding inside the attempt lets an error envelope under HTTP 200 be retried like a 503.
-        return Answer(response, decode_answer(response))
+        log = self._answer_logger(history.attempts)
+        return send_attempt(self._http, request, stream=spec.stream, start=start, on_answer=log)
 
 
 class AsyncClient(AsyncChatMixin, _BaseClient[httpx.AsyncClient]):
@@ -323,7 +329,7 @@ class AsyncClient(AsyncChatMixin, _BaseClient[httpx.AsyncClient]):
 
     async def _request_model(self, spec: RequestSpec, model: type[ModelT]) -> ModelT:
         answer = await self._send(spec)
-        return parse_model(model, answer.payload, request=answer.response.request)
+        return parse_model(model, answer.payload, response=answer.response)
 
     async def _stream(self, spec: RequestSpec) -> httpx.Response:
         return (await self._send(dataclasses.replace(spec, stream=True))).response
@@ -354,24 +360,5 @@ class AsyncClient(AsyncChatMixin, _BaseClient[httpx.AsyncClient]):
     ) -> Answer:
         history.attempts += 1
         request = self._http.build_request(**request_args(self._config, spec))
-        started = time.perf_counter()
-        try:
-            response = await self._http.send(request, stream=True)
-        except httpx.TransportError as exc:
-            raise transport_error(exc, request) from exc
-        self._log_answer(request, response, history.attempts, started)
-        if spec.stream and is_stream_answer(response):
-            if start is None:
-                return Answer(response, None)
-            try:
-                return Answer(response, await start(response))
-            except BaseException:
-                await response.aclose()
-                raise
-        try:
-            await response.aread()
-        except httpx.TransportError as exc:
-            raise transport_error(exc, request) from exc
-        finally:
-            await response.aclose()
-        return Answer(response, decode_answer(response))
+        log = self._answer_logger(history.attempts)
+        return await asend_attempt(self._http, request, stream=spec.stream, start=start, on_answer=log)

@@ -18,7 +18,7 @@ import anyio
 import anyio.to_thread
 
 from ._polling import Pager
-from ._wire import RequestSpec, resource_id
+from ._wire import RequestSpec, path_segment, resource_id
 from .dataset import Dataset
 from .errors import NotFoundError
 from .types import FileDeleted, FileObject
@@ -107,7 +107,7 @@ FileRef = Union[FileObject, str]  # noqa: UP007 - a runtime alias, valid on 3.10
 
 
 def _file_path(file: FileRef) -> str:
-    return f"files/{resource_id(file.id if isinstance(file, FileObject) else file, 'file')}"
+    return f"files/{path_segment(resource_id(file.id if isinstance(file, FileObject) else file, 'file'))}"
 
 
 def _deleted_by_an_earlier_attempt(exc: NotFoundError, path: str) -> FileDeleted:
@@ -148,7 +148,8 @@ class Files:
         pager = _pager(purpose)
         files: list[FileObject] = []
         while (spec := pager.next_spec()) is not None:
-            files += pager.received(self._client._request(spec))
+            answer = self._client._send(spec)
+            files += pager.received(answer.payload, answer.response)
         return files
 
     def retrieve(self, file_id: FileRef) -> FileObject:
@@ -198,7 +199,8 @@ class AsyncFiles:
         pager = _pager(purpose)
         files: list[FileObject] = []
         while (spec := pager.next_spec()) is not None:
-            files += pager.received(await self._client._request(spec))
+            answer = await self._client._send(spec)
+            files += pager.received(answer.payload, answer.response)
         return files
 
     async def retrieve(self, file_id: FileRef) -> FileObject:

@@ -21,7 +21,7 @@ import orjson
 
 from ._polling import FOLLOW_POLL, EventFollower, Pager, Waiter, finished
 from ._retry import is_retryable
-from ._wire import RequestSpec, resource_id
+from ._wire import RequestSpec, path_segment, resource_id
 from .dataset import Dataset
 from .errors import APIError, APIStatusError
 from .files import FileInput, check_upload
@@ -45,6 +45,8 @@ UpdateCallback = Callable[[FineTuneJob], None]
 
 
 _SUFFIX: Final = re.compile(r"[A-Za-z0-9_-]{1,40}")
+#: The largest seed: trainers seed their generators with an unsigned 32-bit integer.
+SEED_MAX: Final = 2**32 - 1
 
 
 def _job_id(job: JobRef) -> str:
@@ -128,8 +130,18 @@ def _plan_create(
         raise ValueError(f"validation_split must be a number in (0, 0.5], got {validation_split!r}")
     if suffix is not None and (not isinstance(suffix, str) or not _SUFFIX.fullmatch(suffix)):
         raise ValueError(f"suffix must be 1 to 40 of the characters A-Z a-z 0-9 _ -, got {suffix!r}")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise ValueError(f"seed must be a whole number, got {seed!r}")
+    if seed is not None and (
+        isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= SEED_MAX
+    ):
+        raise ValueError(f"seed must be a whole number from 0 to {SEED_MAX}, got {seed!r}")
+    if idempotency_key is not None and (
+        not isinstance(idempotency_key, str)
+        or not 0 < len(idempotency_key) <= 200
+        or not (idempotency_key.isascii() and idempotency_key.isprintable())
+    ):
+        raise ValueError(
+            f"idempotency_key must be 1 to 200 printable ASCII characters, got {idempotency_key!r}"
+        )
     if metadata is not None:
         if not isinstance(metadata, Mapping) or not all(isinstance(k, str) for k in metadata):
             raise ValueError("metadata must be a mapping with string keys")
@@ -153,26 +165,32 @@ def _plan_create(
         else:
             # Uploads made for a create share its key (suffixed): replaying the create uploads nothing new.
             uploads.append((field, source, f"{idempotency_key}:{field}" if idempotency_key else None))
+    try:  # the body as it will be sent (bar the uploaded ids): fail now, not after the uploads
+        orjson.dumps(body)
+    except TypeError as exc:
+        raise ValueError(f"the job's settings cannot be sent as JSON: {exc}") from None
     return _CreatePlan(body, uploads, idempotency_key)
 
 
 def _retrieve_spec(job: JobRef) -> RequestSpec:
-    return RequestSpec("GET", f"fine_tuning/jobs/{_job_id(job)}")
+    return RequestSpec("GET", f"fine_tuning/jobs/{path_segment(_job_id(job))}")
 
 
 def _cancel_spec(job: JobRef) -> RequestSpec:
-    return RequestSpec("POST", f"fine_tuning/jobs/{_job_id(job)}/cancel")
+    return RequestSpec("POST", f"fine_tuning/jobs/{path_segment(_job_id(job))}/cancel")
 
 
 ClientT = TypeVar("ClientT", "Client", "AsyncClient")
 
 
 def _poller(client: ClientT, waiter: Waiter) -> ClientT:
-    """The client for one poll of ``wait``: with a deadline, its timeout is capped to the time left and
-    it does not retry (the waiter backs off and polls again), so a wait never outlasts its timeout by
-    more than a moment."""
+    """The client for one poll of ``wait``: with a deadline, its timeouts and its total deadline are
+    capped to the time left and it does not retry (the waiter backs off and polls again), so a wait
+    never outlasts its timeout by more than a moment, whatever the server does."""
     timeout = waiter.poll_timeout(client.timeout)
-    return client if timeout is None else client.with_options(timeout=timeout, max_retries=0)
+    if timeout is None:
+        return client
+    return client.with_options(timeout=timeout, deadline=waiter.time_left(), max_retries=0)
 
 
 def _follower(
@@ -253,7 +271,8 @@ class Jobs:
         """
         pager = Pager("fine_tuning/jobs", FineTuneJob, limit)
         while (spec := pager.next_spec()) is not None:
-            yield from pager.received(self._client._request(spec))
+            answer = self._client._send(spec)
+            yield from pager.received(answer.payload, answer.response)
 
     def events(
         self, job: JobRef, *, follow: bool = False, poll_interval: float | None = None
@@ -269,11 +288,11 @@ class Jobs:
             if step.pause:
                 time.sleep(step.pause)
             try:
-                payload = self._client._request(step.spec)
+                answer = self._client._send(step.spec)
             except APIError as exc:
                 follower.failed(exc)
             else:
-                yield from follower.received(payload)
+                yield from follower.received(answer.payload, answer.response)
 
     def wait(
         self,
@@ -364,7 +383,8 @@ class AsyncJobs:
         """The account's jobs, newest first, page by page; ``limit`` caps how many are yielded."""
         pager = Pager("fine_tuning/jobs", FineTuneJob, limit)
         while (spec := pager.next_spec()) is not None:
-            for job in pager.received(await self._client._request(spec)):
+            answer = await self._client._send(spec)
+            for job in pager.received(answer.payload, answer.response):
                 yield job
 
     async def events(
@@ -376,11 +396,11 @@ class AsyncJobs:
             if step.pause:
                 await anyio.sleep(step.pause)
             try:
-                payload = await self._client._request(step.spec)
+                answer = await self._client._send(step.spec)
             except APIError as exc:
                 follower.failed(exc)
             else:
-                for event in follower.received(payload):
+                for event in follower.received(answer.payload, answer.response):
                     yield event
 
     async def wait(

@@ -13,7 +13,7 @@ from rich.console import Console
 
 from .._client import Client
 from .._text import plural
-from ._output import TEXT_FILE, CliError, echo, note, spinner
+from ._output import TEXT_FILE, CliError, echo, note, safe_comparison, spinner
 from ._state import State, pass_state
 
 __all__ = ["chat", "compare"]
@@ -43,7 +43,7 @@ def _stream_reply(
     """
     with client.chat(model, messages, system=system, **options) as stream:
         for delta in stream:
-            click.echo(delta, nl=False)
+            echo(delta, nl=False)
     echo()
     if stream.finish_reason == "length":
         note(LENGTH_NOTE)
@@ -165,6 +165,6 @@ def compare(
     if as_json:
         echo(comparison.to_json())
     elif Console().is_terminal:
-        comparison.print()
+        safe_comparison(comparison).print()
     else:
         echo(comparison.table())

@@ -85,6 +85,36 @@ def make_runner(env: Mapping[str, str]) -> Run:
     return run
 
 
+def on_terminal(args: list[str], env: Mapping[str, str], *, stdout: bool = False) -> tuple[int, str]:
+    """Run ``finetune ARGS`` with its stderr (and its stdout, when asked) on a pseudo-terminal; return the
+    exit status and what the terminal showed (line ends as ``\\n``)."""
+    import pty
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        command(*args),
+        env=dict(env),
+        stdout=follower if stdout else subprocess.PIPE,
+        stderr=follower,
+        text=True,
+    )
+    os.close(follower)
+    chunks: list[bytes] = []
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    code = process.wait(30)
+    if process.stdout is not None:
+        process.stdout.close()
+    return code, b"".join(chunks).decode().replace("\r\n", "\n")
+
+
 @pytest.fixture(scope="module")
 def emu() -> Iterator[Emulator]:
     with Emulator(time_scale=FAST) as running:

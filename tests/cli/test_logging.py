@@ -3,16 +3,13 @@
 
 from __future__ import annotations
 
-import os
-import pty
 import re
 import socket
-import subprocess
 
 import pytest
 
 from finetune_sdk.cli._logs import retry_line
-from tests.cli.conftest import Run, cli_env, command, make_runner
+from tests.cli.conftest import Run, cli_env, make_runner, on_terminal
 
 RETRY = re.compile(r"^retrying GET /v1/files\S* \(attempt (\d) of 4\) in \d+\.\ds: connection refused$")
 
@@ -54,25 +51,9 @@ def test_debug_prints_one_short_line_per_retry_then_the_error(refused: Run) -> N
 
 @pytest.mark.timeout(60)
 def test_on_a_terminal_each_retry_is_one_short_line(refused_env: dict[str, str]) -> None:
-    leader, follower = pty.openpty()
-    process = subprocess.Popen(
-        command("files", "list"), env=refused_env, stdout=subprocess.PIPE, stderr=follower, text=True
-    )
-    os.close(follower)
-    chunks: list[bytes] = []
-    while True:
-        try:
-            chunk = os.read(leader, 4096)
-        except OSError:  # the child closed the terminal
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(leader)
-    assert process.wait(30) == 1
-    assert process.stdout is not None
-    process.stdout.close()
-    stderr = re.sub(r"\x1b\[[0-9;]*m", "", b"".join(chunks).decode().replace("\r\n", "\n"))  # bold
+    code, shown = on_terminal(["files", "list"], refused_env)
+    assert code == 1
+    stderr = re.sub(r"\x1b\[[0-9;]*m", "", shown)  # bold
     assert _attempts(stderr) == [2, 3, 4], stderr
     assert stderr.splitlines()[-1].startswith("error: GET http://127.0.0.1:")
 

@@ -26,16 +26,16 @@ def resolve(**kw: object) -> ClientConfig:
 
 
 def test_arguments_win_over_environment() -> None:
-    env = {"FINETUNE_API_KEY": "from-env", "FINETUNE_BASE_URL": "http://env.example/v1"}
-    cfg = resolve(api_key="from-arg", base_url="http://arg.example/v1", environ=env)
+    env = {"FINETUNE_API_KEY": "from-env", "FINETUNE_BASE_URL": "https://env.example/v1"}
+    cfg = resolve(api_key="from-arg", base_url="https://arg.example/v1", environ=env)
     assert cfg.require_key() == "from-arg"
-    assert str(cfg.base_url) == "http://arg.example/v1/"
+    assert str(cfg.base_url) == "https://arg.example/v1/"
 
 
 def test_environment_then_default() -> None:
-    cfg = resolve(environ={"FINETUNE_API_KEY": "from-env", "FINETUNE_BASE_URL": "http://env.example/v1/"})
+    cfg = resolve(environ={"FINETUNE_API_KEY": "from-env", "FINETUNE_BASE_URL": "https://env.example/v1/"})
     assert cfg.require_key() == "from-env"
-    assert str(cfg.base_url) == "http://env.example/v1/"
+    assert str(cfg.base_url) == "https://env.example/v1/"
     assert str(resolve().base_url) == "https://api.openapi.cn/v1/"
 
 
@@ -60,9 +60,9 @@ def test_bad_base_url_is_a_configuration_error(url: str) -> None:
 
 
 def test_url_joining_keeps_the_prefix() -> None:
-    cfg = resolve(base_url="http://h:1/api/v1")
-    assert str(cfg.url("fine_tuning/jobs")) == "http://h:1/api/v1/fine_tuning/jobs"
-    assert str(cfg.url("/files")) == "http://h:1/api/v1/files"
+    cfg = resolve(base_url="https://h:1/api/v1")
+    assert str(cfg.url("fine_tuning/jobs")) == "https://h:1/api/v1/fine_tuning/jobs"
+    assert str(cfg.url("/files")) == "https://h:1/api/v1/files"
 
 
 @pytest.mark.parametrize("bad", [-1, True, 1.5])
