@@ -57,6 +57,7 @@ if TYPE_CHECKING:
         NotFoundError,
         PermissionDeniedError,
         RateLimitError,
+        ResponseTooLargeError,
         StreamInterruptedError,
         UnprocessableEntityError,
         WaitTimeoutError,
@@ -95,7 +96,8 @@ _EXPORTS: dict[str, str] = {
         "APIConnectionError APIError APIResponseValidationError APIStatusError APITimeoutError "
         "AuthenticationError BadRequestError ConfigurationError ConflictError DatasetValidationError "
         "FineTuneError InternalServerError JobCancelledError JobError JobFailedError NotFoundError "
-        "PermissionDeniedError RateLimitError StreamInterruptedError UnprocessableEntityError "
+        "PermissionDeniedError RateLimitError ResponseTooLargeError StreamInterruptedError "
+        "UnprocessableEntityError "
         "WaitTimeoutError"
     ),
     ".hyperparameters": "Hyperparameters PresetName",
@@ -162,6 +164,7 @@ __all__ = [
     "PresetName",
     "RateLimitError",
     "RequestOptions",
+    "ResponseTooLargeError",
     "StreamInterruptedError",
     "SucceededJob",
     "SyncCursorPage",

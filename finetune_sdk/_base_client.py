@@ -26,6 +26,7 @@ from typing_extensions import Self
 if TYPE_CHECKING:
     import pydantic
 
+from ._attempt import asend_attempt, send_attempt
 from ._config import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_RETRY_WAIT,
@@ -36,19 +37,11 @@ from ._config import (
     PollTypes,
     TimeoutTypes,
 )
+from ._limits import DEFAULT_MAX_ANSWER_BYTES, install_deadline
 from ._response import Sent, record, request_id_of
 from ._retry import RetryHistory, RetryPolicy
 from ._schedule import PollSchedule
-from ._wire import (
-    Answer,
-    RequestSpec,
-    decode_answer,
-    is_stream_answer,
-    parse_model,
-    request_args,
-    transport_error,
-    with_idempotency_key,
-)
+from ._wire import Answer, RequestSpec, parse_model, request_args, with_idempotency_key
 from .errors import APIError, ConfigurationError
 from .pagination import AsyncCursorPage, PageQuery, SyncCursorPage, Walk
 
@@ -85,6 +78,10 @@ class _BaseClient(Generic[HttpT]):
         http_client: HttpT | None = None,
         default_headers: Mapping[str, str] | None = None,
         poll_interval: PollTypes = None,
+        deadline: float | None = None,
+        idle_timeout: float | None = None,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+        allow_insecure_http: bool = False,
     ) -> None:
         self._config = ClientConfig.resolve(
             api_key=api_key,
@@ -94,6 +91,10 @@ class _BaseClient(Generic[HttpT]):
             max_retry_wait=max_retry_wait,
             default_headers=default_headers,
             poll_interval=poll_interval,
+            deadline=deadline,
+            idle_timeout=idle_timeout,
+            max_answer_bytes=max_answer_bytes,
+            allow_insecure_http=allow_insecure_http,
         )
         # The retry policy and tenacity's retrying object are built once per client, not per call.
         self._policy = RetryPolicy(self._config.max_retries, max_wait=self._config.max_retry_wait)
@@ -105,6 +106,7 @@ class _BaseClient(Generic[HttpT]):
             )
         self._owns_http = http_client is None
         self._http = self._new_http() if http_client is None else http_client
+        install_deadline(self._http)  # sync pools: every read and write then ends by the attempt's deadline
 
     def _new_http(self) -> HttpT:
         raise NotImplementedError
@@ -133,18 +135,25 @@ class _BaseClient(Generic[HttpT]):
         max_retry_wait: float | NotGiven = NOT_GIVEN,
         default_headers: Mapping[str, str] | NotGiven = NOT_GIVEN,
         poll_interval: float | PollSchedule | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
+        idle_timeout: float | NotGiven | None = NOT_GIVEN,
+        max_answer_bytes: int | NotGiven = NOT_GIVEN,
     ) -> Self:
         """A new client with other settings for some calls, sharing this client's connection pool
         (which it never closes)::
 
             client.with_options(timeout=5, max_retries=0).jobs.retrieve(job_id)
             client.with_options(poll_interval=2.0).jobs.wait(job_id)
+            client.with_options(deadline=900).files.create(file="big.jsonl")
         """
         config = self._config.replace(
             timeout=timeout,
             max_retries=max_retries,
             max_retry_wait=max_retry_wait,
             poll_interval=poll_interval,
+            deadline=deadline,
+            idle_timeout=idle_timeout,
+            max_answer_bytes=max_answer_bytes,
         )
         return type(self)(
             api_key=config.api_key.get() if config.api_key is not None else None,
@@ -157,23 +166,32 @@ class _BaseClient(Generic[HttpT]):
                 config.default_headers if isinstance(default_headers, NotGiven) else default_headers
             ),
             poll_interval=config.poll,
+            deadline=config.deadline,
+            idle_timeout=config.idle_timeout,
+            max_answer_bytes=config.max_answer_bytes,
+            allow_insecure_http=config.allow_insecure_http,
         )
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={str(self._config.base_url)!r})"
 
-    def _log_answer(
-        self, request: httpx.Request, response: httpx.Response, attempt: int, started: float
-    ) -> None:
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug(
-                "%s %s -> %d (attempt %d, %.1f ms)",
-                request.method,
-                request.url.path,
-                response.status_code,
-                attempt,
-                (time.perf_counter() - started) * 1000,
-            )
+    @staticmethod
+    def _answer_logger(attempt: int) -> Callable[[httpx.Request, httpx.Response], None]:
+        """What an attempt calls when its answer's headers arrive: one DEBUG line, timed from now."""
+        started = time.perf_counter()
+
+        def log(request: httpx.Request, response: httpx.Response) -> None:
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug(
+                    "%s %s -> %d (attempt %d, %.1f ms)",
+                    request.method,
+                    request.url.path,
+                    response.status_code,
+                    attempt,
+                    (time.perf_counter() - started) * 1000,
+                )
+
+        return log
 
     def _history(self, spec: RequestSpec) -> RetryHistory:
         return RetryHistory(f"{spec.method} {self._config.base_url.path}{spec.path}")
@@ -185,7 +203,7 @@ class _BaseClient(Generic[HttpT]):
 
     @staticmethod
     def _model(answer: Answer, cast: type[ModelT]) -> ModelT:
-        model = parse_model(cast, answer.payload, request=answer.response.request)
+        model = parse_model(cast, answer.payload, response=answer.response)
         _tag(model, request_id_of(answer.response))
         return model
 
@@ -193,7 +211,7 @@ class _BaseClient(Generic[HttpT]):
     def _page_items(
         query: PageQuery[ModelT], walk: Walk, after: str | None, answer: Answer
     ) -> tuple[list[ModelT], bool, str | None, str | None, Walk]:
-        items, more, next_after, walk = query.read(walk, after, answer.payload)
+        items, more, next_after, walk = query.read(walk, after, answer.payload, answer.response)
         request_id = request_id_of(answer.response)
         for item in items:
             _tag(item, request_id)
@@ -277,28 +295,8 @@ class SyncAPIClient(_BaseClient[httpx.Client]):
     ) -> Answer:
         history.attempts += 1
         request = self._http.build_request(**request_args(self._config, spec))
-        started = time.perf_counter()
-        try:
-            response = self._http.send(request, stream=True)
-        except httpx.TransportError as exc:
-            raise transport_error(exc, request) from exc
-        self._log_answer(request, response, history.attempts, started)
-        if spec.stream and is_stream_answer(response):
-            if start is None:
-                return Answer(response, None)
-            try:
-                return Answer(response, start(response))
-            except BaseException:
-                response.close()
-                raise
-        try:
-            response.read()
-        except httpx.TransportError as exc:
-            raise transport_error(exc, request) from exc
-        finally:
-            response.close()
-        # Decoding inside the attempt lets an error envelope under HTTP 200 be retried like a 503.
-        return Answer(response, decode_answer(response))
+        log = self._answer_logger(history.attempts)
+        return send_attempt(self._http, request, stream=spec.stream, start=start, on_answer=log)
 
 
 class AsyncAPIClient(_BaseClient[httpx.AsyncClient]):
@@ -381,24 +379,5 @@ class AsyncAPIClient(_BaseClient[httpx.AsyncClient]):
     ) -> Answer:
         history.attempts += 1
         request = self._http.build_request(**request_args(self._config, spec))
-        started = time.perf_counter()
-        try:
-            response = await self._http.send(request, stream=True)
-        except httpx.TransportError as exc:
-            raise transport_error(exc, request) from exc
-        self._log_answer(request, response, history.attempts, started)
-        if spec.stream and is_stream_answer(response):
-            if start is None:
-                return Answer(response, None)
-            try:
-                return Answer(response, await start(response))
-            except BaseException:
-                await response.aclose()
-                raise
-        try:
-            await response.aread()
-        except httpx.TransportError as exc:
-            raise transport_error(exc, request) from exc
-        finally:
-            await response.aclose()
-        return Answer(response, decode_answer(response))
+        log = self._answer_logger(history.attempts)
+        return await asend_attempt(self._http, request, stream=spec.stream, start=start, on_answer=log)

@@ -434,7 +434,7 @@ class StreamState:
         return APIResponseValidationError(
             f"the stream from {self.model} sent a malformed chunk ({problem}): {data[:200]!r}",
             body=data,
-            request=self.response.request if self.response is not None else None,
+            response=self.response,
         )
 
     @property
@@ -459,15 +459,19 @@ class StreamState:
             deltas=len(self.parts),
             model=self.model,
             request=self.response.request if self.response is not None else None,
+            response=self.response,
         )
 
 
-def completion_text(payload: object, model: str) -> tuple[str, str | None, ChatUsage | None]:
-    """``(text, finish_reason, usage)`` of a non-streamed answer; its first choice's content."""
+def completion_text(
+    payload: object, model: str, response: httpx.Response | None = None
+) -> tuple[str, str | None, ChatUsage | None]:
+    """``(text, finish_reason, usage)`` of a non-streamed answer (``response``: the answer it came in,
+    for the error's status and request id); its first choice's content."""
     choices = payload.get("choices") if isinstance(payload, dict) else None
     if not choices or not isinstance(choices, list) or not isinstance(choices[0], dict):
         raise APIResponseValidationError(
-            f"the answer from {model} has no choices: {str(payload)[:200]}", body=payload
+            f"the answer from {model} has no choices: {str(payload)[:200]}", body=payload, response=response
         )
     choice = next((c for c in choices if c.get("index", 0) == 0), choices[0])
     message = choice.get("message") or {}

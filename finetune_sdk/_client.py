@@ -49,7 +49,9 @@ class Client(SyncAPIClient):
     Args:
         api_key: the platform key; sent as ``Authorization: Bearer``. Never printed.
         base_url: defaults to ``https://api.openapi.cn/v1``.
-        timeout: seconds, an ``httpx.Timeout``, or None for no limit.
+        timeout: seconds, an ``httpx.Timeout``, or None for no limit. It limits each network operation
+            and, unless ``deadline`` / ``idle_timeout`` say otherwise, each attempt as a whole (its
+            longest value) and the pause between two events of a chat stream.
         max_retries: how many times a failed call (connection lost, timeout, 408, 429, 5xx, overload)
             is tried again; 0 turns retries off.
         max_retry_wait: the longest single pause between attempts, ``Retry-After`` included.
@@ -59,6 +61,16 @@ class Client(SyncAPIClient):
         poll_interval: how ``jobs.wait`` paces its polls: a :class:`~finetune_sdk.PollSchedule`, a
             number of seconds for a steady pace, or None for ``FINETUNE_POLL_INTERVAL`` if set, else
             the default schedule (0.1 s, doubling up to 15 s).
+        deadline: seconds one attempt may take in all (connecting, sending, the answer's headers and
+            body, a stream up to its first text), however slowly the server sends; ``inf`` for no
+            total limit. Defaults to the longest value of ``timeout``; a call's own ``timeout=``
+            caps it for that call.
+        idle_timeout: the longest pause between two events of a chat stream (keep-alive comments do
+            not count); defaults to the longest value of ``timeout``.
+        max_answer_bytes: the largest answer read, decompressed (default 32 MiB), and the longest line
+            of a stream; a larger one raises :class:`~finetune_sdk.ResponseTooLargeError`.
+        allow_insecure_http: allow a plain ``http://`` base URL on a host other than this machine (the
+            key would travel unencrypted); also ``FINETUNE_ALLOW_INSECURE_HTTP=1``.
     """
 
     @functools.cached_property

@@ -4,16 +4,21 @@ API key is kept out of every repr, log line and exception."""
 from __future__ import annotations
 
 import dataclasses
+import functools
+import ipaddress
+import math
 import os
 from collections.abc import Mapping
 from typing import Final, Union
 
 import httpx
 
+from ._limits import DEFAULT_MAX_ANSWER_BYTES, Limits
 from ._schedule import DEFAULT_SCHEDULE, PollSchedule
 from .errors import ConfigurationError
 
 __all__ = [
+    "ALLOW_HTTP_ENV",
     "API_KEY_ENV",
     "BASE_URL_ENV",
     "DEFAULT_BASE_URL",
@@ -32,6 +37,8 @@ API_KEY_ENV: Final = "FINETUNE_API_KEY"
 BASE_URL_ENV: Final = "FINETUNE_BASE_URL"
 #: Seconds between the polls of ``jobs.wait``, a steady pace (the emulator's test helpers set it).
 POLL_INTERVAL_ENV: Final = "FINETUNE_POLL_INTERVAL"
+#: Set to 1 (or true/yes) to allow a plain http:// base URL on a host other than this machine.
+ALLOW_HTTP_ENV: Final = "FINETUNE_ALLOW_INSECURE_HTTP"
 DEFAULT_BASE_URL: Final = "https://api.openapi.cn/v1"
 
 # Connecting should be quick; reading may wait while the platform checks a large upload.
@@ -139,6 +146,44 @@ def _check_key(raw: str | None) -> Secret | None:
     return Secret(key)
 
 
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _env_flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _check_transport_security(url: httpx.URL, allow_insecure_http: bool) -> None:
+    """The key goes in a header: refuse to send it in clear text beyond this machine unless asked."""
+    if url.scheme == "http" and not _is_loopback(url.host) and not allow_insecure_http:
+        raise ConfigurationError(
+            f"base_url {str(url)!r} is plain http:// to another host: the API key would cross the network "
+            f"unencrypted. Use https://, or allow it with Client(allow_insecure_http=True) or "
+            f"{ALLOW_HTTP_ENV}=1."
+        )
+
+
+def _check_seconds(name: str, value: float | None) -> float | None:
+    """A limit in seconds: a number > 0 (``inf``: no limit) or None."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value) or value <= 0:
+        raise ConfigurationError(f"{name} must be a number of seconds > 0 or None, got {value!r}")
+    return float(value)
+
+
+def _check_size(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(f"max_answer_bytes must be a whole number of bytes >= 1, got {value!r}")
+    return value
+
+
 def _check_base_url(raw: str) -> httpx.URL:
     try:
         url = httpx.URL(raw)
@@ -166,6 +211,36 @@ class ClientConfig:
     default_headers: Mapping[str, str]
     poll: PollSchedule = DEFAULT_SCHEDULE
     """How ``jobs.wait`` paces its polls unless a call says otherwise."""
+    deadline: float | None = None
+    idle_timeout: float | None = None
+    max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
+
+    allow_insecure_http: bool = False
+    """Whether a plain ``http://`` base URL beyond this machine was allowed (kept for ``with_options``)."""
+
+    @functools.cached_property  # read on every request: made once per setting
+    def limits(self) -> Limits:
+        """The bounds of each attempt. The deadline and the idle limit default to the longest of the
+        timeout's values: ``timeout=2`` ends an attempt after 2 s, however the server trickles."""
+        longest = _longest(self.timeout)
+        return Limits(
+            deadline=self.deadline if self.deadline is not None else longest,
+            idle_timeout=self.idle_timeout if self.idle_timeout is not None else longest,
+            max_answer_bytes=self.max_answer_bytes,
+        )
+
+    def limits_for(self, timeout: httpx.Timeout | None) -> Limits:
+        """The bounds of an attempt sent with a per-call ``timeout`` (None: the client's): that timeout
+        caps the attempt's deadline and idle limit as the client's ``timeout`` does, and an explicit
+        ``deadline`` / ``idle_timeout`` still applies when it is the sooner."""
+        if timeout is None:
+            return self.limits
+        longest = _longest(timeout)
+        return Limits(
+            deadline=_sooner(self.deadline, longest),
+            idle_timeout=_sooner(self.idle_timeout, longest),
+            max_answer_bytes=self.max_answer_bytes,
+        )
 
     @classmethod
     def resolve(
@@ -179,19 +254,29 @@ class ClientConfig:
         default_headers: Mapping[str, str] | None,
         poll_interval: PollTypes = None,
         environ: Mapping[str, str] | None = None,
+        deadline: float | None = None,
+        idle_timeout: float | None = None,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+        allow_insecure_http: bool = False,
     ) -> ClientConfig:
         env = os.environ if environ is None else environ
         key = _check_key(api_key if api_key is not None else env.get(API_KEY_ENV))
-        url = base_url or env.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+        url = _check_base_url(base_url or env.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
+        insecure_ok = bool(allow_insecure_http) or _env_flag(env.get(ALLOW_HTTP_ENV))
+        _check_transport_security(url, insecure_ok)
         _check_retries(max_retries, max_retry_wait)
         return cls(
             api_key=key,
-            base_url=_check_base_url(url),
+            base_url=url,
             timeout=_as_timeout(timeout),
             max_retries=max_retries,
             max_retry_wait=float(max_retry_wait),
             default_headers=dict(default_headers or {}),
             poll=_as_schedule(poll_interval, env),
+            deadline=_check_seconds("deadline", deadline),
+            idle_timeout=_check_seconds("idle_timeout", idle_timeout),
+            max_answer_bytes=_check_size(max_answer_bytes),
+            allow_insecure_http=insecure_ok,
         )
 
     def replace(
@@ -201,9 +286,25 @@ class ClientConfig:
         max_retries: int | NotGiven = NOT_GIVEN,
         max_retry_wait: float | NotGiven = NOT_GIVEN,
         poll_interval: float | PollSchedule | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
+        idle_timeout: float | NotGiven | None = NOT_GIVEN,
+        max_answer_bytes: int | NotGiven = NOT_GIVEN,
     ) -> ClientConfig:
         new = dataclasses.replace(
             self,
+            deadline=self.deadline
+            if isinstance(deadline, NotGiven)
+            else _check_seconds("deadline", deadline),
+            idle_timeout=(
+                self.idle_timeout
+                if isinstance(idle_timeout, NotGiven)
+                else _check_seconds("idle_timeout", idle_timeout)
+            ),
+            max_answer_bytes=(
+                self.max_answer_bytes
+                if isinstance(max_answer_bytes, NotGiven)
+                else _check_size(max_answer_bytes)
+            ),
             timeout=self.timeout if isinstance(timeout, NotGiven) else _as_timeout(timeout),
             max_retries=self.max_retries if isinstance(max_retries, NotGiven) else max_retries,
             max_retry_wait=(
@@ -237,3 +338,16 @@ def _check_retries(max_retries: int, max_retry_wait: float) -> None:
         or not 0 <= max_retry_wait < float("inf")
     ):
         raise ConfigurationError(f"max_retry_wait must be a number of seconds >= 0, got {max_retry_wait!r}")
+
+
+def _longest(timeout: httpx.Timeout) -> float | None:
+    """The longest of a timeout's values (None when none is set)."""
+    values = (timeout.connect, timeout.read, timeout.write, timeout.pool)
+    return max((v for v in values if v), default=None)
+
+
+def _sooner(a: float | None, b: float | None) -> float | None:
+    """The shorter of two limits, None being no limit."""
+    if a is None:
+        return b
+    return a if b is None else min(a, b)

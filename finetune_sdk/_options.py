@@ -20,7 +20,7 @@ from typing_extensions import TypedDict
 from ._config import TimeoutTypes, _as_timeout
 from ._wire import RequestSpec
 
-__all__ = ["PostOptions", "RequestOptions", "apply_options"]
+__all__ = ["PostOptions", "RequestOptions", "apply_options", "check_idempotency_key"]
 
 
 class RequestOptions(TypedDict, total=False):
@@ -46,6 +46,21 @@ class PostOptions(RequestOptions, total=False):
 
 
 _KNOWN: Final = frozenset(PostOptions.__annotations__)
+#: The longest idempotency key sent (a header value; real keys are a few dozen characters).
+IDEMPOTENCY_KEY_MAX: Final = 200
+
+
+def check_idempotency_key(key: object) -> None:
+    """An idempotency key is sent as a header: 1 to ``IDEMPOTENCY_KEY_MAX`` printable ASCII characters
+    (None: one is made), else a ``ValueError`` before anything is sent."""
+    if key is not None and (
+        not isinstance(key, str)
+        or not 0 < len(key) <= IDEMPOTENCY_KEY_MAX
+        or not (key.isascii() and key.isprintable())
+    ):
+        raise ValueError(
+            f"idempotency_key must be 1 to {IDEMPOTENCY_KEY_MAX} printable ASCII characters, got {key!r}"
+        )
 
 
 def check_options(options: Mapping[str, Any], *, post: bool = False) -> None:
@@ -83,5 +98,6 @@ def apply_options(spec: RequestSpec, options: Mapping[str, Any], *, post: bool =
                 raise TypeError(f"extra_body needs a JSON object body; {spec.method} {spec.path} sends none")
             changes["json"] = {**(current or {}), **body}
     if options.get("idempotency_key") is not None:
+        check_idempotency_key(options["idempotency_key"])
         changes["idempotency_key"] = options["idempotency_key"]
     return dataclasses.replace(spec, **changes)

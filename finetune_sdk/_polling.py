@@ -9,6 +9,8 @@ client's tenacity policy); the waiter only decides what a poll that still failed
 from __future__ import annotations
 
 import dataclasses
+import logging
+import math
 import time
 from collections.abc import Callable
 from typing import Final
@@ -17,9 +19,11 @@ import httpx
 
 from ._retry import RetryPolicy, is_retryable, parse_retry_after
 from ._schedule import DEFAULT_SCHEDULE, MIN_HINTED_PAUSE, PollSchedule
-from ._wire import Answer, RequestSpec, parse_model, resource_id
+from ._wire import Answer, RequestSpec, parse_model, path_segment, resource_id
 from .errors import APIError, APIStatusError, JobCancelledError, JobFailedError, WaitTimeoutError
 from .types import FineTuneJob, JobEvent, JobStatus, Page
+
+logger: Final = logging.getLogger("finetune_sdk")
 
 __all__ = [
     "FIRST_POLL",
@@ -47,29 +51,64 @@ MIN_POLL_TIMEOUT: Final = 0.05
 FOLLOW_POLL: Final = 1.0
 
 
+def is_over(job: FineTuneJob) -> bool:
+    """Whether the job will not change again: a final status, or ``finished_at`` set whatever the
+    status says (a status this SDK does not know yet, such as ``expired``, still ends a wait)."""
+    return job.is_final or job.finished_at is not None
+
+
 def finished(job: FineTuneJob) -> FineTuneJob | None:
-    """The job if it succeeded, None if it is still going; raise if it failed or was cancelled."""
+    """The job if it succeeded, None if it is still going; raise if it failed, was cancelled, or ended
+    (``finished_at`` set) with a status other than ``succeeded``."""
     if job.status is JobStatus.SUCCEEDED:
         return job
-    if job.status is JobStatus.FAILED:
-        code = job.error.code if job.error else None
-        detail = (job.error.message if job.error else None) or "no reason given"
-        raise JobFailedError(
-            f"Fine-tuning job {job.id} failed ({code or 'no code'}): {detail}",
-            job=job,
-            code=code,
-            error_message=job.error.message if job.error else None,
-        )
     if job.status is JobStatus.CANCELLED:
         raise JobCancelledError(f"Fine-tuning job {job.id} was cancelled.", job=job)
-    return None
+    if job.status is not JobStatus.FAILED and job.finished_at is None:
+        return None
+    code = job.error.code if job.error else None
+    detail = (job.error.message if job.error else None) or "no reason given"
+    ended = "failed" if job.status is JobStatus.FAILED else f"ended with status {job.status.value!r}"
+    raise JobFailedError(
+        f"Fine-tuning job {job.id} {ended} ({code or 'no code'}): {detail}",
+        job=job,
+        code=code,
+        error_message=job.error.message if job.error else None,
+    )
+
+
+def _log_unknown(job: FineTuneJob, logged: set[str]) -> None:
+    """Log a status this SDK does not know, once per status in ``logged`` (one wait or follow)."""
+    status = job.status.value
+    if status not in _KNOWN and status not in logged:
+        logged.add(status)
+        logger.warning(
+            "job %s has the status %r, which this version of finetune-sdk does not know; it counts as %s",
+            job.id,
+            status,
+            "final (finished_at is set)" if job.finished_at is not None else "still going",
+        )
+
+
+_KNOWN: Final = frozenset(member.value for member in JobStatus)
+
+
+def check_seconds(name: str, value: float | None, *, zero: bool) -> None:
+    """A duration argument: None, or a finite number > 0 (>= 0 when ``zero``), else a clear error."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)):  # pyright: ignore[reportUnnecessaryIsInstance]
+        raise TypeError(f"{name} must be a number of seconds or None, got {type(value).__name__}: {value!r}")
+    if math.isnan(value) or math.isinf(value) or value < 0 or (value == 0 and not zero):
+        bound = ">= 0" if zero else "> 0"
+        raise ValueError(f"{name} must be a finite number of seconds {bound}, got {value!r}")
 
 
 def read_poll(answer: Answer) -> tuple[FineTuneJob, float | None]:
     """A polled job, and the pause its server hinted (``Retry-After``/``retry-after-ms`` on the answer
     for a job that has not ended), if any."""
-    job = parse_model(FineTuneJob, answer.payload, request=answer.response.request)
-    return job, None if job.is_final else parse_retry_after(answer.response.headers)
+    job = parse_model(FineTuneJob, answer.payload, response=answer.response)
+    return job, None if is_over(job) else parse_retry_after(answer.response.headers)
 
 
 def _progress_key(job: FineTuneJob) -> tuple[object, ...]:
@@ -96,15 +135,14 @@ class Waiter:
     _failures: int = dataclasses.field(init=False, default=0)
     _retry_after: float | None = dataclasses.field(init=False, default=None)
     _hint: float | None = dataclasses.field(init=False, default=None)
+    _unknown: set[str] = dataclasses.field(init=False, default_factory=set[str])
 
     def __post_init__(self) -> None:
+        check_seconds("timeout", self.timeout, zero=True)
+        check_seconds("poll_interval", self.poll_interval, zero=False)
         if self.timeout is not None:
-            if self.timeout < 0:
-                raise ValueError(f"timeout must be >= 0 seconds, got {self.timeout!r}")
             self._deadline = self.clock() + self.timeout
         if self.poll_interval is not None:
-            if self.poll_interval <= 0:
-                raise ValueError(f"poll_interval must be > 0 seconds, got {self.poll_interval!r}")
             self.schedule = PollSchedule.fixed(self.poll_interval)
         self._pause = self.schedule.first
 
@@ -113,9 +151,14 @@ class Waiter:
         changed since the last poll."""
         changed = self.last is None or _progress_key(self.last) != _progress_key(job)
         self.last = job
+        self.note_status(job)
         self.recovered()
         self._hint = hint
         return changed
+
+    def note_status(self, job: FineTuneJob) -> None:
+        """Log the job's status if this SDK does not know it (once per status for this wait)."""
+        _log_unknown(job, self._unknown)
 
     def recovered(self) -> None:
         """A poll went through: back to the normal pace."""
@@ -150,6 +193,13 @@ class Waiter:
             write=cap(timeout.write),
             pool=cap(timeout.pool),
         )
+
+    def time_left(self) -> float | None:
+        """Seconds until the wait's deadline (at least ``MIN_POLL_TIMEOUT``); None without one. The
+        total deadline of the next poll, so that a server trickling its answer cannot hold it longer."""
+        if self._deadline is None:
+            return None
+        return max(self._deadline - self.clock(), MIN_POLL_TIMEOUT)
 
     def next_pause(self) -> float:
         """Seconds to sleep before the next poll; raises :class:`WaitTimeoutError` past the deadline."""
@@ -245,20 +295,23 @@ class EventFollower:
         if self._done:
             return None
         pause, self._pause = self._pause, 0.0
+        job_path = f"fine_tuning/jobs/{path_segment(self.job_id)}"
         if self._check_job:
-            return Step(RequestSpec("GET", f"fine_tuning/jobs/{self.job_id}"), pause)
-        path = f"fine_tuning/jobs/{self.job_id}/events"
+            return Step(RequestSpec("GET", job_path), pause)
+        path = f"{job_path}/events"
         return Step(RequestSpec("GET", path, params=_page_params(self.cursor.after, PAGE_MAX)), pause)
 
-    def received(self, payload: object) -> list[JobEvent]:
+    def received(self, payload: object, response: httpx.Response | None = None) -> list[JobEvent]:
         self.pacer.recovered()
         if self._check_job:
             self._check_job = False
-            self._draining = parse_model(FineTuneJob, payload).is_final
+            job = parse_model(FineTuneJob, payload, response=response)
+            self._draining = is_over(job)
+            self.pacer.note_status(job)
             if not self._draining:
                 self._pause = self.pacer.next_pause()
             return []
-        page = parse_model(Page[JobEvent], payload)
+        page = parse_model(Page[JobEvent], payload, response=response)
         fresh = self.cursor.take(page)
         if not page.has_more or not fresh:  # a page with nothing new is the end of what there is
             self._done = not self.follow or self._draining

@@ -23,8 +23,12 @@ __all__ = ["RETRYABLE_STATUS", "RetryHistory", "RetryPolicy", "is_retryable", "p
 
 logger: Final = logging.getLogger("finetune_sdk")
 
-#: HTTP statuses that say "try again": timeout, rate limit, and the server-side failures that pass.
-RETRYABLE_STATUS: Final = frozenset({408, 429, 500, 502, 503, 504})
+#: HTTP statuses under 500 that say "try again": timeout and rate limit. Every 5xx is retried too,
+#: except those in ``FINAL_5XX``.
+RETRYABLE_STATUS: Final = frozenset({408, 429})
+#: 5xx answers that another attempt cannot change: the server does not implement the method (501) or
+#: the HTTP version (505). (The platform's overload code 50505, which also maps to 505, is retried.)
+FINAL_5XX: Final = frozenset({501, 505})
 #: The live platform's envelope code for "model service overloaded", sent even under HTTP 200.
 OVERLOADED_CODES: Final = frozenset({"50505"})
 
@@ -32,15 +36,31 @@ OVERLOADED_CODES: Final = frozenset({"50505"})
 def is_retryable(exc: BaseException) -> bool:
     """Whether a failed attempt may be repeated: a lost connection, a timeout or a passing overload.
 
-    Other 4xx answers are final: sending the same request again would get the same answer.
+    Other 4xx answers are final: sending the same request again would get the same answer. A server's
+    ``x-should-retry: true`` or ``false`` overrides the status either way.
     """
     if isinstance(exc, APIConnectionError):
         # A request httpx refused to send (a malformed header, an unsupported scheme) fails the same
         # way every time.
         return not isinstance(exc.__cause__, (httpx.LocalProtocolError, httpx.UnsupportedProtocol))
     if isinstance(exc, APIStatusError):
-        return exc.status_code in RETRYABLE_STATUS or exc.code in OVERLOADED_CODES
+        told = _should_retry(exc)
+        if told is not None:
+            return told
+        status = exc.status_code
+        return (
+            status in RETRYABLE_STATUS
+            or (500 <= status < 600 and status not in FINAL_5XX)
+            or exc.code in OVERLOADED_CODES
+        )
     return False
+
+
+def _should_retry(exc: APIStatusError) -> bool | None:
+    """The server's own word (``x-should-retry: true|false``), when it gave one."""
+    headers = exc.response.headers if exc.response is not None else None
+    value = headers.get("x-should-retry", "").strip().lower() if headers is not None else ""
+    return {"true": True, "false": False}.get(value)
 
 
 def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
@@ -98,7 +118,8 @@ class RetryPolicy:
     def wait_after(self, attempt: int, exc: BaseException | None) -> float:
         """The pause after attempt ``attempt`` failed with ``exc``: Retry-After if given, else backoff."""
         hint = exc.retry_after if isinstance(exc, APIStatusError) else None
-        if hint is not None:
+        # "Retry-After: 0" gives no pace: back off rather than send again at once.
+        if hint:
             return min(hint, self.max_wait)
         return self.backoff(attempt)
 
@@ -119,7 +140,8 @@ class RetryPolicy:
             pause = state.upcoming_sleep
             history.waits.append(pause)
             outcome = state.outcome
-            logger.warning(
+            # INFO: a retry is an expected, handled event, not a warning for a service's logs.
+            logger.info(
                 "%s failed (attempt %d of %d), retrying in %.2fs: %s",
                 history.describe,
                 state.attempt_number,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import platform
+import urllib.parse
 import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeVar
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     import pydantic
 
 from ._config import ClientConfig
+from ._limits import LIMITS_EXTENSION
 from ._retry import parse_retry_after
 from ._version import __version__
 from .errors import (
@@ -87,16 +89,28 @@ class Answer(NamedTuple):
 
 
 _UNSAFE_IN_ID: Final = frozenset("/?#% \t\r\n")
+#: The longest id accepted: real ids are a few dozen characters; a huge one only makes a huge URL.
+MAX_ID_LENGTH: Final = 256
 
 
 def resource_id(value: object, what: str) -> str:
     """``value`` as an id to put in a URL path, or a clear error: a non-string is a ``TypeError``; an
-    empty id, or one that would change the path (``/``, ``?``, ``#``, ``..``), a ``ValueError``."""
+    empty id, one that would change the path (``/``, ``?``, ``#``, ``%``, ``..``), one with white space or
+    other control characters, or longer than ``MAX_ID_LENGTH``, a ``ValueError``. Everything else is
+    sent percent-escaped (see :func:`path_segment`)."""
     if not isinstance(value, str):
         raise TypeError(f"{what} id must be a string, got {type(value).__name__}: {value!r}")
-    if not value or value in (".", "..") or not _UNSAFE_IN_ID.isdisjoint(value):
+    if len(value) > MAX_ID_LENGTH:
+        raise ValueError(f"not a {what} id: {len(value)} characters long (at most {MAX_ID_LENGTH})")
+    if not value or value in (".", "..") or not _UNSAFE_IN_ID.isdisjoint(value) or not value.isprintable():
         raise ValueError(f"not a {what} id: {value!r}")
     return value
+
+
+def path_segment(value: str) -> str:
+    """``value`` escaped to be one segment of a URL path: every character but letters, digits and
+    ``-._~`` is percent-encoded, so ``/ ? # % \\ ; : @`` and the like cannot change the path."""
+    return urllib.parse.quote(value, safe="")
 
 
 def new_idempotency_key() -> str:
@@ -132,6 +146,8 @@ def request_args(config: ClientConfig, spec: RequestSpec) -> dict[str, Any]:
         "url": config.url(spec.path),
         "headers": headers,
         "timeout": config.timeout if spec.timeout is None else spec.timeout,
+        # A per-call timeout bounds the attempt as a whole too (see ClientConfig.limits_for).
+        "extensions": {LIMITS_EXTENSION: config.limits_for(spec.timeout)},
     }
     if spec.params:
         args["params"] = {k: v for k, v in spec.params.items() if v is not None}
@@ -152,13 +168,6 @@ def _json_body(value: object) -> bytes:
         raise ValueError(f"the request body cannot be sent as JSON: {exc}") from None
 
 
-def _redacted(text: str, request: httpx.Request | None) -> str:
-    """``text`` without the request's key, whatever quoted it (defence in depth: keys are checked)."""
-    auth = request.headers.get("authorization", "") if request is not None else ""
-    token = auth.partition(" ")[2].strip()
-    return text.replace(token, "***") if len(token) >= 4 else text
-
-
 def transport_error(exc: httpx.TransportError, request: httpx.Request | None) -> APIError:
     """The SDK's error for a request that got no (complete) answer."""
     where = f"{request.method} {request.url}" if request is not None else "the request"
@@ -170,7 +179,7 @@ def transport_error(exc: httpx.TransportError, request: httpx.Request | None) ->
             request=request,
         )
     return APIConnectionError(
-        f"{where} failed: {type(exc).__name__}: {_redacted(str(exc), request) or 'connection lost'}. "
+        f"{where} failed: {type(exc).__name__}: {str(exc) or 'connection lost'}. "
         "Check the base URL and the network.",
         request=request,
     )
@@ -206,7 +215,7 @@ def decode_answer(response: httpx.Response) -> Any:
             f"{response.request.method} {response.request.url.path} answered {response.status_code} "
             f"with a body that is not JSON: {response.text[:200]!r}",
             body=response.text,
-            request=response.request,
+            response=response,
         ) from None
     if response.is_error:
         raise status_error(response, response.status_code, body)
@@ -304,8 +313,15 @@ def _validation_error() -> type[pydantic.ValidationError]:
     return pydantic.ValidationError
 
 
-def parse_model(model: type[ModelT], data: object, *, request: httpx.Request | None = None) -> ModelT:
-    """Validate a decoded payload into ``model``; a mismatch is an ``APIResponseValidationError``."""
+def parse_model(
+    model: type[ModelT],
+    data: object,
+    *,
+    request: httpx.Request | None = None,
+    response: httpx.Response | None = None,
+) -> ModelT:
+    """Validate a decoded payload into ``model``; a mismatch is an ``APIResponseValidationError``
+    (with the answer's status and request id when ``response`` is given)."""
     try:
         return model.model_validate(data)
     except _validation_error() as exc:
@@ -313,6 +329,7 @@ def parse_model(model: type[ModelT], data: object, *, request: httpx.Request | N
             f"The answer is not a valid {model.__name__}: {exc.errors(include_url=False)[:3]}",
             body=data,
             request=request,
+            response=response,
         ) from None
 
 

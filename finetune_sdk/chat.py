@@ -34,10 +34,11 @@ from typing import Any, Final
 
 import anyio
 import httpx
-from httpx_sse import EventSource, ServerSentEvent, SSEError
+from httpx_sse import ServerSentEvent, SSEError
 from typing_extensions import Self
 
 from ._chat_wire import ChatUsage, StreamState
+from ._sse import aiter_events, iter_events
 from ._wire import Answer
 from .errors import APIResponseValidationError
 
@@ -55,7 +56,7 @@ AsyncOpener = Callable[[Callable[[httpx.Response], Awaitable[_AsyncStarted]]], A
 def _not_sse(error: SSEError, state: StreamState) -> APIResponseValidationError:
     return APIResponseValidationError(
         f"the answer from {state.model} is not an event stream: {error}",
-        request=state.response.request if state.response is not None else None,
+        response=state.response,
     )
 
 
@@ -65,7 +66,7 @@ def _not_a_stream(answer: Answer, model: str) -> APIResponseValidationError:
     return APIResponseValidationError(
         f"the answer from {model} is not an event stream: its content-type is {content_type!r}",
         body=answer.payload,
-        request=answer.response.request,
+        response=answer.response,
     )
 
 
@@ -162,7 +163,7 @@ class ChatStream(_StreamView, Iterator[str]):
         """
         self._state = state = StreamState(self._state.model)
         state.response = response
-        events = EventSource(response).iter_sse()
+        events = iter_events(response)  # bounded: line size, idle time
         feed = state.feed
         try:
             for sse in events:
@@ -352,7 +353,7 @@ class AsyncChatStream(_StreamView, AsyncIterator[str]):
         """See :meth:`ChatStream._start`; on failure it also closes the event iterator it opened."""
         self._state = state = StreamState(self._state.model)
         state.response = response
-        events = EventSource(response).aiter_sse()
+        events = aiter_events(response)  # bounded: line size, idle time
         feed = state.feed
         try:
             try:

@@ -19,14 +19,16 @@ Every error the SDK raises on purpose is a :class:`FineTuneError`::
     │   │   ├── APITimeoutError
     │   │   └── StreamInterruptedError  a chat stream broke midway (carries the partial text)
     │   └── APIResponseValidationError  an answer came but could not be understood
+    │       └── ResponseTooLargeError     an answer (or a stream's line) passed max_answer_bytes
     └── JobError                      a job ended in a way the caller did not ask for
         ├── JobFailedError
         ├── JobCancelledError
         └── WaitTimeoutError
 
-Errors that come from a request carry ``request_id`` (when the platform sent one), and the retry history:
-``attempts`` (how many times the request was sent) and ``retry_waits`` (the seconds slept in between).
-No error ever holds or prints the API key.
+Errors that come from a request carry ``status_code`` and ``request_id`` (when the platform sent an
+answer, and an id with it), and the retry history: ``attempts`` (how many times the request was sent) and
+``retry_waits`` (the seconds slept in between). No error ever holds or prints the API key: an answer
+that echoes it has it replaced by ``***`` in the message and the body.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "StreamInterruptedError",
     "UnprocessableEntityError",
     "WaitTimeoutError",
@@ -88,19 +91,40 @@ class ConfigurationError(FineTuneError, ValueError):
 class APIError(FineTuneError):
     """A request to the platform did not succeed.
 
-    ``attempts`` counts how many times it was sent and ``retry_waits`` lists the pauses between
-    attempts, so a log or a bug report shows the whole retry history.
+    ``status_code`` and ``request_id`` repeat the answer's HTTP status and ``x-request-id`` when there
+    was an answer (None otherwise). ``attempts`` counts how many times it was sent and ``retry_waits``
+    lists the pauses between attempts, so a log or a bug report shows the whole retry history.
     """
 
     request: httpx.Request | None
+    response: httpx.Response | None
+    status_code: int | None
+    request_id: str | None
     attempts: int
     retry_waits: tuple[float, ...]
 
-    def __init__(self, message: str, *, request: httpx.Request | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        *,
+        request: httpx.Request | None = None,
+        response: httpx.Response | None = None,
+        status_code: int | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        if request is None and response is not None:
+            request = response.request
+        super().__init__(_redact(message, _key_of(request)))
         self.request = request
+        self.response = response
+        self.status_code = status_code if status_code is not None else _status_of(response)
+        self.request_id = request_id if request_id is not None else _request_id_of(response)
         self.attempts = 1
         self.retry_waits = ()
+
+    def _redacted(self, value: Any) -> Any:
+        """``value`` (text, or JSON data) with the request's API key replaced by ``***``."""
+        return _redact(value, _key_of(self.request))
 
     def __str__(self) -> str:
         if self.attempts > 1:
@@ -119,12 +143,11 @@ class APIStatusError(APIError):
     seconds the platform asked to wait (``Retry-After``), if it did.
     """
 
-    status_code: int
+    # Narrower than APIError's: a status error always has its answer's status.
+    status_code: int  # pyright: ignore[reportIncompatibleVariableOverride]
     code: str | None
     body: object
-    request_id: str | None
     retry_after: float | None
-    response: httpx.Response | None
 
     def __init__(
         self,
@@ -138,13 +161,12 @@ class APIStatusError(APIError):
         response: httpx.Response | None = None,
         request: httpx.Request | None = None,
     ) -> None:
-        super().__init__(message, request=request)
-        self.status_code = status_code
+        super().__init__(
+            message, request=request, response=response, status_code=status_code, request_id=request_id
+        )
         self.code = code
-        self.body = body
-        self.request_id = request_id
+        self.body = self._redacted(body)
         self.retry_after = retry_after
-        self.response = response
 
     def __str__(self) -> str:
         detail = f"Error {self.status_code}"
@@ -191,8 +213,14 @@ class InternalServerError(APIStatusError):
 class APIConnectionError(APIError):
     """No (complete) answer came back: the connection was refused, reset or broke mid-stream."""
 
-    def __init__(self, message: str = "Connection error.", *, request: httpx.Request | None = None) -> None:
-        super().__init__(message, request=request)
+    def __init__(
+        self,
+        message: str = "Connection error.",
+        *,
+        request: httpx.Request | None = None,
+        response: httpx.Response | None = None,
+    ) -> None:
+        super().__init__(message, request=request, response=response)
 
 
 class StreamInterruptedError(APIConnectionError):
@@ -217,8 +245,9 @@ class StreamInterruptedError(APIConnectionError):
         deltas: int,
         model: str,
         request: httpx.Request | None = None,
+        response: httpx.Response | None = None,
     ) -> None:
-        super().__init__(message, request=request)
+        super().__init__(message, request=request, response=response)
         self.partial_text = partial_text
         self.deltas = deltas
         self.model = model
@@ -236,9 +265,31 @@ class APIResponseValidationError(APIError):
 
     body: object
 
-    def __init__(self, message: str, *, body: object = None, request: httpx.Request | None = None) -> None:
-        super().__init__(message, request=request)
-        self.body = body
+    def __init__(
+        self,
+        message: str,
+        *,
+        body: object = None,
+        request: httpx.Request | None = None,
+        response: httpx.Response | None = None,
+        status_code: int | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(
+            message, request=request, response=response, status_code=status_code, request_id=request_id
+        )
+        self.body = self._redacted(body)
+
+
+class ResponseTooLargeError(APIResponseValidationError):
+    """An answer, or one line of a chat stream, was larger (decompressed) than ``max_answer_bytes``;
+    reading stopped there. ``limit`` is that limit."""
+
+    limit: int
+
+    def __init__(self, message: str, *, limit: int, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.limit = limit
 
 
 class DatasetValidationError(FineTuneError, ValueError):
@@ -311,6 +362,41 @@ class WaitTimeoutError(JobError, TimeoutError):
     def __init__(self, message: str, *, job: FineTuneJob | None, job_id: str, timeout: float) -> None:
         super().__init__(message, job=job, job_id=job_id)
         self.timeout = timeout
+
+
+def _key_of(request: httpx.Request | None) -> str | None:
+    """The API key a request carried (in its ``Authorization`` header), if any."""
+    if request is None:
+        return None
+    token = request.headers.get("authorization", "").partition(" ")[2].strip()
+    return token if len(token) >= 4 else None
+
+
+def _redact(value: Any, key: str | None) -> Any:
+    """``value`` with every occurrence of ``key`` replaced by ``***``, in strings at any depth of JSON
+    data (dict keys included); other values as they are."""
+    if key is None:
+        return value
+    if isinstance(value, str):
+        return value.replace(key, "***") if key in value else value
+    if isinstance(value, dict):
+        return {_redact(k, key): _redact(v, key) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v, key) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_redact(v, key) for v in value)
+    return value
+
+
+def _status_of(response: httpx.Response | None) -> int | None:
+    return response.status_code if response is not None else None
+
+
+def _request_id_of(response: httpx.Response | None) -> str | None:
+    if response is None:
+        return None
+    found: str | None = response.headers.get("x-request-id") or response.headers.get("request-id")
+    return found
 
 
 def _rebuild(cls: type[FineTuneError], args: tuple[Any, ...], state: dict[str, Any]) -> FineTuneError:

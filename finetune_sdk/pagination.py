@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Itera
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, cast
 
 if TYPE_CHECKING:
+    import httpx
     import pydantic
 
 from ._options import apply_options
@@ -77,46 +78,52 @@ class PageQuery(Generic[ModelT]):
         return apply_options(RequestSpec("GET", self.path, params=params), self.options)  # type: ignore[arg-type]
 
     def read(
-        self, walk: Walk, after: str | None, payload: object
+        self, walk: Walk, after: str | None, payload: object, response: httpx.Response | None = None
     ) -> tuple[list[ModelT], bool, str | None, Walk]:
         """``(items, has_more, next_after, walk)`` of the answer to the page after ``after``; ``walk`` is
-        what the next page of this chain has to know."""
-        data, has_more = _page_body(self.path, payload)
-        items = [parse_model(self.item, raw) for raw in data]
+        what the next page of this chain has to know. ``response`` is the answer the page came in: an
+        error about it carries its status and request id."""
+        data, has_more = _page_body(self.path, payload, response)
+        items = [parse_model(self.item, raw, response=response) for raw in data]
         if not items:  # a page that says "more" but brings nothing would be asked forever
             return items, False, after, walk
         if self.dedupe:
-            items = [item for item in items if _cursor_of(item) not in walk.seen]
+            items = [item for item in items if _cursor_of(item, response) not in walk.seen]
             if not items:
                 return items, False, after, walk
-        last = _cursor_of(items[-1])
+        last = _cursor_of(items[-1], response)
         used = walk.used | {after}
         if has_more and last in used and not self.dedupe:
             raise APIResponseValidationError(
                 f"GET {self.path} answered has_more=true with a page ending at {last!r} again: its cursor "
                 "does not advance, so paging stopped instead of asking forever",
                 body=payload,
+                response=response,
             )
-        seen = walk.seen | {_cursor_of(item) for item in items} if self.dedupe else walk.seen
+        seen = walk.seen | {_cursor_of(item, response) for item in items} if self.dedupe else walk.seen
         return items, has_more, last, Walk(used, seen)
 
 
-def _page_body(path: str, payload: object) -> tuple[list[object], bool]:
+def _page_body(path: str, payload: object, response: httpx.Response | None) -> tuple[list[object], bool]:
     """``(data, has_more)`` of a list answer (read by hand: no model to build at import)."""
     answer: object = payload
     body = cast("dict[str, object]", payload) if isinstance(payload, dict) else {}
     data, has_more = body.get("data"), body.get("has_more", False)
     if not isinstance(data, list) or not isinstance(has_more, bool):
         raise APIResponseValidationError(
-            f"GET {path} did not answer a list ({{data: [...], has_more}}): {str(answer)[:200]}", body=answer
+            f"GET {path} did not answer a list ({{data: [...], has_more}}): {str(answer)[:200]}",
+            body=answer,
+            response=response,
         )
     return cast("list[object]", data), has_more
 
 
-def _cursor_of(item: pydantic.BaseModel) -> str:
+def _cursor_of(item: pydantic.BaseModel, response: httpx.Response | None = None) -> str:
     cursor = getattr(item, "id", None)
     if not isinstance(cursor, str):
-        raise APIResponseValidationError(f"a listed {type(item).__name__} has no id to page after")
+        raise APIResponseValidationError(
+            f"a listed {type(item).__name__} has no id to page after", response=response
+        )
     return cursor
 
 

@@ -15,7 +15,7 @@ from .._client import Client
 from .._text import plural
 from ..evaluate import CHECK_NAMES, Check, Comparison, parse_check
 from ..evaluate._run import DEFAULT_CONCURRENCY
-from ._output import TEXT_FILE, CliError, echo, note, stderr
+from ._output import TEXT_FILE, CliError, echo, note, safe_comparison, stderr
 from ._state import State, pass_state
 
 __all__ = ["chat", "compare"]
@@ -45,7 +45,7 @@ def _stream_reply(
     """
     with client.chat(model, messages, system=system, **options) as stream:
         for delta in stream:
-            click.echo(delta, nl=False)
+            echo(delta, nl=False)
     echo()
     if stream.finish_reason == "length":
         note(LENGTH_NOTE)
@@ -247,6 +247,6 @@ def compare(
     if as_json:
         echo(comparison.to_json())
     elif Console().is_terminal:
-        comparison.print()
+        safe_comparison(comparison).print()
     else:
         echo(comparison.table())

@@ -1,6 +1,6 @@
 """The SDK's log records in the ``finetune`` command.
 
-The SDK logs each retry at WARNING on the ``finetune_sdk`` logger (and each answer at DEBUG). The command
+The SDK logs each retry at INFO on the ``finetune_sdk`` logger (and each answer at DEBUG). The command
 shows a retry as one short line on stderr, ``retrying GET /v1/files (attempt 2 of 4) in 0.5s: connection
 refused``, when stderr is a terminal or with ``--debug``; in a log or a pipe only the final ``error:``
 line is printed. ``--debug`` adds every request as ``finetune_sdk: <message>``.
@@ -59,17 +59,18 @@ class SdkLogHandler(logging.Handler):
     """Prints the SDK's retries as short lines (when ``retries``) and, with ``debug``, its other records."""
 
     def __init__(self, *, retries: bool, debug: bool) -> None:
-        super().__init__(logging.DEBUG if debug else logging.WARNING)
+        super().__init__(logging.DEBUG if debug else logging.INFO)
         self.retries = retries
         self.debug = debug
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            if record.levelno >= logging.WARNING:
+            message = record.getMessage()
+            if record.levelno >= logging.WARNING or _RETRY.match(message):
                 if self.retries:
-                    note(retry_line(record.getMessage()))
+                    note(retry_line(message))
             elif self.debug:
-                note(f"{record.name}: {record.getMessage()}")
+                note(f"{record.name}: {message}")
         except Exception:  # logging must never break the command
             self.handleError(record)
 
@@ -85,8 +86,7 @@ def install(*, debug: bool) -> Callable[[], None]:
     saved = (logger.level, logger.propagate)
     logger.addHandler(handler)
     logger.propagate = False
-    if debug:
-        logger.setLevel(logging.DEBUG)
+    logger.setLevel(logging.DEBUG if debug else logging.INFO)  # retries are INFO records
 
     def undo() -> None:
         logger.removeHandler(handler)

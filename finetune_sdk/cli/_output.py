@@ -3,13 +3,18 @@
 Results are plain text (aligned columns, ``key: value`` lines) or JSON, so they pipe into other tools.
 Progress bars and spinners are drawn by rich on stderr, and only when stderr is a terminal; rich also
 honours ``NO_COLOR``. Nothing here colours or decorates stdout.
+
+Everything written goes through :func:`safe` first, on a terminal and in a pipe alike: text from the
+platform or from file names cannot move the cursor, clear the screen or retitle the terminal.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import functools
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,10 +23,12 @@ import click
 import orjson
 from pydantic import BaseModel
 from rich.console import Console
+from rich.markup import escape
 from rich.text import Text
 
 from .._text import plural, table_lines
 from ..dataset import DatasetStats, ValidationIssue, ValidationReport
+from ..evaluate import Comparison, Reply
 
 __all__ = [
     "DATASET_FILE",
@@ -38,6 +45,9 @@ __all__ = [
     "note",
     "print_json",
     "report_lines",
+    "safe",
+    "safe_comparison",
+    "safe_markup",
     "spinner",
     "stats_lines",
     "stderr",
@@ -99,25 +109,74 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON i
 """``--json`` on the commands that show platform objects: for scripts."""
 
 
+# C0 controls but newline and tab, DEL, and C1 controls (8-bit CSI, OSC ...); ESC is in C0, so every
+# escape sequence loses its introducer and prints as plain text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _visible(found: re.Match[str]) -> str:
+    # The JSON escape: readable as text, and the same character again inside a JSON string.
+    return f"\\u{ord(found[0]):04x}"
+
+
+def safe(text: str) -> str:
+    """``text`` with every control character but newline and tab shown as ``\\u001b`` and the like
+    (a CR-LF line end is kept as a newline)."""
+    if "\r\n" in text:
+        text = text.replace("\r\n", "\n")
+    return _CONTROL.sub(_visible, text)
+
+
+def safe_markup(text: str) -> str:
+    """:func:`safe` text for a rich markup string (a progress column): ``[...]`` shown as it is."""
+    return escape(safe(text))
+
+
+def _safe_reply(reply: Reply) -> Reply:
+    reason = reply.finish_reason
+    return dataclasses.replace(
+        reply, text=safe_markup(reply.text), finish_reason=safe_markup(reason) if reason else reason
+    )
+
+
+def safe_comparison(comparison: Comparison) -> Comparison:
+    """The comparison with its models, prompts and replies made :func:`safe_markup`, for rich."""
+    rows = tuple(
+        dataclasses.replace(
+            row,
+            prompt=safe_markup(row.prompt),
+            base=_safe_reply(row.base),
+            tuned=_safe_reply(row.tuned),
+            base_extra=tuple(_safe_reply(reply) for reply in row.base_extra),
+            tuned_extra=tuple(_safe_reply(reply) for reply in row.tuned_extra),
+        )
+        for row in comparison.rows
+    )
+    base, tuned = comparison.base, comparison.tuned
+    return dataclasses.replace(
+        comparison, base=(safe_markup(base[0]), base[1]), tuned=(safe_markup(tuned[0]), tuned[1]), rows=rows
+    )
+
+
 @functools.cache
 def stderr() -> Console:
     """The console for progress and errors; ``stderr().is_terminal`` decides whether bars are drawn."""
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def echo(text: str = "") -> None:
-    """A result line on stdout."""
-    click.echo(text)
+def echo(text: str = "", *, nl: bool = True) -> None:
+    """A result line on stdout (``nl=False``: a piece of one, as a streamed reply)."""
+    click.echo(safe(text), nl=nl)
 
 
 def note(text: str) -> None:
     """A progress or help line on stderr (plain, so it is readable in logs)."""
-    click.echo(text, err=True)
+    click.echo(safe(text), err=True)
 
 
 def error(message: str) -> None:
     """``error: <message>`` on stderr, the prefix in red on a colour terminal."""
-    stderr().print(Text.assemble(("error:", "bold red"), " ", message))
+    stderr().print(Text.assemble(("error:", "bold red"), " ", safe(message)))
 
 
 def print_json(value: BaseModel | Sequence[BaseModel]) -> None:

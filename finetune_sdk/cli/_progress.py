@@ -19,7 +19,7 @@ from rich.progress import (
 from .._client import Client
 from ..errors import WaitTimeoutError
 from ..types import FineTuneJob, JobStatus
-from ._output import error, note, stderr
+from ._output import error, note, safe_markup, stderr
 
 __all__ = ["INTERRUPTED", "TIMED_OUT", "describe", "wait_for"]
 
@@ -89,7 +89,11 @@ class JobDisplay:
         done = total if job.status is JobStatus.SUCCEEDED else job.step or 0
         detail = ", ".join(_training(job))
         self._progress.update(
-            self._task, description=str(job.status), total=total, completed=done, detail=detail
+            self._task,
+            description=safe_markup(str(job.status)),
+            total=total,
+            completed=done,
+            detail=safe_markup(detail),
         )
 
 

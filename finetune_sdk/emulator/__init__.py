@@ -18,9 +18,9 @@ _EXTRA_MODULES = frozenset({"uvicorn", "starlette", "python_multipart", "multipa
 
 try:
     from .server import Emulator
-except ModuleNotFoundError as exc:  # a base install: say which extra brings the missing module
-    if exc.name is None or exc.name.partition(".")[0] not in _EXTRA_MODULES:
+except ModuleNotFoundError as _missing:  # a base install: say which extra brings the missing module
+    if _missing.name is None or _missing.name.partition(".")[0] not in _EXTRA_MODULES:
         raise
-    raise ImportError(f"{MISSING_EXTRA} (missing: {exc.name})", name=exc.name) from exc
+    raise ImportError(f"{MISSING_EXTRA} (missing: {_missing.name})", name=_missing.name) from _missing
 
 __all__ = ["BASE_MODELS", "FAULT_KINDS", "MISSING_EXTRA", "Emulator", "FaultKind", "Settings"]

@@ -115,4 +115,4 @@ async def chat_completions(request: Request) -> Response:
     return ok(request, completion, envelope=settings.envelope and settings.envelope_chat)
 
 
-routes = [Route("/v1/chat/completions", chat_completions, methods=["POST"])]
+routes: list[Route] = [Route("/v1/chat/completions", chat_completions, methods=["POST"])]

@@ -72,7 +72,7 @@ async def delete_file(request: Request) -> Response:
     return ok(request, {"id": record.id, "object": "file", "deleted": True})
 
 
-routes = [
+routes: list[Route] = [
     Route("/v1/files", upload_file, methods=["POST"]),
     Route("/v1/files", list_files, methods=["GET"]),
     Route("/v1/files/{file_id}", retrieve_file, methods=["GET"]),

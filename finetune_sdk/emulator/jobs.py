@@ -191,7 +191,7 @@ async def list_events(request: Request) -> Response:
     return ok(request, page(request, context(request).store.render_events(job)))
 
 
-routes = [
+routes: list[Route] = [
     Route("/v1/fine_tuning/jobs", create_job, methods=["POST"]),
     Route("/v1/fine_tuning/jobs", list_jobs, methods=["GET"]),
     Route("/v1/fine_tuning/jobs/{job_id}", retrieve_job, methods=["GET"]),

@@ -22,7 +22,7 @@ ERROR_TYPES = {
     413: "invalid_request_error",
     429: "rate_limit_error",
 }
-OVERLOADED = {"code": 50505, "message": "Model service overloaded, please retry"}
+OVERLOADED: dict[str, int | str] = {"code": 50505, "message": "Model service overloaded, please retry"}
 """The platform's "overloaded" envelope error, which it sends under HTTP 200."""
 
 
@@ -43,7 +43,7 @@ class ApiError(Exception):
         self.message = message
         self.code = code
         self.param = param
-        self.headers = dict(headers or {})
+        self.headers: dict[str, str] = dict(headers or {})
 
 
 def error_type(status: int) -> str:

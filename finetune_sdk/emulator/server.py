@@ -142,7 +142,7 @@ class Emulator:
         max_file_bytes: int = 512 * 1024 * 1024,
         poll_hints: bool = True,
     ) -> None:
-        self.settings = Settings(
+        self.settings: Settings = Settings(
             api_key=api_key or new_api_key(),
             time_scale=time_scale,
             fault_rate=fault_rate,
@@ -166,7 +166,7 @@ class Emulator:
             poll_hints=poll_hints,
         )
         self.host = host
-        self.port = port
+        self.port: int = port
         self._store: Store | None = None
         self._server: _Server | None = None
         self._socket: socket.socket | None = None
@@ -210,7 +210,7 @@ class Emulator:
             sock.close()
             raise
         self._socket = sock
-        self.port = sock.getsockname()[1]
+        self.port = int(sock.getsockname()[1])
         self._store = Store(self.settings)
         quiet_drops()
         config = uvicorn.Config(

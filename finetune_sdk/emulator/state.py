@@ -67,7 +67,7 @@ class Store:
     def __init__(self, settings: Settings, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.settings = settings
         self.clock = clock
-        self.root = Path(tempfile.mkdtemp(prefix="finetune-emulator-"))
+        self.root: Path = Path(tempfile.mkdtemp(prefix="finetune-emulator-"))
         self._lock = threading.Lock()
         self._files: dict[str, FileRecord] = {}
         self._jobs: dict[str, JobRecord] = {}

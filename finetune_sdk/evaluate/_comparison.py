@@ -105,7 +105,7 @@ class Clock:
     __slots__ = ("first", "started")
 
     def __init__(self) -> None:
-        self.started = time.perf_counter()
+        self.started: float = time.perf_counter()
         self.first: float | None = None
 
     def tick(self) -> None:

@@ -14,9 +14,9 @@ from typing import Any, Final, Union, cast
 import orjson
 from typing_extensions import Required
 
-from .._options import PostOptions
+from .._options import PostOptions, apply_options, check_idempotency_key
 from .._retry import is_retryable
-from .._wire import RequestSpec, resource_id
+from .._wire import RequestSpec, path_segment, resource_id
 from ..dataset import Dataset
 from ..errors import APIStatusError
 from ..hyperparameters import Hyperparameters, PresetName
@@ -49,10 +49,17 @@ AsyncUpdateCallback = Callable[[FineTuneJob], Awaitable[None] | None]
 
 
 _SUFFIX: Final = re.compile(r"[A-Za-z0-9_-]{1,40}")
+#: The largest seed: trainers seed their generators with an unsigned 32-bit integer.
+SEED_MAX: Final = 2**32 - 1
 
 
 def _job_id(job: JobRef) -> str:
     return resource_id(job.id if isinstance(job, FineTuneJob) else job, "job")
+
+
+def _job_path(job: JobRef) -> str:
+    """The job's URL path (its id checked, then escaped as one path segment)."""
+    return f"fine_tuning/jobs/{path_segment(_job_id(job))}"
 
 
 def _to_upload(value: TrainingInput) -> FileInput | None:
@@ -148,8 +155,11 @@ def _plan_create(
         raise ValueError(f"validation_split must be a number in (0, 0.5], got {validation_split!r}")
     if suffix is not None and (not isinstance(suffix, str) or not _SUFFIX.fullmatch(suffix)):
         raise ValueError(f"suffix must be 1 to 40 of the characters A-Z a-z 0-9 _ -, got {suffix!r}")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise ValueError(f"seed must be a whole number, got {seed!r}")
+    if seed is not None and (
+        isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= SEED_MAX
+    ):
+        raise ValueError(f"seed must be a whole number from 0 to {SEED_MAX}, got {seed!r}")
+    check_idempotency_key(idempotency_key)
     if metadata is not None:
         if not isinstance(metadata, Mapping) or not all(isinstance(k, str) for k in metadata):
             raise ValueError("metadata must be a mapping with string keys")
@@ -176,7 +186,16 @@ def _plan_create(
         else:
             # Uploads made for a create share its key (suffixed): replaying the create uploads nothing new.
             uploads.append((field, source, f"{idempotency_key}:{field}" if idempotency_key else None))
+    _check_json(body, "the job's settings")  # the body as it will be sent, bar the uploaded ids
     return _CreatePlan(body, uploads, idempotency_key, names)
+
+
+def _check_json(body: object, what: str) -> None:
+    """Fail now, before the uploads, on what could not be sent as JSON afterwards."""
+    try:
+        orjson.dumps(body)
+    except TypeError as exc:
+        raise ValueError(f"{what} cannot be sent as JSON: {exc}") from None
 
 
 class JobCreateParams(PostOptions, total=False):
@@ -219,4 +238,8 @@ def _plan_from(params: Mapping[str, Any]) -> tuple[_CreatePlan, PostOptions]:
         metadata=params.get("metadata"),
         idempotency_key=options.get("idempotency_key"),
     )
+    # The call's options (timeout, extra_body ...) are refused now too, not after the uploads.
+    checked = apply_options(plan.spec({}), options, post=True)
+    if options.get("extra_body"):
+        _check_json(checked.json, "extra_body")
     return plan, options

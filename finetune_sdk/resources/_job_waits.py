@@ -22,6 +22,7 @@ def _succeeded(job: FineTuneJob) -> SucceededJob:
         raise APIResponseValidationError(
             f"job {job.id} succeeded but the platform named no fine_tuned_model to chat with",
             body=job.model_dump(mode="json"),
+            request_id=job._request_id,
         )
     succeeded = SucceededJob.model_validate(job.model_dump(by_alias=False))
     succeeded._request_id = job._request_id
@@ -32,11 +33,13 @@ ClientT = TypeVar("ClientT", SyncAPIClient, AsyncAPIClient)
 
 
 def _poller(client: ClientT, waiter: Waiter) -> ClientT:
-    """The client for one poll of ``wait``: with a deadline, its timeout is capped to the time left and
-    it does not retry (the waiter backs off and polls again), so a wait never outlasts its timeout by
-    more than a moment."""
+    """The client for one poll of ``wait``: with a deadline, its timeouts and its total deadline are
+    capped to the time left and it does not retry (the waiter backs off and polls again), so a wait
+    never outlasts its timeout by more than a moment, whatever the server does."""
     timeout = waiter.poll_timeout(client.timeout)
-    return client if timeout is None else client.with_options(timeout=timeout, max_retries=0)
+    if timeout is None:
+        return client
+    return client.with_options(timeout=timeout, deadline=waiter.time_left(), max_retries=0)
 
 
 def _waiter(

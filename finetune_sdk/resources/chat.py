@@ -75,7 +75,7 @@ def _make_openai(factory: Any, config: ClientConfig, http: object) -> Any:
 
 
 def _completion(answer: Answer, model: str) -> ChatCompletion:
-    text, finish_reason, usage = completion_text(answer.payload, model)
+    text, finish_reason, usage = completion_text(answer.payload, model, answer.response)
     return ChatCompletion(
         text, model=model, finish_reason=finish_reason, usage=usage, request_id=request_id_of(answer.response)
     )

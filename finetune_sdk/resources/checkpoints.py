@@ -10,13 +10,13 @@ from .._resource import AsyncAPIResource, SyncAPIResource
 from .._response import async_raw_method, raw_method
 from ..pagination import AsyncPaginator, PageQuery, SyncCursorPage
 from ..types.checkpoint import Checkpoint
-from ._job_params import JobRef, _job_id
+from ._job_params import JobRef, _job_path
 
 __all__ = ["AsyncCheckpoints", "Checkpoints"]
 
 
 def _query(job: JobRef, limit: int | None, options: RequestOptions) -> PageQuery[Checkpoint]:
-    return PageQuery(f"fine_tuning/jobs/{_job_id(job)}/checkpoints", Checkpoint, limit, options=options)
+    return PageQuery(f"{_job_path(job)}/checkpoints", Checkpoint, limit, options=options)
 
 
 class Checkpoints(SyncAPIResource):

@@ -30,7 +30,7 @@ from .._upload import (
     upload_spec,
     validate_source,
 )
-from .._wire import RequestSpec, resource_id
+from .._wire import RequestSpec, path_segment, resource_id
 from ..errors import NotFoundError
 from ..pagination import AsyncPaginator, PageQuery, SyncCursorPage
 from ..types import FileDeleted, FileObject
@@ -60,14 +60,18 @@ def _list_query(purpose: str | None, limit: int | None, options: RequestOptions)
 FileRef = Union[FileObject, str]  # noqa: UP007 - a runtime alias, valid on 3.10
 
 
-def _file_path(file: FileRef) -> str:
-    return f"files/{resource_id(file.id if isinstance(file, FileObject) else file, 'file')}"
+def _file_id(file: FileRef) -> str:
+    return resource_id(file.id if isinstance(file, FileObject) else file, "file")
 
 
-def _deleted_by_an_earlier_attempt(exc: NotFoundError, path: str) -> FileDeleted:
+def _file_path(file_id: str) -> str:
+    return f"files/{path_segment(file_id)}"
+
+
+def _deleted_by_an_earlier_attempt(exc: NotFoundError, file_id: str) -> FileDeleted:
     # A DELETE whose first attempt went through but whose answer was lost meets 404 on its retry.
     if exc.attempts > 1:
-        return FileDeleted(id=path.rpartition("/")[2], deleted=True)
+        return FileDeleted(id=file_id, deleted=True)
     raise exc
 
 
@@ -116,7 +120,7 @@ class Files(SyncAPIResource):
 
     def retrieve(self, file_id: FileRef, **options: Unpack[RequestOptions]) -> FileObject:
         """One file by id; :class:`~finetune_sdk.NotFoundError` if there is none."""
-        spec = apply_options(RequestSpec("GET", _file_path(file_id)), options)
+        spec = apply_options(RequestSpec("GET", _file_path(_file_id(file_id))), options)
         return self._client.request(spec, FileObject)
 
     def delete(self, file_id: FileRef, **options: Unpack[RequestOptions]) -> FileDeleted:
@@ -124,11 +128,12 @@ class Files(SyncAPIResource):
 
         When an attempt deleted the file but its answer was lost, the retry's 404 counts as deleted.
         """
-        path = _file_path(file_id)
+        checked = _file_id(file_id)
+        path = _file_path(checked)
         try:
             return self._client.request(apply_options(RequestSpec("DELETE", path), options), FileDeleted)
         except NotFoundError as exc:
-            return _deleted_by_an_earlier_attempt(exc, path)
+            return _deleted_by_an_earlier_attempt(exc, checked)
 
     @property
     def with_raw_response(self) -> FilesWithRawResponse:
@@ -178,17 +183,18 @@ class AsyncFiles(AsyncAPIResource):
 
     async def retrieve(self, file_id: FileRef, **options: Unpack[RequestOptions]) -> FileObject:
         """One file by id; :class:`~finetune_sdk.NotFoundError` if there is none."""
-        spec = apply_options(RequestSpec("GET", _file_path(file_id)), options)
+        spec = apply_options(RequestSpec("GET", _file_path(_file_id(file_id))), options)
         return await self._client.request(spec, FileObject)
 
     async def delete(self, file_id: FileRef, **options: Unpack[RequestOptions]) -> FileDeleted:
         """Delete a file (a ``FileObject`` or its id); see :meth:`Files.delete`."""
-        path = _file_path(file_id)
+        checked = _file_id(file_id)
+        path = _file_path(checked)
         try:
             spec = apply_options(RequestSpec("DELETE", path), options)
             return await self._client.request(spec, FileDeleted)
         except NotFoundError as exc:
-            return _deleted_by_an_earlier_attempt(exc, path)
+            return _deleted_by_an_earlier_attempt(exc, checked)
 
     @property
     def with_raw_response(self) -> AsyncFilesWithRawResponse:

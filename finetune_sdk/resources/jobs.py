@@ -36,7 +36,7 @@ from ._job_params import (
     JobRef,
     TrainingInput,
     UpdateCallback,
-    _job_id,
+    _job_path,
     _plan_from,
 )
 from ._job_waits import _follower, _polled, _poller, _succeeded, _waiter
@@ -61,11 +61,11 @@ JobOutcomes = list[JobOutcome]
 
 
 def _retrieve_spec(job: JobRef) -> RequestSpec:
-    return RequestSpec("GET", f"fine_tuning/jobs/{_job_id(job)}")
+    return RequestSpec("GET", _job_path(job))
 
 
 def _cancel_spec(job: JobRef) -> RequestSpec:
-    return RequestSpec("POST", f"fine_tuning/jobs/{_job_id(job)}/cancel")
+    return RequestSpec("POST", f"{_job_path(job)}/cancel")
 
 
 def _list_query(limit: int | None, options: RequestOptions) -> PageQuery[FineTuneJob]:
@@ -74,7 +74,7 @@ def _list_query(limit: int | None, options: RequestOptions) -> PageQuery[FineTun
 
 def _events_query(job: JobRef, limit: int | None, options: RequestOptions) -> PageQuery[JobEvent]:
     # A server may repeat an event across pages (one that ignores ``after``): each is handed out once.
-    return PageQuery(f"fine_tuning/jobs/{_job_id(job)}/events", JobEvent, limit, options=options, dedupe=True)
+    return PageQuery(f"{_job_path(job)}/events", JobEvent, limit, options=options, dedupe=True)
 
 
 class Jobs(SyncAPIResource):
@@ -188,11 +188,11 @@ class Jobs(SyncAPIResource):
             if step.pause:
                 time.sleep(step.pause)
             try:
-                payload = self._client._request(apply_options(step.spec, options))
+                answer = self._client._send(apply_options(step.spec, options))
             except APIError as exc:
                 follower.failed(exc)
             else:
-                yield from follower.received(payload)
+                yield from follower.received(answer.payload, answer.response)
 
     def wait(
         self,
@@ -357,11 +357,11 @@ class AsyncJobs(AsyncAPIResource):
             if step.pause:
                 await anyio.sleep(step.pause)
             try:
-                payload = await self._client._request(apply_options(step.spec, options))
+                answer = await self._client._send(apply_options(step.spec, options))
             except APIError as exc:
                 follower.failed(exc)
             else:
-                for event in follower.received(payload):
+                for event in follower.received(answer.payload, answer.response):
                     yield event
 
     async def wait(

@@ -73,12 +73,21 @@ def start(args: list[str], env: Mapping[str, str]) -> subprocess.Popen[str]:
     )
 
 
-def on_a_terminal(args: list[str], env: Mapping[str, str], *, columns: int = 80) -> tuple[int, str, str]:
-    """Run a ``finetune`` command with stderr on a pseudo-terminal ``columns`` wide (stdout piped):
-    its exit status, its stdout, and the bytes its terminal received, decoded."""
+def on_a_terminal(
+    args: list[str], env: Mapping[str, str], *, columns: int = 80, stdout: bool = False
+) -> tuple[int, str, str]:
+    """Run a ``finetune`` command with stderr (and stdout too, when ``stdout``; else it is piped) on a
+    pseudo-terminal ``columns`` wide: its exit status, its piped stdout, and the bytes its terminal
+    received, decoded."""
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
-    process = subprocess.Popen(args, env=dict(env), stdout=subprocess.PIPE, stderr=follower, text=True)
+    process = subprocess.Popen(
+        args,
+        env=dict(env),
+        stdout=follower if stdout else subprocess.PIPE,
+        stderr=follower,
+        text=True,
+    )
     os.close(follower)
     chunks: list[bytes] = []
     while True:
@@ -91,9 +100,10 @@ def on_a_terminal(args: list[str], env: Mapping[str, str], *, columns: int = 80)
         chunks.append(chunk)
     os.close(leader)
     status = process.wait(30)
-    assert process.stdout is not None
-    out = process.stdout.read()
-    process.stdout.close()
+    out = ""
+    if process.stdout is not None:
+        out = process.stdout.read()
+        process.stdout.close()
     return status, out, b"".join(chunks).decode(errors="replace")
 
 

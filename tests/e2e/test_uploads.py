@@ -217,7 +217,7 @@ def faulty() -> Iterator[Emulator]:
 def test_a_retried_upload_sends_every_byte_again_once(
     mode: str, faulty: Emulator, data: bytes, tmp_path: Path, kind: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="finetune_sdk")
+    caplog.set_level(logging.INFO, logger="finetune_sdk")
     rounds = 3
     for api in make_api(mode, faulty, max_retries=20, max_retry_wait=0.01):
         for i in range(rounds):

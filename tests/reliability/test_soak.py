@@ -30,7 +30,7 @@ def soaked(seed: int) -> Emulator:
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_sync_flow_under_faults(tmp_path: Path, seed: int, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, logger="finetune_sdk")
+    caplog.set_level(logging.INFO, logger="finetune_sdk")
     rounds = 6
     interrupted = 0
     with soaked(seed) as emu, Client(api_key=emu.api_key, base_url=emu.base_url, **RETRIES) as client:

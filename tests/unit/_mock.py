@@ -16,7 +16,7 @@ from finetune_sdk import AsyncClient, Client
 from finetune_sdk._wire import RequestSpec
 
 KEY = "sk-unit-secret-key-42"
-BASE = "http://platform.test/v1"
+BASE = "https://platform.test/v1"
 
 Step = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
 

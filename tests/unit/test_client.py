@@ -41,7 +41,7 @@ def test_success_sends_auth_agent_and_decodes(mode: str) -> None:
     (req,) = script.requests
     assert req.headers["authorization"] == f"Bearer {KEY}"
     assert req.headers["user-agent"].startswith(f"finetune-sdk/{__version__}")
-    assert str(req.url) == "http://platform.test/v1/files/file-1"
+    assert str(req.url) == "https://platform.test/v1/files/file-1"
     assert "idempotency-key" not in req.headers  # only POSTs carry one
 
 

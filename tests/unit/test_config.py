@@ -26,16 +26,16 @@ def resolve(**kw: object) -> ClientConfig:
 
 
 def test_arguments_win_over_environment() -> None:
-    env = {"FINETUNE_API_KEY": "from-env", "FINETUNE_BASE_URL": "http://env.example/v1"}
-    cfg = resolve(api_key="from-arg", base_url="http://arg.example/v1", environ=env)
+    env = {"FINETUNE_API_KEY": "from-env", "FINETUNE_BASE_URL": "https://env.example/v1"}
+    cfg = resolve(api_key="from-arg", base_url="https://arg.example/v1", environ=env)
     assert cfg.require_key() == "from-arg"
-    assert str(cfg.base_url) == "http://arg.example/v1/"
+    assert str(cfg.base_url) == "https://arg.example/v1/"
 
 
 def test_environment_then_default() -> None:
-    cfg = resolve(environ={"FINETUNE_API_KEY": "from-env", "FINETUNE_BASE_URL": "http://env.example/v1/"})
+    cfg = resolve(environ={"FINETUNE_API_KEY": "from-env", "FINETUNE_BASE_URL": "https://env.example/v1/"})
     assert cfg.require_key() == "from-env"
-    assert str(cfg.base_url) == "http://env.example/v1/"
+    assert str(cfg.base_url) == "https://env.example/v1/"
     assert str(resolve().base_url) == "https://api.openapi.cn/v1/"
 
 
@@ -60,9 +60,9 @@ def test_bad_base_url_is_a_configuration_error(url: str) -> None:
 
 
 def test_url_joining_keeps_the_prefix() -> None:
-    cfg = resolve(base_url="http://h:1/api/v1")
-    assert str(cfg.url("fine_tuning/jobs")) == "http://h:1/api/v1/fine_tuning/jobs"
-    assert str(cfg.url("/files")) == "http://h:1/api/v1/files"
+    cfg = resolve(base_url="https://h:1/api/v1")
+    assert str(cfg.url("fine_tuning/jobs")) == "https://h:1/api/v1/fine_tuning/jobs"
+    assert str(cfg.url("/files")) == "https://h:1/api/v1/files"
 
 
 @pytest.mark.parametrize("bad", [-1, True, 1.5])
@@ -119,3 +119,40 @@ def test_with_options_rebinds_the_resources() -> None:
         quick = client.with_options(max_retries=0)
         assert quick.jobs._client is quick and quick.files._client is quick
         assert client.jobs._client is client
+
+
+def test_a_per_call_timeout_caps_the_attempts_limits() -> None:
+    cfg = resolve(timeout=10.0)
+    assert (cfg.limits.deadline, cfg.limits.idle_timeout) == (10.0, 10.0)
+    assert cfg.limits_for(None) is cfg.limits
+    # A per-call timeout takes the place of the client's, for the attempt as a whole too ...
+    shorter = cfg.limits_for(httpx.Timeout(2.0))
+    assert (shorter.deadline, shorter.idle_timeout) == (2.0, 2.0)
+    longer = cfg.limits_for(httpx.Timeout(900.0, connect=5.0))
+    assert (longer.deadline, longer.idle_timeout) == (900.0, 900.0)
+    assert cfg.limits_for(httpx.Timeout(None)).deadline is None  # timeout=None: no limit
+    # ... and an explicit deadline or idle limit still holds when it is the sooner.
+    bounded = resolve(timeout=10.0, deadline=30.0, idle_timeout=1.0)
+    assert bounded.limits_for(httpx.Timeout(60.0)).deadline == 30.0
+    assert bounded.limits_for(httpx.Timeout(5.0)).deadline == 5.0
+    assert bounded.limits_for(httpx.Timeout(60.0)).idle_timeout == 1.0
+    assert bounded.limits_for(httpx.Timeout(None)).deadline == 30.0
+    assert bounded.limits_for(httpx.Timeout(5.0)).max_answer_bytes == bounded.max_answer_bytes
+
+
+def test_with_options_keeps_the_limits_and_the_insecure_http_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FINETUNE_ALLOW_INSECURE_HTTP", raising=False)
+    with Client(
+        api_key=KEY,
+        base_url="http://example.invalid/v1",
+        allow_insecure_http=True,
+        deadline=7.0,
+        idle_timeout=3.0,
+        max_answer_bytes=1000,
+    ) as client:
+        copy = client.with_options(max_retries=0)
+        config = copy._config
+        assert (config.deadline, config.idle_timeout, config.max_answer_bytes) == (7.0, 3.0, 1000)
+        assert config.allow_insecure_http
+        reset = copy.with_options(deadline=None, max_answer_bytes=5)._config.limits
+        assert (reset.deadline, reset.max_answer_bytes) == (300.0, 5)  # back to the longest timeout
