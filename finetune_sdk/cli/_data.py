@@ -178,6 +178,12 @@ def split(file: Path, ratio: float, seed: int, group_by: GroupBy, out_dir: Path 
         f"grouped by {group_by}: {plural(sum(map(len, shared)), 'example')} {what}, in "
         f"{plural(len(shared), 'group')}, each kept on one side"
     )
+    asked = len(dataset) * ratio
+    if abs(len(held_out) - asked) > max(1.0, asked / 2):  # groups kept whole moved it far off the ratio
+        note(
+            f"the validation side holds {len(held_out)} of {len(dataset)} examples "
+            f"({len(held_out) / len(dataset):.0%}, {ratio:.0%} asked): its groups could not be cut"
+        )
     folder = out_dir if out_dir is not None else file.parent
     folder.mkdir(parents=True, exist_ok=True)
     for part, part_set in (("train", train), ("validation", held_out)):

@@ -99,8 +99,18 @@ def example_digest(
 ) -> bytes:
     """The digest of one example's roles and contents for ``key`` ``"exact"`` or ``"normalized"``."""
     text = "\0".join(contents) if key == "exact" else normal_text(contents)
-    # The role count tells ["a\0b"] from ["a", "b"].
-    return _digest("\0".join(roles) + "\0\0" + text, size)
+    return _digest(_keyed(roles, contents, text, normal=key != "exact"), size)
+
+
+def _keyed(roles: Sequence[str], contents: Sequence[str], text: str, *, normal: bool) -> str:
+    """What is digested for an example: its roles, then ``text`` (its contents joined by NUL), or, when a
+    content holds a NUL itself (the join is then ambiguous: ``["a\0b", "c"]``, ``["a", "b\0c"]``), each
+    content with its length before it."""
+    head = "\0".join(roles)
+    if text.count("\0") == len(contents) - 1:  # no content holds a NUL: the join can be split back
+        return head + "\0\0" + text
+    parts = [normalize(c) for c in contents] if normal else contents
+    return head + "\0\1" + "".join(f"{len(p)}:{p}" for p in parts)
 
 
 def prompt_digest(roles: Sequence[str], contents: Sequence[str], *, size: int = 16) -> bytes | None:
@@ -164,8 +174,9 @@ class DuplicateCounter:
         for line, obj in enumerate(objs, first_line):
             msgs = obj["messages"]
             roles = list(map(_get_role, msgs))
-            text = normal_text(list(map(_get_content, msgs)))
-            see_example(_quick("\0".join(roles) + "\0\0" + text), line)
+            contents = list(map(_get_content, msgs))
+            text = normal_text(contents)
+            see_example(_quick(_keyed(roles, contents, text, normal=True)), line)
             user = roles[0] == "system"
             parts = text.split("\0", user + 1)
             prompt = parts[user] if text.count("\0") == len(msgs) - 1 else normalize(msgs[user]["content"])
@@ -173,7 +184,7 @@ class DuplicateCounter:
 
     def add(self, roles: Sequence[str], contents: Sequence[str], line: int) -> None:
         """Count one valid example."""
-        self.examples.see(_quick("\0".join(roles) + "\0\0" + normal_text(contents)), line)
+        self.examples.see(_quick(_keyed(roles, contents, normal_text(contents), normal=True)), line)
         first_user = next((i for i, role in enumerate(roles) if role == "user"), None)
         if first_user is not None:
             self.prompts.see(_quick(normalize(contents[first_user])), line)

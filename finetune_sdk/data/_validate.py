@@ -392,13 +392,29 @@ def _scan_in_processes(
             concurrent.futures.wait(futures, timeout=0.05)
             if cancel is not None and cancel.is_set():
                 raise ValidationCancelledError("validation was cancelled")
-        return [f.result() for f in futures]
+        return _cut_at_max_errors(path, ranges, [f.result() for f in futures], options)
     except (BrokenProcessPool, OSError, RuntimeError):
         # Workers could not start or died (no /dev/shm, a memory limit, an unguarded main module):
         # the report must not depend on that, so validate here instead.
         return _scan_here(path, options, cancel)
     finally:
         pool.shutdown(wait=cancel is None or not cancel.is_set(), cancel_futures=True)
+
+
+def _cut_at_max_errors(
+    path: StrPath, ranges: list[tuple[int, int]], parts: list[_Part], options: _Options
+) -> list[_Part]:
+    """The parts one process would have read: up to the part where ``max_errors`` is reached, that one
+    scanned again to stop at its last error kept (each worker read on to its own budget, and the lines
+    after the cut must not count in the stats)."""
+    room = options.max_errors
+    for k, part in enumerate(parts):
+        if len(part.errors) >= room:
+            if room < options.max_errors:
+                parts[k] = _scan_path(path, *ranges[k], replace(options, max_errors=room))
+            return parts[: k + 1]
+        room -= len(part.errors)
+    return parts
 
 
 def _scan_here(path: StrPath, options: _Options, cancel: threading.Event | None) -> list[_Part]:
@@ -432,7 +448,8 @@ def validate_path(source: Source, *, all_issues: bool = False, **options: Any) -
     if isinstance(source, str | os.PathLike):
         from .convert._describe import describe
 
-        report = describe(report, source, all_issues=all_issues)
+        limit = options.get("max_line_bytes", MAX_LINE_BYTES)
+        report = describe(report, source, all_issues=all_issues, max_line_bytes=limit)
     return report
 
 

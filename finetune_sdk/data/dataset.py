@@ -237,8 +237,11 @@ class Dataset(BaseModel):
         guide's). The validation side gets ``n * ratio`` examples rounded to the nearest (halves down, so it
         never outnumbers training), at least 1 and at most ``n - 1``, so neither side is empty; groups are
         drawn at random and one that would overshoot that number is skipped, so with large groups the
-        validation side may come out smaller. Each side keeps the original order. Raises ``ValueError``
-        when fewer than two groups exist (nothing can be held out without leaking).
+        validation side may come out smaller. When every group is larger than that number, the smallest
+        group is held out whole, so the validation side can then be much larger than asked (groups of 60
+        and 40 examples give 40% for a 5% request): compare ``len(validation)`` with what you asked for
+        (``finetune split`` says so). Each side keeps the original order. Raises ``ValueError`` when fewer
+        than two groups exist (nothing can be held out without leaking).
         """
         if not 0 < validation_ratio <= 0.5:
             raise ValueError(f"validation_ratio must be in (0, 0.5], got {validation_ratio!r}")

@@ -111,3 +111,24 @@ def test_leakage_lists_shared_examples_with_lines_and_exits_1(offline: Run, tmp_
     assert f"{validation}:2: example also at {MERGED}:16" in result.stdout
     report = orjson.loads(offline("leakage", "--json", str(MERGED), str(validation)).stdout)
     assert [leak["train_line"] for leak in report["examples"]] == [1, 16]
+
+
+def test_split_says_when_whole_groups_make_the_validation_side_far_larger(
+    offline: Run, tmp_path: Path
+) -> None:
+    path = tmp_path / "two.jsonl"
+    rows = [
+        {
+            "messages": [
+                {"role": "user", "content": "A" if i < 60 else "B"},
+                {"role": "assistant", "content": str(i)},
+            ]
+        }
+        for i in range(100)
+    ]
+    path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+    result = offline("split", str(path), "--ratio", "0.05", "--out-dir", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "the validation side holds 40 of 100 examples (40%, 5% asked)" in result.stderr
+    plain = offline("split", str(MERGED), "--ratio", "0.3", "--out-dir", str(tmp_path))
+    assert "the validation side holds" not in plain.stderr

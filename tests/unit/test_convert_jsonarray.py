@@ -49,6 +49,8 @@ def test_elements_parse_back_to_the_array(values: list[object], block: int, inde
         (b"[1,,2]", [b"1", b"", b"2"], None),
         (b'[{"a": 1}, {"b"', [b'{"a": 1}', b'{"b"'], "not closed"),
         (b"[1] x", [b"1"], "follows"),
+        (b"[1][2, 3]\n", [b"1", b"2", b"3"], None),  # arrays that follow each other: all read
+        (b"[1] [] [4] x", [b"1", b"4"], "follows"),
         (b'{"a": 1}', [], "does not start"),
         (b"   ", [], "no JSON array"),
     ],
@@ -59,3 +61,27 @@ def test_edges(
     found, said = split(data, block, monkeypatch)
     assert found == elements
     assert (said is None) if problem is None else (said is not None and problem in said)
+
+
+def test_skip_bom_reads_a_mark_given_one_byte_at_a_time() -> None:
+    from finetune_sdk.data.convert._jsonarray import skip_bom
+
+    class Trickle(io.RawIOBase):
+        def __init__(self, data: bytes) -> None:
+            self.inner = io.BytesIO(data)
+
+        def readable(self) -> bool:
+            return True
+
+        def read(self, size: int = -1) -> bytes:
+            return self.inner.read(1)
+
+        def seek(self, offset: int, whence: int = 0) -> int:
+            return self.inner.seek(offset, whence)
+
+    stream = Trickle(b"\xef\xbb\xbf[1]")
+    assert skip_bom(stream)  # type: ignore[arg-type]
+    assert stream.inner.read() == b"[1]"
+    stream = Trickle(b"[1]")
+    assert not skip_bom(stream)  # type: ignore[arg-type]
+    assert stream.inner.read() == b"[1]"

@@ -255,3 +255,14 @@ def test_duplicates_false_skips_the_count_and_its_warnings() -> None:
     assert report.stats.model_dump(
         exclude={"duplicate_examples", "duplicate_prompts"}
     ) == counted.stats.model_dump(exclude={"duplicate_examples", "duplicate_prompts"})
+
+
+def test_a_nul_inside_a_content_does_not_make_two_examples_equal(tmp_path: Path) -> None:
+    nul = [pair("a\0b", "c"), pair("a", "b\0c"), pair("a", "b\0c")]
+    dataset = Dataset.from_records(nul)
+    for key in ("exact", "normalized"):
+        assert [d.line for d in dataset.dedupe(key).dropped] == [3]  # type: ignore[arg-type]
+    path = tmp_path / "nul.jsonl"
+    dataset.to_jsonl(path)
+    assert Dataset.validate_file(path).stats.duplicate_examples == 1
+    assert Dataset.from_jsonl(path).stats().duplicate_examples == 1

@@ -1,6 +1,10 @@
 """Alpaca records: ``instruction``, ``input``, ``output``, an optional ``system`` and ``history`` as
 ``[[question, answer], ...]`` (earlier turns), the way LLaMA-Factory reads them: the prompt is the
-instruction, then the input on a new line when there is one."""
+instruction, then the input on a new line when there is one.
+
+Nothing is dropped silently: an ``input``, ``system`` or ``history`` that is neither missing, ``null`` nor
+of its type (text; text; a list of pairs) rejects the record with its reason rather than being left out.
+"""
 
 from __future__ import annotations
 
@@ -26,9 +30,12 @@ def alpaca_turns(record: Any, fields: FieldMap, note: Note) -> list[Turn]:
             raise Reject("missing_field", f"the record has no {key!r}")
     turns: list[Turn] = []
     system = record.get(system_key) if system_key else None
-    if isinstance(system, str) and system.strip():
+    if system is not None and not isinstance(system, str):
+        raise Reject("invalid_content", f"the {system_key!r} is a JSON {type(system).__name__}, not text")
+    if system is not None and system.strip():
         turns.append(Turn("system", system))
-    history = record.get("history") or []
+    history = record.get("history")
+    history = [] if history is None else history
     if not isinstance(history, list):
         raise Reject("invalid_history", "history is not a list of [question, answer] pairs")
     for number, pair in enumerate(history):
@@ -36,11 +43,16 @@ def alpaca_turns(record: Any, fields: FieldMap, note: Note) -> list[Turn]:
             raise Reject("invalid_history", f"history item {number} is not a [question, answer] pair")
         turns += [Turn("user", pair[0]), Turn("assistant", pair[1])]
     prompt, extra = record[prompt_key], record.get("input")
+    if extra is not None and not isinstance(extra, str):
+        raise Reject("invalid_content", f"the 'input' is a JSON {type(extra).__name__}, not text")
     if isinstance(prompt, str) and isinstance(extra, str) and extra.strip():
         prompt = f"{prompt}\n{extra}" if prompt.strip() else extra
         note("join_input", "the input joined to the instruction with a newline")
     turns += [Turn("user", prompt), Turn("assistant", record[response_key])]
-    ignored = sorted(k for k in record if k not in (prompt_key, response_key, system_key) and k not in _USED)
+    used = (prompt_key, response_key, system_key)
+    ignored = sorted(
+        str(k) for k in record if k not in used and k not in _USED
+    )  # in memory, keys of any type
     if ignored:
         note("ignored_keys", f"left out the record's keys {', '.join(ignored)} (not training text)")
     return turns

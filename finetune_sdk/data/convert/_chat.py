@@ -45,7 +45,7 @@ def chat_turns(record: Any, fields: FieldMap, repairs: Repairs, note: Note) -> l
     if definitions:
         turns.append(Turn("tools", definitions))
     used = (messages_key, fields.system, "tools" if definitions else None)
-    ignored_top = sorted(k for k in record if k not in used)
+    ignored_top = sorted(str(k) for k in record if k not in used)  # in memory, keys of any type
     if ignored_top:
         note("ignored_keys", f"left out the record's keys {', '.join(ignored_top)} (not training text)")
     renamed: dict[str, str] = {}
@@ -69,7 +69,9 @@ def chat_turns(record: Any, fields: FieldMap, repairs: Repairs, note: Note) -> l
             raise Reject("invalid_tool_call", f"message {index}: tool_calls is not a list")
         turns.append(Turn(role, message.get(content_key), calls=calls, weight=message.get("weight")))
         if len(message) > 2:
-            ignored.update(k for k in message if k not in (role_key, content_key) and k not in _MESSAGE_KEYS)
+            ignored.update(
+                str(k) for k in message if k not in (role_key, content_key) and k not in _MESSAGE_KEYS
+            )
     if renamed:
         note("map_roles", ", ".join(f"{a} -> {b}" for a, b in renamed.items()))
     if ignored:

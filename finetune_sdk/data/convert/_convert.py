@@ -15,6 +15,7 @@ from typing import IO, Any, Literal
 import anyio.to_thread
 import orjson
 
+from .._lines import MAX_LINE_BYTES
 from .._schema import StrPath
 from ._alpaca import alpaca_turns
 from ._chat import chat_turns
@@ -69,6 +70,8 @@ class _Raw:
     error: tuple[str, str] | None = None
     original: Any = None
     blank: bool = False
+    source: bytes | None = None  # a JSON record's bytes, written as they are in the rejects file
+    notes: tuple[tuple[str, str], ...] = ()  # changes made while reading (CSV rows)
 
 
 def convert_file(
@@ -107,16 +110,21 @@ def convert_file(
     """
     if source not in _SOURCES:
         raise ValueError(f"source must be one of {', '.join(_SOURCES)}, got {source!r}")
-    repairs = repairs if repairs is not None else Repairs()
+    repairs = _options(repairs, fields)
     src_path = os.fspath(src)
-    for target in (dst, rejects):
-        if target is not None and os.path.abspath(os.fspath(target)) == os.path.abspath(src_path):
-            raise ValueError(f"the output would overwrite the input {src_path}: write it elsewhere")
+    _check_targets(src_path, dst, rejects)
     with open(src_path, "rb") as file:
         head = file.read(1 << 16)
         container = container_of(src_path, head)
         if source == "csv":
             container = "csv"
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise ValueError(f"{src_path} is UTF-16 (or UTF-32) text: save it as UTF-8")
+        if container == "lines" and b"\r" in head and b"\n" not in head:
+            raise ValueError(
+                f"the lines of {src_path} end with a carriage return alone (CR, as on old Macs): save it "
+                "with LF (or CRLF) line endings"
+            )
         chosen, detected = _choose(source, container, file)
         report = ConversionReport(
             source=chosen,
@@ -175,14 +183,53 @@ def convert_records(
     fields: FieldMap | None = None,
 ) -> tuple[list[dict[str, Any]], ConversionReport]:
     """Convert records held in memory (dicts shaped like a file's records): ``(examples, report)``, each
-    example a ``{"messages": [...]}`` dict the platform accepts."""
-    repairs = repairs if repairs is not None else Repairs()
+    example a ``{"messages": [...]}`` dict the platform accepts. Raises ``ValueError`` for another
+    ``source`` (``"auto"`` and ``"csv"`` read files: use :func:`convert_file`), ``TypeError`` for
+    ``repairs`` or ``fields`` of the wrong type."""
+    if source not in _RECORD_SOURCES:
+        raise ValueError(
+            f"source must be one of {', '.join(_RECORD_SOURCES)} for records in memory, got {source!r}"
+            " (convert_file reads files, CSV and detection included)"
+        )
+    repairs = _options(repairs, fields)
     report = ConversionReport(source=source, path="<records>", dry_run=True)
     convert = _converter(source, (fields or FieldMap()).over(_DEFAULT_FIELDS[source]), repairs)
     examples: list[dict[str, Any]] = []
     raws = (_Raw(n, value=r, original=r) for n, r in enumerate(records, 1))
     _run(raws, convert, report, repairs, _Sink(examples=examples))
     return examples, report
+
+
+_RECORD_SOURCES = ("sharegpt", "alpaca", "openai", "jsonl")
+
+
+def _options(repairs: Repairs | None, fields: FieldMap | None) -> Repairs:
+    """``repairs`` (the defaults for ``None``), after checking the types of both options."""
+    if repairs is not None and not isinstance(repairs, Repairs):
+        raise TypeError(f"repairs must be a Repairs(...), got {type(repairs).__name__}")
+    if fields is not None and not isinstance(fields, FieldMap):
+        raise TypeError(f"fields must be a FieldMap(...), got {type(fields).__name__}")
+    return repairs if repairs is not None else Repairs()
+
+
+def _check_targets(src: str, dst: StrPath | None, rejects: StrPath | None) -> None:
+    """Refuse an output that is the input (through a link too) or the other output."""
+    for target in (dst, rejects):
+        if target is not None and _same_file(target, src):
+            raise ValueError(
+                f"the output {os.fspath(target)} would overwrite the input {src}: write it elsewhere"
+            )
+    if dst is not None and rejects is not None and _same_file(dst, rejects):
+        raise ValueError(f"the rejects file and the output are one file ({os.fspath(dst)}): give two names")
+
+
+def _same_file(a: StrPath, b: StrPath) -> bool:
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)  # hard links, and paths that realpath cannot tell apart
+    except OSError:  # one of them does not exist yet
+        return False
 
 
 def _choose(source: SourceName, container: Container, file: IO[bytes]) -> tuple[str, str]:
@@ -232,6 +279,9 @@ def _records(
         state = ArrayState()
         for number, raw in enumerate(iter_array(file, state), 1):
             yield _parse(number, raw)
+        if state.arrays > 1:
+            action = f"read {state.arrays} JSON arrays that follow each other, their elements numbered on"
+            report.add_change(Change(record=None, code="join_arrays", action=action))
         if state.problem:
             report.problems.append(state.problem)
         return
@@ -243,12 +293,15 @@ def _csv_records(
     file: IO[bytes], *, repairs: Repairs, report: ConversionReport, fields: FieldMap | None, has_bom: bool
 ) -> Iterator[_Raw]:
     file.seek(0)
-    table = CsvTable(file, (fields or FieldMap()).over(CSV), bom=repairs.strip_bom or not has_bom)
+    name = str(getattr(file, "name", "")).lower()
+    tsv = name.endswith(".tsv")  # tab-separated, even when its first line holds more commas than tabs
+    table = CsvTable(file, (fields or FieldMap()).over(CSV), tsv=tsv, bom=repairs.strip_bom or not has_bom)
     report.detected = f"{report.detected}; {table.how}" if report.detected else table.how
     for number, row in table.rows():
         raw = _Raw(number, original=row, blank=not any(c.strip() for c in row))
         try:
-            raw.value = csv_turns(row, table.columns) if not raw.blank else None
+            if not raw.blank:
+                raw.value, raw.notes = csv_turns(row, table)
         except Reject as exc:
             raw.error = (exc.code, exc.reason)
         yield raw
@@ -266,7 +319,7 @@ def _parse(number: int, raw: bytes) -> _Raw:
     if not text.strip():
         return _Raw(number, original=text, blank=True)
     try:
-        return _Raw(number, value=orjson.loads(raw), original=None)
+        return _Raw(number, value=orjson.loads(raw), original=None, source=raw)
     except orjson.JSONDecodeError as exc:
         return _Raw(number, error=("invalid_json", f"not valid JSON ({exc})"), original=text)
 
@@ -275,8 +328,6 @@ def _run(
     raws: Iterable[_Raw], convert: Convert, report: ConversionReport, repairs: Repairs, sink: _Sink
 ) -> None:
     out, bad, examples, previews = sink.out, sink.bad, sink.examples, sink.previews
-    dumps = orjson.dumps
-    newline = orjson.OPT_APPEND_NEWLINE
     listen = sink.on_change
     read = written = blank = 0  # plain counters: the report's fields are validated on every assignment
     cancel = sink.cancel
@@ -291,7 +342,7 @@ def _run(
                 listen(skipped)
             continue
         read += 1
-        notes: list[Change] = []
+        notes: list[Change] = [Change(record=raw.number, code=c, action=a) for c, a in raw.notes]
         number = raw.number
 
         def note(code: str, action: str, number: int = number, notes: list[Change] = notes) -> None:
@@ -303,6 +354,8 @@ def _run(
             if raw.blank:
                 raise Reject("blank_record", "the record is blank")
             messages = repair(convert(raw.value, note), repairs, note)
+            example = {"messages": messages}
+            line = _line_of(example)
         except Reject as exc:
             reason = exc.reason
             if notes:  # say what the repairs had done when nothing valid was left
@@ -312,27 +365,48 @@ def _run(
             if listen is not None:
                 listen(rejection)
             if bad is not None:
-                original = raw.original if raw.original is not None else raw.value
-                bad.write(
-                    dumps(
-                        {"record": number, "code": exc.code, "reason": reason, "input": original},
-                        option=newline,
-                    )
-                )
+                bad.write(_rejected_line(raw, exc.code, reason))
             continue
         written += 1
         for change in notes:
             report.add_change(change)
             if listen is not None:
                 listen(change)
-        example = {"messages": messages}
         if out is not None:
-            out.write(dumps(example, option=newline))
+            out.write(line)
         if examples is not None:
             examples.append(example)
         if previews is not None and notes and len(previews) < sink.preview:
             previews.append(Preview(number, notes, messages))
     report.read, report.written, report.blank = read, written, blank
+
+
+def _line_of(example: dict[str, Any]) -> bytes:
+    """The output line of ``example``, or :class:`Reject` when the validator would refuse its length."""
+    line = orjson.dumps(example, option=orjson.OPT_APPEND_NEWLINE)
+    if len(line) - 1 > MAX_LINE_BYTES:
+        raise Reject(
+            "line_too_long",
+            f"the converted example is {len(line) - 1:,} bytes long, more than the {MAX_LINE_BYTES:,} "
+            "a line may have: split or shorten it",
+        )
+    return line
+
+
+def _rejected_line(raw: _Raw, code: str, reason: str) -> bytes:
+    """The rejects file's line for ``raw``: its input as it was read (a JSON record byte for byte, so
+    nothing is re-serialised; a record too deep for the encoder as its text)."""
+    entry: dict[str, Any] = {"record": raw.number, "code": code, "reason": reason}
+    source = raw.source.strip(b" \t\r\n") if raw.source is not None else None
+    if source is not None and b"\n" not in source and b"\r" not in source:  # one line, read anywhere as one
+        entry["input"] = orjson.Fragment(source)
+    else:
+        entry["input"] = raw.original if raw.original is not None else raw.value
+    try:
+        return orjson.dumps(entry, option=orjson.OPT_APPEND_NEWLINE)
+    except orjson.JSONEncodeError:
+        entry["input"] = (raw.source or b"").decode("utf-8", "backslashreplace")
+        return orjson.dumps(entry, option=orjson.OPT_APPEND_NEWLINE)
 
 
 @contextlib.contextmanager

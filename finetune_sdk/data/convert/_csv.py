@@ -2,7 +2,11 @@
 ``csv`` module from a text stream, so a quoted newline stays inside its cell and memory stays flat.
 
 The header is the first row when one of its cells names a known column (case and spaces ignored);
-without one, two columns are read as prompt, response and three as system, prompt, response.
+without one, two columns are read as prompt, response and three as system, prompt, response. Nothing is
+dropped silently: an ``input`` column beside an ``instruction`` one is joined to the prompt with a newline
+(as Alpaca's ``input`` is), the text of other columns is named in an ``ignored_columns`` change, and a
+row with more filled cells than the table has columns (a comma that was not quoted) is rejected
+(``extra_cells``); a first row that is no header is a record like the others.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import io
 from collections.abc import Iterator
 from typing import IO
 
+from .._lines import MAX_LINE_BYTES
 from ._fields import FieldMap
 from ._repairs import Reject, Turn
 
@@ -30,19 +35,31 @@ class CsvTable:
     cell is the prompt, the response and the system prompt, and ``how`` how that was decided."""
 
     def __init__(
-        self, binary: IO[bytes], fields: FieldMap, *, tab: bool | None = None, bom: bool = True
+        self,
+        binary: IO[bytes],
+        fields: FieldMap,
+        *,
+        tab: bool | None = None,
+        bom: bool = True,
+        tsv: bool = False,
     ) -> None:
+        """``tab`` forces the delimiter (``None``: the one the first line has more of); ``tsv`` (a file
+        named ``.tsv``) picks tabs whenever the first line has one."""
         # utf-8-sig skips a byte order mark, and again after the seek back to the start.
         self._binary = binary
+        if csv.field_size_limit() < MAX_LINE_BYTES:  # a cell may be as long as a line may be
+            csv.field_size_limit(MAX_LINE_BYTES)
         head = binary.read(1 << 16).decode("utf-8", "replace")  # only to choose the delimiter
         binary.seek(0)
         self._text = io.TextIOWrapper(binary, encoding="utf-8-sig" if bom else "utf-8", newline="")
         if tab is None:
             first = head.split("\n", 1)[0]
-            tab = first.count("\t") > first.count(",")
+            tab = ("\t" in first) if tsv else first.count("\t") > first.count(",")
         self.delimiter = "\t" if tab else ","
         self._reader = csv.reader(self._text, delimiter=self.delimiter)
         self.columns: dict[str, int] = {}
+        self.width = 0  # the cells a row may fill: the header's, or the first row's
+        self.ignored: dict[int, str] = {}  # header columns that are not read, by index
         self.how = ""
         self._first: list[str] | None = None
         self._first_line = 0
@@ -76,17 +93,27 @@ class CsvTable:
                 if name.lower() in cells:
                     self.columns[role] = cells.index(name.lower())
                     break
+        self.width = len(first)
         if "prompt" in self.columns and "response" in self.columns:
+            if "input" in cells and cells.index("input") not in self.columns.values():
+                self.columns["input"] = cells.index("input")  # Alpaca's input, beside the instruction
             self.how = "header " + ", ".join(f"{role}={first[i]!r}" for role, i in self.columns.items())
+            used = set(self.columns.values())
+            self.ignored = {i: name for i, name in enumerate(first) if i not in used}
             return
         self.columns = {}
+        self._first, self._first_line = first, self._reader.line_num  # a record, not a header
         if len(first) in (2, 3):
             order = ("prompt", "response") if len(first) == 2 else ("system", "prompt", "response")
             self.columns = {role: i for i, role in enumerate(order)}
             self.how = f"no header, {len(first)} columns read as {', '.join(order)}"
-            self._first, self._first_line = first, self._reader.line_num
         else:
-            self.how = f"no prompt/response columns in the header {first!r}"
+            self.how = (
+                f"no header naming prompt and response columns, and {len(first)} columns, not 2 or 3 "
+                f"(first row {first!r:.80})"
+            )
+            if len(first) == 1 and ";" in first[0]:
+                self.how += "; its rows look separated by ';', which is not read: save it with commas or tabs"
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """``(row number counting the header as 1, cells)`` for each data row."""
@@ -116,14 +143,36 @@ def _first_bad_line(binary: IO[bytes]) -> int:
     return lines
 
 
-def csv_turns(row: list[str], columns: dict[str, int]) -> list[Turn]:
-    """The turns of one row."""
+def csv_turns(row: list[str], table: CsvTable) -> tuple[list[Turn], tuple[tuple[str, str], ...]]:
+    """The turns of one row, and the changes made: ``(code, action)`` pairs."""
+    columns = table.columns
     if not columns:
-        raise Reject("no_columns", "the file has no prompt and response columns")
+        raise Reject(
+            "no_columns",
+            f"the file has no prompt and response columns ({table.how}): name them in a header "
+            "or with FieldMap(prompt=..., response=...)",
+        )
     need = max(columns.values()) + 1
     if len(row) < need:
         raise Reject("missing_field", f"the row has {len(row)} cells, {need} needed")
+    extra = [i + 1 for i in range(table.width, len(row)) if row[i].strip()]
+    if extra:
+        raise Reject(
+            "extra_cells",
+            f"the row has {len(row)} cells, the table {table.width} columns (text in cell "
+            f"{', '.join(map(str, extra))}): quote a cell that holds the delimiter {table.delimiter!r}",
+        )
+    notes: list[tuple[str, str]] = []
     turns = []
     if "system" in columns and row[columns["system"]].strip():
         turns.append(Turn("system", row[columns["system"]]))
-    return [*turns, Turn("user", row[columns["prompt"]]), Turn("assistant", row[columns["response"]])]
+    prompt = row[columns["prompt"]]
+    if "input" in columns and row[columns["input"]].strip():
+        extra_text = row[columns["input"]]
+        prompt = f"{prompt}\n{extra_text}" if prompt.strip() else extra_text
+        notes.append(("join_input", "the input column joined to the instruction with a newline"))
+    left = [name for i, name in table.ignored.items() if i < len(row) and row[i].strip()]
+    if left:
+        notes.append(("ignored_columns", f"left out the columns {', '.join(left)} (not training text)"))
+    turns += [Turn("user", prompt), Turn("assistant", row[columns["response"]])]
+    return turns, tuple(notes)

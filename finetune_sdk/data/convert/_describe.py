@@ -13,6 +13,7 @@ import orjson
 from pydantic import ValidationError
 
 from ..._text import plural
+from .._lines import MAX_LINE_BYTES, iter_lines
 from .._schema import (
     Conversation,
     ValidationIssue,
@@ -22,17 +23,21 @@ from .._schema import (
     role_order_issue,
 )
 from ._detect import foreign_format
-from ._jsonarray import iter_json_lines, skip_bom
 
 __all__ = ["all_line_issues", "describe"]
 
 
 def describe(
-    report: ValidationReport, path: str | os.PathLike[str], *, all_issues: bool = False
+    report: ValidationReport,
+    path: str | os.PathLike[str],
+    *,
+    all_issues: bool = False,
+    max_line_bytes: int = MAX_LINE_BYTES,
 ) -> ValidationReport:
     """``report`` with the file-level format codes, every issue of each bad line (``all_issues``) and the
     warnings about ignored ``weight`` and top-level ``system`` keys added. The format code comes on top of
-    ``max_errors`` (which counts what the rules found), so the line issues stay what they were."""
+    ``max_errors`` (which counts what the rules found), so the line issues stay what they were. Lines
+    longer than ``max_line_bytes`` are skipped, never held whole (they are ``line_too_long`` already)."""
     errors, warnings = list(report.errors), list(report.warnings)
     if errors:
         found = foreign_format(path, report.path)
@@ -40,9 +45,9 @@ def describe(
             at = sum(1 for e in errors if e.line is None)
             errors.insert(at, ValidationIssue(line=None, code=found[0], message=found[1]))
     if all_issues:
-        errors = _every_issue(errors, path)
+        errors = _every_issue(errors, path, max_line_bytes)
     if any(w.code == "unknown_keys" for w in warnings):
-        warnings += _ignored_key_warnings(path)
+        warnings += _ignored_key_warnings(path, max_line_bytes)
     if errors == report.errors and warnings == report.warnings:
         return report
     return report.model_copy(update={"errors": errors, "warnings": warnings})
@@ -68,7 +73,7 @@ def all_line_issues(line: bytes) -> list[tuple[str, int | None, str]]:
     )
     messages = obj.get("messages") if isinstance(obj, dict) else None
     if isinstance(messages, list) and not any(code in _ORDER for code, _, _ in issues):
-        roles = [str(m.get("role")) for m in messages if isinstance(m, dict) and m.get("role") in _ROLES]
+        roles = [m["role"] for m in messages if isinstance(m, dict) and _is_role(m.get("role"))]
         if len(roles) == len(messages):
             order = role_order_issue(roles)
             if order is not None:
@@ -83,6 +88,10 @@ _ROLES = frozenset({"system", "user", "assistant"})
 _ORDER = frozenset({"system_not_first", "first_not_user", "not_alternating", "unpaired"})
 
 
+def _is_role(role: Any) -> bool:
+    return isinstance(role, str) and role in _ROLES
+
+
 class _Role:
     """What the order explanation reads of a message: its role."""
 
@@ -90,12 +99,13 @@ class _Role:
         self.role = role
 
 
-def _every_issue(errors: list[ValidationIssue], path: str | os.PathLike[str]) -> list[ValidationIssue]:
+def _every_issue(
+    errors: list[ValidationIssue], path: str | os.PathLike[str], max_line: int
+) -> list[ValidationIssue]:
     wanted = {e.line for e in errors if e.line is not None}
     more: dict[int, list[ValidationIssue]] = {}
     with open(path, "rb") as file:
-        skip_bom(file)
-        for number, line in enumerate(iter_json_lines(file), 1):
+        for number, line in iter_lines(file, max_line=max_line):  # a long line comes as an empty marker
             if number in wanted:
                 more[number] = [
                     ValidationIssue(line=number, code=c, index=i, message=m)
@@ -111,14 +121,13 @@ def _every_issue(errors: list[ValidationIssue], path: str | os.PathLike[str]) ->
     return out
 
 
-def _ignored_key_warnings(path: str | os.PathLike[str]) -> list[ValidationIssue]:
+def _ignored_key_warnings(path: str | os.PathLike[str], max_line: int) -> list[ValidationIssue]:
     weights = masked = systems = 0
     first_masked: int | None = None
     first_weight: int | None = None
     first_system: int | None = None
     with open(path, "rb") as file:
-        skip_bom(file)
-        for number, line in enumerate(iter_json_lines(file), 1):
+        for number, line in iter_lines(file, max_line=max_line):  # a long line comes as an empty marker
             if _KEYS.search(line) is None:  # most lines: one C-level search, no parse
                 continue
             try:
@@ -130,7 +139,8 @@ def _ignored_key_warnings(path: str | os.PathLike[str]) -> list[ValidationIssue]
             if "system" in obj:
                 systems += 1
                 first_system = first_system or number
-            for message in obj.get("messages") or ():
+            messages = obj.get("messages")
+            for message in messages if isinstance(messages, list) else ():
                 if isinstance(message, dict) and "weight" in message:
                     weights += 1
                     first_weight = first_weight or number

@@ -35,7 +35,23 @@ def container_of(path: str | os.PathLike[str], head: bytes) -> Container:
         return "lines" if _array_per_line(head) else "array"
     if first == ord("{") or first is None:
         return "lines"
+    if name.endswith((".jsonl", ".ndjson")) and _objects_follow(head):
+        return "lines"  # one broken first line does not make JSON Lines a table
     return "csv"
+
+
+def _objects_follow(head: bytes) -> bool:
+    """True when the lines after the first (those whole in ``head``) are mostly JSON objects."""
+    objects = others = 0
+    for line in head.split(b"\n")[1:-1]:
+        if not line.strip(_WHITE):
+            continue
+        try:
+            value = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            value = None
+        objects, others = (objects + 1, others) if isinstance(value, dict) else (objects, others + 1)
+    return objects > others
 
 
 def _array_per_line(head: bytes) -> bool:
@@ -49,7 +65,8 @@ def _array_per_line(head: bytes) -> bool:
 
 
 def sample(file: Any, container: Container, count: int = SAMPLE) -> list[Any]:
-    """The first ``count`` records that parse (JSON containers only)."""
+    """The first ``count`` records that parse (JSON containers only), read from the start of ``file``."""
+    file.seek(0)
     skip_bom(file)
     records: Iterator[bytes] = iter_array(file) if container == "array" else iter_json_lines(file)
     found: list[Any] = []
@@ -83,10 +100,11 @@ def format_of(records: list[Any]) -> tuple[Source | None, str]:
 def _openai_extra(message: Any) -> bool:
     if not isinstance(message, dict):
         return False
+    role = message.get("role")
     return (
         not isinstance(message.get("content"), str)
         or len(message) > 2
-        or message.get("role") in _OPENAI_ROLES
+        or (isinstance(role, str) and role in _OPENAI_ROLES)
     )
 
 
@@ -96,6 +114,8 @@ def foreign_format(path: str | os.PathLike[str], display: str) -> tuple[str, str
     first 64 KiB."""
     with open(path, "rb") as file:
         head = file.read(_HEAD)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None  # UTF-16 or UTF-32: the lines' invalid_encoding says it, not a format code
     container = container_of(path, head)
     stem = display[: -len(".jsonl")] if display.endswith(".jsonl") else os.path.splitext(display)[0]
     command = f"`finetune convert {display} -o {stem}.converted.jsonl`"

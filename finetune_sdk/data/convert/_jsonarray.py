@@ -34,22 +34,30 @@ _TOKEN = re.compile(
     rb"[{\[]" + _PLAIN + rb"(?:" + _STRING + _PLAIN + rb")*[}\]]|" + _STRING + rb'|[\[\]{},]|"', re.DOTALL
 )
 _WHITE = b" \t\r\n"
+#: The inside of a string from where a scan stands: it stops at the closing quote, at the end of the
+#: buffer, or before a backslash that is the buffer's last byte (its escaped character still to come).
+_STRING_BODY = re.compile(rb'[^"\\]*(?:\\.[^"\\]*)*', re.DOTALL)
 
 
 class ArrayState:
     """What :func:`iter_array` found about the array itself (read after the iteration ends).
 
     ``problem`` is ``None`` for a well-formed array, else a sentence: the array was never closed, or
-    something follows it. Elements read before the problem were yielded anyway.
+    something other than another array follows it. Elements read before the problem were yielded anyway.
+    ``arrays`` counts the arrays read when several follow each other.
     """
 
     def __init__(self) -> None:
         self.problem: str | None = None
+        self.arrays = 1  # arrays read one after the other (``[...][...]``): their elements all yielded
 
 
 def skip_bom(file: IO[bytes]) -> bool:
     """Leave ``file`` (at its start) after a UTF-8 byte order mark, if it has one; say whether it had."""
-    if file.read(len(BOM)) == BOM:
+    head = b""
+    while len(head) < len(BOM) and (more := file.read(len(BOM) - len(head))):
+        head += more  # a raw stream may return fewer bytes than asked
+    if head == BOM:
         return True
     file.seek(0)
     return False
@@ -73,49 +81,75 @@ def iter_array(file: IO[bytes], state: ArrayState | None = None) -> Iterator[byt
     parse fails and it is reported like any other bad record.
     """
     state = state if state is not None else ArrayState()
-    buf, pos = _opening(file, state)
+    head, pos = _opening(file, state)
     if pos < 0:
         return
+    # A bytearray grows in place: reading a long element costs its length once, not once per block.
+    buf = bytearray(head)
     start = pos  # where the current element begins
     depth = 1
     elements = 0
     search = _TOKEN.search
     while True:
         found = search(buf, pos)
-        if found is None:
-            more = file.read(BLOCK_SIZE)
-            if not more:
+        if found is None:  # nothing but plain bytes after pos: go on after them
+            end = len(buf)
+            if not _more(file, buf, start):
                 break
-            buf, pos, start = buf[start:] + more, len(buf) - start, 0
+            pos, start = end - start, 0
             continue
         at, pos = found.span()
         if pos - at > 1:  # a whole string or flat container: the depth is unchanged
             continue
         char = buf[at]
-        if char == 0x22:  # a lone quote: the buffer ends inside a string
-            more = file.read(BLOCK_SIZE)
-            if not more:
-                break
-            buf, pos, start = buf[start:] + more, at - start, 0
-            continue
+        if char == 0x22:  # a lone quote: the buffer ends inside a string; read on from where the scan is
+            scan = at + 1
+            while (scan := _string_end(buf, scan)) == len(buf) or buf[scan] != 0x22:
+                if not _more(file, buf, start):
+                    break
+                scan, start = scan - start, 0
+            else:
+                pos = scan + 1
+                continue
+            break  # the file ends inside the string
         if char in b"[{":
             depth += 1
         elif char in b"]}":
             depth -= 1
             if depth == 0:
-                element = buf[start:at].strip(_WHITE)
+                element = bytes(buf[start:at].strip(_WHITE))
                 if element or elements:  # "[]" holds nothing, "[1,]" an empty second element
                     yield element
-                _check_tail(file, buf[pos:], state)
-                return
+                rest = _check_tail(file, bytes(buf[pos:]), state)
+                if rest is None:
+                    return
+                state.arrays += 1  # another array follows: its elements are records too
+                buf, pos, start, depth, elements = bytearray(rest), 1, 1, 1, 0
         elif depth == 1:  # a comma between two elements
-            yield buf[start:at].strip(_WHITE)
+            yield bytes(buf[start:at].strip(_WHITE))
             elements += 1
             start = pos
-    tail = buf[start:].strip(_WHITE)
+    tail = bytes(buf[start:].strip(_WHITE))
     if tail:
         yield tail
     state.problem = "the JSON array is not closed: the file ends before its ']'"
+
+
+def _string_end(buf: bytearray, scan: int) -> int:
+    """Where the scan of a string from ``scan`` stops: its closing quote, or the end of what is read."""
+    found = _STRING_BODY.match(buf, scan)
+    return found.end() if found is not None else scan  # (it always matches, if only empty)
+
+
+def _more(file: IO[bytes], buf: bytearray, start: int) -> bool:
+    """Append the next block to ``buf``, first dropping the bytes before ``start`` (positions in ``buf``
+    move back by ``start``); ``False`` at the end of the file, ``buf`` left as it was."""
+    more = file.read(BLOCK_SIZE)
+    if not more:
+        return False
+    del buf[:start]
+    buf += more
+    return True
 
 
 def _opening(file: IO[bytes], state: ArrayState) -> tuple[bytes, int]:
@@ -134,14 +168,19 @@ def _opening(file: IO[bytes], state: ArrayState) -> tuple[bytes, int]:
     return buf, pos + 1
 
 
-def _check_tail(file: IO[bytes], rest: bytes, state: ArrayState) -> None:
+def _check_tail(file: IO[bytes], rest: bytes, state: ArrayState) -> bytes | None:
+    """What follows an array: ``None`` at the end of the file (or after something that is no array, a
+    ``problem``), else the bytes from the next array's ``[`` on."""
     while True:
-        if rest.strip(_WHITE):
+        rest = rest.lstrip(_WHITE)
+        if rest.startswith(b"["):
+            return rest
+        if rest:
             state.problem = "something follows the JSON array's closing ']'"
-            return
+            return None
         rest = file.read(BLOCK_SIZE)
         if not rest:
-            return
+            return None
 
 
 def iter_json_lines(file: IO[bytes]) -> Iterator[bytes]:

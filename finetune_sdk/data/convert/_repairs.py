@@ -50,13 +50,16 @@ class Repairs:
     - ``tools``: ``"render"`` (default) writes tool calls and tool results as text the way Qwen2.5's chat
       template shows them to the model (``<tool_call>`` in the assistant turn, ``<tool_response>`` in a
       user turn); ``"drop"`` removes them, leaving the assistant's later answer without the result it was
-      based on, which teaches the model to answer from nothing. Rendering loses nothing, so it is default;
+      based on, which teaches the model to answer from nothing. Rendering loses nothing, so it is default.
+      ``tool_calls`` on a message that is not the assistant's cannot be rendered: the record is rejected
+      (``misplaced_tool_calls``); ``"drop"`` removes them with the rest, each noted;
     - ``tool_definitions``: a record's ``tools`` (the functions it may call) are ``"drop"``-ped by default
       (named in ``ignored_keys``), or ``"render"``-ed into the system message with the fixed text Qwen2.5's
       template puts around them (and its default system prompt when the record has none). Off by default
       because that text is the template's, not the record's; turn it on to teach when to call a tool;
-    - ``masked``: an assistant turn with ``weight: 0`` (its author did not want it trained on) is either
-      ``"cut"`` (default: the example ends before that turn's question) or ``"reject"``-ed; never trained;
+    - ``masked``: an assistant turn (or a tool call turn, which becomes one) with ``weight: 0`` (its author
+      did not want it trained on) is either ``"cut"`` (default: the example ends before that turn's
+      question) or ``"reject"``-ed; never trained;
     - ``drop_empty_turns``: remove turns with no text;
     - ``move_system``: move a lone system message that is not first to the front;
     - ``merge_turns``: join consecutive turns of one role with a newline;
@@ -157,7 +160,7 @@ def _cut_masked(turns: list[Turn], repairs: Repairs, note: Note) -> list[Turn]:
             continue
         if turn.weight not in (0, 1) or isinstance(turn.weight, bool):
             raise Reject("invalid_weight", f"message {turn.number} has weight {turn.weight!r}: use 0 or 1")
-        if turn.weight == 0 and turn.role == "assistant":
+        if turn.weight == 0 and turn.role in ("assistant", "tool_call"):  # a call becomes an assistant turn
             if repairs.masked == "reject":
                 raise Reject(
                     "masked_turn",
@@ -208,12 +211,20 @@ def _text_of(turn: Turn, repairs: Repairs, note: Note) -> str:
 
 def render_call(call: Any) -> str:
     """One tool call as Qwen2.5's template writes it: ``<tool_call>\\n{"name": ..., "arguments": ...}\\n
-    </tool_call>`` (``arguments`` given as a JSON string are parsed first, as the template expects)."""
+    </tool_call>`` (``arguments`` given as a JSON string are parsed first, as the template expects).
+    A call nested too deep to be written is :class:`Reject`-ed."""
+    try:
+        return _render_call(call)
+    except RecursionError:
+        raise Reject("invalid_tool_call", "a tool call is nested too deep to be written as JSON") from None
+
+
+def _render_call(call: Any) -> str:
     if isinstance(call, dict) and isinstance(call.get("function"), dict):
         call = call["function"]
     if isinstance(call, str):
         try:
-            call = json.loads(call)
+            call = _strict_loads(call)
         except ValueError:
             return f"<tool_call>\n{call}\n</tool_call>"
     if not isinstance(call, dict) or "name" not in call:
@@ -221,14 +232,55 @@ def render_call(call: Any) -> str:
     arguments = call.get("arguments", {})
     if isinstance(arguments, str):
         with contextlib.suppress(ValueError):  # else kept as the string it is
-            arguments = json.loads(arguments)
+            arguments = _strict_loads(arguments)
     body = json.dumps({"name": call["name"], "arguments": arguments}, ensure_ascii=False)
     return f"<tool_call>\n{body}\n</tool_call>"
 
 
+def _strict_loads(text: str) -> Any:
+    """JSON text parsed only when writing it again cannot change it: ``NaN``, ``Infinity``, a number
+    too large for a float or a repeated key is a ``ValueError`` (the text is then kept as it is)."""
+    return json.loads(text, parse_constant=_refuse, parse_float=_exact_float, object_pairs_hook=_unique)
+
+
+def _refuse(word: str) -> Any:
+    raise ValueError(f"{word} is not JSON")
+
+
+def _exact_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"{text} is too large for a float")
+    return value
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise ValueError("a key repeats")
+    return found
+
+
 def _render_tools(turns: list[Turn], note: Note) -> list[Turn]:
     out: list[Turn] = []
+    results: list[str] = []  # a run of tool results, put in one user turn (joined once, at its end)
     for turn in turns:
+        if turn.role == "tool":
+            if not results:
+                out.append(Turn("user", "", number=turn.number))
+            results.append(f"<tool_response>\n{turn.content}\n</tool_response>")
+            note(
+                "render_tool_result",
+                f"message {turn.number}: the tool result written as <tool_response> text in a user turn",
+            )
+            continue
+        if results:
+            out[-1].content, results = "\n".join(results), []
+        if turn.calls and turn.role != "assistant":
+            raise Reject(
+                "misplaced_tool_calls",
+                f"message {turn.number} ({turn.role}) has tool_calls: only an assistant turn calls tools",
+            )
         if turn.role == "assistant" and turn.calls:
             calls = "\n".join(render_call(c) for c in turn.calls)
             turn.content = f"{turn.content}\n{calls}" if turn.content.strip() else calls
@@ -242,18 +294,9 @@ def _render_tools(turns: list[Turn], note: Note) -> list[Turn]:
                 "render_tool_calls",
                 f"message {turn.number}: the tool call written as <tool_call> text in an assistant turn",
             )
-        elif turn.role == "tool":
-            text = f"<tool_response>\n{turn.content}\n</tool_response>"
-            if out and out[-1].role == "user" and out[-1].content.endswith("</tool_response>"):
-                out[-1].content += "\n" + text  # the template puts a run of results in one user turn
-            else:
-                out.append(Turn("user", text, number=turn.number))
-            note(
-                "render_tool_result",
-                f"message {turn.number}: the tool result written as <tool_response> text in a user turn",
-            )
-            continue
         out.append(turn)
+    if results:
+        out[-1].content = "\n".join(results)
     return out
 
 
@@ -285,14 +328,19 @@ _TOOLS_TAIL = (
 
 def render_definitions(system: str | None, definitions: Any) -> str:
     """The system message Qwen2.5's template writes for ``definitions`` (a list of tools, or its JSON)."""
-    if isinstance(definitions, str):
-        try:
-            definitions = json.loads(definitions)
-        except ValueError:
-            raise Reject("invalid_tools", "the record's tools are not JSON") from None
-    if not isinstance(definitions, list):
-        raise Reject("invalid_tools", "the record's tools are not a list")
-    lines = "".join("\n" + json.dumps(tool, ensure_ascii=False) for tool in definitions)
+    try:
+        if isinstance(definitions, str):
+            try:
+                definitions = json.loads(definitions)
+            except ValueError:
+                raise Reject("invalid_tools", "the record's tools are not JSON") from None
+        if not isinstance(definitions, list):
+            raise Reject("invalid_tools", "the record's tools are not a list")
+        lines = "".join("\n" + json.dumps(tool, ensure_ascii=False) for tool in definitions)
+    except RecursionError:
+        raise Reject(
+            "invalid_tools", "the record's tools are nested too deep to be written as JSON"
+        ) from None
     return f"{system if system is not None else QWEN_DEFAULT_SYSTEM}{_TOOLS_HEAD}{lines}{_TOOLS_TAIL}"
 
 
@@ -327,10 +375,13 @@ def _place_system(turns: list[Turn], repairs: Repairs, note: Note) -> list[Turn]
 
 def _merge(turns: list[Turn], note: Note) -> list[Turn]:
     out: list[Turn] = []
+    runs: dict[int, list[str]] = {}  # the texts of a turn that others join, by its place in out
     for turn in turns:
         if out and out[-1].role == turn.role and turn.role != "system":
-            out[-1].content = "\n".join(t for t in (out[-1].content, turn.content) if t.strip())
+            runs.setdefault(len(out) - 1, [out[-1].content]).append(turn.content)
             note("merge_turns", f"joined message {turn.number} to the {turn.role} turn before it")
             continue
         out.append(turn)
+    for place, texts in runs.items():  # joined once: a run of n turns costs its length, not n times it
+        out[place].content = "\n".join(t for t in texts if t.strip())
     return out
