@@ -209,10 +209,61 @@ def _text_of(turn: Turn, repairs: Repairs, note: Note) -> str:
     )
 
 
+#: The deepest nesting of lists and objects a tool call or definition may have. Checked by counting, so
+#: the verdict is the same whatever the interpreter's recursion limit (real tools nest a few levels).
+MAX_NESTING = 128
+
+
+def _value_depth(value: Any) -> int:
+    """How deeply lists and objects nest in ``value`` (0 for a scalar), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is not None:
+            deepest = max(deepest, depth)
+            if deepest > MAX_NESTING:
+                break
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _text_depth(text: str) -> int:
+    """How deeply brackets nest in JSON ``text``, outside its strings."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _too_deep(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.lstrip()[:1] in ("[", "{") and _text_depth(value) > MAX_NESTING
+    return _value_depth(value) > MAX_NESTING
+
+
 def render_call(call: Any) -> str:
     """One tool call as Qwen2.5's template writes it: ``<tool_call>\\n{"name": ..., "arguments": ...}\\n
     </tool_call>`` (``arguments`` given as a JSON string are parsed first, as the template expects).
-    A call nested too deep to be written is :class:`Reject`-ed."""
+    A call nested deeper than :data:`MAX_NESTING` is :class:`Reject`-ed."""
+    function = call.get("function") if isinstance(call, dict) else None
+    arguments = function.get("arguments") if isinstance(function, dict) else None
+    if _too_deep(call) or (arguments is not None and _too_deep(arguments)):
+        raise Reject("invalid_tool_call", "a tool call is nested too deep to be written as JSON")
     try:
         return _render_call(call)
     except RecursionError:
@@ -328,6 +379,8 @@ _TOOLS_TAIL = (
 
 def render_definitions(system: str | None, definitions: Any) -> str:
     """The system message Qwen2.5's template writes for ``definitions`` (a list of tools, or its JSON)."""
+    if _too_deep(definitions):
+        raise Reject("invalid_tools", "the record's tools are nested too deep to be written as JSON")
     try:
         if isinstance(definitions, str):
             try:
