@@ -10,8 +10,9 @@ directory, then times, side by side and in alternation (best of ``--rounds``):
 
 - the baseline: read the file in binary blocks (the validator's size), split on newlines,
   ``orjson.loads`` every line;
-- ``Dataset.validate_file(path)``, which also counts duplicate examples and prompts (normalising and
-  hashing every example's text, about 2.5x the cost of the checks on long lines);
+- ``Dataset.validate_file(path)``, which also counts duplicate examples and prompts (hashing every
+  example's text and normalising those not normalised already, about 1.2-1.5x the cost of the checks
+  on long lines);
 - ``Dataset.validate_file(path, duplicates=False)``, the checks alone (what an upload runs), which must
   stay at >= 0.85x the baseline's speed.
 

@@ -142,6 +142,20 @@ class StatsBuilder:
         if self.exact is not None:
             self.exact.add_parsed(objs, first_line)
 
+    def add_measured(
+        self,
+        objs: Sequence[Any],
+        lines: Sequence[bytes],
+        measured: Sequence[tuple[Any, ...]],
+        first_line: int,
+    ) -> None:
+        """:meth:`add_parsed` for a chunk the validator's checks went through: ``measured`` holds, from
+        index 6, each example's contents and their UTF-8 bytes, which the duplicate count reuses."""
+        if self.duplicates is not None:
+            self.duplicates.add_measured(lines, measured[1], measured[6], measured[7], first_line)
+        if self.exact is not None:
+            self.exact.add_parsed(objs, first_line)
+
     def add(
         self,
         messages: int,

@@ -107,9 +107,14 @@ def fast_check(obj: Any) -> bool:
     return fast_measure(obj) is not None
 
 
-def fast_measure(obj: Any) -> tuple[int, bool, int, int, bool, int] | None:
-    """``(messages, has_system, characters, extra UTF-8 bytes, has unknown keys, digits)`` of a valid
-    example, or ``None`` when the parsed line breaks a rule.
+Measure = tuple[int, bool, int, int, bool, int, list[str], bytes]
+"""What :func:`fast_measure` finds in a valid example."""
+
+
+def fast_measure(obj: Any) -> Measure | None:
+    """``(messages, has_system, characters, extra UTF-8 bytes, has unknown keys, digits, contents, the
+    contents' UTF-8 bytes back to back)`` of a valid example, or ``None`` when the parsed line breaks a
+    rule (the last two serve the duplicate count, which so neither gets nor encodes the contents again).
 
     The hot path: a handful of C-level calls per line whatever the number of messages. A missing key, a
     wrong type or a non-string role or content makes one of them raise, which means "invalid"; the role
@@ -138,7 +143,7 @@ def fast_measure(obj: Any) -> tuple[int, bool, int, int, bool, int] | None:
         extra_keys = len(obj) != 1 or sum(map(len, msgs)) != 2 * len(msgs)
     except (KeyError, TypeError, UnicodeEncodeError):
         return None
-    return len(msgs), system, chars, wide, extra_keys, digits
+    return len(msgs), system, chars, wide, extra_keys, digits, contents, raw
 
 
 def _long_order(roles: tuple[str, ...]) -> bool | None:
@@ -256,7 +261,7 @@ def _scan(
     part = _Part(stats=options.builder())
     max_errors = options.max_errors
     add_many = part.stats.add_many
-    add_parsed = part.stats.add_parsed
+    add_measured = part.stats.add_measured
     loads = orjson.loads
     measure = fast_measure
     decode_error = orjson.JSONDecodeError
@@ -282,9 +287,10 @@ def _scan(
                     part.stopped = lineno < block_end or next(blocks, None) is not None
                     break
                 continue
-            messages, system, chars, wide, extra, digits = zip(*found, strict=True)
+            columns = tuple(zip(*found, strict=True))
+            messages, system, chars, wide, extra, digits = columns[:6]
             add_many(messages, system, chars, wide, lineno + 1, digits=digits)
-            add_parsed(objs, lineno + 1)
+            add_measured(objs, chunk, columns, lineno + 1)
             if True in extra:
                 part.extra_keys += extra.count(True)
                 if part.first_extra_line is None:
@@ -308,9 +314,9 @@ def _one_by_one(part: _Part, lines: list[bytes], lineno: int, max_errors: int) -
             obj = None
         found_ok = fast_measure(obj)
         if found_ok is not None:
-            n, system, chars, wide, extra_keys, digits = found_ok
+            n, system, chars, wide, extra_keys, digits = found_ok[:6]
             part.stats.add(n, system, chars, wide, lineno, digits=digits)
-            part.stats.add_parsed((obj,), lineno)
+            part.stats.add_measured((obj,), (line,), tuple(zip(found_ok)), lineno)
             if extra_keys:
                 part.extra_keys += 1
                 if part.first_extra_line is None:

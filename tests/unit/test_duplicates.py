@@ -266,3 +266,42 @@ def test_a_nul_inside_a_content_does_not_make_two_examples_equal(tmp_path: Path)
     dataset.to_jsonl(path)
     assert Dataset.validate_file(path).stats.duplicate_examples == 1
     assert Dataset.from_jsonl(path).stats().duplicate_examples == 1
+
+
+SAME_EXAMPLE_WRITTEN_APART = [
+    rb'{"messages":[{"role":"user","content":"Hi there"},{"role":"assistant","content":"Yes"}]}',
+    rb'{"messages":[{"role":"user","content":"Hi  there"},{"role":"assistant","content":"Yes"}]}',
+    rb'{"messages": [{"role":  "user", "content": "Hi there"}, {"role": "assistant", "content": "Yes"}]}',
+    rb'{"messages":[{"role":"user","content":"Hi\u0020there"},{"role":"assistant","content":"Yes"}]}',
+    rb'{"messages":[{"role":"user","content":"Hi there\n"},{"role":"assistant","content":"Yes"}]}',
+    rb'{"messages":[{"role":"user","content":" Hi there"},{"role":"assistant","content":"Yes"}]}',
+    rb'{"messages":[{"role":"user","content":"Hi there"},{"role":"assistant","content":"Yes "}]}',
+    rb'{"messages":[{"role":"user","content":"Hi\tthere"},{"role":"assistant","content":"Yes"}]}',
+    '{"messages":[{"role":"user","content":"Hi\u3000there"},{"role":"assistant","content":"Yes"}]}'.encode(),
+    rb'{"messages":[{"role":"user","content":"Hithere"},{"role":"assistant","content":"Yes"}]}',
+    rb'{"messages":[{"role":"user","content":"Hi there"},{"role":"assistant","content":"Y es"}]}',
+    rb'{"messages":[{"role":"system","content":"Be brief"},{"role":"user","content":"Hi there"},'
+    rb'{"role":"assistant","content":"Yes"}]}',
+    rb'{"messages":[{"role":"user","content":"Caf\u00e9"},{"role":"assistant","content":"Yes"}]}',
+    '{"messages":[{"role":"user","content":"Cafe\u0301"},{"role":"assistant","content":"Yes"}]}'.encode(),
+    '{"messages":[{"role":"user","content":"Café"},{"role":"assistant","content":"Yes"}]}'.encode(),
+]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_every_way_of_writing_one_example_is_one_example(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    # Lines 1-9 are one example (white space inside and at the ends, escapes, spacing between the JSON
+    # tokens); 10 and 11 differ from it, 11 only in its answer and 12 by its system message, so their
+    # prompt repeats; 13-15 are one example, in NFC or not.
+    from finetune_sdk.data import _validate
+
+    monkeypatch.setattr(_validate, "MIN_BYTES_PER_WORKER", 1)
+    path = tmp_path / "apart.jsonl"
+    path.write_bytes(b"\n".join(SAME_EXAMPLE_WRITTEN_APART) + b"\n")
+    report = Dataset.validate_file(path, workers=workers)
+    assert report.ok, report.errors
+    assert (report.stats.duplicate_examples, report.stats.duplicate_prompts) == (8 + 2, 8 + 2 + 2)
+    stats = Dataset.from_jsonl(path).stats()
+    assert (stats.duplicate_examples, stats.duplicate_prompts) == (10, 12)
