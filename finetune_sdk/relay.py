@@ -58,6 +58,7 @@ from .errors import (
     APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
+    DatasetValidationError,
     StreamInterruptedError,
 )
 from .types import JobEvent
@@ -107,7 +108,7 @@ def _line_value(field: str, value: str) -> bytes:
 
 #: What a relay turns into an error answer: the SDK's errors, and the ``ValueError``/``TypeError`` the
 #: SDK raises for arguments it refuses before sending anything (no messages, a message without a role).
-RelayedError = APIError | ValueError | TypeError
+RelayedError = APIError | DatasetValidationError | ValueError | TypeError
 
 
 # Failures to reach the platform or read it, most specific first: the code, and all the relay's caller
@@ -149,8 +150,22 @@ def error_body(exc: RelayedError) -> dict[str, Any]:
     frame inside a stream. For an error answer of the platform, ``message``, ``type`` and ``param`` are
     the platform's; a failure to reach the platform says only that (its address and the SDK's advice stay
     in the exception, for the service's log); a ``ValueError``/``TypeError`` (arguments the SDK refused
-    before sending) is an ``invalid_request_error`` with its message. Never the API key.
+    before sending) is an ``invalid_request_error`` with its message; a
+    :class:`~finetune_sdk.DatasetValidationError` (a file that breaks the platform's rules) is
+    ``invalid_dataset`` with its ``report`` (errors with line numbers, under the name the user gave).
+    Never the API key.
     """
+    if isinstance(exc, DatasetValidationError):  # the file's own problems, line by line, under its name
+        report = exc.report.model_dump(mode="json")
+        return {
+            "error": {
+                "message": str(exc),
+                "type": "invalid_request_error",
+                "param": "file",
+                "code": "invalid_dataset",
+                "report": report,
+            }
+        }
     message, kind, param, code = _described(exc)
     return {"error": {"message": message, "type": kind, "param": param, "code": code}}
 
@@ -158,10 +173,12 @@ def error_body(exc: RelayedError) -> dict[str, Any]:
 def error_status(exc: RelayedError) -> int:
     """The HTTP status a relay answers with for ``exc``, raised before any byte was sent.
 
-    An unknown model stays a 404, a refused request a 400 or 422 and a rate limit a 429; arguments the
-    SDK refused are a 400; a timeout is a 504 and any other failure of the platform (its 401 is about the
-    service's own key) a 502.
+    An unknown model stays a 404, a refused request a 400 or 422 and a rate limit a 429; a dataset that
+    breaks the platform's rules is a 422; other arguments the SDK refused are a 400; a timeout is a 504
+    and any other failure of the platform (its 401 is about the service's own key) a 502.
     """
+    if isinstance(exc, DatasetValidationError):
+        return 422
     if isinstance(exc, APIStatusError):
         return exc.status_code if exc.status_code in _PASSED_STATUSES else 502
     if isinstance(exc, APIError):

@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from finetune_sdk import APIError, AsyncClient, DatasetValidationError, FineTuneError, SucceededJob
+from finetune_sdk import APIError, AsyncClient, FineTuneError, SucceededJob
 from finetune_sdk.files import FileInput
 from finetune_sdk.relay import SSE_HEADERS, RelayedError, ajob_event_frames, error_body, error_status
 
@@ -91,14 +91,7 @@ def service_app(**client_options: Any) -> Starlette:
             content = (request.query_params.get("filename", "upload.jsonl"), await request.body())
         try:
             uploaded = await service.client.files.upload(content)
-        except DatasetValidationError as exc:
-            error = {
-                "message": str(exc),
-                "code": "invalid_dataset",
-                "report": exc.report.model_dump(mode="json"),
-            }
-            return JSONResponse({"error": error}, status_code=422)
-        except (APIError, ValueError, TypeError) as exc:
+        except (APIError, ValueError, TypeError) as exc:  # a bad file: a 422 with its report
             return _refused(exc)
         return JSONResponse(uploaded.model_dump(mode="json"), status_code=201)
 

@@ -20,6 +20,8 @@ from finetune_sdk import (
     APITimeoutError,
     AuthenticationError,
     ChatUsage,
+    Dataset,
+    DatasetValidationError,
     InternalServerError,
     JobEvent,
     NotFoundError,
@@ -274,3 +276,16 @@ def test_job_event_frames_end_with_done_and_errors_end_without_it() -> None:
 
 def test_done_is_the_openai_terminator() -> None:
     assert DONE == b"data: [DONE]\n\n"
+
+
+def test_a_dataset_that_breaks_the_rules_is_a_422_with_its_report() -> None:
+    bad = b'{"messages": [{"role": "user", "content": "hi"}]}\n{"messages": 5}\n'
+    report = Dataset.validate_file(bad, filename="support.jsonl")
+    with pytest.raises(DatasetValidationError) as raised:
+        report.raise_for_errors()
+    assert error_status(raised.value) == 422
+    error = error_body(raised.value)["error"]
+    assert error["code"] == "invalid_dataset" and error["param"] == "file"
+    assert error["report"]["path"] == "support.jsonl"
+    assert [issue["line"] for issue in error["report"]["errors"]] == [1, 2]
+    assert "support.jsonl" in error["message"]
