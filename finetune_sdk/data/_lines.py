@@ -122,6 +122,20 @@ def iter_lines(
             yield lineno + 1, last
 
 
+def _without_bom(file: IO[bytes], block: bytes, left: int) -> tuple[bytes, int]:
+    """The first block without a leading BOM, and the bytes left to read (-1: to the end).
+
+    A stream may hand out fewer bytes than a BOM in its first read: a BOM's prefix is completed first.
+    """
+    while left and len(block) < len(BOM) and BOM.startswith(block):
+        more = file.read(len(BOM) - len(block) if left < 0 else min(len(BOM) - len(block), left))
+        if not more:
+            break
+        left -= len(more) if left > 0 else 0
+        block += more
+    return (block[len(BOM) :] if block.startswith(BOM) else block), left
+
+
 def iter_blocks(
     file: IO[bytes],
     start: int = 0,
@@ -151,8 +165,7 @@ def iter_blocks(
         left -= len(block) if left > 0 else 0
         if first:
             first = False
-            if block.startswith(BOM):
-                block = block[len(BOM) :]
+            block, left = _without_bom(file, block, left)
         if block.rfind(b"\n") < 0:
             pending_len += len(block)
             if not skipping:

@@ -3,6 +3,7 @@ processes when ``max_errors`` cuts the reading short, and second passes that ski
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -56,3 +57,25 @@ def test_second_passes_skip_lines_over_the_limit(tmp_path: Path) -> None:
     system = next(w for w in report.warnings if w.code == "ignored_system")
     assert system.line == 3  # the long line was not read again
     assert system.message.startswith("1 example has")
+
+
+class _Trickle(io.RawIOBase):
+    """A stream that hands out one byte per read, as a slow pipe may."""
+
+    def __init__(self, data: bytes) -> None:
+        self.inner = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        return self.inner.read(1)
+
+
+def test_a_bom_read_one_byte_at_a_time_is_still_a_bom() -> None:
+    line = b'{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}\n'
+    trickled = Dataset.validate_file(_Trickle(b"\xef\xbb\xbf" + line * 2), filename="a.jsonl")  # type: ignore[arg-type]
+    whole = Dataset.validate_file(b"\xef\xbb\xbf" + line * 2, filename="a.jsonl")
+    assert trickled.ok and whole.ok
+    assert trickled.errors == whole.errors == []
+    assert trickled.stats is not None and trickled.stats.examples == 2
