@@ -59,7 +59,7 @@ from ._schema import (
 from ._stats import DEFAULT_MAX_TOKENS, DIGITS, StatsBuilder
 from ._tokens import DEFAULT_EPOCHS, ExactCounter, load_encoding
 
-__all__ = ["explain_line", "fast_check", "validate_path"]
+__all__ = ["explain_line", "fast_check", "validate_source"]
 
 CHUNK_LINES = 64
 """Lines whose statistics are added together when all are valid; a chunk with a bad line is gone through again
@@ -444,19 +444,6 @@ class ValidateOptions(TypedDict, total=False):
     max_line_bytes: int
     duplicates: bool
     all_issues: bool
-
-
-def validate_path(source: Source, *, all_issues: bool = False, **options: Any) -> ValidationReport:
-    """The implementation of :meth:`Dataset.validate_file` (see there): :func:`validate_source`, then for a
-    path what :func:`~finetune_sdk.data.convert._describe.describe` adds (the file's real format, every
-    issue of a line with ``all_issues``, the keys the platform ignores)."""
-    report = validate_source(source, **options)
-    if isinstance(source, str | os.PathLike):
-        from .convert._describe import describe
-
-        limit = options.get("max_line_bytes", MAX_LINE_BYTES)
-        report = describe(report, source, all_issues=all_issues, max_line_bytes=limit)
-    return report
 
 
 def validate_source(

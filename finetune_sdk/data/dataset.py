@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .._text import plural
 from ._dedupe import DroppedDuplicate, GroupBy, dedupe_conversations, roles_contents, split_groups
 from ._duplicates import Key
+from ._inspect import validate_path
 from ._lines import MAX_LINE_BYTES, iter_lines, open_regular
 from ._schema import (
     Conversation,
@@ -27,7 +28,7 @@ from ._schema import (
 )
 from ._stats import DEFAULT_MAX_TOKENS, DatasetStats, StatsBuilder, measure
 from ._tokens import DEFAULT_EPOCHS, ExactCounter
-from ._validate import Source, validate_path
+from ._validate import Source
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack

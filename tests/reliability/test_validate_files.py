@@ -19,8 +19,8 @@ import pytest
 
 from finetune_sdk import Dataset, NotARegularFileError
 from finetune_sdk.data import _lines
+from finetune_sdk.data._inspect import validate_path
 from finetune_sdk.data._lines import ValidationCancelledError
-from finetune_sdk.data._validate import validate_path
 
 GOOD = b'{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}\n'
 
