@@ -55,6 +55,7 @@ if TYPE_CHECKING:
         JobError,
         JobFailedError,
         NotFoundError,
+        OutputConflictError,
         PermissionDeniedError,
         RateLimitError,
         ResponseTooLargeError,
@@ -96,6 +97,7 @@ _EXPORTS: dict[str, str] = {
         "APIConnectionError APIError APIResponseValidationError APIStatusError APITimeoutError "
         "AuthenticationError BadRequestError ConfigurationError ConflictError DatasetValidationError "
         "FineTuneError InternalServerError JobCancelledError JobError JobFailedError NotFoundError "
+        "OutputConflictError "
         "PermissionDeniedError RateLimitError ResponseTooLargeError StreamInterruptedError "
         "UnprocessableEntityError "
         "WaitTimeoutError"
@@ -158,6 +160,7 @@ __all__ = [
     "Message",
     "NotARegularFileError",
     "NotFoundError",
+    "OutputConflictError",
     "PermissionDeniedError",
     "PollSchedule",
     "PostOptions",

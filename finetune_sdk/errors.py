@@ -5,6 +5,7 @@ Every error the SDK raises on purpose is a :class:`FineTuneError`::
     FineTuneError
     ├── ConfigurationError            no API key, bad base URL ...
     ├── DatasetValidationError        a dataset broke the platform's rules (carries the report)
+    ├── OutputConflictError           an output file is an input, or another output (nothing written)
     ├── APIError                      something went wrong talking to the platform
     │   ├── APIStatusError            the platform answered with an error
     │   │   ├── BadRequestError           400
@@ -58,6 +59,7 @@ __all__ = [
     "JobError",
     "JobFailedError",
     "NotFoundError",
+    "OutputConflictError",
     "PermissionDeniedError",
     "RateLimitError",
     "ResponseTooLargeError",
@@ -304,6 +306,17 @@ class DatasetValidationError(FineTuneError, ValueError):
     def __init__(self, message: str, *, report: ValidationReport) -> None:
         super().__init__(message)
         self.report = report
+
+
+class OutputConflictError(FineTuneError, ValueError):
+    """An output file would overwrite an input (through a link too) or another output of the same call;
+    refused before anything is read or written. ``path`` is the output's path."""
+
+    path: str
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class JobError(FineTuneError):
