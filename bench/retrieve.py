@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _server import KEY, emulator_process
 
 from finetune_sdk import Client
-from finetune_sdk._wire import RequestSpec, request_args
+from finetune_sdk._core.wire import RequestSpec, request_args
 
 
 def main() -> None:
@@ -43,7 +43,7 @@ def main() -> None:
             job = client.jobs.create(model="Qwen/Qwen2.5-7B-Instruct", training_file=path)
             url = f"{base}/fine_tuning/jobs/{job.id}"
             spec = RequestSpec("GET", f"fine_tuning/jobs/{job.id}")
-            same_headers = request_args(client._config, spec)["headers"]
+            same_headers = request_args(client.config, spec)["headers"]
             key_only = {"Authorization": f"Bearer {KEY}"}
             runs: dict[str, Callable[[], object]] = {
                 "jobs.retrieve": lambda: client.jobs.retrieve(job.id),

@@ -20,7 +20,7 @@ from pathlib import Path
 import orjson
 
 from finetune_sdk import Client, PollSchedule
-from finetune_sdk._schedule import DEFAULT_SCHEDULE
+from finetune_sdk._core.schedule import DEFAULT_SCHEDULE
 from finetune_sdk.emulator import Emulator
 from finetune_sdk.testing import POLL_INTERVAL
 

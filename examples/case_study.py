@@ -87,7 +87,7 @@ def main() -> None:
             client = stack.enter_context(Client())
         tuned = tune(client)
         print(f"tuned model: {tuned}")
-        comparison = client.compare(
+        comparison = client.chat.compare(
             WORDS,
             base=(BASE_MODEL, long_prompt),
             tuned=(tuned, short_prompt),

@@ -69,7 +69,7 @@ def run(client: Client, *, emulated: bool = False) -> None:
     print()
 
     print("6. Before and after: the base model with the long prompt, the tuned one with the short prompt")
-    comparison = client.compare(PROMPTS, base=(BASE_MODEL, long_prompt), tuned=(tuned, short_prompt))
+    comparison = client.chat.compare(PROMPTS, base=(BASE_MODEL, long_prompt), tuned=(tuned, short_prompt))
     print(comparison)
     if emulated:
         print(

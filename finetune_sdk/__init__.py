@@ -1,7 +1,9 @@
 """finetune-sdk: fine-tune Qwen2.5 chat models with LoRA on the hosted platform, then chat with them.
 
 The public names are imported on first use (module ``__getattr__``), so ``import finetune_sdk`` costs
-little and a program pays only for the parts it touches; type checkers see ordinary imports.
+little and a program pays only for the parts it touches; type checkers see ordinary imports. The table
+``_EXPORTS`` (module -> names), the imports below and ``__all__`` say the same thing three ways, for the
+interpreter, the type checkers and ``import *``; tests/unit/test_exports.py holds them to it.
 """
 
 from __future__ import annotations
@@ -13,18 +15,17 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from ._chat_wire import ChatCompletion, ChatOptions
     from ._client import AsyncClient, Client
-    from ._config import NOT_GIVEN
+    from ._core.config import NOT_GIVEN
+    from ._core.options import PostOptions, RequestOptions
+    from ._core.retry import RetryBudget
+    from ._core.schedule import PollSchedule
     from ._many import JobOutcome
-    from ._options import PostOptions, RequestOptions
     from ._response import APIResponse
-    from ._schedule import PollSchedule
-    from .chat import AsyncChatStream, ChatStream, ChatUsage
-    from .compare import Comparison, ComparisonRow
-    from .data.convert import ConversionReport, convert_file
-    from .dataset import (
+    from .chat import AsyncChatStream, ChatOptions, ChatStream
+    from .data import (
         Conversation,
+        ConversionReport,
         Dataset,
         DatasetStats,
         Deduplication,
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
         NotARegularFileError,
         ValidationIssue,
         ValidationReport,
+        convert_file,
         leakage,
     )
     from .errors import (
@@ -63,10 +65,12 @@ if TYPE_CHECKING:
         UnprocessableEntityError,
         WaitTimeoutError,
     )
+    from .evaluate import Comparison, ComparisonRow
     from .hyperparameters import Hyperparameters, PresetName
     from .pagination import AsyncCursorPage, AsyncPaginator, SyncCursorPage
     from .types import (
         BaseModelName,
+        Checkpoint,
         EventLevel,
         FileDeleted,
         FileObject,
@@ -75,37 +79,37 @@ if TYPE_CHECKING:
         JobStatus,
         SucceededJob,
     )
-    from .types.checkpoint import Checkpoint
+    from .types.chat import ChatCompletion, ChatUsage
 
 # module (relative to this package) -> the public names it defines
 _EXPORTS: dict[str, str] = {
-    "._chat_wire": "ChatCompletion ChatOptions",
     "._client": "AsyncClient Client",
-    "._config": "NOT_GIVEN",
+    "._core.config": "NOT_GIVEN",
+    "._core.options": "PostOptions RequestOptions",
+    "._core.retry": "RetryBudget",
+    "._core.schedule": "PollSchedule",
     "._many": "JobOutcome",
-    "._options": "PostOptions RequestOptions",
     "._response": "APIResponse",
-    "._schedule": "PollSchedule",
-    ".chat": "AsyncChatStream ChatStream ChatUsage",
-    ".compare": "Comparison ComparisonRow",
-    ".data.convert": "ConversionReport convert_file",
-    ".dataset": (
-        "Conversation Dataset DatasetStats Deduplication DroppedDuplicate ExactTokens Leak LeakageReport "
-        "Message NotARegularFileError ValidationIssue ValidationReport leakage"
+    ".chat": "AsyncChatStream ChatOptions ChatStream",
+    ".data": (
+        "ConversionReport Conversation Dataset DatasetStats Deduplication DroppedDuplicate ExactTokens Leak "
+        "LeakageReport Message NotARegularFileError ValidationIssue ValidationReport convert_file leakage"
     ),
     ".errors": (
         "APIConnectionError APIError APIResponseValidationError APIStatusError APITimeoutError "
         "AuthenticationError BadRequestError ConfigurationError ConflictError DatasetValidationError "
         "FineTuneError InternalServerError JobCancelledError JobError JobFailedError NotFoundError "
-        "OutputConflictError "
-        "PermissionDeniedError RateLimitError ResponseTooLargeError StreamInterruptedError "
-        "UnprocessableEntityError "
-        "WaitTimeoutError"
+        "OutputConflictError PermissionDeniedError RateLimitError ResponseTooLargeError "
+        "StreamInterruptedError UnprocessableEntityError WaitTimeoutError"
     ),
+    ".evaluate": "Comparison ComparisonRow",
     ".hyperparameters": "Hyperparameters PresetName",
     ".pagination": "AsyncCursorPage AsyncPaginator SyncCursorPage",
-    ".types": "BaseModelName EventLevel FileDeleted FileObject FineTuneJob JobEvent JobStatus SucceededJob",
-    ".types.checkpoint": "Checkpoint",
+    ".types": (
+        "BaseModelName Checkpoint EventLevel FileDeleted FileObject FineTuneJob JobEvent JobStatus "
+        "SucceededJob"
+    ),
+    ".types.chat": "ChatCompletion ChatUsage",
 }
 _LAZY: dict[str, str] = {name: module for module, names in _EXPORTS.items() for name in names.split()}
 
@@ -168,6 +172,7 @@ __all__ = [
     "RateLimitError",
     "RequestOptions",
     "ResponseTooLargeError",
+    "RetryBudget",
     "StreamInterruptedError",
     "SucceededJob",
     "SyncCursorPage",
@@ -180,24 +185,9 @@ __all__ = [
     "leakage",
 ]
 
-
-# Modules reachable as attributes (``finetune_sdk.jobs.Jobs``), as when this file imported them all.
+# Subpackages and modules reachable as attributes (``finetune_sdk.relay``), imported on first use.
 _SUBMODULES = frozenset(
-    (
-        "chat",
-        "compare",
-        "data",
-        "dataset",
-        "errors",
-        "evaluate",
-        "files",
-        "hyperparameters",
-        "jobs",
-        "pagination",
-        "relay",
-        "resources",
-        "types",
-    )
+    ("chat", "data", "errors", "evaluate", "hyperparameters", "pagination", "relay", "resources", "types")
 )
 
 

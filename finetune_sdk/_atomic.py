@@ -19,9 +19,9 @@ import os
 import secrets
 import signal
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from types import FrameType
-from typing import IO, Union
+from typing import IO, Any, TypeAlias
 
 from .errors import OutputConflictError
 
@@ -34,7 +34,7 @@ __all__ = [
     "check_outputs",
 ]
 
-StrPath = Union[str, "os.PathLike[str]"]
+StrPath: TypeAlias = "str | os.PathLike[str]"
 
 _SUFFIX = ".part"
 #: The mode of a new output (``mkstemp`` would make it 0600); an output replaced keeps its own mode.
@@ -112,13 +112,13 @@ def _temporary(target: str) -> tuple[IO[bytes], str]:
 
 
 @contextlib.contextmanager
-def _signals_as_exit() -> Iterator[None]:
+def _signals_as_exit() -> Generator[None, None, None]:
     """On the main thread, make the terminating signals whose handler is the default raise
     ``SystemExit(128 + signal)`` for the block, so that cleanup runs; other handlers are left alone."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous: dict[int, object] = {}
+    previous: dict[int, Callable[[int, FrameType | None], Any] | int | signal.Handlers | None] = {}
 
     def exit_on(signum: int, frame: FrameType | None) -> None:
         raise SystemExit(128 + signum)
@@ -130,15 +130,17 @@ def _signals_as_exit() -> Iterator[None]:
         yield
     finally:
         for signum, handler in previous.items():
-            signal.signal(signum, handler)  # type: ignore[arg-type]
+            signal.signal(signum, handler)
 
 
 @contextlib.contextmanager
-def atomic_writes(paths: Sequence[StrPath], *, inputs: Iterable[StrPath] = ()) -> Iterator[list[IO[bytes]]]:
+def atomic_writes(
+    paths: Sequence[StrPath], *, inputs: Iterable[StrPath] = ()
+) -> Generator[list[IO[bytes]], None, None]:
     """Binary files for ``paths``, all renamed into place when the block ends without an error, and all
     removed when it raises (``KeyboardInterrupt`` and ``SystemExit`` included). An output that is one of
     ``inputs`` or another output is refused first (:class:`~finetune_sdk.errors.OutputConflictError`)."""
-    targets = [os.path.abspath(os.fspath(p)) for p in paths]
+    targets = [os.path.abspath(p) for p in paths]
     check_outputs([("the output", t) for t in targets], [("the input", i) for i in inputs])
     opened: list[tuple[IO[bytes], str]] = []
     with _signals_as_exit():
@@ -165,7 +167,7 @@ def atomic_writes(paths: Sequence[StrPath], *, inputs: Iterable[StrPath] = ()) -
 
 
 @contextlib.contextmanager
-def atomic_write(path: StrPath, *, inputs: Iterable[StrPath] = ()) -> Iterator[IO[bytes]]:
+def atomic_write(path: StrPath, *, inputs: Iterable[StrPath] = ()) -> Generator[IO[bytes], None, None]:
     """One binary file written atomically; see :func:`atomic_writes`."""
     with atomic_writes([path], inputs=inputs) as (file,):
         yield file

@@ -1,22 +1,32 @@
-"""``SyncAPIClient`` and ``AsyncAPIClient``: the one request path every resource sends through.
+"""``SyncAPIClient`` and ``AsyncAPIClient``: the one door between the resources and the network.
 
-A resource describes a call as a :class:`~finetune_sdk._wire.RequestSpec` (with the call's options
-merged in by ``_options``); :meth:`SyncAPIClient.request` sends it with retries and returns the model,
-:meth:`SyncAPIClient.get_page` one page of a list. One function sends one attempt and reads its body
-(``_attempt``); one loop (tenacity's) retries it. These are thin shells around the pure pieces in
-``_wire`` (building requests, decoding answers) and ``_retry`` (the policy tenacity applies); the
-async client mirrors the sync one line for line, only the I/O calls differ.
+A resource describes a call as a :class:`~finetune_sdk._core.wire.RequestSpec` (or a flow of several,
+see :mod:`finetune_sdk._core.flow`) and hands it to one of these methods, the whole API a resource
+uses:
+
+* ``send(spec)`` sends with retries and returns the :class:`~finetune_sdk._core.wire.Answer`;
+* ``request(spec, cast)`` is ``send`` decoded into a model;
+* ``get_page(query)`` fetches one page of a list;
+* ``open_stream(spec, start)`` sends a streaming request and runs ``start`` on each attempt's open
+  stream (so a stream that fails before its first text is retried like any call);
+* ``run(flow)`` drives a multi-step flow to its result, ``iterate(flow)`` yields what it emits;
+* ``config`` (the settings), ``policy`` (retries) and ``http_client`` (the pool) to read.
+
+One function sends one attempt (``_transport.attempt``); tenacity's loop retries it, as
+:class:`~finetune_sdk._core.retry.RetryPolicy` says. The async client mirrors the sync one line for line;
+only the I/O calls differ.
 """
 
-# pyright: reportPrivateUsage=false
-# pyright: reportUnnecessaryIsInstance=false, reportUnnecessaryComparison=false
 from __future__ import annotations
 
+import contextlib
+import copy
 import dataclasses
 import functools
+import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 import httpx
@@ -26,8 +36,8 @@ from typing_extensions import Self
 if TYPE_CHECKING:
     import pydantic
 
-from ._attempt import asend_attempt, send_attempt
-from ._config import (
+from ._core.config import (
+    DEFAULT_MAX_ANSWER_BYTES,
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_RETRY_WAIT,
     DEFAULT_TIMEOUT,
@@ -37,34 +47,53 @@ from ._config import (
     PollTypes,
     TimeoutTypes,
 )
-from ._limits import DEFAULT_MAX_ANSWER_BYTES, install_deadline
-from ._response import Sent, record, request_id_of
-from ._retry import RetryHistory, RetryPolicy
-from ._schedule import PollSchedule
-from ._wire import Answer, RequestSpec, parse_model, request_args, with_idempotency_key
+from ._core.flow import Emit, Flow, Send, Sleep
+from ._core.pages import PageQuery, Walk, page_flow
+from ._core.retry import RetryBudget, RetryHistory, RetryPolicy
+from ._core.schedule import PollSchedule
+from ._core.wire import Answer, RequestSpec, parse_model, request_args, with_idempotency_key
+from ._response import Sent, record
+from ._transport.attempt import asend_attempt, send_attempt
+from ._transport.transport import AsyncTransport, Transport
 from .errors import APIError, ConfigurationError
-from .pagination import AsyncCursorPage, PageQuery, SyncCursorPage, Walk
+from .pagination import AsyncCursorPage, SyncCursorPage
 
 __all__ = ["AsyncAPIClient", "SyncAPIClient"]
 
 logger: Final = logging.getLogger("finetune_sdk")
 ModelT = TypeVar("ModelT", bound="pydantic.BaseModel")
+T = TypeVar("T")
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
 
 # Generous: a service relaying many chat streams keeps many connections open at once.
 DEFAULT_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+#: The retry budget a client starts with unless told otherwise (see RetryBudget).
+_DEFAULT_BUDGET: Final = object()
+
+
+def _is_instance(value: object, kind: type[object]) -> bool:
+    return isinstance(value, kind)
+
+
+def _no_log(request: httpx.Request, response: httpx.Response) -> None:
+    return None
+
+
+class _Outcome:
+    """What a flow run returned (one per run, so threads and tasks sharing a client never mix them)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value: Any = None
 
 
 class _BaseClient(Generic[HttpT]):
-    """What both clients share and that does no I/O: settings, the retry policy, decoding, repr.
+    """What both clients share and that does no I/O: settings, the retry policy, repr, copies.
 
     ``HttpT`` is the httpx client a subclass sends through (``httpx.Client`` or ``httpx.AsyncClient``).
     """
 
-    _config: ClientConfig
-    _policy: RetryPolicy
-    _owns_http: bool
-    _http: HttpT
     _http_type: type[HttpT]
 
     def __init__(
@@ -75,6 +104,7 @@ class _BaseClient(Generic[HttpT]):
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
+        retry_budget: RetryBudget | object | None = _DEFAULT_BUDGET,
         http_client: HttpT | None = None,
         default_headers: Mapping[str, str] | None = None,
         poll_interval: PollTypes = None,
@@ -82,6 +112,7 @@ class _BaseClient(Generic[HttpT]):
         idle_timeout: float | None = None,
         max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
         allow_insecure_http: bool = False,
+        trust_env: bool = True,
     ) -> None:
         self._config = ClientConfig.resolve(
             api_key=api_key,
@@ -95,24 +126,45 @@ class _BaseClient(Generic[HttpT]):
             idle_timeout=idle_timeout,
             max_answer_bytes=max_answer_bytes,
             allow_insecure_http=allow_insecure_http,
+            trust_env=trust_env,
         )
+        if retry_budget is _DEFAULT_BUDGET:
+            budget: RetryBudget | None = RetryBudget()
+        elif retry_budget is None or isinstance(retry_budget, RetryBudget):
+            budget = retry_budget
+        else:
+            raise ConfigurationError(f"retry_budget must be a RetryBudget or None, got {retry_budget!r}")
         # The retry policy and tenacity's retrying object are built once per client, not per call.
-        self._policy = RetryPolicy(self._config.max_retries, max_wait=self._config.max_retry_wait)
-        self._make_retrying()
-        if http_client is not None and not isinstance(http_client, self._http_type):
+        self._policy = RetryPolicy(
+            self._config.max_retries, max_wait=self._config.max_retry_wait, budget=budget
+        )
+        if http_client is not None and not _is_instance(http_client, self._http_type):
             raise ConfigurationError(
                 f"http_client must be an {self._http_type.__module__}.{self._http_type.__name__} for "
                 f"{type(self).__name__}, got {type(http_client).__name__}"
             )
         self._owns_http = http_client is None
-        self._http = self._new_http() if http_client is None else http_client
-        install_deadline(self._http)  # sync pools: every read and write then ends by the attempt's deadline
+        self._http: HttpT = self._new_http() if http_client is None else http_client
+        # Whether the transport is the SDK's own, bounding every read by the attempt's deadline.
+        self._bounded = http_client is None
 
     def _new_http(self) -> HttpT:
         raise NotImplementedError
 
-    def _make_retrying(self) -> None:
-        raise NotImplementedError
+    @property
+    def config(self) -> ClientConfig:
+        """The client's settings, resolved (the key is a :class:`~finetune_sdk._core.config.Secret`)."""
+        return self._config
+
+    @property
+    def policy(self) -> RetryPolicy:
+        """How failed calls are retried (with the client's retry budget)."""
+        return self._policy
+
+    @property
+    def http_client(self) -> HttpT:
+        """The httpx client this client sends through (its own, or the one it was given)."""
+        return self._http
 
     @property
     def base_url(self) -> httpx.URL:
@@ -140,11 +192,11 @@ class _BaseClient(Generic[HttpT]):
         max_answer_bytes: int | NotGiven = NOT_GIVEN,
     ) -> Self:
         """A new client with other settings for some calls, sharing this client's connection pool
-        (which it never closes)::
+        (which it never closes) and retry budget::
 
             client.with_options(timeout=5, max_retries=0).jobs.retrieve(job_id)
             client.with_options(poll_interval=2.0).jobs.wait(job_id)
-            client.with_options(deadline=900).files.create(file="big.jsonl")
+            client.with_options(deadline=900).files.upload("big.jsonl")
         """
         config = self._config.replace(
             timeout=timeout,
@@ -155,12 +207,13 @@ class _BaseClient(Generic[HttpT]):
             idle_timeout=idle_timeout,
             max_answer_bytes=max_answer_bytes,
         )
-        return type(self)(
+        clone = type(self)(
             api_key=config.api_key.get() if config.api_key is not None else None,
             base_url=str(config.base_url),
             timeout=config.timeout,
             max_retries=config.max_retries,
             max_retry_wait=config.max_retry_wait,
+            retry_budget=self._policy.budget,
             http_client=self._http,
             default_headers=(
                 config.default_headers if isinstance(default_headers, NotGiven) else default_headers
@@ -170,75 +223,81 @@ class _BaseClient(Generic[HttpT]):
             idle_timeout=config.idle_timeout,
             max_answer_bytes=config.max_answer_bytes,
             allow_insecure_http=config.allow_insecure_http,
+            trust_env=config.trust_env,
         )
+        clone._bounded = self._bounded
+        return clone
+
+    def __copy__(self) -> Self:
+        # A copy shares the pool and never closes it: closing the copy leaves the original working.
+        return self.with_options()
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Self:
+        # A deep copy is a client of its own, with a pool of its own (a caller's http_client is shared).
+        clone = copy.copy(self)
+        if self._owns_http:
+            clone._http = clone._new_http()
+            clone._owns_http = clone._bounded = True
+        return clone
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={str(self._config.base_url)!r})"
 
-    @staticmethod
-    def _answer_logger(attempt: int) -> Callable[[httpx.Request, httpx.Response], None]:
-        """What an attempt calls when its answer's headers arrive: one DEBUG line, timed from now."""
-        started = time.perf_counter()
-
-        def log(request: httpx.Request, response: httpx.Response) -> None:
-            if logger.isEnabledFor(logging.DEBUG):
-                logger.debug(
-                    "%s %s -> %d (attempt %d, %.1f ms)",
-                    request.method,
-                    request.url.path,
-                    response.status_code,
-                    attempt,
-                    (time.perf_counter() - started) * 1000,
-                )
-
-        return log
-
     def _history(self, spec: RequestSpec) -> RetryHistory:
-        return RetryHistory(f"{spec.method} {self._config.base_url.path}{spec.path}")
+        retries = self._config.max_retries if spec.max_retries is None else spec.max_retries
+        return RetryHistory(f"{spec.method} {self._config.base_url.path}{spec.path}", retries + 1)
 
-    @staticmethod
-    def _sent(answer: Answer, history: RetryHistory, started: float) -> Answer:
+    def _build(self, spec: RequestSpec) -> httpx.Request:
+        return self._http.build_request(**request_args(self._config, spec))
+
+    def _done(self, answer: Answer, history: RetryHistory, started: float) -> Answer:
+        if self._policy.budget is not None:
+            self._policy.budget.succeeded()
         record(Sent(answer.response, history.attempts - 1, time.perf_counter() - started))
         return answer
 
     @staticmethod
-    def _model(answer: Answer, cast: type[ModelT]) -> ModelT:
-        model = parse_model(cast, answer.payload, response=answer.response)
-        _tag(model, request_id_of(answer.response))
-        return model
+    def _answer_logger(attempt: int) -> Callable[[httpx.Request, httpx.Response], None]:
+        """What an attempt calls when its answer's headers arrive: one DEBUG line, timed from now."""
+        if not logger.isEnabledFor(logging.DEBUG):
+            return _no_log
+        started = time.perf_counter()
 
-    @staticmethod
-    def _page_items(
-        query: PageQuery[ModelT], walk: Walk, after: str | None, answer: Answer
-    ) -> tuple[list[ModelT], bool, str | None, str | None, Walk]:
-        items, more, next_after, walk = query.read(walk, after, answer.payload, answer.response)
-        request_id = request_id_of(answer.response)
-        for item in items:
-            _tag(item, request_id)
-        return items, more, next_after, request_id, walk
+        def log(request: httpx.Request, response: httpx.Response) -> None:
+            logger.debug(
+                "%s %s -> %d (attempt %d, %.1f ms)",
+                request.method,
+                request.url.path,
+                response.status_code,
+                attempt,
+                (time.perf_counter() - started) * 1000,
+            )
 
-
-def _tag(model: pydantic.BaseModel, request_id: str | None) -> None:
-    # Every model the SDK returns carries the id of the request it came from (a private attribute,
-    # so dumps and equality are unchanged). Checked by name, so that importing the client does not
-    # build the models.
-    if "_request_id" in model.__private_attributes__:
-        setattr(model, "_request_id", request_id)  # noqa: B010
+        return log
 
 
 class SyncAPIClient(_BaseClient[httpx.Client]):
-    """The synchronous request path: retries, one attempt at a time, decoding."""
+    """The synchronous door: retries, one attempt at a time, flows driven with plain calls."""
 
     _http_type = httpx.Client
 
-    def _new_http(self) -> httpx.Client:
-        return httpx.Client(timeout=self._config.timeout, limits=DEFAULT_LIMITS)
-
-    def _make_retrying(self) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self._retrying = tenacity.Retrying(**self._policy.tenacity_args())
 
+    def _new_http(self) -> httpx.Client:
+        transport = Transport(
+            self._config.base_url,
+            DEFAULT_LIMITS,
+            trust_env=self._config.trust_env,
+            allow_insecure_http=self._config.allow_insecure_http,
+        )
+        return httpx.Client(
+            timeout=self._config.timeout, transport=transport, trust_env=self._config.trust_env
+        )
+
     def close(self) -> None:
-        """Close the connection pool (unless it was given by the caller)."""
+        """Close the connection pool (unless it was given by the caller, or shared from another client)."""
         if self._owns_http:
             self._http.close()
 
@@ -248,72 +307,114 @@ class SyncAPIClient(_BaseClient[httpx.Client]):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    # -- sending ----------------------------------------------------------------------------------
+    # -- the door ---------------------------------------------------------------------------------
+
+    def send(self, spec: RequestSpec, start: Callable[[httpx.Response], Any] | None = None) -> Answer:
+        """Send ``spec`` with retries; the answer (payload decoded, unwrapped from any envelope)."""
+        spec = with_idempotency_key(spec)
+        history = self._history(spec)
+        started = time.perf_counter()
+        try:
+            answer: Answer = self._retrying(self._attempt, spec, start, history)
+        except APIError as exc:
+            history.record(exc)
+            raise
+        return self._done(answer, history, started)
 
     def request(self, spec: RequestSpec, cast: type[ModelT]) -> ModelT:
-        """Send ``spec`` with retries; return the answer as ``cast``, carrying ``_request_id``."""
-        return self._model(self._send(spec), cast)
+        """Send ``spec`` with retries; the answer as ``cast``, carrying ``_request_id``."""
+        answer = self.send(spec)
+        return parse_model(cast, answer.payload, response=answer.response)
+
+    def open_stream(self, spec: RequestSpec, start: Callable[[httpx.Response], Any]) -> Answer:
+        """Send a streaming ``spec`` and run ``start(response)`` inside each attempt (to read the first
+        events of the stream): what it raises is retried like any failed attempt, after the response is
+        closed; what it returns is the answer's payload. An error answer is read, decoded and raised
+        like any other."""
+        return self.send(spec if spec.stream else _streamed(spec), start)
 
     def get_page(
         self, query: PageQuery[ModelT], walk: Walk | None = None, after: str | None = None
     ) -> SyncCursorPage[ModelT]:
         """One page of a list (the first unless ``after`` is given)."""
-        walk = Walk() if walk is None else walk
-        spec = query.spec(after)
-        items: list[ModelT] = []
-        more, next_after, request_id = False, None, None
-        if spec is not None:
-            answer = self._send(spec)
-            items, more, next_after, request_id, walk = self._page_items(query, walk, after, answer)
-        return SyncCursorPage(
-            items, more, next_after, request_id, functools.partial(self.get_page, query, walk)
-        )
+        page = self.run(page_flow(query, walk or Walk(), after))
+        fetch = functools.partial(self.get_page, query, page.walk)
+        return SyncCursorPage(page.items, page.has_more, page.next_after, page.request_id, fetch)
 
-    def _request(self, spec: RequestSpec) -> Any:
-        """Send ``spec`` with retries; return the decoded payload (unwrapped from any envelope)."""
-        return self._send(spec).payload
+    def run(self, flow: Flow[T]) -> T:
+        """Drive ``flow`` to its end and return its result (it may not emit)."""
+        outcome = _Outcome()
+        for _ in self._drive(flow, outcome):
+            raise TypeError("a flow run for its result emitted items; iterate it instead")
+        result: T = outcome.value
+        return result
 
-    def _stream_started(self, spec: RequestSpec, start: Callable[[httpx.Response], Any]) -> Answer:
-        """Send a streaming ``spec`` and run ``start(response)`` inside each attempt (to read the first
-        events of the stream): what it raises is retried like any failed attempt, after the response
-        is closed; what it returns is the answer's payload. An error answer is read, decoded and
-        raised like any other."""
-        return self._send(dataclasses.replace(spec, stream=True), start)
+    def iterate(self, flow: Flow[Any]) -> Iterator[Any]:
+        """Drive ``flow`` and yield each item it emits, as the loop asks for them."""
+        for items in self._drive(flow, _Outcome()):
+            yield from items
 
-    def _send(self, spec: RequestSpec, start: Callable[[httpx.Response], Any] | None = None) -> Answer:
-        spec = with_idempotency_key(spec)
-        history = self._history(spec)
-        started = time.perf_counter()
+    def _drive(self, flow: Flow[Any], outcome: _Outcome) -> Iterator[Sequence[Any]]:
+        reply: Any = None
+        error: BaseException | None = None
         try:
-            return self._sent(self._retrying(self._attempt, spec, start, history), history, started)
-        except APIError as exc:
-            history.record(exc)
-            raise
+            while True:
+                try:
+                    effect = flow.send(reply) if error is None else flow.throw(error)
+                except StopIteration as done:
+                    outcome.value = done.value
+                    return
+                reply, error = None, None
+                if isinstance(effect, Emit):
+                    yield effect.items  # outside the try: a caller leaving the loop closes the flow
+                    continue
+                try:
+                    if isinstance(effect, Send):
+                        reply = self.send(effect.spec)
+                    elif isinstance(effect, Sleep):
+                        time.sleep(effect.seconds)
+                    else:
+                        reply = effect.function(*effect.args)
+                except BaseException as exc:  # the flow sees it first: it may clean up, handle or re-raise
+                    error = exc
+        finally:
+            flow.close()
 
     def _attempt(
         self, spec: RequestSpec, start: Callable[[httpx.Response], Any] | None, history: RetryHistory
     ) -> Answer:
         history.attempts += 1
-        request = self._http.build_request(**request_args(self._config, spec))
+        request = self._build(spec)
         log = self._answer_logger(history.attempts)
-        return send_attempt(self._http, request, stream=spec.stream, start=start, on_answer=log)
+        return send_attempt(
+            self._http, request, stream=spec.stream, start=start, on_answer=log, bounded=self._bounded
+        )
 
 
 class AsyncAPIClient(_BaseClient[httpx.AsyncClient]):
-    """The asynchronous request path: :class:`SyncAPIClient` with ``await`` (asyncio or trio)."""
+    """The asynchronous door: :class:`SyncAPIClient` with ``await`` (asyncio or trio)."""
 
     _http_type = httpx.AsyncClient
 
-    def _new_http(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(timeout=self._config.timeout, limits=DEFAULT_LIMITS)
-
-    def _make_retrying(self) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         import anyio  # only the async client needs it
 
         self._retrying = tenacity.AsyncRetrying(sleep=anyio.sleep, **self._policy.tenacity_args())
 
+    def _new_http(self) -> httpx.AsyncClient:
+        transport = AsyncTransport(
+            self._config.base_url,
+            DEFAULT_LIMITS,
+            trust_env=self._config.trust_env,
+            allow_insecure_http=self._config.allow_insecure_http,
+        )
+        return httpx.AsyncClient(
+            timeout=self._config.timeout, transport=transport, trust_env=self._config.trust_env
+        )
+
     async def aclose(self) -> None:
-        """Close the connection pool (unless it was given by the caller)."""
+        """Close the connection pool (unless it was given by the caller, or shared from another client)."""
         if self._owns_http:
             await self._http.aclose()
 
@@ -327,49 +428,96 @@ class AsyncAPIClient(_BaseClient[httpx.AsyncClient]):
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    # -- sending ----------------------------------------------------------------------------------
+    # -- the door ---------------------------------------------------------------------------------
 
-    async def request(self, spec: RequestSpec, cast: type[ModelT]) -> ModelT:
-        """Send ``spec`` with retries; return the answer as ``cast``, carrying ``_request_id``."""
-        return self._model(await self._send(spec), cast)
-
-    async def get_page(
-        self, query: PageQuery[ModelT], walk: Walk | None = None, after: str | None = None
-    ) -> AsyncCursorPage[ModelT]:
-        """One page of a list (the first unless ``after`` is given)."""
-        walk = Walk() if walk is None else walk
-        spec = query.spec(after)
-        items: list[ModelT] = []
-        more, next_after, request_id = False, None, None
-        if spec is not None:
-            answer = await self._send(spec)
-            items, more, next_after, request_id, walk = self._page_items(query, walk, after, answer)
-        return AsyncCursorPage(
-            items, more, next_after, request_id, functools.partial(self.get_page, query, walk)
-        )
-
-    async def _request(self, spec: RequestSpec) -> Any:
-        return (await self._send(spec)).payload
-
-    async def _stream_started(
-        self, spec: RequestSpec, start: Callable[[httpx.Response], Awaitable[Any]]
-    ) -> Answer:
-        """See :meth:`SyncAPIClient._stream_started`; ``start`` is awaited."""
-        return await self._send(dataclasses.replace(spec, stream=True), start)
-
-    async def _send(
+    async def send(
         self, spec: RequestSpec, start: Callable[[httpx.Response], Awaitable[Any]] | None = None
     ) -> Answer:
+        """Send ``spec`` with retries; the answer (payload decoded, unwrapped from any envelope)."""
         spec = with_idempotency_key(spec)
         history = self._history(spec)
         started = time.perf_counter()
         try:
             # A copy per call: tenacity keeps its loop state per thread, and concurrent tasks share one.
             answer: Answer = await self._retrying.copy()(self._attempt, spec, start, history)
-            return self._sent(answer, history, started)
         except APIError as exc:
             history.record(exc)
             raise
+        return self._done(answer, history, started)
+
+    async def request(self, spec: RequestSpec, cast: type[ModelT]) -> ModelT:
+        """Send ``spec`` with retries; the answer as ``cast``, carrying ``_request_id``."""
+        answer = await self.send(spec)
+        return parse_model(cast, answer.payload, response=answer.response)
+
+    async def open_stream(
+        self, spec: RequestSpec, start: Callable[[httpx.Response], Awaitable[Any]]
+    ) -> Answer:
+        """See :meth:`SyncAPIClient.open_stream`; ``start`` is awaited."""
+        return await self.send(spec if spec.stream else _streamed(spec), start)
+
+    async def get_page(
+        self, query: PageQuery[ModelT], walk: Walk | None = None, after: str | None = None
+    ) -> AsyncCursorPage[ModelT]:
+        """One page of a list (the first unless ``after`` is given)."""
+        page = await self.run(page_flow(query, walk or Walk(), after))
+        fetch = functools.partial(self.get_page, query, page.walk)
+        return AsyncCursorPage(page.items, page.has_more, page.next_after, page.request_id, fetch)
+
+    async def run(self, flow: Flow[T]) -> T:
+        """Drive ``flow`` to its end and return its result (it may not emit)."""
+        outcome = _Outcome()
+        async with contextlib.aclosing(self._drive(flow, outcome)) as batches:
+            async for _ in batches:
+                raise TypeError("a flow run for its result emitted items; iterate it instead")
+        result: T = outcome.value
+        return result
+
+    async def iterate(self, flow: Flow[Any]) -> AsyncIterator[Any]:
+        """Drive ``flow`` and yield each item it emits, as the loop asks for them."""
+        async with contextlib.aclosing(self._drive(flow, _Outcome())) as batches:
+            async for items in batches:
+                for item in items:
+                    yield item
+
+    async def _drive(self, flow: Flow[Any], outcome: _Outcome) -> AsyncGenerator[Sequence[Any], None]:
+        import anyio
+        import anyio.to_thread
+
+        reply: Any = None
+        error: BaseException | None = None
+        try:
+            while True:
+                try:
+                    effect = flow.send(reply) if error is None else flow.throw(error)
+                except StopIteration as done:
+                    outcome.value = done.value
+                    return
+                reply, error = None, None
+                if isinstance(effect, Emit):
+                    yield effect.items  # outside the try: a caller leaving the loop closes the flow
+                    continue
+                try:
+                    if isinstance(effect, Send):
+                        if effect.shielded:
+                            with anyio.CancelScope(shield=True):
+                                reply = await self.send(effect.spec)
+                        else:
+                            reply = await self.send(effect.spec)
+                    elif isinstance(effect, Sleep):
+                        await anyio.sleep(effect.seconds)
+                    elif effect.awaitable is not None:
+                        reply = await effect.awaitable(*effect.args)
+                    elif effect.blocking:
+                        reply = await anyio.to_thread.run_sync(effect.function, *effect.args)
+                    else:
+                        reply = effect.function(*effect.args)
+                        if inspect.isawaitable(reply):
+                            reply = await reply
+                except BaseException as exc:  # the flow sees it first: it may clean up, handle or re-raise
+                    error = exc
+        finally:
+            flow.close()
 
     async def _attempt(
         self,
@@ -378,6 +526,12 @@ class AsyncAPIClient(_BaseClient[httpx.AsyncClient]):
         history: RetryHistory,
     ) -> Answer:
         history.attempts += 1
-        request = self._http.build_request(**request_args(self._config, spec))
+        request = self._build(spec)
         log = self._answer_logger(history.attempts)
-        return await asend_attempt(self._http, request, stream=spec.stream, start=start, on_answer=log)
+        return await asend_attempt(
+            self._http, request, stream=spec.stream, start=start, on_answer=log, bounded=self._bounded
+        )
+
+
+def _streamed(spec: RequestSpec) -> RequestSpec:
+    return dataclasses.replace(spec, stream=True)

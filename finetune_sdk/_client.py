@@ -10,7 +10,6 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 from ._base_client import AsyncAPIClient, SyncAPIClient
-from ._resource import delegate
 
 if TYPE_CHECKING:
     import openai
@@ -21,22 +20,6 @@ if TYPE_CHECKING:
     from .resources.jobs import AsyncJobs, Jobs
 
 __all__ = ["AsyncClient", "Client"]
-
-
-class _ChatMethod:
-    """``client.complete`` and friends: the chat resource's method, imported on first use (a type
-    checker sees them through :class:`~finetune_sdk._resource.delegate`, typed from the resource)."""
-
-    def __init__(self, name: str, resource: str) -> None:
-        self._name = name
-        self._resource = resource
-
-    def __get__(self, obj: object, owner: type[object] | None = None) -> Any:
-        if obj is None:  # the class's attribute: the resource's function, for its signature and docs
-            from .resources import chat
-
-            return getattr(getattr(chat, self._resource), self._name)
-        return getattr(obj.chat, self._name)  # type: ignore[attr-defined]
 
 
 class Client(SyncAPIClient):
@@ -71,6 +54,18 @@ class Client(SyncAPIClient):
             of a stream; a larger one raises :class:`~finetune_sdk.ResponseTooLargeError`.
         allow_insecure_http: allow a plain ``http://`` base URL on a host other than this machine (the
             key would travel unencrypted); also ``FINETUNE_ALLOW_INSECURE_HTTP=1``.
+        trust_env: use the proxies the environment names (``HTTPS_PROXY``, ``HTTP_PROXY``,
+            ``ALL_PROXY``, ``NO_PROXY``) and its certificate settings (``SSL_CERT_FILE``); this machine is
+            always reached directly. False ignores them.
+        retry_budget: a :class:`~finetune_sdk.RetryBudget` shared by the client's calls (the default
+            holds 20 tokens): while a server fails everything, retries stop after a few and each call
+            costs one attempt. None retries every call up to ``max_retries``.
+
+    A client is safe to share between threads. In a process forked after it was used (gunicorn with
+    ``--preload``, ``multiprocessing``), it opens fresh connections of its own; an ``AsyncClient`` does
+    the same on an event loop other than the one it last ran on. A client given an ``http_client`` uses
+    it as it is: its connections, proxies and timeouts are the caller's, and the per-read bounds of
+    ``deadline`` and ``idle_timeout`` apply only between the chunks of an answer.
     """
 
     @functools.cached_property
@@ -101,31 +96,16 @@ class Client(SyncAPIClient):
 
         return Chat(self)
 
-    if TYPE_CHECKING:
-
-        @delegate(Chat.stream)
-        def chat_stream(self) -> None:
-            """``client.chat.stream``: send now and wait for the first text."""
-
-        @delegate(Chat.complete)
-        def complete(self) -> None:
-            """``client.chat.complete``: the whole reply in one answer."""
-
-        @delegate(Chat.compare)
-        def compare(self) -> None:
-            """``client.chat.compare``: the same prompts to a base and a tuned model."""
-    else:
-        chat_stream = _ChatMethod("stream", "Chat")
-        complete = _ChatMethod("complete", "Chat")
-        compare = _ChatMethod("compare", "Chat")
-
-    @property
+    @functools.cached_property
     def openai(self) -> openai.OpenAI:
         """The official ``openai.OpenAI`` client, for what goes beyond text chat (tools, JSON mode,
         logprobs ...). Made on first use (``openai`` is imported only then) with this client's base URL,
         key, timeout, retries and headers, and sharing its connection pool; do not close it on its own
         (closing this client closes the pool)."""
-        return self.chat.openai
+        import openai
+
+        made: openai.OpenAI = _make_openai(openai.OpenAI, self)
+        return made
 
 
 class AsyncClient(AsyncAPIClient):
@@ -164,25 +144,31 @@ class AsyncClient(AsyncAPIClient):
 
         return AsyncChat(self)
 
-    if TYPE_CHECKING:
-
-        @delegate(AsyncChat.stream)
-        def chat_stream(self) -> None:
-            """``client.chat.stream``: send now and wait for the first text."""
-
-        @delegate(AsyncChat.complete)
-        def complete(self) -> None:
-            """``client.chat.complete``: the whole reply in one answer."""
-
-        @delegate(AsyncChat.compare)
-        def compare(self) -> None:
-            """``client.chat.compare``: the same prompts to a base and a tuned model."""
-    else:
-        chat_stream = _ChatMethod("stream", "AsyncChat")
-        complete = _ChatMethod("complete", "AsyncChat")
-        compare = _ChatMethod("compare", "AsyncChat")
-
-    @property
+    @functools.cached_property
     def openai(self) -> openai.AsyncOpenAI:
         """The official ``openai.AsyncOpenAI`` client; see :attr:`Client.openai`."""
-        return self.chat.openai
+        import openai
+
+        made: openai.AsyncOpenAI = _make_openai(openai.AsyncOpenAI, self)
+        return made
+
+
+def _make_openai(factory: Any, client: SyncAPIClient | AsyncAPIClient) -> Any:
+    """An official client with this client's settings, sharing its httpx pool when the installed openai
+    accepts it (openai 1.x takes an ``httpx.Client``; later versions built on other HTTP stacks may
+    refuse it, and then get a pool of their own)."""
+    import openai
+
+    config = client.config
+    t = config.timeout
+    options: dict[str, Any] = {
+        "api_key": config.require_key(),
+        "base_url": str(config.base_url),
+        "timeout": openai.Timeout(connect=t.connect, read=t.read, write=t.write, pool=t.pool),
+        "max_retries": config.max_retries,
+        "default_headers": dict(config.default_headers) or None,
+    }
+    try:
+        return factory(**options, http_client=client.http_client)
+    except TypeError:
+        return factory(**options)

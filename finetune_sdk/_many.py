@@ -11,24 +11,22 @@ from __future__ import annotations
 import dataclasses
 import queue
 import threading
-import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from types import TracebackType
-from typing import Final, Union
+from typing import Union
 
 import anyio
 import anyio.abc
 
+from ._core.checks import is_whole
+from ._core.durations import Deadline, check_seconds
 from .types import FineTuneJob
 
-__all__ = ["DEFAULT_CONCURRENCY", "AsyncOutcomes", "JobOutcome", "Outcomes", "async_wait_all", "wait_all"]
+__all__ = ["AsyncOutcomes", "JobOutcome", "Outcomes"]
 
 JobRef = Union[FineTuneJob, str]  # noqa: UP007 - a runtime alias, valid on 3.10
 WaitOne = Callable[[JobRef, Union[float, None]], FineTuneJob]  # noqa: UP007
 AsyncWaitOne = Callable[[JobRef, Union[float, None]], Awaitable[FineTuneJob]]  # noqa: UP007
-
-#: How many jobs are waited on at the same time unless told otherwise (each sync wait is a thread).
-DEFAULT_CONCURRENCY: Final = 32
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,19 +65,17 @@ def _failure(index: int, job: JobRef, exc: Exception) -> JobOutcome:
 def _check(jobs: Iterable[JobRef], timeout: float | None, max_concurrency: int) -> list[JobRef]:
     if isinstance(jobs, (str, FineTuneJob)):
         raise TypeError("jobs must be a list of jobs or job ids, not a single one")
-    if timeout is not None and (isinstance(timeout, bool) or not timeout >= 0):
-        raise ValueError(f"timeout must be >= 0 seconds or None, got {timeout!r}")
-    if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or max_concurrency < 1:
+    if timeout is not None:
+        check_seconds("timeout", timeout, zero=True)
+    if not is_whole(max_concurrency) or max_concurrency < 1:
         raise ValueError(f"max_concurrency must be a whole number >= 1, got {max_concurrency!r}")
     return list(jobs)
 
 
-class _Deadline:
-    def __init__(self, timeout: float | None) -> None:
-        self._at = None if timeout is None else time.monotonic() + timeout
-
-    def left(self) -> float | None:
-        return None if self._at is None else max(0.0, self._at - time.monotonic())
+def _left(deadline: Deadline) -> float | None:
+    """Seconds the set has left (never negative), None without a timeout."""
+    left = deadline.left()
+    return None if left is None else max(0.0, left)
 
 
 class Outcomes(Iterator[JobOutcome]):
@@ -94,7 +90,7 @@ class Outcomes(Iterator[JobOutcome]):
     ) -> None:
         self._todo: Sequence[JobRef] = _check(jobs, timeout, max_concurrency)
         self._wait = wait
-        self._deadline = _Deadline(timeout)
+        self._deadline = Deadline.after(timeout, "timeout")
         self._done: queue.SimpleQueue[JobOutcome] = queue.SimpleQueue()
         self._next = 0
         self._left = len(self._todo)
@@ -115,7 +111,7 @@ class Outcomes(Iterator[JobOutcome]):
         while (index := self._take()) is not None:
             job = self._todo[index]
             try:
-                done = self._wait(job, self._deadline.left())
+                done = self._wait(job, _left(self._deadline))
             except Exception as exc:  # every outcome is handed back, failures included
                 self._done.put(_failure(index, job, exc))
             else:
@@ -127,6 +123,10 @@ class Outcomes(Iterator[JobOutcome]):
         outcome = self._done.get()
         self._left -= 1
         return outcome
+
+    def all(self) -> list[JobOutcome]:
+        """Every outcome, in the order the jobs were given."""
+        return sorted(self, key=lambda outcome: outcome.index)
 
     def close(self) -> None:
         """Start no more waits; the outcomes of those under way are dropped."""
@@ -141,14 +141,6 @@ class Outcomes(Iterator[JobOutcome]):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
-
-
-def wait_all(
-    wait: WaitOne, jobs: Iterable[JobRef], *, timeout: float | None, max_concurrency: int
-) -> list[JobOutcome]:
-    """Every job's outcome, in the order of ``jobs``."""
-    found = list(Outcomes(wait, jobs, timeout=timeout, max_concurrency=max_concurrency))
-    return sorted(found, key=lambda outcome: outcome.index)
 
 
 class AsyncOutcomes:
@@ -172,23 +164,27 @@ class AsyncOutcomes:
         self._group: anyio.abc.TaskGroup | None = None
         self._send, self._receive = anyio.create_memory_object_stream[JobOutcome](len(self._todo))
 
+    async def all(self) -> list[JobOutcome]:
+        """Every outcome, in the order the jobs were given (enters and leaves the task group itself)."""
+        async with self as outcomes:
+            found = [outcome async for outcome in outcomes]
+        return sorted(found, key=lambda outcome: outcome.index)
+
     async def __aenter__(self) -> AsyncOutcomes:
         if self._group is not None:
             raise RuntimeError("as_completed() outcomes can be entered once")
         self._group = anyio.create_task_group()
         await self._group.__aenter__()
-        deadline = _Deadline(self._timeout)
+        deadline = Deadline.after(self._timeout, "timeout")
         limiter = anyio.CapacityLimiter(self._limit)
         for index, job in enumerate(self._todo):
             self._group.start_soon(self._one, index, job, deadline, limiter)
         return self
 
-    async def _one(
-        self, index: int, job: JobRef, deadline: _Deadline, limiter: anyio.CapacityLimiter
-    ) -> None:
+    async def _one(self, index: int, job: JobRef, deadline: Deadline, limiter: anyio.CapacityLimiter) -> None:
         async with limiter:
             try:
-                done = await self._wait(job, deadline.left())
+                done = await self._wait(job, _left(deadline))
             except Exception as exc:  # every outcome is handed back, failures included
                 outcome = _failure(index, job, exc)
             else:
@@ -217,12 +213,3 @@ class AsyncOutcomes:
         finally:
             self._send.close()
             self._receive.close()
-
-
-async def async_wait_all(
-    wait: AsyncWaitOne, jobs: Iterable[JobRef], *, timeout: float | None, max_concurrency: int
-) -> list[JobOutcome]:
-    """Every job's outcome, in the order of ``jobs``."""
-    async with AsyncOutcomes(wait, jobs, timeout=timeout, max_concurrency=max_concurrency) as outcomes:
-        found = [outcome async for outcome in outcomes]
-    return sorted(found, key=lambda outcome: outcome.index)

@@ -1,13 +1,16 @@
-"""The base of the SDK's response models: tolerant of new fields, reads camelCase as well."""
+"""The base of the SDK's response models: tolerant of new fields, reads camelCase as well, and carries
+the request id of the answer it came from."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from pydantic import AliasChoices, AliasGenerator, BaseModel, ConfigDict, PrivateAttr
 from pydantic.alias_generators import to_camel
 
-__all__ = ["APIModel"]
+__all__ = ["APIModel", "request_id_of_model", "retyped", "tag"]
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 def _either_case(name: str) -> AliasChoices:
@@ -39,3 +42,22 @@ class APIModel(BaseModel):
         )
 
     __hash__ = None  # type: ignore[assignment]  # mutable, as pydantic's models are
+
+
+def tag(model: ModelT, request_id: str | None) -> ModelT:
+    """``model``, marked with the id of the request it came from (models that keep none are left as
+    they are); the request id is private, so dumps and equality are unchanged."""
+    if isinstance(model, APIModel):
+        setattr(model, "_request_id", request_id)  # noqa: B010 - a private attribute of this module's class
+    return model
+
+
+def request_id_of_model(model: BaseModel) -> str | None:
+    """The request id ``model`` came with, if it keeps one."""
+    found: str | None = getattr(model, "_request_id", None) if isinstance(model, APIModel) else None
+    return found
+
+
+def retyped(cls: type[ModelT], model: BaseModel) -> ModelT:
+    """``model``'s data as a ``cls`` (a narrower type of the same object), keeping its request id."""
+    return tag(cls.model_validate(model.model_dump(by_alias=False)), request_id_of_model(model))

@@ -18,10 +18,12 @@ from typing import Any, Concatenate, Generic, TypeVar
 import httpx
 from typing_extensions import ParamSpec
 
+from ._core.ids import request_id_of as _header_request_id
 from .errors import APIResponseValidationError
 
 __all__ = [
     "APIResponse",
+    "RawResponseView",
     "Sent",
     "async_raw",
     "async_raw_method",
@@ -38,8 +40,7 @@ P = ParamSpec("P")
 
 def request_id_of(response: httpx.Response) -> str | None:
     """The platform's id of this request (``x-request-id``), to quote when asking for help."""
-    found: str | None = response.headers.get("x-request-id") or response.headers.get("request-id")
-    return found
+    return _header_request_id(response.headers)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,9 +158,14 @@ def async_raw(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[APIRes
     return wrapped
 
 
-# The ``with_raw_response`` views declare each method as a decorated stub: the decorator gives it the
-# resource method's exact parameters (so a misspelt keyword is a type error there too) and a declared
-# type, and the body is never run. A view keeps its resource as ``_resource``.
+class RawResponseView:
+    """The base of a resource's ``with_raw_response`` view: the resource's methods, each returning an
+    :class:`APIResponse`. A view declares each method as a stub decorated with :func:`raw_method` (or
+    :func:`async_raw_method`), which gives it the resource method's exact parameters (so a misspelt
+    keyword is a type error there too) and a declared type; the stub's body is never run."""
+
+    def __init__(self, resource: object) -> None:
+        self._resource = resource
 
 
 def raw_method(
@@ -184,8 +190,8 @@ def async_raw_method(
     """Make a view's stub the raw-response twin of the async resource ``method``."""
 
     def decorate(stub: Callable[..., object]) -> Callable[Concatenate[Any, P], Awaitable[APIResponse[T]]]:
-        def call(view: Any, /, *args: P.args, **kwargs: P.kwargs) -> Awaitable[APIResponse[T]]:
-            return async_raw(getattr(view._resource, method.__name__))(*args, **kwargs)
+        async def call(view: Any, /, *args: P.args, **kwargs: P.kwargs) -> APIResponse[T]:
+            return await async_raw(getattr(view._resource, method.__name__))(*args, **kwargs)
 
         call.__doc__ = stub.__doc__
         call.__name__ = method.__name__

@@ -34,12 +34,14 @@ that echoes it has it replaced by ``***`` in the message and the body.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
+
+from ._core.ids import request_id_of
 
 if TYPE_CHECKING:
     import httpx
 
-    from .dataset import ValidationReport
+    from .data._schema import ValidationReport
     from .types import FineTuneJob
 
 __all__ = [
@@ -393,11 +395,11 @@ def _redact(value: Any, key: str | None) -> Any:
     if isinstance(value, str):
         return value.replace(key, "***") if key in value else value
     if isinstance(value, dict):
-        return {_redact(k, key): _redact(v, key) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redact(v, key) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_redact(v, key) for v in value)
+        items = cast("dict[object, object]", value).items()
+        return {_redact(k, key): _redact(v, key) for k, v in items}
+    if isinstance(value, (list, tuple)):
+        redacted = [_redact(v, key) for v in cast("list[object] | tuple[object, ...]", value)]
+        return redacted if isinstance(value, list) else tuple(redacted)
     return value
 
 
@@ -406,10 +408,7 @@ def _status_of(response: httpx.Response | None) -> int | None:
 
 
 def _request_id_of(response: httpx.Response | None) -> str | None:
-    if response is None:
-        return None
-    found: str | None = response.headers.get("x-request-id") or response.headers.get("request-id")
-    return found
+    return None if response is None else request_id_of(response.headers)
 
 
 def _rebuild(cls: type[FineTuneError], args: tuple[Any, ...], state: dict[str, Any]) -> FineTuneError:
@@ -419,7 +418,8 @@ def _rebuild(cls: type[FineTuneError], args: tuple[Any, ...], state: dict[str, A
     return error
 
 
-def _status_error_class(status: int) -> type[APIStatusError]:
+def status_error_class(status: int) -> type[APIStatusError]:
+    """The error class for an HTTP status (any status outside 2xx)."""
     return _STATUS_CLASSES.get(status, InternalServerError if status >= 500 else APIStatusError)
 
 

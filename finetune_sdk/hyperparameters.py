@@ -6,7 +6,7 @@ The defaults are the guide's suggested values; ``docs/hyperparameters.md`` expla
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal, get_args
+from typing import Any, ClassVar, Literal, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
@@ -82,8 +82,10 @@ class Hyperparameters(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _check_ranges(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            problems = [p for name, value in data.items() if name in _RANGES and (p := _problem(name, value))]
+        given: object = data
+        if isinstance(given, dict):
+            values = cast("dict[str, object]", given).items()
+            problems = [p for name, value in values if name in _RANGES and (p := _problem(name, value))]
             if problems:
                 raise ValueError("; ".join(problems))
         return data

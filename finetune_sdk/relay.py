@@ -46,12 +46,11 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final, Protocol, cast
 
 import orjson
 
-from ._chat_wire import ChatUsage
-from ._wire import _error_fields
+from ._core.wire import error_fields
 from .errors import (
     APIConnectionError,
     APIError,
@@ -62,14 +61,14 @@ from .errors import (
     StreamInterruptedError,
 )
 from .types import JobEvent
-
-if TYPE_CHECKING:
-    from .chat import AsyncChatStream, ChatStream
+from .types.chat import ChatUsage
 
 __all__ = [
     "DONE",
     "SSE_HEADERS",
+    "AsyncChatSource",
     "ChatFrames",
+    "ChatSource",
     "RelayedError",
     "SyncFrames",
     "achat_frames",
@@ -93,6 +92,30 @@ SSE_HEADERS: Final = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 # Upstream statuses that are the caller's doing and keep their meaning for the relay's own caller; any
 # other failure of the platform (its 401 is the service's key, its 5xx its own trouble) is a bad gateway.
 _PASSED_STATUSES: Final = frozenset({400, 404, 409, 413, 422, 429})
+
+
+class _Reply(Protocol):
+    @property
+    def model(self) -> str: ...
+    @property
+    def finish_reason(self) -> str | None: ...
+    @property
+    def usage(self) -> ChatUsage | None: ...
+
+
+class ChatSource(_Reply, Protocol):
+    """What a chat relay reads: a :class:`~finetune_sdk.ChatStream` (its deltas, then its finish
+    reason and usage)."""
+
+    def __iter__(self) -> Iterator[str]: ...
+    def close(self) -> None: ...
+
+
+class AsyncChatSource(_Reply, Protocol):
+    """What an async chat relay reads: an :class:`~finetune_sdk.AsyncChatStream`."""
+
+    def __aiter__(self) -> AsyncIterator[str]: ...
+    async def aclose(self) -> None: ...
 
 
 def _frame(data: bytes) -> bytes:
@@ -124,9 +147,11 @@ _FAILURES: Final = (
 def _described(exc: RelayedError) -> tuple[str, str, str | None, str | None]:
     """``(message, type, param, code)`` of the error object for ``exc``."""
     if isinstance(exc, APIStatusError):  # the platform's own words, type and param when it gave them
-        message, _ = _error_fields(exc.body)
-        error = exc.body.get("error") if isinstance(exc.body, dict) else None
-        error = error if isinstance(error, dict) else {}
+        message, _ = error_fields(exc.body)
+        raw: object = exc.body
+        body = cast("dict[str, object]", raw) if isinstance(raw, dict) else {}
+        found = body.get("error")
+        error = cast("dict[str, object]", found) if isinstance(found, dict) else {}
         kind, param = error.get("type"), error.get("param")
         if not (isinstance(kind, str) and kind):
             kind = "invalid_request_error" if exc.status_code < 500 else "server_error"
@@ -289,7 +314,7 @@ class SyncFrames(Iterator[bytes]):
             self.close()
 
 
-def _chat_frames(stream: ChatStream) -> Iterator[bytes]:
+def _chat_frames(stream: ChatSource) -> Iterator[bytes]:
     frames = ChatFrames(stream.model)
     try:
         try:
@@ -303,7 +328,7 @@ def _chat_frames(stream: ChatStream) -> Iterator[bytes]:
         stream.close()
 
 
-def chat_frames(stream: ChatStream) -> SyncFrames:
+def chat_frames(stream: ChatSource) -> SyncFrames:
     """The frames of a sync chat stream (what :meth:`ChatStream.sse` returns): one per text delta, then
     the finish, usage and ``[DONE]`` frames, or an error frame if the stream fails.
 
@@ -313,7 +338,7 @@ def chat_frames(stream: ChatStream) -> SyncFrames:
     return SyncFrames(_chat_frames(stream))
 
 
-async def achat_frames(stream: AsyncChatStream) -> AsyncIterator[bytes]:
+async def achat_frames(stream: AsyncChatSource) -> AsyncIterator[bytes]:
     """:func:`chat_frames` for an :class:`~finetune_sdk.chat.AsyncChatStream`; a cancelled relay closes
     the stream too."""
     frames = ChatFrames(stream.model)

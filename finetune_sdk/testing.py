@@ -20,24 +20,23 @@ breaks a test run), and only a test that uses a fixture fails, saying which extr
 
 from __future__ import annotations
 
+import importlib.util
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .emulator import Emulator
 
-try:
-    import pytest
-except ImportError:  # outside a test run: running_emulator still works, the fixtures are not defined
-    HAVE_PYTEST = False
-else:
-    HAVE_PYTEST = True
+from ._core.config import API_KEY_ENV, BASE_URL_ENV, POLL_INTERVAL_ENV
 
-BASE_URL_VAR = "FINETUNE_BASE_URL"
-API_KEY_VAR = "FINETUNE_API_KEY"
-POLL_INTERVAL_VAR = "FINETUNE_POLL_INTERVAL"
+# Outside a test run running_emulator still works; the fixtures are defined only where pytest is.
+HAVE_PYTEST = importlib.util.find_spec("pytest") is not None
+
+BASE_URL_VAR = BASE_URL_ENV
+API_KEY_VAR = API_KEY_ENV
+POLL_INTERVAL_VAR = POLL_INTERVAL_ENV
 DEFAULT_OPTIONS: dict[str, Any] = {"time_scale": 100.0}
 """Jobs run 100 times faster than by default: a small job finishes in a few hundredths of a second."""
 POLL_INTERVAL = 0.02
@@ -57,7 +56,7 @@ def _emulator_class() -> type[Emulator]:
 
 
 @contextmanager
-def running_emulator(*, set_env: bool = True, **options: Any) -> Iterator[Emulator]:
+def running_emulator(*, set_env: bool = True, **options: Any) -> Generator[Emulator, None, None]:
     """Start an emulator (``options``: :class:`Emulator` keywords), stop it on exit.
 
     With ``set_env`` the SDK's environment variables point at it for the duration (and are restored),

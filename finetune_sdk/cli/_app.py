@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import click
 
-from .._config import API_KEY_ENV, BASE_URL_ENV
+from .._core.config import API_KEY_ENV, BASE_URL_ENV
 from .._version import __version__
 from ..errors import DatasetValidationError, FineTuneError
 from ._chat import chat, compare

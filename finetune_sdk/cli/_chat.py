@@ -232,7 +232,7 @@ def compare(
     client = state.client()
     total = 2 * samples * len(todo)
     with _call_progress(f"comparing {plural(len(todo), 'prompt')}", total) as on_progress:
-        comparison = client.compare(
+        comparison = client.chat.compare(
             todo,
             base=(base, _read_system(base_system)),
             tuned=(tuned, _read_system(tuned_system)),

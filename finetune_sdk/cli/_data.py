@@ -10,9 +10,9 @@ import click
 import orjson
 
 from .._text import plural, table_lines
+from ..data import Dataset, DatasetStats, ValidationReport
 from ..data._dedupe import GroupBy, split_groups
 from ..data._tokens import DEFAULT_EPOCHS
-from ..dataset import Dataset, DatasetStats, ValidationReport
 from ._output import DATASET_FILE, WORKERS, CliError, echo, note, report_lines, stats_lines
 
 __all__ = ["data_stats_lines", "dataset_files", "split", "stats", "summary_table", "validate"]

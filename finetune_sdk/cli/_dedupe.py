@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 import orjson
 
+from ..data import Dataset
 from ..data._dedupe import leakage as find_leakage
 from ..data._duplicates import Key
-from ..dataset import Dataset
 from ._output import DATASET_FILE, echo, note
 
 __all__ = ["dedupe", "leakage"]

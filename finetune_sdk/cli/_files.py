@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
-from ..files import ProgressCallback
+from .._core.upload import ProgressCallback
 from ..types import FileObject
 from ._output import DATASET_FILE, columns, echo, json_option, key_values, print_json, stderr, when
 from ._state import State, pass_state

@@ -11,8 +11,9 @@ import click
 import orjson
 import pydantic
 
+from .._core.schedule import DEFAULT_SCHEDULE
+from .._core.waiting import DEFAULT_PROGRESS_INTERVAL
 from .._many import JobOutcome
-from .._polling import FIRST_POLL, FOLLOW_POLL, MAX_POLL
 from ..errors import WaitTimeoutError
 from ..hyperparameters import Hyperparameters, PresetName
 from ..types import FineTuneJob, JobEvent
@@ -44,10 +45,14 @@ def _poll_option(default: str) -> Callable[[FC], FC]:
     )
 
 
-# Waiting polls at a growing pace; following events at a steady one (a growing pause would make a live
-# log lag). The help says which, from the SDK's own numbers.
-_POLL = _poll_option(f"every {FIRST_POLL:g} s, growing to {MAX_POLL:g} s, or as the platform hints")
-_FOLLOW_POLL = _poll_option(f"every {FOLLOW_POLL:g} s")
+# Waiting polls at a growing pace; following events no slower than the progress interval while the job
+# runs (a growing pause would make a live log lag). The help says which, from the SDK's own numbers.
+_POLL = _poll_option(
+    f"every {DEFAULT_SCHEDULE.first:g} s, growing to {DEFAULT_SCHEDULE.cap:g} s, or as the platform hints"
+)
+_FOLLOW_POLL = _poll_option(
+    f"from {DEFAULT_SCHEDULE.first:g} s, at most every {DEFAULT_PROGRESS_INTERVAL:g} s while the job runs"
+)
 
 
 def _number(raw: str, kind: object) -> object:
@@ -249,7 +254,10 @@ def cancel(state: State, job_id: str, as_json: bool) -> None:
 @pass_state
 def events(state: State, job_id: str, follow: bool, poll_interval: float | None, as_json: bool) -> None:
     """The job's events, oldest first: time, level, message."""
-    found = state.client().jobs.events(job_id, follow=follow, poll_interval=poll_interval)
+    client = state.client()
+    found = (
+        client.jobs.follow(job_id, poll_interval=poll_interval) if follow else client.jobs.events(job_id)
+    )
     for event in found:
         echo(event.model_dump_json() if as_json else "  ".join(str(c) for c in _event_row(event)))
 

@@ -27,7 +27,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from .._text import plural, table_lines
-from ..dataset import DatasetStats, ValidationIssue, ValidationReport
+from ..data import DatasetStats, ValidationIssue, ValidationReport
 from ..evaluate import Comparison, Reply
 
 __all__ = [

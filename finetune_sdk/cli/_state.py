@@ -7,7 +7,7 @@ import dataclasses
 import click
 
 from .._client import Client
-from .._config import API_KEY_ENV
+from .._core.config import API_KEY_ENV
 from ._output import CliError
 
 __all__ = ["State", "pass_state"]

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from ..dataset import Dataset
+from ..data import Dataset
 
 
 @dataclass(frozen=True)

@@ -1,22 +1,23 @@
 """``client.checkpoints``: the checkpoints a job saved (``GET /fine_tuning/jobs/{id}/checkpoints``)."""
 
-# pyright: reportPrivateUsage=false
 from __future__ import annotations
 
 from typing_extensions import Unpack
 
-from .._options import RequestOptions
+from .._core.create import JobRef, job_id_of
+from .._core.events import job_path
+from .._core.options import RequestOptions
+from .._core.pages import PageQuery
 from .._resource import AsyncAPIResource, SyncAPIResource
-from .._response import async_raw_method, raw_method
-from ..pagination import AsyncPaginator, PageQuery, SyncCursorPage
+from .._response import RawResponseView, async_raw_method, raw_method
+from ..pagination import AsyncPaginator, SyncCursorPage
 from ..types.checkpoint import Checkpoint
-from ._job_params import JobRef, _job_path
 
 __all__ = ["AsyncCheckpoints", "Checkpoints"]
 
 
 def _query(job: JobRef, limit: int | None, options: RequestOptions) -> PageQuery[Checkpoint]:
-    return PageQuery(f"{_job_path(job)}/checkpoints", Checkpoint, limit, options=options)
+    return PageQuery(f"{job_path(job_id_of(job))}/checkpoints", Checkpoint, limit, options=options)
 
 
 class Checkpoints(SyncAPIResource):
@@ -35,6 +36,7 @@ class Checkpoints(SyncAPIResource):
 
     @property
     def with_raw_response(self) -> CheckpointsWithRawResponse:
+        """The same methods, returning an :class:`~finetune_sdk.APIResponse` (status, headers ...)."""
         return CheckpointsWithRawResponse(self)
 
 
@@ -55,25 +57,20 @@ class AsyncCheckpoints(AsyncAPIResource):
 
     @property
     def with_raw_response(self) -> AsyncCheckpointsWithRawResponse:
+        """The same methods, returning an :class:`~finetune_sdk.APIResponse` (status, headers ...)."""
         return AsyncCheckpointsWithRawResponse(self)
 
 
-class CheckpointsWithRawResponse:
+class CheckpointsWithRawResponse(RawResponseView):
     """The methods of :class:`Checkpoints`, each returning an :class:`~finetune_sdk.APIResponse`."""
-
-    def __init__(self, resource: Checkpoints) -> None:
-        self._resource = resource
 
     @raw_method(Checkpoints.list)
     def list(self) -> None:
         """:meth:`Checkpoints.list`, with its raw response."""
 
 
-class AsyncCheckpointsWithRawResponse:
+class AsyncCheckpointsWithRawResponse(RawResponseView):
     """The methods of :class:`AsyncCheckpoints`, each returning an :class:`~finetune_sdk.APIResponse`."""
-
-    def __init__(self, resource: AsyncCheckpoints) -> None:
-        self._resource = resource
 
     @async_raw_method(AsyncCheckpoints.list)
     def list(self) -> None:

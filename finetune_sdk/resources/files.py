@@ -1,11 +1,11 @@
-"""``client.files``: upload training data, list, retrieve and delete uploaded files.
+"""``client.files``: upload training data, list, retrieve, download and delete uploaded files.
 
 An upload (a path, a Dataset, bytes or a binary file object) is checked locally first (a bad file raises
 :class:`~finetune_sdk.DatasetValidationError` before a byte is sent), then streamed in small chunks, so
-memory stays flat for any size. Turning each kind of input into a named, rewindable body is ``_upload``'s.
+memory stays flat for any size. The steps of an upload are one flow (``_core.upload``) that both
+clients drive.
 """
 
-# pyright: reportUnnecessaryIsInstance=false, reportUnnecessaryComparison=false
 from __future__ import annotations
 
 import contextlib
@@ -15,63 +15,54 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Union
 
 import anyio
-import anyio.to_thread
 from typing_extensions import Unpack
 
-from .._options import PostOptions, RequestOptions, apply_options
+from .._core.ids import path_segment, resource_id
+from .._core.options import PostOptions, RequestOptions, apply_options
+from .._core.pages import PageQuery
+from .._core.upload import ProgressCallback, UploadInput, upload_flow
+from .._core.wire import RequestSpec
 from .._resource import AsyncAPIResource, SyncAPIResource
-from .._response import async_raw_method, raw_method
-from .._upload import (
-    ProgressCallback,
-    UploadInput,
-    avalidate_source,
-    check_upload,
-    open_source,
-    upload_spec,
-    validate_source,
-)
-from .._wire import RequestSpec, path_segment, resource_id
+from .._response import RawResponseView, async_raw_method, raw_method
 from ..errors import NotFoundError
-from ..pagination import AsyncPaginator, PageQuery, SyncCursorPage
+from ..pagination import AsyncPaginator, SyncCursorPage
 from ..types import FileDeleted, FileObject
 
-__all__ = [
-    "AsyncFiles",
-    "AsyncProgressCallback",
-    "FileInput",
-    "FileRef",
-    "Files",
-    "ProgressCallback",
-    "check_upload",
-]
+__all__ = ["AsyncFiles", "AsyncProgressCallback", "FileInput", "FileRef", "Files", "ProgressCallback"]
 
 #: What ``upload`` takes: a path to a ``.jsonl`` file, a :class:`~finetune_sdk.Dataset`, bytes, a
 #: binary file object, or a ``(filename, bytes_or_file)`` pair.
 FileInput = UploadInput
 #: On the async client ``on_progress`` may also be a coroutine function; it is awaited on the loop.
-AsyncProgressCallback = Callable[[int, int], Awaitable[None] | None]
+AsyncProgressCallback = Callable[[int, int], Union[Awaitable[None], None]]  # noqa: UP007
+#: A file, or its id.
+FileRef = Union[FileObject, str]  # noqa: UP007 - a runtime alias, valid on 3.10
 
 
 def _list_query(purpose: str | None, limit: int | None, options: RequestOptions) -> PageQuery[FileObject]:
     return PageQuery("files", FileObject, limit, {"purpose": purpose}, options)
 
 
-#: A file, or its id.
-FileRef = Union[FileObject, str]  # noqa: UP007 - a runtime alias, valid on 3.10
+def _file_path(file: FileRef) -> str:
+    return f"files/{path_segment(resource_id(file.id if isinstance(file, FileObject) else file, 'file'))}"
 
 
-def _file_id(file: FileRef) -> str:
-    return resource_id(file.id if isinstance(file, FileObject) else file, "file")
+def _retrieve_spec(file: FileRef, options: RequestOptions) -> RequestSpec:
+    return apply_options(RequestSpec("GET", _file_path(file)), options)
 
 
-def _file_path(file_id: str) -> str:
-    return f"files/{path_segment(file_id)}"
+def _content_spec(file: FileRef, options: RequestOptions) -> RequestSpec:
+    return apply_options(RequestSpec("GET", f"{_file_path(file)}/content", binary=True), options)
 
 
-def _deleted_by_an_earlier_attempt(exc: NotFoundError, file_id: str) -> FileDeleted:
+def _delete_spec(file: FileRef, options: RequestOptions) -> RequestSpec:
+    return apply_options(RequestSpec("DELETE", _file_path(file)), options)
+
+
+def _deleted_by_an_earlier_attempt(exc: NotFoundError, file: FileRef) -> FileDeleted:
     # A DELETE whose first attempt went through but whose answer was lost meets 404 on its retry.
     if exc.attempts > 1:
-        return FileDeleted(id=file_id, deleted=True)
+        return FileDeleted(id=file.id if isinstance(file, FileObject) else file, deleted=True)
     raise exc
 
 
@@ -100,11 +91,15 @@ class Files(SyncAPIResource):
         a seekable stream is rewound to where it stood when given; a stream that cannot seek is first
         copied to a temporary file (in blocks) so a retry can send it again. Streams given are left open.
         """
-        with open_source(file, filename=filename, on_progress=on_progress) as source:
-            if validate:
-                validate_source(source)
-            spec = apply_options(upload_spec(source, purpose, None), options, post=True)
-            return self._client.request(spec, FileObject)
+        flow = upload_flow(
+            file,
+            filename=filename,
+            purpose=purpose,
+            validate=validate,
+            on_progress=on_progress,
+            options=options,
+        )
+        return self._client.run(flow)
 
     def list(
         self,
@@ -118,22 +113,26 @@ class Files(SyncAPIResource):
         from after the file id ``after``; iterate the page for every file."""
         return self._client.get_page(_list_query(purpose, limit, options), after=after)
 
-    def retrieve(self, file_id: FileRef, **options: Unpack[RequestOptions]) -> FileObject:
+    def retrieve(self, file: FileRef, **options: Unpack[RequestOptions]) -> FileObject:
         """One file by id; :class:`~finetune_sdk.NotFoundError` if there is none."""
-        spec = apply_options(RequestSpec("GET", _file_path(_file_id(file_id))), options)
-        return self._client.request(spec, FileObject)
+        return self._client.request(_retrieve_spec(file, options), FileObject)
 
-    def delete(self, file_id: FileRef, **options: Unpack[RequestOptions]) -> FileDeleted:
+    def content(self, file: FileRef, **options: Unpack[RequestOptions]) -> bytes:
+        """The bytes of a file (a job's metrics file, a file uploaded earlier), within the client's
+        ``max_answer_bytes`` (raise it with ``client.with_options(max_answer_bytes=...)`` for a large
+        file)."""
+        answer = self._client.send(_content_spec(file, options))
+        return answer.response.content
+
+    def delete(self, file: FileRef, **options: Unpack[RequestOptions]) -> FileDeleted:
         """Delete a file (a ``FileObject`` or its id).
 
         When an attempt deleted the file but its answer was lost, the retry's 404 counts as deleted.
         """
-        checked = _file_id(file_id)
-        path = _file_path(checked)
         try:
-            return self._client.request(apply_options(RequestSpec("DELETE", path), options), FileDeleted)
+            return self._client.request(_delete_spec(file, options), FileDeleted)
         except NotFoundError as exc:
-            return _deleted_by_an_earlier_attempt(exc, checked)
+            return _deleted_by_an_earlier_attempt(exc, file)
 
     @property
     def with_raw_response(self) -> FilesWithRawResponse:
@@ -157,17 +156,19 @@ class AsyncFiles(AsyncAPIResource):
         on_progress: AsyncProgressCallback | None = None,
         **options: Unpack[PostOptions],
     ) -> FileObject:
-        """Upload training data; see :meth:`Files.upload`. Copying a stream and validating run in a
-        worker thread, off the event loop; ``on_progress`` may be a plain function or a coroutine
+        """Upload training data; see :meth:`Files.upload`. Copying a stream and validating run off the
+        event loop (validating is cancellable); ``on_progress`` may be a plain function or a coroutine
         function."""
         async with _progress_relay(on_progress) as relay:
-            with contextlib.ExitStack() as stack:
-                opened = open_source(file, filename=filename, on_progress=relay)
-                source = await anyio.to_thread.run_sync(stack.enter_context, opened)
-                if validate:
-                    await avalidate_source(source)
-                spec = apply_options(upload_spec(source, purpose, None), options, post=True)
-                return await self._client.request(spec, FileObject)
+            flow = upload_flow(
+                file,
+                filename=filename,
+                purpose=purpose,
+                validate=validate,
+                on_progress=relay,
+                options=options,
+            )
+            return await self._client.run(flow)
 
     def list(
         self,
@@ -181,20 +182,21 @@ class AsyncFiles(AsyncAPIResource):
         query = _list_query(purpose, limit, options)
         return AsyncPaginator(lambda: self._client.get_page(query, after=after))
 
-    async def retrieve(self, file_id: FileRef, **options: Unpack[RequestOptions]) -> FileObject:
+    async def retrieve(self, file: FileRef, **options: Unpack[RequestOptions]) -> FileObject:
         """One file by id; :class:`~finetune_sdk.NotFoundError` if there is none."""
-        spec = apply_options(RequestSpec("GET", _file_path(_file_id(file_id))), options)
-        return await self._client.request(spec, FileObject)
+        return await self._client.request(_retrieve_spec(file, options), FileObject)
 
-    async def delete(self, file_id: FileRef, **options: Unpack[RequestOptions]) -> FileDeleted:
+    async def content(self, file: FileRef, **options: Unpack[RequestOptions]) -> bytes:
+        """The bytes of a file; see :meth:`Files.content`."""
+        answer = await self._client.send(_content_spec(file, options))
+        return answer.response.content
+
+    async def delete(self, file: FileRef, **options: Unpack[RequestOptions]) -> FileDeleted:
         """Delete a file (a ``FileObject`` or its id); see :meth:`Files.delete`."""
-        checked = _file_id(file_id)
-        path = _file_path(checked)
         try:
-            spec = apply_options(RequestSpec("DELETE", path), options)
-            return await self._client.request(spec, FileDeleted)
+            return await self._client.request(_delete_spec(file, options), FileDeleted)
         except NotFoundError as exc:
-            return _deleted_by_an_earlier_attempt(exc, checked)
+            return _deleted_by_an_earlier_attempt(exc, file)
 
     @property
     def with_raw_response(self) -> AsyncFilesWithRawResponse:
@@ -225,11 +227,8 @@ async def _progress_relay(
             yield lambda sent, total: send.send_nowait((sent, total))
 
 
-class FilesWithRawResponse:
+class FilesWithRawResponse(RawResponseView):
     """The methods of :class:`Files`, each returning an :class:`~finetune_sdk.APIResponse`."""
-
-    def __init__(self, resource: Files) -> None:
-        self._resource = resource
 
     @raw_method(Files.upload)
     def upload(self) -> None:
@@ -243,16 +242,17 @@ class FilesWithRawResponse:
     def retrieve(self) -> None:
         """:meth:`Files.retrieve`, with its raw response."""
 
+    @raw_method(Files.content)
+    def content(self) -> None:
+        """:meth:`Files.content`, with its raw response."""
+
     @raw_method(Files.delete)
     def delete(self) -> None:
         """:meth:`Files.delete`, with its raw response."""
 
 
-class AsyncFilesWithRawResponse:
+class AsyncFilesWithRawResponse(RawResponseView):
     """The methods of :class:`AsyncFiles`, each returning an :class:`~finetune_sdk.APIResponse`."""
-
-    def __init__(self, resource: AsyncFiles) -> None:
-        self._resource = resource
 
     @async_raw_method(AsyncFiles.upload)
     def upload(self) -> None:
@@ -265,6 +265,10 @@ class AsyncFilesWithRawResponse:
     @async_raw_method(AsyncFiles.retrieve)
     def retrieve(self) -> None:
         """:meth:`AsyncFiles.retrieve`, with its raw response."""
+
+    @async_raw_method(AsyncFiles.content)
+    def content(self) -> None:
+        """:meth:`AsyncFiles.content`, with its raw response."""
 
     @async_raw_method(AsyncFiles.delete)
     def delete(self) -> None:

@@ -13,9 +13,12 @@ from typing_extensions import Self
 
 from .._models import APIModel
 from ..hyperparameters import Hyperparameters
+from .checkpoint import Checkpoint, CheckpointMetrics
 
 __all__ = [
     "BaseModelName",
+    "Checkpoint",
+    "CheckpointMetrics",
     "EventLevel",
     "FileDeleted",
     "FileObject",

@@ -3,6 +3,7 @@ result object; against a recording server and the emulator, sync and async."""
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import anyio
 import pytest
 
-from finetune_sdk import AsyncClient, ChatUsage, Client
+from finetune_sdk import AsyncClient, ChatCompletion, ChatUsage, Client
 from finetune_sdk.emulator import Emulator
 from tests.chat.sse_server import RawServer, Reply, Request, json_reply, standard_stream
 
@@ -35,19 +36,20 @@ def _never(_: Request) -> Reply:
 
 
 @pytest.mark.parametrize(("kwargs", "error", "match"), BAD.values(), ids=BAD.keys())
-@pytest.mark.parametrize("method", ["chat", "chat_stream", "complete"])
+@pytest.mark.parametrize("method", ["chat", "complete"])
 def test_bad_arguments_fail_before_any_request(
     kwargs: dict[str, Any], error: type[Exception], match: str, method: str
 ) -> None:
     args = {"model": "m", "messages": "hi", **kwargs}
     with RawServer(_never) as server:
         with Client(api_key=KEY, base_url=server.base_url) as client, pytest.raises(error, match=match):
-            getattr(client, method)(**args)
+            client.chat(**args) if method == "chat" else client.chat.complete(**args)
 
         async def send(client: AsyncClient) -> None:
-            result = getattr(client, method)(**args)
-            if method != "chat":  # the coroutines check when awaited, still before sending
-                await result
+            if method == "chat":  # refused when the stream is made, before it is opened
+                client.chat(**args)
+            else:  # the coroutine checks when awaited, still before sending
+                await client.chat.complete(**args)
 
         async def main() -> None:
             async with AsyncClient(api_key=KEY, base_url=server.base_url) as client:
@@ -92,10 +94,13 @@ def test_complete_returns_text_finish_reason_usage_and_request_id() -> None:
         RawServer(lambda _: json_reply(200, answer, **{"x-request-id": "req-c"})) as server,
         Client(api_key=KEY, base_url=server.base_url) as client,
     ):
-        result = client.complete("m", "hi", max_tokens=5)
+        result = client.chat.complete("m", "hi", max_tokens=5)
         raw = client.chat.with_raw_response.complete("m", "hi")
-    assert result == "Hi!" and result.text == "Hi!" and isinstance(result, str)
+    assert result.text == "Hi!" and str(result) == "Hi!" and not isinstance(result, str)
     assert result.finish_reason == "stop" and result.request_id == "req-c"
+    # A model like every answer: its fields survive JSON and pickling, which a str subclass lost.
+    assert ChatCompletion.model_validate_json(result.model_dump_json()) == result
+    assert pickle.loads(pickle.dumps(result)).usage == result.usage
     assert result.usage == ChatUsage(3, 2, 5)
     assert result.usage is not None and result.usage.model_dump() == {
         "prompt_tokens": 3,
@@ -113,7 +118,7 @@ def emu() -> Iterator[Emulator]:
 
 def test_complete_against_the_emulator_sync_and_async(emu: Emulator) -> None:
     with Client(api_key=emu.api_key, base_url=emu.base_url) as client:
-        whole = client.complete(BASE, "hello", max_tokens=50)
+        whole = client.chat.complete(BASE, "hello", max_tokens=50)
     assert whole.text and whole.finish_reason in ("stop", "length") and whole.request_id
 
     async def main() -> None:
@@ -130,7 +135,7 @@ from finetune_sdk import Client
 
 client = Client()
 client.chat("m", "hi", temprature=0.2)
-client.complete("m", "hi", max_tokens="many")
+client.chat.complete("m", "hi", max_tokens="many")
 client.jobs.retrieve("ftjob-1", timeot=3)
 """
 

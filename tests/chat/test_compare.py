@@ -14,8 +14,9 @@ import orjson
 import pytest
 
 from finetune_sdk import AsyncClient, Client, Comparison, ComparisonRow, NotFoundError
-from finetune_sdk.compare import Reply
 from finetune_sdk.emulator import Emulator
+from finetune_sdk.evaluate import Reply
+from finetune_sdk.resources.chat import AsyncChat, Chat
 
 from .conftest import KEY
 from .sse_server import RawServer, Request, standard_stream
@@ -57,9 +58,11 @@ def check(result: Comparison) -> None:
 
 def test_compare_sync_reports_usage_from_the_server(emu: Emulator) -> None:
     with Client(api_key=emu.api_key, base_url=emu.base_url) as client:
-        result = client.compare(PROMPTS, base=(BASE, LONG_PROMPT), tuned=(TUNED, SHORT_PROMPT), temperature=0)
-        # The counts are the server's own: the same call through chat_stream reports the same usage.
-        stream = client.chat_stream(BASE, PROMPTS[0], system=LONG_PROMPT, temperature=0)
+        result = client.chat.compare(
+            PROMPTS, base=(BASE, LONG_PROMPT), tuned=(TUNED, SHORT_PROMPT), temperature=0
+        )
+        # The counts are the server's own: the same call opened as a stream reports the same usage.
+        stream = client.chat(BASE, PROMPTS[0], system=LONG_PROMPT, temperature=0).open()
         stream.read()
     check(result)
     assert stream.usage is not None and result.rows[0].base.prompt_tokens == stream.usage.prompt_tokens
@@ -68,7 +71,7 @@ def test_compare_sync_reports_usage_from_the_server(emu: Emulator) -> None:
 @pytest.mark.anyio
 async def test_compare_async_runs_concurrently_and_keeps_order(emu: Emulator) -> None:
     async with AsyncClient(api_key=emu.api_key, base_url=emu.base_url) as client:
-        result = await client.compare(
+        result = await client.chat.compare(
             PROMPTS, base=(BASE, LONG_PROMPT), tuned=(TUNED, SHORT_PROMPT), concurrency=3
         )
     check(result)
@@ -78,7 +81,9 @@ async def test_compare_async_runs_concurrently_and_keeps_order(emu: Emulator) ->
 async def test_compare_async_raises_the_typed_error_not_an_exception_group(emu: Emulator) -> None:
     async with AsyncClient(api_key=emu.api_key, base_url=emu.base_url) as client:
         with pytest.raises(NotFoundError) as info:
-            await client.compare(PROMPTS, base=("no-such-model", None), tuned=(TUNED, None), concurrency=2)
+            await client.chat.compare(
+                PROMPTS, base=("no-such-model", None), tuned=(TUNED, None), concurrency=2
+            )
     assert isinstance(info.value.__cause__, BaseExceptionGroup)
     assert info.value in info.value.__cause__.exceptions
 
@@ -89,7 +94,9 @@ def test_compare_sync_raises_the_typed_error(emu: Emulator, concurrency: int) ->
         Client(api_key=emu.api_key, base_url=emu.base_url) as client,
         pytest.raises(NotFoundError),
     ):
-        client.compare(PROMPTS, base=(BASE, None), tuned=("no-such-model", None), concurrency=concurrency)
+        client.chat.compare(
+            PROMPTS, base=(BASE, None), tuned=("no-such-model", None), concurrency=concurrency
+        )
 
 
 class Echo:
@@ -116,7 +123,7 @@ def test_compare_sync_takes_concurrency_and_keeps_the_order(concurrency: int, pe
     """At most ``concurrency`` calls at once (never more threads than calls), rows in prompt order."""
     echo = Echo()
     with RawServer(echo) as server, Client(api_key=KEY, base_url=server.base_url) as client:
-        result = client.compare(
+        result = client.chat.compare(
             ["a", "b", "c"], base=("base", None), tuned=("tuned", "short"), concurrency=concurrency
         )
         bodies = [r.body for r in server.requests]
@@ -131,12 +138,12 @@ def test_both_compares_have_the_same_arguments() -> None:
     def arguments(method: Callable[..., object]) -> list[tuple[str, object, object]]:
         return [(p.name, p.kind, p.default) for p in inspect.signature(method).parameters.values()]
 
-    assert arguments(Client.compare) == arguments(AsyncClient.compare)
+    assert arguments(Chat.compare) == arguments(AsyncChat.compare)
     with (
         Client(api_key=KEY, base_url="http://127.0.0.1:9/v1") as client,
         pytest.raises(ValueError, match="at least 1"),
     ):
-        client.compare(["a"], base=("b", None), tuned=("t", None), concurrency=0)
+        client.chat.compare(["a"], base=("b", None), tuned=("t", None), concurrency=0)
 
 
 @pytest.mark.anyio
@@ -145,7 +152,7 @@ async def test_compare_async_keeps_concurrency_out_of_the_body() -> None:
     with RawServer(echo) as server:
         async with AsyncClient(api_key=KEY, base_url=server.base_url) as client:
             with anyio.fail_after(20):
-                result = await client.compare(
+                result = await client.chat.compare(
                     ["a", "b"], base=("base", None), tuned=("tuned", None), concurrency=2
                 )
         bodies = [r.body for r in server.requests]
@@ -156,9 +163,9 @@ async def test_compare_async_keeps_concurrency_out_of_the_body() -> None:
 def test_compare_refuses_a_lone_string_and_no_prompts(emu: Emulator) -> None:
     with Client(api_key=emu.api_key, base_url=emu.base_url) as client:
         with pytest.raises(TypeError):
-            client.compare("one prompt", base=(BASE, None), tuned=(TUNED, None))
+            client.chat.compare("one prompt", base=(BASE, None), tuned=(TUNED, None))
         with pytest.raises(ValueError, match="at least one prompt"):
-            client.compare([], base=(BASE, None), tuned=(TUNED, None))
+            client.chat.compare([], base=(BASE, None), tuned=(TUNED, None))
 
 
 def reply(text: str, prompt: int | None, completion: int | None, latency: float) -> Reply:

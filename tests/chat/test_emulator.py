@@ -73,9 +73,9 @@ def test_sync_stream_text_usage_and_finish(emu: Emulator) -> None:
     with sync_client(emu) as client:
         stream = client.chat(BASE, "How do I change my address?")
         deltas = list(stream)
-        whole = client.complete(BASE, "How do I change my address?")
+        whole = client.chat.complete(BASE, "How do I change my address?")
     assert len(deltas) > 50 and all(deltas)
-    assert stream.text == "".join(deltas) == whole
+    assert stream.text == "".join(deltas) == whole.text
     assert stream.finish_reason == "stop"
     assert stream.usage is not None and stream.usage.completion_tokens > 0
     assert stream.usage.total_tokens == stream.usage.prompt_tokens + stream.usage.completion_tokens
@@ -88,9 +88,9 @@ async def test_async_stream_text_usage_and_finish(emu: Emulator) -> None:
     async with async_client(emu) as client:
         stream = client.chat(BASE, "How do I change my address?")
         deltas = [d async for d in stream]
-        whole = await client.complete(BASE, "How do I change my address?")
+        whole = await client.chat.complete(BASE, "How do I change my address?")
     assert len(deltas) > 50
-    assert stream.text == "".join(deltas) == whole
+    assert stream.text == "".join(deltas) == whole.text
     assert stream.finish_reason == "stop" and stream.usage is not None
     assert stream.closed
 
@@ -106,7 +106,7 @@ def test_deltas_arrive_incrementally(emu: Emulator) -> None:
 
 def test_max_tokens_cuts_with_finish_reason_length(emu: Emulator) -> None:
     with sync_client(emu) as client:
-        stream = client.chat_stream(BASE, "hello", max_tokens=5)
+        stream = client.chat(BASE, "hello", max_tokens=5).open()
         stream.read()
     assert stream.finish_reason == "length"
 
@@ -117,11 +117,11 @@ def test_max_tokens_cuts_with_finish_reason_length(emu: Emulator) -> None:
 def test_unknown_model_and_bad_key(emu: Emulator) -> None:
     with sync_client(emu) as client:
         with pytest.raises(NotFoundError):
-            client.chat_stream("no-such-model", "hi")
+            client.chat("no-such-model", "hi").open()
         with pytest.raises(NotFoundError):
             list(client.chat("no-such-model", "hi"))
         with pytest.raises(NotFoundError):
-            client.complete("no-such-model", "hi")
+            client.chat.complete("no-such-model", "hi")
     with (
         Client(api_key="wrong-key", base_url=emu.base_url) as bad,
         pytest.raises(AuthenticationError) as info,
@@ -134,13 +134,13 @@ def test_unknown_model_and_bad_key(emu: Emulator) -> None:
 async def test_unknown_model_and_bad_key_async(emu: Emulator) -> None:
     async with async_client(emu) as client:
         with pytest.raises(NotFoundError):
-            await client.chat_stream("no-such-model", "hi")
+            await client.chat("no-such-model", "hi").open()
         with pytest.raises(NotFoundError):
             async for _ in client.chat("no-such-model", "hi"):
                 pass
     async with AsyncClient(api_key="wrong-key", base_url=emu.base_url) as bad:
         with pytest.raises(AuthenticationError):
-            await bad.complete(BASE, "hi")
+            await bad.chat.complete(BASE, "hi")
 
 
 def test_transient_failures_before_the_stream_are_retried() -> None:
@@ -150,7 +150,7 @@ def test_transient_failures_before_the_stream_are_retried() -> None:
         ) as emu,
         Client(api_key=emu.api_key, base_url=emu.base_url, max_retries=8, max_retry_wait=0.01) as client,
     ):
-        texts = [client.chat_stream(BASE, f"q{i}").read() for i in range(8)]
+        texts = [client.chat(BASE, f"q{i}").open().read() for i in range(8)]
     assert all(texts)
 
 
@@ -187,7 +187,7 @@ def test_sync_early_exits_release_the_connection(emu: Emulator) -> None:
             for _delta in client.chat(BASE, "hello"):
                 break  # the dropped stream closes itself
         for _ in range(ROUNDS):
-            stream = client.chat_stream(BASE, "hello")
+            stream = client.chat(BASE, "hello").open()
             next(stream)
             stream.close()
             assert stream.closed
@@ -195,7 +195,7 @@ def test_sync_early_exits_release_the_connection(emu: Emulator) -> None:
             with client.chat(BASE, "hello") as stream:
                 next(stream)
         kept = [client.chat(BASE, "hello") for _ in range(3)]  # never iterated: no request sent
-        assert client.complete(BASE, "hello")
+        assert client.chat.complete(BASE, "hello")
         del kept
 
 
@@ -212,10 +212,10 @@ async def test_async_with_and_aclosing_release_the_connection(emu: Emulator) -> 
                     async for _ in stream:
                         break
             for _ in range(ROUNDS):
-                stream = await client.chat_stream(BASE, "hello")
+                stream = await client.chat(BASE, "hello").open()
                 await stream.__anext__()
                 await stream.aclose()
-            assert await client.complete(BASE, "hello")
+            assert await client.chat.complete(BASE, "hello")
 
 
 @pytest.mark.anyio
@@ -226,7 +226,7 @@ async def test_async_break_without_async_with_releases_the_connection(emu: Emula
                 async for _ in client.chat(BASE, "hello"):
                     break  # the dropped stream is closed on the loop's next turn
             gc.collect()
-            assert await client.complete(BASE, "hello")
+            assert await client.chat.complete(BASE, "hello")
 
 
 @pytest.mark.anyio
@@ -247,7 +247,7 @@ async def test_cancellation_releases_the_connection(emu: Emulator) -> None:
                             await anyio.sleep(1)
 
                     group.start_soon(reader)
-            assert await client.complete(BASE, "hello")
+            assert await client.chat.complete(BASE, "hello")
 
 
 # -- the official client ----------------------------------------------------------------------------
@@ -257,13 +257,13 @@ def test_openai_client_streams_and_shares_the_pool(emu: Emulator) -> None:
     with sync_client(emu, max_retries=2, timeout=7.0) as client:
         official = client.openai
         assert client.openai is official
-        assert official._client is client._http  # one connection pool
+        assert official._client is client.http_client  # one connection pool
         assert official.max_retries == 2 and str(official.base_url).startswith(emu.base_url)
         stream = official.chat.completions.create(
             model=BASE, messages=[{"role": "user", "content": "hello"}], stream=True
         )
         text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
-        assert text == client.complete(BASE, "hello")
+        assert text == client.chat.complete(BASE, "hello").text
         fast = client.with_options(max_retries=0)
         assert fast.openai is not official and fast.openai.max_retries == 0
 
@@ -272,9 +272,9 @@ def test_openai_client_streams_and_shares_the_pool(emu: Emulator) -> None:
 async def test_async_openai_client_streams(emu: Emulator) -> None:
     async with async_client(emu) as client:
         official = client.openai
-        assert official._client is client._http
+        assert official._client is client.http_client
         stream = await official.chat.completions.create(
             model=BASE, messages=[{"role": "user", "content": "hello"}], stream=True
         )
         text = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
-        assert text == await client.complete(BASE, "hello")
+        assert text == (await client.chat.complete(BASE, "hello")).text

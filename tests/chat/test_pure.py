@@ -1,4 +1,5 @@
-"""The sans-I/O pieces: messages, request bodies, the per-event decoder, non-streamed answers."""
+"""The sans-I/O pieces: messages, request bodies, the stream's decoder (bytes in, deltas out), non-streamed
+answers."""
 
 from __future__ import annotations
 
@@ -13,12 +14,24 @@ from hypothesis import strategies as st
 from finetune_sdk import (
     APIResponseValidationError,
     APIStatusError,
+    ChatCompletion,
     ChatUsage,
     Conversation,
     Message,
     StreamInterruptedError,
 )
-from finetune_sdk._chat_wire import StreamState, chat_body, completion_text, normalize_messages
+from finetune_sdk.chat.request import chat_body, normalize_messages
+from finetune_sdk.chat.state import StreamDecoder
+
+
+class StreamState(StreamDecoder):
+    """The decoder fed one event at a time, as SSE bytes."""
+
+    def feed_event(self, data: str, event: str = "message") -> str | None:
+        head = f"event: {event}\n" if event != "message" else ""
+        deltas = self.feed(f"{head}data: {data}\n\n".encode())
+        assert len(deltas) <= 1
+        return deltas[0] if deltas else None
 
 
 def test_a_string_is_one_user_turn_and_system_prepends() -> None:
@@ -90,18 +103,18 @@ def _chunk(content: str | None, finish: str | None = None) -> str:
 @given(st.lists(st.text(min_size=0, max_size=5), max_size=30))
 def test_state_joins_exactly_the_non_empty_deltas(pieces: list[str]) -> None:
     state = StreamState("m")
-    out = [state.feed(_chunk(p)) for p in pieces]
+    out = [state.feed_event(_chunk(p)) for p in pieces]
     assert [d for d in out if d is not None] == [p for p in pieces if p]
     assert state.text == "".join(pieces) and state.chars == len(state.text)
     assert state.end_error() is not None  # neither [DONE] nor a finish reason yet
-    state.feed(_chunk(None, "stop"))
+    state.feed_event(_chunk(None, "stop"))
     assert state.end_error() is None and state.finish_reason == "stop"
 
 
 def test_state_interrupted_error_holds_the_text() -> None:
     state = StreamState("tuned")
-    state.feed(_chunk("ab"))
-    state.feed(_chunk("c"))
+    state.feed_event(_chunk("ab"))
+    state.feed_event(_chunk("c"))
     err = state.interrupted(ConnectionResetError("reset by peer"))
     assert isinstance(err, StreamInterruptedError)
     assert err.partial_text == "abc" and err.deltas == 2
@@ -112,15 +125,15 @@ def test_state_interrupted_error_holds_the_text() -> None:
 
 def test_state_usage_and_done() -> None:
     state = StreamState("m")
-    state.feed('{"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 2}}')
+    state.feed_event('{"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 2}}')
     assert state.usage == ChatUsage(5, 2, 7)
-    assert state.feed("[DONE]") is None and state.done and state.end_error() is None
-    assert state.feed("   ") is None  # a blank data line is a keep-alive
+    assert state.feed_event("[DONE]") is None and state.done and state.end_error() is None
+    assert state.feed_event("   ") is None  # a blank data line is a keep-alive
 
 
 def test_non_json_array_chunk_is_a_validation_error() -> None:
     with pytest.raises(APIResponseValidationError):
-        StreamState("m").feed("[1, 2]")
+        StreamState("m").feed_event("[1, 2]")
 
 
 @pytest.mark.parametrize(
@@ -141,9 +154,9 @@ def test_non_json_array_chunk_is_a_validation_error() -> None:
 )
 def test_malformed_chunks_are_validation_errors_naming_the_model(data: str, problem: str) -> None:
     state = StreamState("tuned-model")
-    state.feed(_chunk("ab"))
+    state.feed_event(_chunk("ab"))
     with pytest.raises(APIResponseValidationError) as info:
-        state.feed(data)
+        state.feed_event(data)
     message = str(info.value)
     assert message.startswith("the stream from tuned-model sent a malformed chunk (")
     assert problem in message and repr(data) in message
@@ -153,11 +166,11 @@ def test_malformed_chunks_are_validation_errors_naming_the_model(data: str, prob
 
 def test_an_error_event_with_non_object_json_is_an_error_event() -> None:
     with pytest.raises(APIStatusError) as info:
-        StreamState("m").feed('"upstream overloaded"', "error")
+        StreamState("m").feed_event('"upstream overloaded"', "error")
     assert info.value.status_code == 500 and "upstream overloaded" in str(info.value)
 
 
-def test_completion_text() -> None:
+def test_a_completion_reads_its_first_choice() -> None:
     payload = {
         "choices": [
             {"index": 1, "message": {"content": "other"}, "finish_reason": "stop"},
@@ -165,10 +178,17 @@ def test_completion_text() -> None:
         ],
         "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
     }
-    assert completion_text(payload, "m") == ("hello", "length", ChatUsage(3, 1, 4))
-    assert completion_text({"choices": [{"message": {"content": None}}]}, "m") == ("", None, None)
-    with pytest.raises(APIResponseValidationError):
-        completion_text({"object": "chat.completion"}, "m")
+    completion = ChatCompletion.model_validate(payload)
+    assert (completion.text, completion.finish_reason, completion.usage) == (
+        "hello",
+        "length",
+        ChatUsage(3, 1, 4),
+    )
+    assert str(completion) == "hello"
+    empty_content = ChatCompletion.model_validate({"choices": [{"message": {"content": None}}]})
+    assert (empty_content.text, empty_content.finish_reason, empty_content.usage) == ("", None, None)
+    no_choice = ChatCompletion.model_validate({"object": "chat.completion", "choices": []})
+    assert not no_choice.has_choices and no_choice.choice is None and no_choice.text == ""
 
 
 def test_importing_the_sdk_does_not_import_openai() -> None:

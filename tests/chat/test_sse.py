@@ -36,12 +36,12 @@ def relay(mode: str, base_url: str, *, opened: bool = True) -> list[bytes]:
     options: dict[str, Any] = {"api_key": KEY, "base_url": base_url, "max_retries": 0}
     if mode == "sync":
         with Client(**options) as client:
-            stream = client.chat_stream("m", "hi") if opened else client.chat("m", "hi")
+            stream = client.chat("m", "hi").open() if opened else client.chat("m", "hi")
             return list(stream.sse())
 
     async def main() -> list[bytes]:
         async with AsyncClient(**options) as client:
-            stream = await client.chat_stream("m", "hi") if opened else client.chat("m", "hi")
+            stream = await client.chat("m", "hi").open() if opened else client.chat("m", "hi")
             return [frame async for frame in stream.sse()]
 
     return anyio.run(main, backend=mode)
@@ -115,7 +115,7 @@ def test_leaving_the_frames_early_closes_the_stream(mode: str) -> None:
         options: dict[str, Any] = {"api_key": KEY, "base_url": server.base_url}
         if mode == "sync":
             with Client(**options) as client:
-                stream = client.chat_stream("m", "hi")
+                stream = client.chat("m", "hi").open()
                 frames = stream.sse()
                 assert isinstance(frames, SyncFrames)
                 first = next(frames)
@@ -125,7 +125,7 @@ def test_leaving_the_frames_early_closes_the_stream(mode: str) -> None:
 
             async def main() -> bytes:
                 async with AsyncClient(**options) as client:
-                    stream = await client.chat_stream("m", "hi")
+                    stream = await client.chat("m", "hi").open()
                     frames = stream.sse()
                     async with contextlib.aclosing(frames):  # type: ignore[type-var]
                         head = await frames.__anext__()
@@ -143,7 +143,7 @@ async def test_a_sync_streams_frames_read_with_async_for(anyio_backend: str) -> 
         serve(Reply(parts=[standard_stream(("Hel", "lo"))])) as server,
         Client(api_key=KEY, base_url=server.base_url) as client,
     ):
-        stream = client.chat_stream("m", "hi")
+        stream = client.chat("m", "hi").open()
         got = decode([frame async for frame in stream.sse()])  # type: ignore[attr-defined]
         assert stream.closed
     assert texts(got) == ["Hel", "lo"] and got[-1] == "[DONE]"
@@ -156,7 +156,7 @@ async def test_a_cancelled_async_for_closes_the_sync_stream(anyio_backend: str) 
     body: list[Part] = [sse(chunk(role="assistant", content=""), chunk("a")), 0.05, sse(chunk("b")), 0.05,
                         sse(chunk(finish="stop"), "[DONE]")]  # fmt: skip
     with serve(Reply(parts=body)) as server, Client(api_key=KEY, base_url=server.base_url) as client:
-        stream = client.chat_stream("m", "hi")
+        stream = client.chat("m", "hi").open()
         frames: list[bytes] = []
         with anyio.CancelScope() as scope:
             async for frame in stream.sse():  # type: ignore[attr-defined]

@@ -187,7 +187,7 @@ def test_connection_is_reused_after_done(mode: str) -> None:
 def test_one_client_reuses_its_connection_for_consecutive_streams() -> None:
     with serve(standard_stream()) as server, Client(api_key=KEY, base_url=server.base_url) as client:
         for _ in range(5):
-            assert client.chat_stream("m", "hi").read() == "Hello there"
+            assert client.chat("m", "hi").open().read() == "Hello there"
         assert server.connections == 1
 
 
@@ -396,8 +396,8 @@ def test_a_json_answer_to_a_stream_request_is_not_a_stream(mode: str) -> None:
     assert "not an event stream" in str(out.error) and "application/json" in str(out.error)
 
 
-def test_chat_stream_returns_at_the_first_text_and_replays_it(mode: str) -> None:
-    """``chat_stream`` waits for the first delta (retrying a failed start), not for the rest."""
+def test_an_opened_stream_returns_at_the_first_text_and_replays_it(mode: str) -> None:
+    """``open()`` waits for the first delta (retrying a failed start), not for the rest."""
     gate = threading.Event()
     reply = Reply(
         parts=[
@@ -409,7 +409,7 @@ def test_chat_stream_returns_at_the_first_text_and_replays_it(mode: str) -> None
     with serve(Reply(parts=[ROLE_ONLY], abort=True), reply) as server:
         if mode == "sync":
             with Client(api_key=KEY, base_url=server.base_url, max_retry_wait=0.01) as client:
-                stream = client.chat_stream("m", "hi")
+                stream = client.chat("m", "hi").open()
                 assert stream.text == "Hel" and not stream.closed
                 gate.set()
                 deltas = list(stream)
@@ -417,7 +417,7 @@ def test_chat_stream_returns_at_the_first_text_and_replays_it(mode: str) -> None
 
             async def main() -> list[str]:
                 async with AsyncClient(api_key=KEY, base_url=server.base_url, max_retry_wait=0.01) as client:
-                    stream = await client.chat_stream("m", "hi")
+                    stream = await client.chat("m", "hi").open()
                     assert stream.text == "Hel" and not stream.closed
                     gate.set()
                     return [d async for d in stream]

@@ -194,7 +194,9 @@ def test_the_poll_interval_help_says_how_each_command_polls(offline: Run) -> Non
         text = " ".join(offline(*command, "--help").stdout.split())
         return text.split("--poll-interval SECONDS", 1)[1].split(" --", 1)[0].strip()
 
-    assert option_help("jobs", "events").startswith("Poll this often (default: every 1 s).")
+    assert option_help("jobs", "events").startswith(
+        "Poll this often (default: from 0.1 s, at most every 1 s while the job runs)."
+    )
     assert option_help("jobs", "wait").startswith(
         "Poll this often (default: every 0.1 s, growing to 15 s, or as the platform hints)."
     )

@@ -65,7 +65,7 @@ async def test_follow_events_can_be_left_early(emu: Emulator, tmp_path: Path) ->
     async with AsyncClient(api_key=emu.api_key, base_url=emu.base_url) as client:
         job = await client.jobs.create(model=MODEL, training_file=path)
         seen = []
-        async for event in client.jobs.events(job, follow=True, poll_interval=POLL):
+        async for event in client.jobs.follow(job, poll_interval=POLL):
             seen.append(event)
             if len(seen) == 2:
                 break

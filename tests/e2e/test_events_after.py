@@ -28,14 +28,14 @@ def test_events_after_an_event_are_the_tail_of_the_log(api: Any, train_file: Pat
         assert list(api.jobs.events(job, after=log[cut].id)) == log[cut + 1 :]
     assert list(api.jobs.events(job, after=log[1])) == log[2:]  # a JobEvent works as well as its id
     assert list(api.jobs.events(job, after=log[-1].id)) == []
-    assert list(api.jobs.events(job, after=log[-1].id, follow=True, poll_interval=POLL)) == []
+    assert list(api.jobs.follow(job, after=log[-1].id, poll_interval=POLL)) == []
 
 
 def test_follow_from_an_event_yields_each_later_event_once(api: Any, tmp_path: Path) -> None:
     path = write_dataset(tmp_path / "t.jsonl", n=60)
     job = api.jobs.create(model=MODEL, training_file=path)
     first = next(iter(api.jobs.events(job)))
-    followed = list(api.jobs.events(job, follow=True, after=first.id, poll_interval=POLL))
+    followed = list(api.jobs.follow(job, after=first.id, poll_interval=POLL))
     assert api.jobs.retrieve(job).status is JobStatus.SUCCEEDED
     ids = [e.id for e in followed]
     assert len(ids) == len(set(ids))
@@ -46,11 +46,11 @@ def test_resuming_a_follow_part_way_misses_and_repeats_nothing(api: Any, tmp_pat
     path = write_dataset(tmp_path / "t.jsonl", n=60)
     job = api.jobs.create(model=MODEL, training_file=path)
     first_part = []
-    for event in api.jobs.events(job, follow=True, poll_interval=POLL):
+    for event in api.jobs.follow(job, poll_interval=POLL):
         first_part.append(event)
         if len(first_part) == 3:
             break
-    rest = list(api.jobs.events(job, follow=True, after=first_part[-1].id, poll_interval=POLL))
+    rest = list(api.jobs.follow(job, after=first_part[-1].id, poll_interval=POLL))
     assert [e.id for e in first_part + rest] == [e.id for e in api.jobs.events(job)]
 
 
@@ -66,7 +66,7 @@ def test_follow_after_an_event_through_faults(
             first = next(iter(steady.jobs.events(job)))
             # Without retries in the client, the follower itself carries on through each failed read.
             for api in make_api(mode, emu, max_retries=0, max_retry_wait=0.01):
-                followed = [e.id for e in api.jobs.events(job, follow=True, after=first, poll_interval=POLL)]
+                followed = [e.id for e in api.jobs.follow(job, after=first, poll_interval=POLL)]
             whole = [e.id for e in steady.jobs.events(job)]
     assert followed == whole[1:]
     assert " -> 500 " in caplog.text or " -> 503 " in caplog.text, "the follow should have met faults"
@@ -77,7 +77,7 @@ def test_an_unknown_or_malformed_event_id_is_refused(api: Any, train_file: Path)
     with pytest.raises(BadRequestError, match="after: no item with id 'ftevent-nope'"):
         list(api.jobs.events(job, after="ftevent-nope"))
     with pytest.raises(BadRequestError, match="after"):
-        list(api.jobs.events(job, after="ftevent-nope", follow=True, poll_interval=POLL))
+        list(api.jobs.follow(job, after="ftevent-nope", poll_interval=POLL))
     with pytest.raises(TypeError, match="job event id must be a string"):
         list(api.jobs.events(job, after=7))
     with pytest.raises(ValueError, match="not a job event id"):

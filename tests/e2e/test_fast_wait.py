@@ -58,9 +58,13 @@ def _auth(emu: Emulator) -> dict[str, str]:
 
 
 def _statuses(api: Any, train: Path, timeout: float) -> list[JobStatus]:
+    """The statuses a wait paced by its schedule and the hints alone sees (no progress interval, so
+    ``on_update`` is called only when a poll finds a change)."""
     job = api.jobs.create(model=MODEL, training_file=train)
     seen: list[JobStatus] = []
-    done = api.jobs.wait(job, timeout=timeout, on_update=lambda j: seen.append(j.status))
+    done = api.jobs.wait(
+        job, timeout=timeout, on_update=lambda j: seen.append(j.status), progress_interval=None
+    )
     assert done.status is JobStatus.SUCCEEDED
     return seen
 
@@ -115,23 +119,25 @@ def test_a_client_default_comes_from_the_argument_the_environment_or_the_schedul
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("FINETUNE_POLL_INTERVAL", raising=False)
-    assert Client(api_key="k")._config.poll == PollSchedule()
-    assert Client(api_key="k", poll_interval=0.5)._config.poll == PollSchedule.fixed(0.5)
+    assert Client(api_key="k").config.poll == PollSchedule()
+    assert Client(api_key="k", poll_interval=0.5).config.poll == PollSchedule.fixed(0.5)
     client = Client(api_key="k", poll_interval=PollSchedule(first=1.0))
-    assert client.with_options(poll_interval=0.2)._config.poll == PollSchedule.fixed(0.2)
-    assert client.with_options(timeout=3)._config.poll == PollSchedule(first=1.0)
+    assert client.with_options(poll_interval=0.2).config.poll == PollSchedule.fixed(0.2)
+    assert client.with_options(timeout=3).config.poll == PollSchedule(first=1.0)
     monkeypatch.setenv("FINETUNE_POLL_INTERVAL", "0.05")
-    assert Client(api_key="k")._config.poll == PollSchedule.fixed(0.05)
+    assert Client(api_key="k").config.poll == PollSchedule.fixed(0.05)
     monkeypatch.setenv("FINETUNE_POLL_INTERVAL", "soon")
     with pytest.raises(ValueError, match="FINETUNE_POLL_INTERVAL must be a number of seconds, got 'soon'"):
         Client(api_key="k")
-    with pytest.raises(ValueError, match="poll_interval: poll_interval must be a number of seconds > 0"):
+    with pytest.raises(
+        ValueError, match="poll_interval: poll_interval must be a finite number of seconds > 0"
+    ):
         Client(api_key="k", poll_interval=0)
 
 
 def test_the_testing_helpers_set_a_fast_pace_for_clients_from_the_environment(tmp_path: Path) -> None:
     with running_emulator(poll_hints=False) as emu, Client() as client:
-        assert client._config.poll == PollSchedule.fixed(POLL_INTERVAL)
+        assert client.config.poll == PollSchedule.fixed(POLL_INTERVAL)
         job = client.jobs.create(model=MODEL, training_file=write_dataset(tmp_path / "t.jsonl"))
         assert client.jobs.wait(job, timeout=2.0).fine_tuned_model
         assert str(client.base_url).startswith(emu.base_url)

@@ -41,7 +41,10 @@ def test_whole_flow_upload_create_with_preset_wait(api: Any, emu: Emulator, trai
     assert ":critic:" in done.fine_tuned_model
     assert updates[-1].status is JobStatus.SUCCEEDED
     statuses = [u.status for u in updates]
-    assert statuses == sorted(set(statuses), key=statuses.index)  # each change reported, in order
+    runs = [s for i, s in enumerate(statuses) if i == 0 or s is not statuses[i - 1]]
+    assert runs == sorted(set(statuses), key=statuses.index)  # each status change once, in order
+    steps = [u.step for u in updates if u.status is JobStatus.RUNNING and u.step is not None]
+    assert steps == sorted(steps)  # the steps reported (every one the events hold) never go back
 
 
 def test_create_from_a_path_uploads_it_first(api: Any, emu: Emulator, train_file: Path) -> None:
@@ -117,7 +120,7 @@ def test_list_pages_lazily_newest_first(api: Any, train_file: Path) -> None:
 
 def test_events_follow_yields_each_event_once_in_order(api: Any, train_file: Path) -> None:
     job = api.jobs.create(model=MODEL, training_file=train_file)
-    followed = list(api.jobs.events(job, follow=True, poll_interval=POLL))
+    followed = list(api.jobs.follow(job, poll_interval=POLL))
     ids = [e.id for e in followed]
     assert len(ids) == len(set(ids))
     after = list(api.jobs.events(job))
@@ -196,7 +199,7 @@ def test_flow_survives_20_percent_faults_with_one_file_and_one_job(
                 job = api.jobs.create(model=MODEL, training_file=uploaded.id, hyperparameters="fast")
                 done = api.jobs.wait(job, poll_interval=POLL)
                 assert done.status is JobStatus.SUCCEEDED
-                events = list(api.jobs.events(job, follow=True, poll_interval=POLL))
+                events = list(api.jobs.follow(job, poll_interval=POLL))
                 assert len({e.id for e in events}) == len(events)
             counts = emu.state.counts()
             assert counts["files"] == 3 and counts["jobs"] == 3

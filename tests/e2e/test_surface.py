@@ -79,7 +79,7 @@ def test_wait_returns_a_succeeded_job_with_typed_fields(emu: Emulator, tmp_path:
         every = list(events)
         assert len(every) == len({e.id for e in every}) > 2
         assert all(isinstance(e.level, EventLevel) for e in every)
-        followed = list(client.jobs.events(done, follow=True, poll_interval=POLL))
+        followed = list(client.jobs.follow(done, poll_interval=POLL))
         assert [e.id for e in followed] == [e.id for e in every]
 
 
@@ -114,7 +114,7 @@ def test_user_agent_and_headers_from_with_options(emu: Emulator) -> None:
         api_key=emu.api_key, base_url=emu.base_url, default_headers={"User-Agent": "app/1"}
     ) as client:
         fast = client.with_options(timeout=5, max_retries=0)
-        assert fast._http is client._http and fast.max_retries == 0
+        assert fast.http_client is client.http_client and fast.max_retries == 0
         raw = fast.files.with_raw_response.list(limit=1)
         seen.append(raw.http_response.request.headers["user-agent"])
     assert seen[0].startswith("finetune-sdk/") and seen[0].endswith(" app/1")

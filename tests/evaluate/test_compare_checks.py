@@ -60,7 +60,7 @@ def test_sync_at_temperature_0_every_sample_is_the_same(emu: Emulator, tuned: st
             progress.append((done, total))
 
     with Client(api_key=emu.api_key, base_url=emu.base_url) as client:
-        result = client.compare(
+        result = client.chat.compare(
             WORDS, base=(BASE, LONG), tuned=(tuned, SHORT), checks=CHECKS, samples=3, temperature=0,
             on_progress=on_progress,
         )  # fmt: skip
@@ -74,7 +74,7 @@ def test_sync_at_temperature_0_every_sample_is_the_same(emu: Emulator, tuned: st
 
 def test_sync_sampled_base_drifts_and_the_tuned_model_does_not(emu: Emulator, tuned: str) -> None:
     with Client(api_key=emu.api_key, base_url=emu.base_url) as client:
-        result = client.compare(
+        result = client.chat.compare(
             WORDS, base=(BASE, LONG), tuned=(tuned, SHORT), checks=CHECKS, samples=6, temperature=0.8,
             concurrency=1,
         )  # fmt: skip
@@ -94,7 +94,7 @@ async def test_async_gives_the_same_figures(emu: Emulator, tuned: str) -> None:
     calls: list[int] = []
     async with AsyncClient(api_key=emu.api_key, base_url=emu.base_url) as client:
         with anyio.fail_after(30):
-            result = await client.compare(
+            result = await client.chat.compare(
                 WORDS, base=(BASE, LONG), tuned=(tuned, SHORT), checks=CHECKS, samples=2, temperature=0,
                 concurrency=3, on_progress=lambda done, total: calls.append(total),
             )  # fmt: skip
@@ -108,14 +108,14 @@ def test_bad_samples_are_refused_before_any_call(samples: object) -> None:
         Client(api_key="k", base_url="http://127.0.0.1:9/v1") as client,
         pytest.raises(ValueError, match="samples must be a whole number of at least 1"),
     ):
-        client.compare(["a"], base=("b", None), tuned=("t", None), samples=samples)  # type: ignore[arg-type]
+        client.chat.compare(["a"], base=("b", None), tuned=("t", None), samples=samples)  # type: ignore[arg-type]
 
 
 @pytest.mark.anyio
 async def test_bad_checks_are_refused_before_any_call() -> None:
     async with AsyncClient(api_key="k", base_url="http://127.0.0.1:9/v1") as client:
         with pytest.raises(TypeError, match="a check is a callable"):
-            await client.compare(["a"], base=("b", None), tuned=("t", None), checks=["no-latin"])  # type: ignore[list-item]
+            await client.chat.compare(["a"], base=("b", None), tuned=("t", None), checks=["no-latin"])  # type: ignore[list-item]
 
 
 def test_a_failing_check_names_itself(emu: Emulator) -> None:
@@ -126,7 +126,9 @@ def test_a_failing_check_names_itself(emu: Emulator) -> None:
         Client(api_key=emu.api_key, base_url=emu.base_url) as client,
         pytest.raises(ValueError, match="check 'broken' raised ValueError"),
     ):
-        client.compare(["加班"], base=(BASE, None), tuned=(BASE, SHORT), checks=[broken, Check("ok", broken)])
+        client.chat.compare(
+            ["加班"], base=(BASE, None), tuned=(BASE, SHORT), checks=[broken, Check("ok", broken)]
+        )
 
 
 def test_sampled_base_replies_drift_repeatably() -> None:
@@ -142,7 +144,7 @@ def test_sampled_base_replies_drift_repeatably() -> None:
 def test_each_emulator_draws_its_own_samples() -> None:
     def texts() -> list[str]:
         with Emulator() as fresh, Client(api_key=fresh.api_key, base_url=fresh.base_url) as client:
-            return [client.complete(BASE, "加班", temperature=1.0) for _ in range(4)]
+            return [client.chat.complete(BASE, "加班", temperature=1.0).text for _ in range(4)]
 
     first = texts()
     assert first == texts() and len(set(first)) > 1

@@ -93,7 +93,7 @@ ID_CALLS: dict[str, Callable[[Any, str], Any]] = {
     "jobs.retrieve": lambda c, i: c.jobs.retrieve(i),
     "jobs.cancel": lambda c, i: c.jobs.cancel(i),
     "jobs.events": lambda c, i: c.jobs.events(i),
-    "jobs.events-follow": lambda c, i: c.jobs.events(i, follow=True),
+    "jobs.events-follow": lambda c, i: c.jobs.follow(i),
     "jobs.wait": lambda c, i: c.jobs.wait(i, timeout=1),
     "files.retrieve": lambda c, i: c.files.retrieve(i),
     "files.delete": lambda c, i: c.files.delete(i),
@@ -143,7 +143,7 @@ def test_following_refuses_a_bad_poll_interval_before_any_request(
     mode: str, server: HostileServer, bad: float
 ) -> None:
     text = refused_before_sending(
-        mode, server, lambda c: c.jobs.events("ftjob-1", follow=True, poll_interval=bad), ValueError
+        mode, server, lambda c: c.jobs.follow("ftjob-1", poll_interval=bad), ValueError
     )
     assert "poll_interval" in text
 

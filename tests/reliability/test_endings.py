@@ -59,7 +59,7 @@ def test_a_finished_job_with_an_unknown_status_ends_a_follow(mode: str) -> None:
 
     with HostileServer(handler) as server:
         events = call(
-            mode, server.base_url, lambda c: c.jobs.events("ftjob-1", follow=True, poll_interval=0.01)
+            mode, server.base_url, lambda c: c.jobs.follow("ftjob-1", poll_interval=0.01)
         )
         assert len(server.requests) < 10
     assert [e.message for e in events] == ["started"]

@@ -37,12 +37,12 @@ def test_sync_flow_under_faults(tmp_path: Path, seed: int, caplog: pytest.LogCap
         for i in range(rounds):
             path = write_dataset(tmp_path / f"t{i}.jsonl", n=10)
             job = client.jobs.create(model=MODEL, training_file=path, hyperparameters="fast")
-            followed = list(client.jobs.events(job, follow=True, poll_interval=0.01))
+            followed = list(client.jobs.follow(job, poll_interval=0.01))
             done = client.jobs.wait(job, poll_interval=0.01)
             assert done.status is JobStatus.SUCCEEDED
             assert [e.id for e in followed] == [e.id for e in client.jobs.events(job)]
             assert done.fine_tuned_model is not None
-            whole = client.complete(done.fine_tuned_model, "词语3")
+            whole = client.chat.complete(done.fine_tuned_model, "词语3").text
             try:
                 streamed = client.chat(done.fine_tuned_model, "词语3").read()
             except StreamInterruptedError as err:

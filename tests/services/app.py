@@ -28,8 +28,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from finetune_sdk import APIError, AsyncClient, FineTuneError, SucceededJob
-from finetune_sdk.files import FileInput
 from finetune_sdk.relay import SSE_HEADERS, RelayedError, ajob_event_frames, error_body, error_status
+from finetune_sdk.resources.files import FileInput
 
 
 def _refused(exc: RelayedError) -> Response:
@@ -122,12 +122,12 @@ def service_app(**client_options: Any) -> Starlette:
             await client.jobs.events(job_id, after=after, limit=1)
         except (APIError, ValueError) as exc:
             return _refused(exc)
-        return _sse(ajob_event_frames(client.jobs.events(job_id, follow=True, after=after)))
+        return _sse(ajob_event_frames(client.jobs.follow(job_id, after=after)))
 
     async def chat(request: Request) -> Response:
         body = await request.json()
         try:
-            stream = await services[0].client.chat_stream(body.get("model"), body.get("messages"))
+            stream = await services[0].client.chat(body.get("model"), body.get("messages")).open()
         except (APIError, ValueError, TypeError) as exc:
             return _refused(exc)
         return _sse(stream.sse())

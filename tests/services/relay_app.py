@@ -72,11 +72,11 @@ def relay_app(kind: Kind, *, connections: int | None = None, **client_options: A
         try:
             if kind == "async":
                 client: AsyncClient = request.app.state.client
-                stream: Any = await client.chat_stream(model, messages, **options)
+                stream: Any = await client.chat(model, messages, **options).open()
             else:
                 sync_client: Client = request.app.state.client
                 stream = await anyio.to_thread.run_sync(
-                    lambda: sync_client.chat_stream(model, messages, **options)
+                    lambda: sync_client.chat(model, messages, **options).open()
                 )
         except (APIError, ValueError, TypeError) as exc:
             return _refused(exc)
@@ -88,12 +88,12 @@ def relay_app(kind: Kind, *, connections: int | None = None, **client_options: A
             if kind == "async":
                 client: AsyncClient = request.app.state.client
                 await client.jobs.retrieve(job_id)
-                return _sse(ajob_event_frames(client.jobs.events(job_id, follow=True, poll_interval=0.02)))
+                return _sse(ajob_event_frames(client.jobs.follow(job_id, poll_interval=0.02)))
             sync_client: Client = request.app.state.client
             await anyio.to_thread.run_sync(lambda: sync_client.jobs.retrieve(job_id))
         except APIError as exc:
             return _refused(exc)
-        return _sse(job_event_frames(sync_client.jobs.events(job_id, follow=True, poll_interval=0.02)))
+        return _sse(job_event_frames(sync_client.jobs.follow(job_id, poll_interval=0.02)))
 
     routes = [
         Route("/v1/chat/completions", chat, methods=["POST"]),

@@ -56,7 +56,7 @@ def relay(request: pytest.FixtureRequest, emu: Emulator) -> Iterator[str]:
 
 def direct(emu: Emulator, model: str, prompt: str) -> str:
     with Client(api_key=emu.api_key, base_url=emu.base_url) as client:
-        return client.complete(model, prompt)
+        return client.chat.complete(model, prompt).text
 
 
 def test_official_client_reads_the_tuned_models_reply(relay: str, emu: Emulator, tuned: FineTuneJob) -> None:

@@ -13,7 +13,7 @@ import anyio
 import httpx
 
 from finetune_sdk import AsyncClient, Client
-from finetune_sdk._wire import RequestSpec
+from finetune_sdk._core.wire import RequestSpec
 
 KEY = "sk-unit-secret-key-42"
 BASE = "https://platform.test/v1"
@@ -59,12 +59,12 @@ def run(mode: str, script: Script, spec: RequestSpec, **client_kw: Any) -> Any:
     if mode == "sync":
         http = httpx.Client(transport=httpx.MockTransport(script.handle))
         with Client(base_url=BASE, http_client=http, **client_kw) as client:
-            return client._request(spec)
+            return client.send(spec).payload
 
     async def main() -> Any:
         http = httpx.AsyncClient(transport=httpx.MockTransport(script.ahandle))
         async with AsyncClient(base_url=BASE, http_client=http, **client_kw) as client:
-            return await client._request(spec)
+            return (await client.send(spec)).payload
 
     return anyio.run(main, backend=mode)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+import time
 
 import httpx
 import pytest
@@ -21,7 +22,7 @@ from finetune_sdk import (
     UnprocessableEntityError,
     __version__,
 )
-from finetune_sdk._wire import RequestSpec
+from finetune_sdk._core.wire import RequestSpec
 
 from ._mock import KEY, MODES, Script, json_response, run
 
@@ -91,12 +92,18 @@ def test_max_retries_zero_sends_once(mode: str) -> None:
     assert len(script.requests) == 1
 
 
-def test_retry_after_is_honoured_up_to_the_cap(mode: str) -> None:
+def test_retry_after_is_honoured_up_to_the_cap_and_a_longer_one_ends_the_call(mode: str) -> None:
     script = Script([json_response(429, {}, {"retry-after": "0.2"}), json_response(200, OK)])
     run(mode, script, GET, max_retry_wait=0.2)
+    assert len(script.requests) == 2
+    # A server asking for longer than the client waits is not slept on: the error, with its
+    # retry_after, is the caller's at once (this would otherwise hold the call for an hour).
     script2 = Script([json_response(429, {}, {"retry-after": "3600"}), json_response(200, OK)])
-    run(mode, script2, GET, max_retry_wait=0.01)  # capped: the test would hang otherwise
-    assert len(script2.requests) == 2
+    started = time.monotonic()
+    with pytest.raises(RateLimitError) as info:
+        run(mode, script2, GET, max_retry_wait=0.01)
+    assert time.monotonic() - started < 1.0
+    assert len(script2.requests) == 1 and info.value.retry_after == 3600
 
 
 def test_rate_limit_error_exposes_retry_after(mode: str) -> None:

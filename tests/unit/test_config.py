@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from finetune_sdk import NOT_GIVEN, AsyncClient, Client, ConfigurationError
-from finetune_sdk._config import ClientConfig, Secret
+from finetune_sdk._core.config import ClientConfig, Secret
 
 KEY = "sk-test-secret-0123456789"
 
@@ -47,10 +47,10 @@ def test_missing_key_is_raised_at_first_use_and_names_the_variable() -> None:
 
 def test_client_without_key_fails_on_first_call_not_on_construction(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FINETUNE_API_KEY", raising=False)
-    from finetune_sdk._wire import RequestSpec
+    from finetune_sdk._core.wire import RequestSpec
 
     with Client(base_url="http://127.0.0.1:9/v1") as client, pytest.raises(ConfigurationError, match="KEY"):
-        client._request(RequestSpec("GET", "files"))
+        client.send(RequestSpec("GET", "files"))
 
 
 @pytest.mark.parametrize("url", ["ftp://x/v1", "not a url", "/v1"])
@@ -80,7 +80,7 @@ def test_secret_never_shows() -> None:
 @pytest.mark.parametrize("cls", [Client, AsyncClient])
 def test_client_repr_shows_url_not_key(cls: type[Client] | type[AsyncClient]) -> None:
     client = cls(api_key=KEY, base_url="http://127.0.0.1:1/v1")
-    text = repr(client) + str(vars(client)) + repr(client._config)
+    text = repr(client) + str(vars(client)) + repr(client.config)
     assert "127.0.0.1:1" in repr(client)
     assert KEY not in text
 
@@ -90,13 +90,13 @@ def test_with_options_copies_settings_and_shares_the_pool() -> None:
         fast = client.with_options(timeout=2.0, max_retries=0)
         assert fast.max_retries == 0 and fast.timeout.read == 2.0
         assert client.max_retries == 3 and client.timeout.read == 30
-        assert fast._http is client._http
+        assert fast.http_client is client.http_client
         same = client.with_options(timeout=NOT_GIVEN)
         assert same.timeout == client.timeout
         none = client.with_options(timeout=None)
         assert none.timeout.read is None
         fast.close()  # a copy never closes the shared pool
-        assert not client._http.is_closed
+        assert not client.http_client.is_closed
 
 
 def test_given_http_client_is_left_open() -> None:
@@ -106,7 +106,7 @@ def test_given_http_client_is_left_open() -> None:
     assert not http.is_closed
     http.close()
     with Client(api_key=KEY, base_url="http://127.0.0.1:1/v1") as owned:
-        pool = owned._http
+        pool = owned.http_client
     assert pool.is_closed
 
 

@@ -17,8 +17,8 @@ from finetune_sdk import (
     Message,
     ValidationReport,
 )
+from finetune_sdk.data._schema import explain_error
 from finetune_sdk.data._stats import estimate_text_tokens
-from finetune_sdk.dataset import explain_error
 
 
 def pair(q: str = "Hi", a: str = "Hello") -> dict[str, Any]:

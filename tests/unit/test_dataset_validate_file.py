@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from finetune_sdk.dataset import Dataset, ValidationIssue, ValidationReport
+from finetune_sdk.data import Dataset, ValidationIssue, ValidationReport
 
 DATA = Path(__file__).parent.parent / "data" / "dataset"
 VALID = sorted((DATA / "valid").glob("*.jsonl"))

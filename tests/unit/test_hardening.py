@@ -18,7 +18,7 @@ from finetune_sdk import (
     StreamInterruptedError,
     WaitTimeoutError,
 )
-from finetune_sdk._wire import RequestSpec
+from finetune_sdk._core.wire import RequestSpec
 
 from ._mock import BASE, KEY, MODES, Script, json_response, run
 

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from finetune_sdk import Dataset
-from finetune_sdk.resources._job_params import _job_id, _to_upload
+from finetune_sdk._core.create import _to_upload
+from finetune_sdk._core.create import job_id_of as _job_id
 
 
 def test_file_ids_and_paths_are_told_apart(tmp_path: Path) -> None:

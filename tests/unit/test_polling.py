@@ -9,6 +9,7 @@ import pytest
 
 from finetune_sdk import (
     APIConnectionError,
+    APIResponseValidationError,
     AuthenticationError,
     FineTuneJob,
     JobCancelledError,
@@ -17,11 +18,15 @@ from finetune_sdk import (
     RateLimitError,
     WaitTimeoutError,
 )
-from finetune_sdk._polling import FIRST_POLL, MAX_POLL, EventCursor, Waiter, finished, read_poll
-from finetune_sdk._retry import RetryPolicy
-from finetune_sdk._schedule import MIN_HINTED_PAUSE
-from finetune_sdk._wire import Answer
+from finetune_sdk._core.events import SEEN_WINDOW, EventCursor
+from finetune_sdk._core.retry import RetryPolicy
+from finetune_sdk._core.schedule import DEFAULT_SCHEDULE, MIN_HINTED_PAUSE
+from finetune_sdk._core.waiting import Waiter, finished, read_poll
+from finetune_sdk._core.wire import Answer
 from finetune_sdk.types import JobEvent, Page
+
+FIRST_POLL = DEFAULT_SCHEDULE.first
+MAX_POLL = DEFAULT_SCHEDULE.cap
 
 
 def job(status: str, **kw: Any) -> FineTuneJob:
@@ -99,7 +104,9 @@ def test_other_errors_end_the_wait() -> None:
 
 def test_finished_outcomes() -> None:
     assert finished(job("running")) is None
-    assert finished(job("succeeded")) is not None
+    assert finished(job("succeeded", fine_tuned_model="ft:m")) is not None
+    with pytest.raises(APIResponseValidationError, match="no fine_tuned_model"):
+        finished(job("succeeded"))
     with pytest.raises(JobFailedError) as info:
         finished(job("failed", error={"code": "invalid_training_file", "message": "line 3: bad"}))
     assert info.value.code == "invalid_training_file" and "line 3" in str(info.value)
@@ -123,6 +130,18 @@ def test_event_cursor_hands_out_each_event_once() -> None:
     assert cursor.after == "b"
     assert [e.id for e in cursor.take(page("b", "c"))] == ["c"]  # a repeated event is skipped
     assert cursor.take(page()) == [] and cursor.after == "c"
+
+
+def test_an_event_cursor_remembers_a_bounded_window_of_ids() -> None:
+    cursor = EventCursor()
+    for start in range(0, 60 * 100, 100):  # 60 pages of long ids
+        ids = [f"ftevent-{'x' * 200}-{n}" for n in range(start, start + 100)]
+        fresh = cursor.take(Page[JobEvent](data=[JobEvent(id=i, created_at=0, message="") for i in ids]))
+        assert len(fresh) == 100
+        assert cursor.remembered <= SEEN_WINDOW
+    # a repeat near the cursor is still recognised
+    last = f"ftevent-{'x' * 200}-{5999}"
+    assert cursor.take(Page[JobEvent](data=[JobEvent(id=last, created_at=0, message="")])) == []
 
 
 def test_tolerant_reading_of_jobs() -> None:
@@ -213,7 +232,7 @@ def test_read_poll_takes_the_hint_of_a_job_still_going_only() -> None:
     ],
 )
 def test_a_bad_schedule_is_refused(bad: dict[str, Any], named: str) -> None:
-    with pytest.raises(ValueError, match=named):
+    with pytest.raises((TypeError, ValueError), match=named):
         PollSchedule(**bad)
 
 

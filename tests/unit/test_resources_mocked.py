@@ -10,7 +10,7 @@ import anyio
 import httpx
 import pytest
 
-from finetune_sdk import AsyncClient, Client, WaitTimeoutError
+from finetune_sdk import AsyncClient, Client, InternalServerError, WaitTimeoutError
 
 from ._mock import BASE, KEY, MODES, Script, json_response
 
@@ -62,14 +62,26 @@ def test_a_first_attempt_404_on_delete_is_still_an_error(mode: str) -> None:
         call(mode, script, lambda c: c.files.delete("file-1"))
 
 
-def test_wait_keeps_to_its_timeout_despite_a_long_retry_after(mode: str) -> None:
+def test_a_wait_ends_at_once_on_a_retry_after_longer_than_it_has_left(mode: str) -> None:
     script = Script([json_response(503, {"error": {"message": "busy"}}, {"retry-after": "3"})])
     started = time.monotonic()
-    with pytest.raises(WaitTimeoutError):
+    with pytest.raises(InternalServerError) as info:
         call(
             mode, script, lambda c: c.jobs.wait("ftjob-1", timeout=0.5, poll_interval=0.05), max_retry_wait=60
         )
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 0.5
+    assert info.value.retry_after == 3 and len(script.requests) == 1
+
+
+def test_a_wait_honours_retry_afters_that_fit_in_its_time_then_ends_with_the_error(mode: str) -> None:
+    script = Script([json_response(503, {"error": {"message": "busy"}}, {"retry-after": "0.1"})])
+    started = time.monotonic()
+    with pytest.raises(InternalServerError) as info:
+        call(
+            mode, script, lambda c: c.jobs.wait("ftjob-1", timeout=0.5, poll_interval=0.05), max_retry_wait=60
+        )
+    assert time.monotonic() - started < 1.0
+    assert info.value.retry_after == 0.1 and len(script.requests) >= 2
 
 
 def test_wait_keeps_to_its_timeout_despite_a_slow_answer(mode: str) -> None:

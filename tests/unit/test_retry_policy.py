@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from finetune_sdk import APIConnectionError, APIStatusError, APITimeoutError, BadRequestError
-from finetune_sdk._retry import RetryPolicy, is_retryable, parse_retry_after
+from finetune_sdk._core.retry import RetryPolicy, is_retryable, parse_retry_after
 
 
 def status(code: int, *, err_code: str | None = None, retry_after: float | None = None) -> APIStatusError:

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from finetune_sdk._upload import Body, open_source, upload_spec
+from finetune_sdk._core.upload import Body, open_source, upload_spec
 
 
 def test_a_body_is_the_stream_from_where_it_stood() -> None:

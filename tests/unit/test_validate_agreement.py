@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from finetune_sdk.data import Conversation, Dataset
 from finetune_sdk.data._validate import explain_line, fast_check
-from finetune_sdk.dataset import Conversation, Dataset
 
 ROLES = st.sampled_from(
     ["system", "user", "assistant", "User", "tool", "", " user", "user\x00assistant", "\x00"]

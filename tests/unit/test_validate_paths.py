@@ -12,10 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from finetune_sdk.data import _validate
+from finetune_sdk.data import Dataset, ValidationReport, _validate
 from finetune_sdk.data._stats import StatsBuilder
 from finetune_sdk.data._validate import explain_line, fast_check, fast_measure
-from finetune_sdk.dataset import Dataset, ValidationReport
 
 from .test_validate_agreement import TEXT, raw_lines
 

@@ -1,7 +1,7 @@
 """The wire contract, sans I/O: what a request looks like, and what an answer means.
 
-Nothing here sends or receives. Resources describe a call as a :class:`RequestSpec`; the sync and async
-clients turn it into an ``httpx.Request`` with :func:`request_args`, send it, and hand the answer back to
+Nothing here sends or receives. Resources describe a call as a :class:`RequestSpec`; the base client
+turns it into an ``httpx.Request`` with :func:`request_args`, sends it, and hands the answer back to
 :func:`decode_answer`, which returns the payload or raises the SDK's typed error. Both of the platform's
 answer forms decode the same way: the plain one (``{"error": {...}}`` on failure) and the envelope
 ``{"code": 20000, "message": "Ok", "status": true, "data": {...}}`` (where any other code is an error,
@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import platform
-import urllib.parse
-import uuid
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeVar, cast
 
 import httpx
 import orjson
@@ -23,30 +21,35 @@ import orjson
 if TYPE_CHECKING:
     import pydantic
 
-from ._config import ClientConfig
-from ._limits import LIMITS_EXTENSION
-from ._retry import parse_retry_after
-from ._version import __version__
-from .errors import (
+from .._version import __version__
+from ..errors import (
     APIConnectionError,
     APIError,
     APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
-    _status_error_class,
+    status_error_class,
 )
+from .config import ClientConfig
+from .ids import new_idempotency_key, request_id_of
+from .limits import ACCEPT_ENCODING, LIMITS_EXTENSION
+from .retry import parse_retry_after
 
 __all__ = [
+    "BINARY_EXTENSION",
     "ENVELOPE_OK_CODES",
     "Answer",
     "RequestSpec",
     "decode_answer",
     "decode_json",
-    "new_idempotency_key",
+    "envelope_status",
+    "error_fields",
+    "is_stream_answer",
     "parse_model",
     "request_args",
     "status_error",
     "transport_error",
+    "with_idempotency_key",
 ]
 
 ModelT = TypeVar("ModelT", bound="pydantic.BaseModel")
@@ -54,6 +57,8 @@ ModelT = TypeVar("ModelT", bound="pydantic.BaseModel")
 USER_AGENT: Final = f"finetune-sdk/{__version__} python/{platform.python_version()} httpx/{httpx.__version__}"
 #: Envelope codes that mean success.
 ENVELOPE_OK_CODES: Final = frozenset({0, 200, 20000})
+#: The request extension that marks a download: a successful answer's payload is its bytes, not JSON.
+BINARY_EXTENSION: Final = "finetune_sdk.binary"
 
 #: Builds a fresh multipart body for one attempt, so a retried upload starts from the first byte.
 FilesFactory = Callable[[], Mapping[str, Any]]
@@ -61,24 +66,29 @@ FilesFactory = Callable[[], Mapping[str, Any]]
 
 @dataclasses.dataclass(frozen=True)
 class RequestSpec:
-    """One logical call to the platform, before any I/O.
+    """One logical call to the platform, before any I/O: the request, and how the call is sent.
 
     ``files`` is a factory rather than a body so that every attempt opens (or rewinds) the file anew.
-    ``idempotency_key`` is fixed by the caller once per logical call, so all retries share it.
+    ``idempotency_key`` is fixed once per logical call, so all retries share it. ``timeout``,
+    ``deadline`` (seconds for one attempt in all) and ``max_retries`` override the client's settings
+    for this call only (a wait's polls use them to end by the wait's own deadline).
     """
 
     method: str
     path: str
-    params: Mapping[str, str | int] | None = None
+    params: Mapping[str, object] | None = None
     json: object = None
     files: FilesFactory | None = None
     data: Mapping[str, str] | None = None
     idempotency_key: str | None = None
     stream: bool = False
-    #: Per-call headers (``extra_headers``): they win over the client's, except ``Authorization``.
     headers: Mapping[str, str] | None = None
-    #: Per-call timeout; the client's when None.
+    """Per-call headers (``extra_headers``): they win over the client's, except ``Authorization``."""
     timeout: httpx.Timeout | None = None
+    deadline: float | None = None
+    max_retries: int | None = None
+    binary: bool = False
+    """A download: the answer's payload is its bytes (an error answer is still decoded as JSON)."""
 
 
 class Answer(NamedTuple):
@@ -86,35 +96,6 @@ class Answer(NamedTuple):
 
     response: httpx.Response
     payload: Any
-
-
-_UNSAFE_IN_ID: Final = frozenset("/?#% \t\r\n")
-#: The longest id accepted: real ids are a few dozen characters; a huge one only makes a huge URL.
-MAX_ID_LENGTH: Final = 256
-
-
-def resource_id(value: object, what: str) -> str:
-    """``value`` as an id to put in a URL path, or a clear error: a non-string is a ``TypeError``; an
-    empty id, one that would change the path (``/``, ``?``, ``#``, ``%``, ``..``), one with white space or
-    other control characters, or longer than ``MAX_ID_LENGTH``, a ``ValueError``. Everything else is
-    sent percent-escaped (see :func:`path_segment`)."""
-    if not isinstance(value, str):
-        raise TypeError(f"{what} id must be a string, got {type(value).__name__}: {value!r}")
-    if len(value) > MAX_ID_LENGTH:
-        raise ValueError(f"not a {what} id: {len(value)} characters long (at most {MAX_ID_LENGTH})")
-    if not value or value in (".", "..") or not _UNSAFE_IN_ID.isdisjoint(value) or not value.isprintable():
-        raise ValueError(f"not a {what} id: {value!r}")
-    return value
-
-
-def path_segment(value: str) -> str:
-    """``value`` escaped to be one segment of a URL path: every character but letters, digits and
-    ``-._~`` is percent-encoded, so ``/ ? # % \\ ; : @`` and the like cannot change the path."""
-    return urllib.parse.quote(value, safe="")
-
-
-def new_idempotency_key() -> str:
-    return f"finetune-sdk-{uuid.uuid4()}"
 
 
 def with_idempotency_key(spec: RequestSpec) -> RequestSpec:
@@ -130,7 +111,9 @@ def request_args(config: ClientConfig, spec: RequestSpec) -> dict[str, Any]:
     content = _json_body(spec.json) if spec.json is not None else None
     # httpx.Headers, not a dict: names match whatever their case (a caller's "user-agent" is replaced,
     # not doubled), and its repr hides the key from tracebacks that print locals.
-    headers = httpx.Headers({"Accept": "text/event-stream" if spec.stream else "application/json"})
+    accept = "text/event-stream" if spec.stream else "*/*" if spec.binary else "application/json"
+    # Only the codings the SDK inflates itself, in bounded steps (see limits.BodyDecoder).
+    headers = httpx.Headers({"Accept": accept, "Accept-Encoding": ACCEPT_ENCODING})
     headers.update(config.default_headers)
     if spec.headers:
         headers.update(spec.headers)
@@ -146,9 +129,11 @@ def request_args(config: ClientConfig, spec: RequestSpec) -> dict[str, Any]:
         "url": config.url(spec.path),
         "headers": headers,
         "timeout": config.timeout if spec.timeout is None else spec.timeout,
-        # A per-call timeout bounds the attempt as a whole too (see ClientConfig.limits_for).
-        "extensions": {LIMITS_EXTENSION: config.limits_for(spec.timeout)},
+        # The attempt's own bounds travel with the request, for the transport and the reader.
+        "extensions": {LIMITS_EXTENSION: config.limits_for(spec.timeout, spec.deadline)},
     }
+    if spec.binary:
+        args["extensions"][BINARY_EXTENSION] = True
     if spec.params:
         args["params"] = {k: v for k, v in spec.params.items() if v is not None}
     if content is not None:
@@ -193,23 +178,36 @@ def decode_json(content: bytes) -> Any:
 
 
 def _is_envelope(body: object) -> bool:
+    if not isinstance(body, dict):
+        return False
+    fields = cast("dict[str, object]", body)
+    code = fields.get("code")
     return (
-        isinstance(body, dict)
-        and isinstance(body.get("code"), int)
-        and not isinstance(body.get("code"), bool)
-        and "message" in body
-        and "id" not in body
-        and "object" not in body
-        and "error" not in body
+        isinstance(code, int)
+        and not isinstance(code, bool)
+        and "message" in fields
+        and "id" not in fields
+        and "object" not in fields
+        and "error" not in fields
     )
 
 
+def _is_success(status: int) -> bool:
+    # Only 2xx is a success: a 3xx is a redirect the SDK does not follow, and a status outside the
+    # standard range (600 ...) is no success either, whatever its body looks like.
+    return 200 <= status < 300
+
+
 def decode_answer(response: httpx.Response) -> Any:
-    """The payload of a read answer, unwrapped from the envelope; or the typed error it stands for."""
+    """The payload of a read answer, unwrapped from the envelope; or the typed error it stands for.
+    A successful download (``RequestSpec.binary``) is its bytes."""
+    ok = _is_success(response.status_code)
+    if ok and response.request.extensions.get(BINARY_EXTENSION):
+        return response.content
     try:
         body = decode_json(response.content)
     except ValueError:
-        if response.is_error:
+        if not ok:
             raise status_error(response, response.status_code, response.text) from None
         raise APIResponseValidationError(
             f"{response.request.method} {response.request.url.path} answered {response.status_code} "
@@ -217,17 +215,17 @@ def decode_answer(response: httpx.Response) -> Any:
             body=response.text,
             response=response,
         ) from None
-    if response.is_error:
+    if not ok:
         raise status_error(response, response.status_code, body)
     if _is_envelope(body):
-        code = body["code"]
+        code: int = body["code"]
         if code in ENVELOPE_OK_CODES and body.get("status", True) is not False:
             return body.get("data")
-        raise status_error(response, _envelope_status(code, response.status_code), body)
+        raise status_error(response, envelope_status(code, response.status_code), body)
     return body
 
 
-def _envelope_status(code: int, http_status: int) -> int:
+def envelope_status(code: int, http_status: int) -> int:
     """Envelope codes are an HTTP status times 100 plus a detail (50505 -> 505, 40401 -> 404)."""
     derived = code // 100
     if 400 <= derived < 600:
@@ -235,18 +233,20 @@ def _envelope_status(code: int, http_status: int) -> int:
     return http_status if http_status >= 400 else 500
 
 
-def _error_fields(body: object) -> tuple[str | None, str | None]:
+def error_fields(body: object) -> tuple[str | None, str | None]:
     """(message, code) from any of the error forms the platform and compatible servers use."""
     if isinstance(body, dict):
-        error = body.get("error")
+        fields = cast("dict[str, object]", body)
+        error = fields.get("error")
         if isinstance(error, dict):
-            message = error.get("message")
-            code = error.get("code") or error.get("type")
+            detail = cast("dict[str, object]", error)
+            message = detail.get("message")
+            code = detail.get("code") or detail.get("type")
             return (str(message) if message else None, str(code) if code is not None else None)
         if isinstance(error, str):
             return error, None
-        message = body.get("message") or body.get("detail") or body.get("msg")
-        code = body.get("code")
+        message = fields.get("message") or fields.get("detail") or fields.get("msg")
+        code = fields.get("code")
         return (
             str(message) if message else None,
             str(code) if code is not None and not isinstance(code, bool) else None,
@@ -261,6 +261,11 @@ _COLLECTIONS: Final = ("/files", "/fine_tuning/jobs", "/chat/completions")
 
 def _advice(status: int, code: str | None, path: str) -> str | None:
     """What to do about an error answer, in words that fit the Python API and the CLI alike."""
+    if 300 <= status < 400:
+        return (
+            "The SDK does not follow redirects (the key must not travel to another address): "
+            "check the base URL (FINETUNE_BASE_URL)."
+        )
     if status == 401:
         return "Check the API key (FINETUNE_API_KEY)."
     if status == 403:
@@ -277,65 +282,52 @@ def _advice(status: int, code: str | None, path: str) -> str | None:
         return "Check the id: list what exists to find it."
     if status == 429:
         return "Too many requests: slow down, or raise max_retries."
-    if status >= 500:
+    if 500 <= status < 600:
         return "The platform had a problem; try again later."
     return None
 
 
 def status_error(response: httpx.Response, status: int, body: object) -> APIStatusError:
     """The typed error for an error answer (plain or enveloped)."""
-    message, code = _error_fields(body)
+    message, code = error_fields(body)
     request = response.request
     text = message or f"{request.method} {request.url.path} failed with HTTP {status}"
     advice = _advice(status, code, request.url.path)
     if advice:
         text = f"{text} {advice}" if text.endswith((".", "!", "?")) else f"{text}. {advice}"
-    request_id = response.headers.get("x-request-id") or response.headers.get("request-id")
-    if request_id is None and isinstance(body, dict):
-        rid = body.get("request_id") or body.get("requestId")
-        request_id = str(rid) if rid else None
-    return _status_error_class(status)(
+    return status_error_class(status)(
         text,
         status_code=status,
         code=code,
         body=body,
-        request_id=request_id,
+        request_id=request_id_of(response.headers, body),
         retry_after=parse_retry_after(response.headers),
         response=response,
         request=request,
     )
 
 
-def _validation_error() -> type[pydantic.ValidationError]:
-    # pydantic is imported by the first answer to parse, not by importing the client.
+def parse_model(model: type[ModelT], data: object, *, response: httpx.Response | None = None) -> ModelT:
+    """Validate a decoded payload into ``model``, marked with the request id of ``response``; a mismatch
+    is an ``APIResponseValidationError`` (with the answer's status and request id)."""
+    # pydantic (and the models) load with the first answer parsed, not with the client.
     import pydantic
 
-    return pydantic.ValidationError
+    from .._models import tag
 
-
-def parse_model(
-    model: type[ModelT],
-    data: object,
-    *,
-    request: httpx.Request | None = None,
-    response: httpx.Response | None = None,
-) -> ModelT:
-    """Validate a decoded payload into ``model``; a mismatch is an ``APIResponseValidationError``
-    (with the answer's status and request id when ``response`` is given)."""
     try:
-        return model.model_validate(data)
-    except _validation_error() as exc:
+        parsed = model.model_validate(data)
+    except pydantic.ValidationError as exc:
         raise APIResponseValidationError(
             f"The answer is not a valid {model.__name__}: {exc.errors(include_url=False)[:3]}",
             body=data,
-            request=request,
             response=response,
         ) from None
+    return tag(parsed, request_id_of(response.headers) if response is not None else None)
 
 
 def is_stream_answer(response: httpx.Response) -> bool:
     """A successful answer to a streaming request that really is a stream (not a JSON error envelope)."""
-    if response.is_error:
+    if not _is_success(response.status_code):
         return False
-    content_type = response.headers.get("content-type", "")
-    return "json" not in content_type
+    return "json" not in response.headers.get("content-type", "")

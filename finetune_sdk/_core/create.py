@@ -1,36 +1,41 @@
-"""What ``jobs.create`` sends and what a job reference is, sans I/O: the arguments checked before
-anything is uploaded, the uploads to make first, the request, and which uploads to delete again when
-the create fails."""
+"""Creating a job, written once: the arguments checked before anything is uploaded (:func:`plan_create`),
+the uploads to make first, the request, and which uploads to delete again when the create fails
+(:func:`create_flow`)."""
 
-# pyright: reportUnnecessaryIsInstance=false, reportUnnecessaryComparison=false, reportUnusedFunction=false
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import re
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Final, Union, cast
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Final, Union
 
 import orjson
-from typing_extensions import Required
 
-from .._options import PostOptions, apply_options, check_idempotency_key
-from .._retry import is_retryable
-from .._wire import RequestSpec, path_segment, resource_id
-from ..dataset import Dataset
-from ..errors import APIStatusError
+from ..data import Dataset
+from ..errors import APIError, APIStatusError
 from ..hyperparameters import Hyperparameters, PresetName
-from ..types import BaseModelName, FileObject, FineTuneJob, JobEvent
-from .files import FileInput
+from ..types import FileObject, FineTuneJob, JobEvent
+from .checks import is_number, is_str, is_str_mapping, is_whole
+from .flow import Call, Flow, send
+from .ids import check_idempotency_key, path_segment, resource_id
+from .options import PostOptions, apply_options
+from .retry import is_retryable
+from .upload import UploadInput, check_upload, upload_flow
+from .wire import RequestSpec, parse_model
 
 __all__ = [
     "AsyncUpdateCallback",
+    "CreatePlan",
     "EventRef",
     "HyperparametersInput",
-    "JobCreateParams",
     "JobRef",
     "TrainingInput",
     "UpdateCallback",
+    "create_flow",
+    "job_id_of",
+    "plan_create",
 ]
 
 #: A job, or its id.
@@ -45,7 +50,7 @@ HyperparametersInput = Union[Hyperparameters, PresetName, Mapping[str, Any], Non
 #: Called with the job whenever its status or progress changes during ``wait``.
 UpdateCallback = Callable[[FineTuneJob], None]
 #: On the async client ``on_update`` may also be a coroutine function; it is awaited.
-AsyncUpdateCallback = Callable[[FineTuneJob], Awaitable[None] | None]
+AsyncUpdateCallback = Callable[[FineTuneJob], Union[Awaitable[None], None]]  # noqa: UP007
 
 
 _SUFFIX: Final = re.compile(r"[A-Za-z0-9_-]{1,40}")
@@ -53,16 +58,12 @@ _SUFFIX: Final = re.compile(r"[A-Za-z0-9_-]{1,40}")
 SEED_MAX: Final = 2**32 - 1
 
 
-def _job_id(job: JobRef) -> str:
+def job_id_of(job: JobRef) -> str:
+    """The id of a job or job reference, checked to be safe in a URL."""
     return resource_id(job.id if isinstance(job, FineTuneJob) else job, "job")
 
 
-def _job_path(job: JobRef) -> str:
-    """The job's URL path (its id checked, then escaped as one path segment)."""
-    return f"fine_tuning/jobs/{path_segment(_job_id(job))}"
-
-
-def _to_upload(value: TrainingInput) -> FileInput | None:
+def _to_upload(value: TrainingInput) -> UploadInput | None:
     """The thing to upload first, or None when ``value`` is already a file id.
 
     A ``Dataset`` or a path object is uploaded; a string is a path when it ends in ``.jsonl``, holds a
@@ -90,11 +91,11 @@ def _hyperparameters(value: HyperparametersInput) -> dict[str, Any]:
 
 
 @dataclasses.dataclass(frozen=True)
-class _CreatePlan:
+class CreatePlan:
     """A job creation, checked: the files to upload first ``(field, source, key)``, then the request."""
 
     body: dict[str, Any]
-    uploads: list[tuple[str, FileInput, str | None]]
+    uploads: list[tuple[str, UploadInput, str | None]]
     idempotency_key: str | None
     names: Mapping[str, str] = dataclasses.field(default_factory=dict[str, str])
     """Fields whose string was sent as a file id though it could have been meant as a file name."""
@@ -125,7 +126,7 @@ class _CreatePlan:
                 return
 
 
-def _plan_create(
+def plan_create(
     *,
     model: str,
     training_file: TrainingInput,
@@ -136,43 +137,34 @@ def _plan_create(
     seed: int | None,
     metadata: Mapping[str, Any] | None,
     idempotency_key: str | None,
-) -> _CreatePlan:
+    method: Mapping[str, Any] | None = None,
+    integrations: Sequence[Mapping[str, Any]] | None = None,
+) -> CreatePlan:
     """Check every argument before anything is uploaded, and say what must be uploaded."""
-    if not isinstance(model, str) or not model:
-        raise ValueError(f"model must be a base model name such as 'Qwen/Qwen2.5-7B-Instruct', got {model!r}")
-    if validation_file is not None and validation_split is not None:
-        raise ValueError(
-            "give validation_file or validation_split, not both: the platform holds out a split of the "
-            "training data only when no validation file is given"
-        )
-    if training_file is None:
-        raise ValueError("training_file is required: a file id, a path to a .jsonl file or a Dataset")
-    if validation_split is not None and (
-        isinstance(validation_split, bool)
-        or not isinstance(validation_split, (int, float))
-        or not 0 < validation_split <= 0.5
-    ):
-        raise ValueError(f"validation_split must be a number in (0, 0.5], got {validation_split!r}")
-    if suffix is not None and (not isinstance(suffix, str) or not _SUFFIX.fullmatch(suffix)):
-        raise ValueError(f"suffix must be 1 to 40 of the characters A-Z a-z 0-9 _ -, got {suffix!r}")
-    if seed is not None and (
-        isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= SEED_MAX
-    ):
-        raise ValueError(f"seed must be a whole number from 0 to {SEED_MAX}, got {seed!r}")
+    _check_arguments(
+        model=model,
+        training_file=training_file,
+        validation_file=validation_file,
+        validation_split=validation_split,
+        suffix=suffix,
+        seed=seed,
+        metadata=metadata,
+    )
     check_idempotency_key(idempotency_key)
-    if metadata is not None:
-        if not isinstance(metadata, Mapping) or not all(isinstance(k, str) for k in metadata):
-            raise ValueError("metadata must be a mapping with string keys")
-        try:
-            orjson.dumps(dict(metadata))
-        except TypeError as exc:
-            raise ValueError(f"metadata cannot be sent as JSON: {exc}") from None
     body: dict[str, Any] = {"model": model, "hyperparameters": _hyperparameters(hyperparameters)}
     optional = {"validation_split": validation_split, "suffix": suffix, "seed": seed}
     body.update({k: v for k, v in optional.items() if v is not None})
     if metadata is not None:
         body["metadata"] = dict(metadata)
-    uploads: list[tuple[str, FileInput, str | None]] = []
+    if method is not None:
+        if not is_str_mapping(method):
+            raise TypeError(f"method must be a mapping such as {{'type': 'supervised', ...}}, got {method!r}")
+        body["method"] = dict(method)
+    if integrations is not None:
+        if is_str(integrations) or is_str_mapping(integrations) or not all(map(is_str_mapping, integrations)):
+            raise TypeError("integrations must be a list of mappings such as {'type': 'wandb', ...}")
+        body["integrations"] = [dict(i) for i in integrations]
+    uploads: list[tuple[str, UploadInput, str | None]] = []
     names: dict[str, str] = {}
     for field, value in (("training_file", training_file), ("validation_file", validation_file)):
         if value is None:
@@ -187,7 +179,42 @@ def _plan_create(
             # Uploads made for a create share its key (suffixed): replaying the create uploads nothing new.
             uploads.append((field, source, f"{idempotency_key}:{field}" if idempotency_key else None))
     _check_json(body, "the job's settings")  # the body as it will be sent, bar the uploaded ids
-    return _CreatePlan(body, uploads, idempotency_key, names)
+    return CreatePlan(body, uploads, idempotency_key, names)
+
+
+def _check_arguments(
+    *,
+    model: object,
+    training_file: object,
+    validation_file: object,
+    validation_split: object,
+    suffix: object,
+    seed: object,
+    metadata: object,
+) -> None:
+    """Refuse what no request could carry, with the argument named (for callers without types too)."""
+    if not is_str(model) or not model:
+        raise ValueError(f"model must be a base model name such as 'Qwen/Qwen2.5-7B-Instruct', got {model!r}")
+    if validation_file is not None and validation_split is not None:
+        raise ValueError(
+            "give validation_file or validation_split, not both: the platform holds out a split of the "
+            "training data only when no validation file is given"
+        )
+    if training_file is None:
+        raise ValueError("training_file is required: a file id, a path to a .jsonl file or a Dataset")
+    if validation_split is not None and (not is_number(validation_split) or not 0 < validation_split <= 0.5):
+        raise ValueError(f"validation_split must be a number in (0, 0.5], got {validation_split!r}")
+    if suffix is not None and (not is_str(suffix) or not _SUFFIX.fullmatch(suffix)):
+        raise ValueError(f"suffix must be 1 to 40 of the characters A-Z a-z 0-9 _ -, got {suffix!r}")
+    if seed is not None and (not is_whole(seed) or not 0 <= seed <= SEED_MAX):
+        raise ValueError(f"seed must be a whole number from 0 to {SEED_MAX}, got {seed!r}")
+    if metadata is not None:
+        if not is_str_mapping(metadata):
+            raise ValueError("metadata must be a mapping with string keys")
+        try:
+            orjson.dumps(dict(metadata))
+        except TypeError as exc:
+            raise ValueError(f"metadata cannot be sent as JSON: {exc}") from None
 
 
 def _check_json(body: object, what: str) -> None:
@@ -198,48 +225,34 @@ def _check_json(body: object, what: str) -> None:
         raise ValueError(f"{what} cannot be sent as JSON: {exc}") from None
 
 
-class JobCreateParams(PostOptions, total=False):
-    """The keyword arguments of ``jobs.create`` (see :meth:`Jobs.create`), with the call's options."""
-
-    model: Required[BaseModelName | str]
-    training_file: Required[TrainingInput]
-    validation_file: TrainingInput | None
-    validation_split: float | None
-    hyperparameters: HyperparametersInput
-    suffix: str | None
-    seed: int | None
-    metadata: Mapping[str, Any] | None
-
-
-_CREATE_FIELDS: Final = frozenset(JobCreateParams.__annotations__) - frozenset(PostOptions.__annotations__)
-
-
-def _plan_from(params: Mapping[str, Any]) -> tuple[_CreatePlan, PostOptions]:
-    """The checked plan of a create, and its request options; a missing or unknown keyword is a
-    ``TypeError``, as for any Python call."""
-    unknown = set(params) - frozenset(JobCreateParams.__annotations__)
-    if unknown:
-        known = ", ".join(sorted(JobCreateParams.__annotations__))
-        raise TypeError(
-            f"create() got unexpected keyword argument(s) {', '.join(sorted(unknown))}; it takes {known}"
-        )
-    options = cast(PostOptions, {k: v for k, v in params.items() if k not in _CREATE_FIELDS})
-    for required in ("model", "training_file"):
-        if required not in params:
-            raise TypeError(f"create() missing required keyword argument: {required!r}")
-    plan = _plan_create(
-        model=params["model"],
-        training_file=params["training_file"],
-        validation_file=params.get("validation_file"),
-        validation_split=params.get("validation_split"),
-        hyperparameters=params.get("hyperparameters"),
-        suffix=params.get("suffix"),
-        seed=params.get("seed"),
-        metadata=params.get("metadata"),
-        idempotency_key=options.get("idempotency_key"),
-    )
+def create_flow(plan: CreatePlan, options: PostOptions) -> Flow[FineTuneJob]:
+    """Check every file to upload, upload them, create the job; when the create fails, delete what it
+    uploaded if no job can hold it (see :meth:`CreatePlan.orphans`), even while being cancelled."""
     # The call's options (timeout, extra_body ...) are refused now too, not after the uploads.
     checked = apply_options(plan.spec({}), options, post=True)
     if options.get("extra_body"):
         _check_json(checked.json, "extra_body")
-    return plan, options
+    for _, source, _ in plan.uploads:
+        yield Call(check_upload, (source,), blocking=True)  # every file checked before any is sent
+    uploaded: dict[str, str] = {}
+    try:
+        for field, source, key in plan.uploads:
+            file = yield from upload_flow(
+                source,
+                filename=None,
+                purpose="fine-tune",
+                validate=False,
+                on_progress=None,
+                options=PostOptions(idempotency_key=key) if key else PostOptions(),
+            )
+            uploaded[field] = file.id
+        answer = yield from send(apply_options(plan.spec(uploaded), options, post=True))
+        return parse_model(FineTuneJob, answer.payload, response=answer.response)
+    except GeneratorExit:
+        raise
+    except BaseException as exc:
+        plan.explain(exc)
+        for file_id in plan.orphans(uploaded, exc):
+            with contextlib.suppress(APIError):  # the create's own error is the one to raise
+                yield from send(RequestSpec("DELETE", f"files/{path_segment(file_id)}"), shielded=True)
+        raise

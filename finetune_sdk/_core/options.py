@@ -7,7 +7,6 @@ Unpack[RequestOptions]``), so a misspelt option is an error for type checkers an
     client.jobs.retrieve(job_id, timeout=2, extra_headers={"X-Trace": "abc"})
 """
 
-# pyright: reportPrivateUsage=false, reportUnnecessaryIsInstance=false
 from __future__ import annotations
 
 import dataclasses
@@ -17,10 +16,11 @@ from typing import Any, Final, cast
 import httpx
 from typing_extensions import TypedDict
 
-from ._config import TimeoutTypes, _as_timeout
-from ._wire import RequestSpec
+from .config import TimeoutTypes, as_timeout
+from .ids import check_idempotency_key
+from .wire import RequestSpec
 
-__all__ = ["PostOptions", "RequestOptions", "apply_options", "check_idempotency_key"]
+__all__ = ["PostOptions", "RequestOptions", "apply_options", "check_options"]
 
 
 class RequestOptions(TypedDict, total=False):
@@ -46,21 +46,6 @@ class PostOptions(RequestOptions, total=False):
 
 
 _KNOWN: Final = frozenset(PostOptions.__annotations__)
-#: The longest idempotency key sent (a header value; real keys are a few dozen characters).
-IDEMPOTENCY_KEY_MAX: Final = 200
-
-
-def check_idempotency_key(key: object) -> None:
-    """An idempotency key is sent as a header: 1 to ``IDEMPOTENCY_KEY_MAX`` printable ASCII characters
-    (None: one is made), else a ``ValueError`` before anything is sent."""
-    if key is not None and (
-        not isinstance(key, str)
-        or not 0 < len(key) <= IDEMPOTENCY_KEY_MAX
-        or not (key.isascii() and key.isprintable())
-    ):
-        raise ValueError(
-            f"idempotency_key must be 1 to {IDEMPOTENCY_KEY_MAX} printable ASCII characters, got {key!r}"
-        )
 
 
 def check_options(options: Mapping[str, Any], *, post: bool = False) -> None:
@@ -80,7 +65,7 @@ def apply_options(spec: RequestSpec, options: Mapping[str, Any], *, post: bool =
     check_options(options, post=post)
     changes: dict[str, Any] = {}
     if "timeout" in options:
-        timeout: httpx.Timeout = _as_timeout(options["timeout"])
+        timeout: httpx.Timeout = as_timeout(options["timeout"])
         changes["timeout"] = timeout
     headers = options.get("extra_headers")
     if headers:
@@ -93,10 +78,10 @@ def apply_options(spec: RequestSpec, options: Mapping[str, Any], *, post: bool =
         if spec.files is not None:
             changes["data"] = {**(spec.data or {}), **{k: str(v) for k, v in body.items()}}
         else:
-            current = cast("dict[str, Any] | None", spec.json)
+            current = spec.json
             if current is not None and not isinstance(current, dict):
                 raise TypeError(f"extra_body needs a JSON object body; {spec.method} {spec.path} sends none")
-            changes["json"] = {**(current or {}), **body}
+            changes["json"] = {**cast("dict[str, Any]", current or {}), **body}
     if options.get("idempotency_key") is not None:
         check_idempotency_key(options["idempotency_key"])
         changes["idempotency_key"] = options["idempotency_key"]

@@ -1,7 +1,17 @@
-"""The retry policy: which failures are worth another attempt, and how long to wait before it.
+"""The retry policy: which failures are worth another attempt, how long to wait before it, and the
+client's retry budget.
 
 Pure decisions, no I/O. The sync and async clients hand the same policy to tenacity (``Retrying`` and
 ``AsyncRetrying``), and ``wait()`` reuses it for polling, so "retry?" is answered in one place.
+
+Three things keep retries from making an outage worse:
+
+* a server's ``Retry-After`` longer than ``max_wait`` is not slept: the error is raised at once,
+  carrying ``retry_after``, so the caller decides;
+* each client has a :class:`RetryBudget`, a token bucket that failed attempts drain and successes
+  refill (gRPC's retry throttling, botocore's standard mode): once it is low, failing calls are not
+  retried, so a full outage costs about one attempt per call instead of ``max_retries + 1``;
+* backoff has jitter, so clients that failed together do not come back together.
 """
 
 from __future__ import annotations
@@ -10,6 +20,7 @@ import dataclasses
 import email.utils
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Final
@@ -17,9 +28,17 @@ from typing import Any, Final
 import httpx
 import tenacity
 
-from .errors import APIConnectionError, APIError, APIStatusError
+from ..errors import APIConnectionError, APIError, APIStatusError
+from .checks import is_finite_number, is_number
 
-__all__ = ["RETRYABLE_STATUS", "RetryHistory", "RetryPolicy", "is_retryable", "parse_retry_after"]
+__all__ = [
+    "RETRYABLE_STATUS",
+    "RetryBudget",
+    "RetryHistory",
+    "RetryPolicy",
+    "is_retryable",
+    "parse_retry_after",
+]
 
 logger: Final = logging.getLogger("finetune_sdk")
 
@@ -96,18 +115,74 @@ def _number(raw: str) -> float | None:
     return value if 0 <= value < float("inf") else None
 
 
+class RetryBudget:
+    """How many retries a client may still spend: a token bucket shared by all its calls (the scheme of
+    botocore's standard retry mode and gRPC's retry throttling).
+
+    A retry takes ``retry_cost`` tokens and is made only while that many are left; every successful call
+    puts back ``refill``. With the defaults a client makes at most 20 retries in a row while a server
+    fails everything, so 200 calls during a full outage cost about 220 attempts, not ``200 *
+    (max_retries + 1)``; as calls succeed again the bucket refills and retries resume. A steady share of
+    failed attempts up to ``refill / (retry_cost + refill)`` (a third, with the defaults) never runs it
+    dry. ``RetryBudget(capacity=float("inf"))`` never throttles; ``Client(retry_budget=None)`` has none.
+    Thread-safe: one budget serves every thread and task of its client (and the clients
+    ``with_options`` makes from it).
+    """
+
+    __slots__ = ("_lock", "_tokens", "capacity", "refill", "retry_cost")
+
+    def __init__(self, capacity: float = 20.0, *, retry_cost: float = 1.0, refill: float = 0.5) -> None:
+        if not is_number(capacity) or not capacity > 0:
+            raise ValueError(f"capacity must be a number of tokens > 0, got {capacity!r}")
+        if not is_finite_number(retry_cost) or retry_cost <= 0:
+            raise ValueError(f"retry_cost must be a number of tokens > 0, got {retry_cost!r}")
+        if not is_finite_number(refill) or refill < 0:
+            raise ValueError(f"refill must be a number of tokens >= 0, got {refill!r}")
+        self.capacity = float(capacity)
+        self.retry_cost = float(retry_cost)
+        self.refill = float(refill)
+        self._tokens = self.capacity
+        self._lock = threading.Lock()
+
+    @property
+    def tokens(self) -> float:
+        """The tokens left."""
+        return self._tokens
+
+    def spend(self) -> bool:
+        """Take the tokens of one retry; False (and nothing taken) when too few are left."""
+        with self._lock:
+            if self._tokens < self.retry_cost:
+                return False
+            self._tokens -= self.retry_cost
+            return True
+
+    def succeeded(self) -> None:
+        """A call succeeded: put back ``refill`` tokens."""
+        if self._tokens < self.capacity:
+            with self._lock:
+                self._tokens = min(self.capacity, self._tokens + self.refill)
+
+    def __repr__(self) -> str:
+        return (
+            f"RetryBudget(capacity={self.capacity:g}, retry_cost={self.retry_cost:g}, "
+            f"refill={self.refill:g}, tokens={self._tokens:g})"
+        )
+
+
 @dataclasses.dataclass(frozen=True)
 class RetryPolicy:
-    """How many times to try again and how long to pause before each new attempt.
+    """How many times to try again, how long to pause before each new attempt, and the budget.
 
-    Backoff is exponential from ``initial_wait`` with full jitter, capped at ``max_backoff``; a
-    ``Retry-After`` from the server replaces it, capped at ``max_wait``.
+    Backoff is exponential from ``initial_wait`` with jitter, capped at ``max_backoff``; a
+    ``Retry-After`` from the server replaces it, up to ``max_wait`` (a longer one ends the call at once).
     """
 
     max_retries: int
     max_wait: float = 60.0
     initial_wait: float = 0.5
     max_backoff: float = 8.0
+    budget: RetryBudget | None = None
 
     def backoff(self, attempt: int, *, rng: Callable[[], float] = random.random) -> float:
         """The pause after failed attempt number ``attempt`` (1-based), with no hint from the server."""
@@ -123,12 +198,36 @@ class RetryPolicy:
             return min(hint, self.max_wait)
         return self.backoff(attempt)
 
+    def asks_too_long(self, exc: BaseException) -> bool:
+        """Whether the server asked for a longer pause than this policy waits (the call then ends at
+        once, its error carrying ``retry_after``, rather than retrying early or sleeping for minutes)."""
+        hint = exc.retry_after if isinstance(exc, APIStatusError) else None
+        return hint is not None and hint > self.max_wait
+
+    def should_retry(self, exc: BaseException) -> bool:
+        """Whether a failed attempt is tried again, budget allowing (the budget is charged here)."""
+        if not is_retryable(exc) or self.asks_too_long(exc):
+            return False
+        return self.budget is None or self.budget.spend()
+
     def tenacity_args(self) -> dict[str, Any]:
         """Keyword arguments for ``tenacity.Retrying`` / ``AsyncRetrying`` that apply this policy.
 
         The retrying object is built once per client and called as ``retrying(attempt, spec, history)``:
-        the last argument, a :class:`RetryHistory`, names the call in log lines and collects the pauses.
+        the last argument, a :class:`RetryHistory`, names the call in log lines, says how many attempts
+        the call may make, and collects the pauses.
         """
+
+        def stop(state: tenacity.RetryCallState) -> bool:
+            history: RetryHistory = state.args[-1]
+            return state.attempt_number >= history.max_attempts
+
+        def retry(state: tenacity.RetryCallState) -> bool:
+            outcome = state.outcome
+            exc = outcome.exception() if outcome is not None else None
+            history: RetryHistory = state.args[-1]
+            # The last allowed attempt is not charged to the budget: it could not be retried anyway.
+            return exc is not None and state.attempt_number < history.max_attempts and self.should_retry(exc)
 
         def wait(state: tenacity.RetryCallState) -> float:
             outcome = state.outcome
@@ -145,18 +244,12 @@ class RetryPolicy:
                 "%s failed (attempt %d of %d), retrying in %.2fs: %s",
                 history.describe,
                 state.attempt_number,
-                self.max_retries + 1,
+                history.max_attempts,
                 pause,
                 _short(outcome.exception() if outcome is not None else None),
             )
 
-        return {
-            "stop": tenacity.stop_after_attempt(self.max_retries + 1),
-            "wait": wait,
-            "retry": tenacity.retry_if_exception(is_retryable),
-            "before_sleep": before_sleep,
-            "reraise": True,
-        }
+        return {"stop": stop, "wait": wait, "retry": retry, "before_sleep": before_sleep, "reraise": True}
 
 
 @dataclasses.dataclass
@@ -164,8 +257,9 @@ class RetryHistory:
     """One logical call's attempts and pauses, written onto the error the caller finally sees."""
 
     describe: str
+    max_attempts: int
     attempts: int = 0
-    waits: list[float] = dataclasses.field(default_factory=list)
+    waits: list[float] = dataclasses.field(default_factory=list[float])
 
     def record(self, exc: APIError) -> None:
         exc.attempts = self.attempts

@@ -11,16 +11,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Final
 
+from .checks import is_finite_number
+from .durations import check_seconds
+
 __all__ = ["DEFAULT_SCHEDULE", "MIN_HINTED_PAUSE", "PollSchedule"]
 
 #: The shortest pause a server's hint can ask for: a hint of 0 repeated must not become a busy loop.
 MIN_HINTED_PAUSE: Final = 0.02
-
-
-def _seconds(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
-        raise ValueError(f"{name} must be a number of seconds > 0, got {value!r}")
-    return float(value)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,9 +33,9 @@ class PollSchedule:
     cap: float = 15.0
 
     def __post_init__(self) -> None:
-        first, cap = _seconds("first", self.first), _seconds("cap", self.cap)
+        first, cap = check_seconds("first", self.first), check_seconds("cap", self.cap)
         growth = self.growth
-        if isinstance(growth, bool) or not isinstance(growth, (int, float)) or not 1 <= growth < float("inf"):
+        if not is_finite_number(growth) or growth < 1:
             raise ValueError(f"growth must be a number >= 1, got {growth!r}")
         if cap < first:
             raise ValueError(f"cap ({cap:g} s) must not be shorter than first ({first:g} s)")
@@ -49,8 +46,8 @@ class PollSchedule:
     @classmethod
     def fixed(cls, seconds: float) -> PollSchedule:
         """Poll every ``seconds``."""
-        seconds = _seconds("poll_interval", seconds)
-        return cls(first=seconds, growth=1.0, cap=seconds)
+        pace = check_seconds("poll_interval", seconds)
+        return cls(first=pace, growth=1.0, cap=pace)
 
     @classmethod
     def of(cls, value: float | PollSchedule) -> PollSchedule:

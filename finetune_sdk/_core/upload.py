@@ -14,12 +14,16 @@ import dataclasses
 import io
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import IO, Any, Union, cast
 
-from ._wire import RequestSpec
-from .dataset import Dataset, ValidationReport
+from ..data import Dataset, ValidationReport
+from ..types import FileObject
+from .checks import is_str
+from .flow import Call, Flow, call, send
+from .options import PostOptions, apply_options
+from .wire import RequestSpec, parse_model
 
 __all__ = [
     "DEFAULT_FILENAME",
@@ -31,6 +35,7 @@ __all__ = [
     "avalidate_source",
     "check_upload",
     "open_source",
+    "upload_flow",
     "upload_spec",
     "validate_source",
 ]
@@ -125,7 +130,8 @@ def _unpack(file: UploadInput, filename: str | None) -> tuple[_Content, str | No
     """A ``(filename, content)`` pair taken apart; its name and ``filename=`` may not disagree."""
     if not isinstance(file, tuple):
         return file, filename
-    if len(file) != 2 or not isinstance(file[0], str):
+    pair: tuple[object, ...] = file
+    if len(pair) != 2 or not is_str(pair[0]):
         raise TypeError("a tuple to upload is (filename, bytes_or_binary_file)")
     name, content = file
     if filename is not None and filename != name:
@@ -138,14 +144,14 @@ def _unpack(file: UploadInput, filename: str | None) -> tuple[_Content, str | No
 @contextlib.contextmanager
 def open_source(
     file: UploadInput, *, filename: str | None = None, on_progress: ProgressCallback | None = None
-) -> Iterator[Source]:
+) -> Generator[Source, None, None]:
     """``file`` as a :class:`Source`, open for the ``with`` block; temporary copies are removed after it.
 
     A path must be a file (``FileNotFoundError``, ``IsADirectoryError``); text (``str`` content, a file in
     text mode) is a ``TypeError``; so is anything else that is not an upload.
     """
     content, filename = _unpack(file, filename)
-    if filename is not None and (not isinstance(filename, str) or not filename.strip()):
+    if filename is not None and (not is_str(filename) or not filename.strip()):
         raise ValueError(f"filename must be a non-empty string, got {filename!r}")
     with contextlib.ExitStack() as stack:
 
@@ -258,7 +264,7 @@ def check_upload(file: UploadInput, *, filename: str | None = None) -> None:
         validate_source(source)
 
 
-def upload_spec(source: Source, purpose: str, idempotency_key: str | None) -> RequestSpec:
+def upload_spec(source: Source, purpose: str, idempotency_key: str | None = None) -> RequestSpec:
     """The ``POST /files`` of ``source``: a multipart body built anew, from the first byte, per attempt."""
 
     def fields() -> dict[str, Any]:
@@ -268,3 +274,30 @@ def upload_spec(source: Source, purpose: str, idempotency_key: str | None) -> Re
     return RequestSpec(
         "POST", "files", files=fields, data={"purpose": purpose}, idempotency_key=idempotency_key
     )
+
+
+def _enter(stack: contextlib.ExitStack, opened: contextlib.AbstractContextManager[Source]) -> Source:
+    return stack.enter_context(opened)
+
+
+def upload_flow(
+    file: UploadInput,
+    *,
+    filename: str | None,
+    purpose: str,
+    validate: bool,
+    on_progress: ProgressCallback | None,
+    options: PostOptions,
+) -> Flow[FileObject]:
+    """Open ``file``, validate it (unless told not to), and send it; the file object the platform made.
+
+    Opening (which may copy a one-way stream to a temporary file) and validating run off the event loop
+    on the async client; validating is cancellable there.
+    """
+    with contextlib.ExitStack() as stack:
+        opened = open_source(file, filename=filename, on_progress=on_progress)
+        source = yield from call(_enter, stack, opened, blocking=True)
+        if validate:
+            yield Call(validate_source, (source,), blocking=True, awaitable=avalidate_source)
+        answer = yield from send(apply_options(upload_spec(source, purpose), options, post=True))
+        return parse_model(FileObject, answer.payload, response=answer.response)

@@ -1,0 +1,328 @@
+"""A chat stream's state machine, sans I/O: the bytes of the answer in, text deltas out.
+
+:class:`StreamDecoder` reads Server-Sent Events from the raw bytes (``\\r\\n``, ``\\r`` or ``\\n`` line
+ends, ``data:`` lines joined, comments and other fields skipped), decodes each event's data and returns
+its text delta; it records the finish reason and usage, notes ``[DONE]``, raises for an error event and
+for a chunk it cannot read, and at the end of the bytes says whether the stream was complete. So "what
+counts as a delta", "what is an error event" and "was this stream cut short?" are answered once, here,
+for the sync and async streams alike.
+
+The per-event path is kept tiny on purpose (the data sliced from the line as bytes, one
+``orjson.loads``, a few dict lookups, no model per chunk): a service relaying hundreds of streams spends
+its CPU here. No line (nor run of data lines) may pass the answer limit before it is whole.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, cast
+
+import httpx
+import orjson
+
+from .._core.wire import ENVELOPE_OK_CODES, envelope_status, error_fields
+from ..errors import (
+    APIResponseValidationError,
+    APIStatusError,
+    ResponseTooLargeError,
+    StreamInterruptedError,
+    status_error_class,
+)
+from ..types.chat import ChatUsage
+
+__all__ = ["StreamDecoder"]
+
+_DONE: Final = b"[DONE]"
+
+
+def _kind(value: object) -> str:
+    """A JSON value's kind, in JSON's words."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    return "a number" if isinstance(value, int | float) else type(value).__name__
+
+
+def _chunk_problem(chunk: object, exc: BaseException) -> str:
+    """What is wrong with a chunk the decoder could not read (only on that error path)."""
+    if not isinstance(chunk, dict):
+        return f"{_kind(chunk)}, not a JSON object"
+    fields = cast("dict[str, object]", chunk)
+    choices = fields.get("choices")
+    if choices and not isinstance(choices, list):
+        return f"'choices' is {_kind(choices)}, not an array"
+    for i, choice in enumerate(cast("list[object]", choices or [])):
+        if not isinstance(choice, dict):
+            return f"choices[{i}] is {_kind(choice)}, not an object"
+        delta = cast("dict[str, object]", choice).get("delta")
+        if delta and not isinstance(delta, dict):
+            return f"choices[{i}].delta is {_kind(delta)}, not an object"
+        content = cast("dict[str, object]", delta).get("content") if isinstance(delta, dict) else None
+        if content and not isinstance(content, str):
+            return f"choices[{i}].delta.content is {_kind(content)}, not a string"
+    usage = fields.get("usage")
+    if usage and not isinstance(usage, dict):
+        return f"'usage' is {_kind(usage)}, not an object"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _in_stream_status(payload: object) -> int:
+    """The HTTP status an in-stream error stands for; 500 (a server failure) when it names none."""
+    if not isinstance(payload, dict):
+        return 500
+    fields = cast("dict[str, object]", payload)
+    error = fields.get("error")
+    detail = cast("dict[str, object]", error) if isinstance(error, dict) else {}
+    for raw in (detail.get("status"), detail.get("code"), fields.get("code")):
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            return raw if 400 <= raw < 600 else envelope_status(raw, 500)
+    return 500
+
+
+def _is_error_payload(chunk: dict[str, Any]) -> bool:
+    if chunk.get("error") is not None:
+        return True
+    # The platform's envelope form of an error: {"code": 50505, "message": "..."} (20000 means ok).
+    code = chunk.get("code")
+    return isinstance(code, int) and code not in ENVELOPE_OK_CODES and "message" in chunk
+
+
+class StreamDecoder:
+    """What has come out of one chat stream so far, fed its raw (decoded) bytes chunk by chunk.
+
+    :meth:`feed` returns the text deltas of the events the chunk completes; ``parts`` holds them all,
+    ``finish_reason`` and ``usage`` what the server said, ``done`` whether ``[DONE]`` came, ``events``
+    how many events were dispatched (keep-alive comments are not events). :meth:`end` takes what is left
+    at the end of the bytes and says, with :meth:`end_error`, whether the stream was complete.
+    """
+
+    __slots__ = (
+        "_buffer",
+        "_data",
+        "_error",
+        "_event",
+        "_pending",
+        "chars",
+        "done",
+        "events",
+        "finish_reason",
+        "limit",
+        "model",
+        "parts",
+        "response",
+        "usage",
+    )
+
+    def __init__(
+        self, model: str, response: httpx.Response | None = None, *, limit: int = 32 * 1024 * 1024
+    ) -> None:
+        self.model = model
+        self.response = response
+        self.limit = limit
+        self.parts: list[str] = []
+        self.chars = 0
+        self.finish_reason: str | None = None
+        self.usage: ChatUsage | None = None
+        self.done = False
+        self.events = 0
+        self._buffer = b""
+        self._data: list[bytes] = []
+        self._event = b""
+        self._pending = 0  # bytes of data lines since the last event
+        self._error: Exception | None = None  # a failure found after text in the same chunk
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    @property
+    def complete(self) -> bool:
+        """``[DONE]`` or a finish reason arrived: the answer is whole (some servers omit ``[DONE]``)."""
+        return self.done or self.finish_reason is not None
+
+    # -- bytes to events ---------------------------------------------------------------------------
+
+    def check(self) -> None:
+        """Raise the failure an earlier chunk held back: an error event (or a bad chunk) that came after
+        text in the same chunk is raised once that text has been handed out, as if it came alone."""
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
+
+    def feed(self, chunk: bytes) -> list[str]:
+        """The text deltas of the events ``chunk`` completes (none once ``[DONE]`` has come)."""
+        self.check()
+        buffer = self._buffer + chunk if self._buffer else chunk
+        if b"\r" in buffer:
+            # A trailing \r may be the first half of \r\n: keep it for the next chunk.
+            held = buffer.endswith(b"\r")
+            if held:
+                buffer = buffer[:-1]
+            buffer = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n") + (b"\r" if held else b"")
+        lines = buffer.split(b"\n")
+        self._buffer = lines.pop()
+        if len(self._buffer) > self.limit:
+            raise self._too_large()
+        deltas: list[str] = []
+        data = self._data
+        for line in lines:
+            if line:
+                if line.startswith(b"data:"):
+                    value = line[6:] if line[5:6] == b" " else line[5:]
+                    data.append(value)
+                    self._pending += len(value)
+                    if self._pending > self.limit:
+                        raise self._too_large()
+                elif line.startswith(b"event:"):
+                    self._event = line[7:] if line[6:7] == b" " else line[6:]
+                # comments (":") and other fields (id, retry) do not change a chat stream
+                continue
+            if data:  # a blank line ends an event
+                try:
+                    delta = self._dispatch(data[0] if len(data) == 1 else b"\n".join(data))
+                except Exception as exc:
+                    if not deltas:
+                        raise
+                    self._error = exc  # the text before it goes out first
+                    break
+                data.clear()
+                self._pending = 0
+                if delta is not None:
+                    deltas.append(delta)
+                if self.done:
+                    break
+            self._event = b""
+        return deltas
+
+    def end(self) -> list[str]:
+        """The deltas of a last event whose blank line never came (its lines whole), at the end of the
+        bytes; a line cut off midway is dropped, as the stream was."""
+        self.check()
+        deltas: list[str] = []
+        if self._data and not self.done:
+            delta = self._dispatch(self._data[0] if len(self._data) == 1 else b"\n".join(self._data))
+            if delta is not None:
+                deltas.append(delta)
+        self._data.clear()
+        self._buffer = b""
+        return deltas
+
+    def _too_large(self) -> ResponseTooLargeError:
+        where = f" from {self.response.request.url.path}" if self.response is not None else ""
+        return ResponseTooLargeError(
+            f"the stream{where} sent an event stream line larger than {self.limit} bytes; stopped reading. "
+            "Raise the limit with Client(max_answer_bytes=...) if it is expected.",
+            limit=self.limit,
+            response=self.response,
+        )
+
+    # -- one event ---------------------------------------------------------------------------------
+
+    def _dispatch(self, data: bytes) -> str | None:
+        """One event's data: its text delta (None for role-only, finish, usage and other chunks)."""
+        self.events += 1
+        if data == _DONE:
+            self.done = True
+            return None
+        error_event = self._event == b"error"
+        try:
+            chunk = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            if not data.strip():
+                return None  # a blank data line: some servers' keep-alive
+            if error_event:
+                raise self._in_stream_error(data.decode("utf-8", "replace")) from None
+            raise self._bad_chunk(data, "it is not JSON") from None
+        # No isinstance checks on the way: a chunk of the wrong shape fails on a lookup (a list or a string
+        # has no .get, an int no [0]), and the handler below says what was wrong. The valid path pays nothing.
+        try:
+            choices = chunk.get("choices")
+            if choices:
+                choice = choices[0]
+                if choice.get("index", 0) != 0:
+                    # With n > 1 a chunk may carry another choice first (or only): text is choice 0's.
+                    choice = next((c for c in choices if c.get("index", 0) == 0), None)
+                    if choice is None:
+                        return None
+                usage = chunk.get("usage")
+                if usage:
+                    self.usage = ChatUsage.from_wire(usage)
+                finish = choice.get("finish_reason")
+                if finish:
+                    self.finish_reason = finish
+                delta = choice.get("delta")
+                content = delta.get("content") if delta else None
+                if content:
+                    self.chars += len(content)  # before the append: content without a length leaves no trace
+                    self.parts.append(content)
+                    return cast(str, content)
+                return None
+            if error_event or _is_error_payload(chunk):
+                raise self._in_stream_error(chunk)
+            usage = chunk.get("usage")
+            if usage:
+                self.usage = ChatUsage.from_wire(usage)
+            return None
+        except (AttributeError, TypeError, LookupError, ValueError) as exc:
+            if error_event:
+                raise self._in_stream_error(chunk) from None
+            raise self._bad_chunk(data, _chunk_problem(chunk, exc)) from None
+
+    def _bad_chunk(self, data: bytes, problem: str) -> APIResponseValidationError:
+        text = data.decode("utf-8", "replace")
+        return APIResponseValidationError(
+            f"the stream from {self.model} sent a malformed chunk ({problem}): {text[:200]!r}",
+            body=text,
+            response=self.response,
+        )
+
+    def _in_stream_error(self, payload: object) -> APIStatusError:
+        """The typed error for an error event inside a stream (``{"error": {...}}`` or an error envelope).
+
+        Its message says how much text had come first. Before any text it is retried like the same status
+        answered outright (429, 5xx, the overload code); after text, never.
+        """
+        message, code = error_fields(payload)
+        status = _in_stream_status(payload)
+        response = self.response
+        return status_error_class(status)(
+            f"the stream from {self.model} reported an error after {self.chars} characters: "
+            f"{message or 'no message'}",
+            status_code=status,
+            code=code,
+            body=payload,
+            response=response,
+            request=response.request if response is not None else None,
+        )
+
+    # -- the end -----------------------------------------------------------------------------------
+
+    def end_error(self) -> Exception | None:
+        """At the end of the bytes: the error for a stream that was cut short (or a failure held back),
+        or None."""
+        error, self._error = self._error, None
+        if error is not None:
+            return error
+        if self.complete:
+            return None
+        return self.interrupted("ended without [DONE] or a finish reason")
+
+    def interrupted(self, why: str | BaseException) -> StreamInterruptedError:
+        """The error for a stream that stopped midway, holding the text that had arrived."""
+        if isinstance(why, BaseException):
+            why = f"{type(why).__name__}: {why}" if str(why) else type(why).__name__
+        return StreamInterruptedError(
+            f"the stream from {self.model} broke after {self.chars} characters ({len(self.parts)} deltas): "
+            f"{why}; the partial text is in err.partial_text",
+            partial_text=self.text,
+            deltas=len(self.parts),
+            model=self.model,
+            request=self.response.request if self.response is not None else None,
+            response=self.response,
+        )

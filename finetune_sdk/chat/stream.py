@@ -1,0 +1,486 @@
+"""Streamed chat replies: :class:`ChatStream` (sync) and :class:`AsyncChatStream` (async).
+
+A stream is an iterator of text deltas. After the loop it holds the whole ``text``, the
+``finish_reason`` and the ``usage`` (prompt and completion tokens) the server reported::
+
+    stream = client.chat("Qwen/Qwen2.5-7B-Instruct", "Hello")
+    for delta in stream:
+        print(delta, end="", flush=True)
+    print(stream.finish_reason, stream.usage)
+
+The request goes out on the first iteration, or at once with ``stream.open()`` (``with`` opens it too).
+The answer's raw bytes go to one :class:`~finetune_sdk.chat.state.StreamDecoder`, which decides what
+each event means, so both classes behave alike and neither builds a model per chunk.
+
+Opening a stream reads it up to its first text delta inside the client's retried attempt: a stream that
+fails before any text (a break, an error event with a 429 or 5xx status or the overload code, an end
+without ``[DONE]``) is retried like any other call. From the first delta on nothing is retried.
+
+The connection is released as soon as the stream ends, fails, is closed, or (async) its task is
+cancelled. Leaving a loop early with ``break`` closes a sync stream when it is dropped; for async code
+use ``async with`` (or ``contextlib.aclosing``) to close it at once, though a dropped async stream is
+also closed on the next turn of the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from types import TracebackType
+from typing import Any, Final
+
+import httpx
+from typing_extensions import Self
+
+from .._core.durations import Deadline
+from .._core.limits import BodyDecoder, UndecodableBodyError
+from .._core.wire import Answer
+from .._transport.attempt import limits_of
+from .._transport.backend import enter_deadline, leave_deadline
+from ..errors import APIResponseValidationError
+from ..relay import SyncFrames, achat_frames, chat_frames
+from ..types.chat import ChatUsage
+from .state import StreamDecoder
+
+__all__ = ["AsyncChatStream", "ChatStream"]
+
+Opener = Callable[[Callable[[httpx.Response], bool]], Answer]
+"""Sends the request with retries, running the given start on each attempt's open stream."""
+AsyncOpener = Callable[[Callable[[httpx.Response], Awaitable[bool]]], Awaitable[Answer]]
+
+
+def _not_a_stream(answer: Answer, model: str) -> APIResponseValidationError:
+    """A successful answer to a streaming request that is not an event stream (a server that ignores
+    ``stream``, or sends another content type)."""
+    content_type = answer.response.headers.get("content-type", "none")
+    return APIResponseValidationError(
+        f"the answer from {model} is not an event stream: its content-type is {content_type!r}",
+        body=answer.payload,
+        response=answer.response,
+    )
+
+
+class _StreamView:
+    """What both streams share and that does no I/O: the answer's state, one attempt's reading set-up,
+    and what arrived so far. Never the key, nor the text, in its repr."""
+
+    def __init__(self, model: str) -> None:
+        self._decoder = StreamDecoder(model)
+        self._closed = False
+        self._pending: list[str] = []
+        self._index = 0
+        self._idle = Deadline.after(None, "idle_timeout")
+        self._body = BodyDecoder("")
+
+    def _begin(self, response: httpx.Response) -> None:
+        """Set up reading ``response`` (an attempt's open stream) from scratch: a failed attempt leaves
+        nothing behind."""
+        limits = limits_of(response.request)
+        content_type = response.headers.get("content-type", "").partition(";")[0].strip().lower()
+        if content_type != "text/event-stream":
+            raise APIResponseValidationError(
+                f"the answer from {self.model} is not an event stream: its content-type is {content_type!r}",
+                response=response,
+            )
+        try:
+            self._body = BodyDecoder(response.headers.get("content-encoding", ""))
+        except UndecodableBodyError as exc:
+            raise APIResponseValidationError(
+                f"the stream from {self.model} cannot be decoded: {exc}", response=response
+            ) from None
+        self._decoder = StreamDecoder(self.model, response, limit=limits.max_answer_bytes)
+        self._idle = Deadline.after(limits.idle_timeout, "idle_timeout")
+        self._pending, self._index = [], 0
+
+    def _deltas(self, raw: bytes) -> list[str]:
+        """The deltas of one raw chunk (decoded first if the answer is compressed)."""
+        decoder = self._decoder
+        events = decoder.events
+        if self._body.identity:
+            deltas = decoder.feed(raw)
+        else:
+            deltas = [delta for piece in self._body.feed(raw) for delta in decoder.feed(piece)]
+        if decoder.events != events:
+            self._idle.restart()  # the idle limit counts from the last event, not the last byte
+        return deltas
+
+    def _broken(self, exc: Exception) -> Exception:
+        """The error for a read that failed: an idle stream, a lost connection, undecodable bytes."""
+        if isinstance(exc, UndecodableBodyError):
+            return APIResponseValidationError(
+                f"the stream from {self.model} cannot be decoded: {exc}", response=self._decoder.response
+            )
+        if isinstance(exc, httpx.TimeoutException) and self._idle.expired():
+            return self._decoder.interrupted(f"no event for {self._idle.seconds:g}s (idle_timeout)")
+        return self._decoder.interrupted(exc)
+
+    @property
+    def model(self) -> str:
+        """The model asked."""
+        return self._decoder.model
+
+    @property
+    def text(self) -> str:
+        """The text that has arrived so far; the whole reply once the stream is exhausted."""
+        return self._decoder.text
+
+    @property
+    def finish_reason(self) -> str | None:
+        """Why the model stopped (``"stop"``, ``"length"`` ...); None until the server says."""
+        return self._decoder.finish_reason
+
+    @property
+    def usage(self) -> ChatUsage | None:
+        """Token counts, once the server sent them (at the end; None if it does not report usage)."""
+        return self._decoder.usage
+
+    @property
+    def deltas(self) -> int:
+        """How many text pieces have arrived."""
+        return len(self._decoder.parts)
+
+    @property
+    def response(self) -> httpx.Response | None:
+        """The HTTP response, once the request was sent (for headers such as ``x-request-id``)."""
+        return self._decoder.response
+
+    @property
+    def closed(self) -> bool:
+        """Whether the stream has ended or been closed (its connection is released)."""
+        return self._closed
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(model={self.model!r})"
+
+
+class ChatStream(_StreamView, Iterator[str]):
+    """The text deltas of one chat reply, as they arrive; made by ``client.chat(model, messages)``.
+
+    Use it as an iterator (``for delta in stream``), optionally inside ``with`` so that it is closed
+    even when the loop is left early. Errors are the SDK's: a break midway is a
+    :class:`~finetune_sdk.StreamInterruptedError` holding the partial text, an error event inside the
+    stream an :class:`~finetune_sdk.APIStatusError`.
+    """
+
+    def __init__(self, model: str, opener: Opener) -> None:
+        super().__init__(model)
+        self._opener: Opener | None = opener
+        self._raw: Iterator[bytes] | None = None
+
+    def open(self) -> Self:
+        """Send the request now and wait for the first text (with the client's retries), unless already
+        sent; errors before the first text raise here."""
+        if self._opener is not None:
+            self._send()
+        return self
+
+    def _send(self) -> None:
+        opener, self._opener = self._opener, None
+        assert opener is not None
+        try:
+            answer = opener(self._start)
+        except BaseException:
+            self._closed = True
+            raise
+        if answer.payload is not True:  # the answer was read whole: JSON, not a stream
+            self._closed = True
+            raise _not_a_stream(answer, self.model)
+
+    def _start(self, response: httpx.Response) -> bool:
+        """Run inside each attempt on the open stream: read up to the first text (or the end). A failure
+        before any text raises here, where the client's retry policy sees it."""
+        self._begin(response)
+        self._raw = response.iter_raw()
+        while not self._decoder.done:
+            deltas = self._pull()
+            if deltas is None:
+                self._pending = self._decoder.end()
+                error = self._decoder.end_error() if not self._pending else None
+                if error is not None:
+                    raise error
+                break
+            if deltas:
+                self._pending = deltas
+                break
+        return True
+
+    def _pull(self) -> list[str] | None:
+        """The deltas of the next raw chunk (within the idle limit); None at the end of the bytes."""
+        assert self._raw is not None
+        self._decoder.check()  # a failure held back behind text already handed out
+        token = enter_deadline(self._idle)  # the attempt's deadline, if sooner, still applies
+        try:
+            raw = next(self._raw, None)
+            return None if raw is None else self._deltas(raw)
+        except (httpx.RequestError, UndecodableBodyError) as exc:
+            raise self._broken(exc) from exc
+        finally:
+            leave_deadline(token)
+
+    def __iter__(self) -> Self:
+        return self
+
+    def __next__(self) -> str:
+        index = self._index
+        if index < len(self._pending):
+            self._index = index + 1
+            return self._pending[index]
+        return self._next_chunk()
+
+    def _next_chunk(self) -> str:
+        if self._opener is not None:
+            self._send()
+            return next(self)
+        decoder = self._decoder
+        try:
+            while self._raw is not None and not decoder.done:
+                deltas = self._pull()
+                if deltas is None:
+                    deltas = decoder.end()
+                    self._raw = None
+                    error = decoder.end_error()
+                    if error is not None and not deltas:
+                        raise error
+                if deltas:
+                    self._pending, self._index = deltas, 1
+                    return deltas[0]
+        except BaseException:
+            self.close()
+            raise
+        self._drain()
+        raise StopIteration
+
+    def _drain(self) -> None:
+        """After ``[DONE]``: read to the end of the body (normally nothing left), so that the
+        connection goes back to the pool instead of being closed; then release it."""
+        raw, self._raw = self._raw, None
+        if raw is not None:
+            with contextlib.suppress(httpx.RequestError):
+                for _ in raw:
+                    pass
+        self.close()
+
+    def read(self) -> str:
+        """Consume the rest of the stream and return the whole text."""
+        for _ in self:
+            pass
+        return self.text
+
+    def close(self) -> None:
+        """Release the connection now; the iteration ends. Safe to call more than once."""
+        self._closed = True
+        self._opener = None
+        self._raw = None
+        self._pending, self._index = [], 0
+        response = self._decoder.response
+        if response is not None and not response.is_closed:
+            response.close()
+
+    def __enter__(self) -> Self:
+        return self.open()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        # A loop left with `break` drops the stream: give its connection back at once.
+        decoder = getattr(self, "_decoder", None)  # absent if __init__ failed
+        response = decoder.response if decoder is not None else None
+        if response is not None and not response.is_closed:
+            with contextlib.suppress(Exception):
+                response.close()
+
+    def sse(self) -> SyncFrames:
+        """The reply as OpenAI-shaped Server-Sent Events, for a web framework to send (bytes per frame):
+        a ``chat.completion.chunk`` per delta, the finish and usage chunks, ``data: [DONE]``; a failure
+        midway is an ``{"error": ...}`` frame. Open the stream first (``open()``) so that errors before any
+        text raise while an error status can still be answered. The frames also iterate with ``async
+        for`` (each read in a worker thread; the stream closed as soon as the loop ends or is
+        cancelled), as async frameworks do. See :mod:`finetune_sdk.relay`."""
+        return chat_frames(self)
+
+
+# Tasks closing dropped async streams; held here so that asyncio does not collect them half-way.
+_closing: Final[set[asyncio.Task[None]]] = set()
+
+
+async def _aclose_quietly(raw: AsyncIterator[bytes] | None, response: httpx.Response) -> None:
+    with contextlib.suppress(Exception):
+        aclose = getattr(raw, "aclose", None)
+        if aclose is not None:
+            await aclose()
+        await response.aclose()
+
+
+def _close_later(raw: AsyncIterator[bytes] | None, response: httpx.Response) -> None:
+    """Close a dropped async stream's response on the running event loop (asyncio or trio), if any.
+
+    ``__del__`` cannot await, so the close is scheduled as a task; it runs at the loop's next turn,
+    before a request waiting for the freed connection could time out.
+    """
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # not on asyncio: maybe trio, which is only imported if in use
+        trio = sys.modules.get("trio")
+        if trio is not None:
+            with contextlib.suppress(RuntimeError):
+                trio.lowlevel.spawn_system_task(_aclose_quietly, raw, response)
+        return
+    task = loop.create_task(_aclose_quietly(raw, response))
+    _closing.add(task)
+    task.add_done_callback(_closing.discard)
+
+
+class AsyncChatStream(_StreamView, AsyncIterator[str]):
+    """The async twin of :class:`ChatStream`: ``async for delta in stream``.
+
+    ``AsyncClient.chat(...)`` returns one without awaiting (the request goes out on the first
+    iteration); ``await stream.open()`` sends it first. It closes itself when exhausted, on any error and
+    when its task is cancelled. To leave a loop early use ``async with stream:`` (or
+    ``contextlib.aclosing``); a stream simply dropped after ``break`` is closed on the loop's next turn.
+    """
+
+    def __init__(self, model: str, opener: AsyncOpener) -> None:
+        super().__init__(model)
+        self._opener: AsyncOpener | None = opener
+        self._raw: AsyncIterator[bytes] | None = None
+
+    async def open(self) -> Self:
+        """Send the request now and wait for the first text (with the client's retries), unless already
+        sent; errors before the first text raise here."""
+        if self._opener is not None:
+            await self._send()
+        return self
+
+    async def _send(self) -> None:
+        opener, self._opener = self._opener, None
+        assert opener is not None
+        try:
+            answer = await opener(self._start)
+        except BaseException:
+            self._closed = True
+            raise
+        if answer.payload is not True:  # the answer was read whole: JSON, not a stream
+            self._closed = True
+            raise _not_a_stream(answer, self.model)
+
+    async def _start(self, response: httpx.Response) -> bool:
+        """See :meth:`ChatStream._start`."""
+        self._begin(response)
+        self._raw = response.aiter_raw()
+        while not self._decoder.done:
+            deltas = await self._pull()
+            if deltas is None:
+                self._pending = self._decoder.end()
+                error = self._decoder.end_error() if not self._pending else None
+                if error is not None:
+                    raise error
+                break
+            if deltas:
+                self._pending = deltas
+                break
+        return True
+
+    async def _pull(self) -> list[str] | None:
+        """The deltas of the next raw chunk (within the idle limit); None at the end of the bytes."""
+        assert self._raw is not None
+        self._decoder.check()  # a failure held back behind text already handed out
+        token = enter_deadline(self._idle)  # the attempt's deadline, if sooner, still applies
+        try:
+            raw = await anext(self._raw, None)
+            return None if raw is None else self._deltas(raw)
+        except (httpx.RequestError, UndecodableBodyError) as exc:
+            raise self._broken(exc) from exc
+        finally:
+            leave_deadline(token)
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> str:
+        index = self._index
+        if index < len(self._pending):
+            self._index = index + 1
+            return self._pending[index]
+        return await self._next_chunk()
+
+    async def _next_chunk(self) -> str:
+        if self._opener is not None:
+            await self._send()
+            return await self.__anext__()
+        decoder = self._decoder
+        try:
+            while self._raw is not None and not decoder.done:
+                deltas = await self._pull()
+                if deltas is None:
+                    deltas = decoder.end()
+                    self._raw = None
+                    error = decoder.end_error()
+                    if error is not None and not deltas:
+                        raise error
+                if deltas:
+                    self._pending, self._index = deltas, 1
+                    return deltas[0]
+        except BaseException:
+            await self.aclose()  # shielded: runs even when the task is being cancelled
+            raise
+        await self._drain()
+        raise StopAsyncIteration
+
+    async def _drain(self) -> None:
+        """See :meth:`ChatStream._drain`."""
+        raw, self._raw = self._raw, None
+        if raw is not None:
+            with contextlib.suppress(httpx.RequestError):
+                async for _ in raw:
+                    pass
+        await self.aclose()
+
+    async def read(self) -> str:
+        """Consume the rest of the stream and return the whole text."""
+        async for _ in self:
+            pass
+        return self.text
+
+    async def aclose(self) -> None:
+        """Release the connection now; the iteration ends. Safe to call more than once, and while
+        the task is being cancelled."""
+        import anyio
+
+        self._closed = True
+        self._opener = None
+        raw, self._raw = self._raw, None
+        self._pending, self._index = [], 0
+        response = self._decoder.response
+        if response is not None and not response.is_closed:
+            with anyio.CancelScope(shield=True):
+                await _aclose_quietly(raw, response)
+
+    async def close(self) -> None:
+        """The same as :meth:`aclose` (the name openai's async streams use)."""
+        await self.aclose()
+
+    async def __aenter__(self) -> Self:
+        return await self.open()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    def __del__(self, _close_later: Any = _close_later) -> None:
+        # ``async for ... break`` drops the stream without closing it: close it on the loop.
+        decoder = getattr(self, "_decoder", None)
+        response = decoder.response if decoder is not None else None
+        if response is not None and not response.is_closed:
+            with contextlib.suppress(Exception):
+                _close_later(getattr(self, "_raw", None), response)
+
+    def sse(self) -> AsyncIterator[bytes]:
+        """:meth:`ChatStream.sse` for ``async for``: the reply as OpenAI-shaped SSE frames; a cancelled
+        relay closes the stream."""
+        return achat_frames(self)
