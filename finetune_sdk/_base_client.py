@@ -47,7 +47,7 @@ from ._core.config import (
     PollTypes,
     TimeoutTypes,
 )
-from ._core.flow import Emit, Flow, Send, Sleep
+from ._core.flow import Emit, Flow, Open, Send, Sleep
 from ._core.pages import PageQuery, Walk, page_flow
 from ._core.retry import RetryBudget, RetryHistory, RetryPolicy
 from ._core.schedule import PollSchedule
@@ -371,10 +371,14 @@ class SyncAPIClient(_BaseClient[httpx.Client]):
                 try:
                     if isinstance(effect, Send):
                         reply = self.send(effect.spec)
+                    elif isinstance(effect, Open):
+                        reply = self.open_stream(effect.spec, effect.start)
                     elif isinstance(effect, Sleep):
                         time.sleep(effect.seconds)
                     else:
                         reply = effect.function(*effect.args)
+                        if inspect.isawaitable(reply):
+                            _refuse_awaitable(reply, effect.function)
                 except BaseException as exc:  # the flow sees it first: it may clean up, handle or re-raise
                     error = exc
         finally:
@@ -504,6 +508,8 @@ class AsyncAPIClient(_BaseClient[httpx.AsyncClient]):
                                 reply = await self.send(effect.spec)
                         else:
                             reply = await self.send(effect.spec)
+                    elif isinstance(effect, Open):
+                        reply = await self.open_stream(effect.spec, effect.start)
                     elif isinstance(effect, Sleep):
                         await anyio.sleep(effect.seconds)
                     elif effect.awaitable is not None:
@@ -531,6 +537,17 @@ class AsyncAPIClient(_BaseClient[httpx.AsyncClient]):
         return await asend_attempt(
             self._http, request, stream=spec.stream, start=start, on_answer=log, bounded=self._bounded
         )
+
+
+def _refuse_awaitable(result: Awaitable[Any], function: Callable[..., Any]) -> None:
+    """A coroutine function given to the sync client as a callback would never run: say so."""
+    close = getattr(result, "close", None)
+    if callable(close):
+        close()  # no "coroutine was never awaited" warning on top of the error
+    name = getattr(function, "__name__", repr(function))
+    raise TypeError(
+        f"{name} is a coroutine function: the sync Client calls it without awaiting; use AsyncClient"
+    )
 
 
 def _streamed(spec: RequestSpec) -> RequestSpec:

@@ -12,7 +12,7 @@ import contextvars
 import dataclasses
 import datetime
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Concatenate, Generic, TypeVar
 
 import httpx
@@ -160,41 +160,35 @@ def async_raw(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[APIRes
 
 class RawResponseView:
     """The base of a resource's ``with_raw_response`` view: the resource's methods, each returning an
-    :class:`APIResponse`. A view declares each method as a stub decorated with :func:`raw_method` (or
-    :func:`async_raw_method`), which gives it the resource method's exact parameters (so a misspelt
-    keyword is a type error there too) and a declared type; the stub's body is never run."""
+    :class:`APIResponse`. A view lists them as ``create = raw_method(Jobs.create)`` (or
+    :func:`async_raw_method`): each keeps the resource method's exact parameters (so a misspelt keyword
+    is a type error there too)."""
 
     def __init__(self, resource: object) -> None:
         self._resource = resource
 
 
-def raw_method(
-    method: Callable[Concatenate[S, P], T],
-) -> Callable[[Callable[..., object]], Callable[Concatenate[Any, P], APIResponse[T]]]:
-    """Make a view's stub the raw-response twin of the sync resource ``method``."""
+def raw_method(method: Callable[Concatenate[S, P], T]) -> Callable[Concatenate[Any, P], APIResponse[T]]:
+    """The raw-response twin of the sync resource ``method``, for a view."""
+    name = method.__name__
 
-    def decorate(stub: Callable[..., object]) -> Callable[Concatenate[Any, P], APIResponse[T]]:
-        def call(view: Any, /, *args: P.args, **kwargs: P.kwargs) -> APIResponse[T]:
-            return raw(getattr(view._resource, method.__name__))(*args, **kwargs)
+    def call(view: Any, /, *args: P.args, **kwargs: P.kwargs) -> APIResponse[T]:
+        return raw(getattr(view._resource, name))(*args, **kwargs)
 
-        call.__doc__ = stub.__doc__
-        call.__name__ = method.__name__
-        return call
-
-    return decorate
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = f"``{name}``, returning its :class:`~finetune_sdk.APIResponse` (status, headers ...)."
+    return call
 
 
 def async_raw_method(
     method: Callable[Concatenate[S, P], Awaitable[T]],
-) -> Callable[[Callable[..., object]], Callable[Concatenate[Any, P], Awaitable[APIResponse[T]]]]:
-    """Make a view's stub the raw-response twin of the async resource ``method``."""
+) -> Callable[Concatenate[Any, P], Coroutine[Any, Any, APIResponse[T]]]:
+    """The raw-response twin of the async resource ``method``, for a view."""
+    name = method.__name__
 
-    def decorate(stub: Callable[..., object]) -> Callable[Concatenate[Any, P], Awaitable[APIResponse[T]]]:
-        async def call(view: Any, /, *args: P.args, **kwargs: P.kwargs) -> APIResponse[T]:
-            return await async_raw(getattr(view._resource, method.__name__))(*args, **kwargs)
+    async def call(view: Any, /, *args: P.args, **kwargs: P.kwargs) -> APIResponse[T]:
+        return await async_raw(getattr(view._resource, name))(*args, **kwargs)
 
-        call.__doc__ = stub.__doc__
-        call.__name__ = method.__name__
-        return call
-
-    return decorate
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = f"``{name}``, returning its :class:`~finetune_sdk.APIResponse` (status, headers ...)."
+    return call

@@ -19,13 +19,31 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Awaitable, Callable, Generator, Sequence
-from typing import Any, TypeVar, Union
+from typing import TYPE_CHECKING, Any, TypeVar, Union
 
-from .wire import Answer, RequestSpec
+import httpx
 
-__all__ = ["Call", "Effect", "Emit", "Flow", "Send", "Sleep", "call", "send"]
+from .wire import Answer, RequestSpec, parse_model
+
+if TYPE_CHECKING:
+    import pydantic
+
+__all__ = [
+    "Call",
+    "Effect",
+    "Emit",
+    "Flow",
+    "Open",
+    "Send",
+    "Sleep",
+    "call",
+    "open_stream",
+    "request",
+    "send",
+]
 
 T = TypeVar("T")
+ModelT = TypeVar("ModelT", bound="pydantic.BaseModel")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -36,6 +54,15 @@ class Send:
 
     spec: RequestSpec
     shielded: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Open:
+    """Send the streaming ``spec`` with the client's retries, running ``start`` on each attempt's open
+    stream (the sync client calls it, the async client awaits it); the flow gets the :class:`Answer`."""
+
+    spec: RequestSpec
+    start: Callable[[httpx.Response], Any]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -65,7 +92,7 @@ class Emit:
     items: Sequence[Any]
 
 
-Effect = Union[Send, Sleep, Call, Emit]  # noqa: UP007 - a runtime alias, valid on 3.10
+Effect = Union[Send, Open, Sleep, Call, Emit]  # noqa: UP007 - a runtime alias, valid on 3.10
 #: A flow that returns a ``T``.
 Flow = Generator[Effect, Any, T]
 
@@ -73,6 +100,18 @@ Flow = Generator[Effect, Any, T]
 def send(spec: RequestSpec, *, shielded: bool = False) -> Flow[Answer]:
     """``answer = yield from send(spec)``: the typed form of yielding :class:`Send`."""
     answer: Answer = yield Send(spec, shielded)
+    return answer
+
+
+def request(spec: RequestSpec, model: type[ModelT]) -> Flow[ModelT]:
+    """The answer to ``spec``, as ``model`` (carrying the request id)."""
+    answer = yield from send(spec)
+    return parse_model(model, answer.payload, response=answer.response)
+
+
+def open_stream(spec: RequestSpec, start: Callable[[httpx.Response], Any]) -> Flow[Answer]:
+    """``answer = yield from open_stream(spec, start)``: the typed form of yielding :class:`Open`."""
+    answer: Answer = yield Open(spec, start)
     return answer
 
 

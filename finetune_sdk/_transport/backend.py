@@ -113,14 +113,6 @@ class DeadlineBackend(httpcore.NetworkBackend):
             self._inner.connect_tcp(host, port, _time_left(timeout), local_address, socket_options)
         )
 
-    def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.NetworkStream:
-        return _Stream(self._inner.connect_unix_socket(path, _time_left(timeout), socket_options))
-
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)
 
@@ -168,14 +160,6 @@ class AsyncDeadlineBackend(httpcore.AsyncNetworkBackend):
     ) -> httpcore.AsyncNetworkStream:
         stream = await self._inner.connect_tcp(host, port, _time_left(timeout), local_address, socket_options)
         return _AsyncStream(stream)
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        return _AsyncStream(await self._inner.connect_unix_socket(path, _time_left(timeout), socket_options))
 
     async def sleep(self, seconds: float) -> None:
         await self._inner.sleep(seconds)

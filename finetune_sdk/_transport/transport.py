@@ -195,10 +195,15 @@ def _core_request(
     )
 
 
-def _extensions(answer: httpcore.Response) -> dict[str, Any]:
+def _response(
+    answer: httpcore.Response, body: httpx.SyncByteStream | httpx.AsyncByteStream
+) -> httpx.Response:
+    """httpx's response for httpcore's answer, its body read through ``body``."""
     # httpcore's attribute is typed loosely (its default is a bare dict): name what it holds.
     extensions = cast("Mapping[str, Any]", answer.extensions)  # pyright: ignore[reportUnknownMemberType]
-    return dict(extensions)
+    return httpx.Response(
+        status_code=answer.status, headers=answer.headers, stream=body, extensions=dict(extensions)
+    )
 
 
 # Transports to give fresh pools in a forked child; weak, so that a dropped client is not kept alive.
@@ -252,13 +257,7 @@ class Transport(httpx.BaseTransport):
             self.forget_connections()
         with _httpx_errors:
             answer = self._pool.handle_request(_core_request(request, request.stream))
-
-        return httpx.Response(
-            status_code=answer.status,
-            headers=answer.headers,
-            stream=_SyncBody(answer),
-            extensions=_extensions(answer),
-        )
+        return _response(answer, _SyncBody(answer))
 
     def close(self) -> None:
         if self._pid == os.getpid():
@@ -318,13 +317,7 @@ class AsyncTransport(httpx.AsyncBaseTransport):
         self._loop = loop
         with _httpx_errors:
             answer = await self._pool.handle_async_request(_core_request(request, request.stream))
-
-        return httpx.Response(
-            status_code=answer.status,
-            headers=answer.headers,
-            stream=_AsyncBody(answer),
-            extensions=_extensions(answer),
-        )
+        return _response(answer, _AsyncBody(answer))
 
     async def aclose(self) -> None:
         if self._pid == os.getpid() and (self._loop is None or self._loop is _current_loop()):

@@ -255,9 +255,7 @@ def cancel(state: State, job_id: str, as_json: bool) -> None:
 def events(state: State, job_id: str, follow: bool, poll_interval: float | None, as_json: bool) -> None:
     """The job's events, oldest first: time, level, message."""
     client = state.client()
-    found = (
-        client.jobs.follow(job_id, poll_interval=poll_interval) if follow else client.jobs.events(job_id)
-    )
+    found = client.jobs.follow(job_id, poll_interval=poll_interval) if follow else client.jobs.events(job_id)
     for event in found:
         echo(event.model_dump_json() if as_json else "  ".join(str(c) for c in _event_row(event)))
 

@@ -2,7 +2,7 @@
 ``compare`` a base and a tuned model.
 
 The request is built and checked by ``chat.request``; the stream's bytes are read by ``chat.stream``;
-the client's door sends it with retries (``open_stream``: a stream is retried until its first text).
+the client's door sends it with retries (a stream is retried until its first text).
 
 Why not wrap the official ``openai`` client: it builds a pydantic model for every chunk (about 80 µs of
 CPU each, measured); reading the stream ourselves costs a few µs per chunk. The official client stays
@@ -11,15 +11,17 @@ one attribute away (``client.openai``), for everything beyond text chat (tools, 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+import dataclasses
+from collections.abc import Callable, Coroutine, Iterable
+from typing import Any, Concatenate, TypeVar
 
 import httpx
-from typing_extensions import Unpack
+from typing_extensions import ParamSpec, Unpack
 
 from .._core.config import DEFAULT_COMPARE_CONCURRENCY
-from .._core.wire import Answer, RequestSpec, parse_model
-from .._resource import AsyncAPIResource, SyncAPIResource
+from .._core.flow import Flow, open_stream, request
+from .._core.wire import Answer, RequestSpec
+from .._resource import AsyncAPIResource, Settings, SyncAPIResource, named
 from .._response import RawResponseView, async_raw_method, raw_method
 from ..chat.request import ChatOptions, Messages, chat_request, without_stream_options
 from ..chat.stream import AsyncChatStream, ChatStream
@@ -31,10 +33,95 @@ from ..types.chat import ChatCompletion
 
 __all__ = ["AsyncChat", "Chat"]
 
+P = ParamSpec("P")
+R = TypeVar("R")
 
-def _compare_options(
-    max_tokens: int | None, temperature: float | None, top_p: float | None, seed: int | None
-) -> ChatOptions:
+
+def _opened(spec: RequestSpec, start: Callable[[httpx.Response], Any]) -> Flow[Answer]:
+    """Open the stream of ``spec``; a server refusing ``stream_options`` (some OpenAI-compatible servers
+    predate it) is asked once more without it, and the stream then has no usage."""
+    try:
+        return (yield from open_stream(spec, start))
+    except APIStatusError as exc:
+        fallback = without_stream_options(spec, exc)
+        if fallback is None:
+            raise
+        return (yield from open_stream(fallback, start))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Comparing:
+    """A comparison's arguments, checked: what both clients run, each with its own runner."""
+
+    prompts: Iterable[str]
+    base: Setup
+    tuned: Setup
+    checks: Iterable[CheckLike]
+    samples: int
+    concurrency: int
+    on_progress: OnProgress | None
+    options: ChatOptions
+
+    def run(self, runner: Callable[..., R], timed: Callable[[Setup, str, ChatOptions], Any]) -> R:
+        """Run the comparison with ``runner`` (``run_comparison`` or ``arun_comparison``), each call
+        timed by ``timed(setup, prompt, options)``."""
+
+        def call(setup: Setup, prompt: str) -> Any:
+            with_system = self.options.copy()
+            with_system["system"] = setup[1]
+            return timed(setup, prompt, with_system)
+
+        return runner(
+            call,
+            self.prompts,
+            base=self.base,
+            tuned=self.tuned,
+            checks=self.checks,
+            samples=self.samples,
+            concurrency=self.concurrency,
+            on_progress=self.on_progress,
+        )
+
+
+def _complete(
+    client: Settings, model: str, messages: Messages, **options: Unpack[ChatOptions]
+) -> Flow[ChatCompletion]:
+    """The whole reply in one answer (not streamed): a :class:`~finetune_sdk.ChatCompletion` with
+    ``text``, ``finish_reason``, ``usage`` and ``request_id``. Same arguments as calling
+    ``client.chat``."""
+    return request(chat_request(model, messages, stream=False, **options), ChatCompletion)
+
+
+def _compare(
+    client: Settings,
+    prompts: Iterable[str],
+    *,
+    base: Setup,
+    tuned: Setup,
+    checks: Iterable[CheckLike] = (),
+    samples: int = 1,
+    concurrency: int = DEFAULT_COMPARE_CONCURRENCY,
+    on_progress: OnProgress | None = None,
+    max_tokens: int | None = 4096,
+    temperature: float | None = None,
+    top_p: float | None = None,
+    seed: int | None = None,
+) -> _Comparing:
+    """Send each prompt to ``base`` and to ``tuned`` (each a ``(model, system_prompt)`` pair) and
+    measure both; the sampling settings apply to every call.
+
+    ``checks``: callables ``(prompt, reply) -> bool | float`` or named checks of
+    :mod:`finetune_sdk.evaluate` (``ends_with("。")``, ``no_latin()`` ...), scored on every reply.
+    ``samples``: how many times each prompt is asked on each side (for the stability figures).
+    ``on_progress(done, total)`` is called after each finished call.
+
+    The calls run ``concurrency`` at a time (a pool of threads sharing this client's connection pool,
+    or tasks of one task group on the async client; ``concurrency=1``: one after the other);
+    latencies then include the wait for the server under that load. Rows keep the order of
+    ``prompts``. The first failed call (in that order) raises its typed error; calls not yet started
+    are dropped (on the async client, the others are cancelled; the task group's ``ExceptionGroup``
+    is the error's ``__cause__``).
+    """
     options = ChatOptions(max_tokens=max_tokens)
     if temperature is not None:
         options["temperature"] = temperature
@@ -42,17 +129,7 @@ def _compare_options(
         options["top_p"] = top_p
     if seed is not None:
         options["seed"] = seed
-    return options
-
-
-def _with_system(options: ChatOptions, system: str | None) -> ChatOptions:
-    with_system = options.copy()
-    with_system["system"] = system
-    return with_system
-
-
-def _completion(answer: Answer) -> ChatCompletion:
-    return parse_model(ChatCompletion, answer.payload, response=answer.response)
+    return _Comparing(prompts, base, tuned, checks, samples, concurrency, on_progress, options)
 
 
 class Chat(SyncAPIResource):
@@ -78,69 +155,26 @@ class Chat(SyncAPIResource):
         partial text.
         """
         spec = chat_request(model, messages, stream=True, **options)
-        return ChatStream(model, lambda start: self._open(spec, start))
-
-    def _open(self, spec: RequestSpec, start: Callable[[httpx.Response], Any]) -> Answer:
-        try:
-            return self._client.open_stream(spec, start)
-        except APIStatusError as exc:
-            fallback = without_stream_options(spec, exc)
-            if fallback is None:
-                raise
-            return self._client.open_stream(fallback, start)  # usage stays None: the server cannot send it
-
-    def complete(self, model: str, messages: Messages, **options: Unpack[ChatOptions]) -> ChatCompletion:
-        """The whole reply in one answer (not streamed): a :class:`~finetune_sdk.ChatCompletion` with
-        ``text``, ``finish_reason``, ``usage`` and ``request_id``. Same arguments as calling the
-        resource."""
-        return _completion(self._client.send(chat_request(model, messages, stream=False, **options)))
+        return ChatStream(model, lambda start: self._client.run(_opened(spec, start)))
 
     def _timed(self, setup: Setup, prompt: str, options: ChatOptions) -> Reply:
         clock = Clock()
-        with self(setup[0], prompt, **_with_system(options, setup[1])) as stream:
+        with self(setup[0], prompt, **options) as stream:
             for _ in stream:
                 clock.tick()
         return clock.reply(stream)
 
-    def compare(
-        self,
-        prompts: Iterable[str],
-        *,
-        base: Setup,
-        tuned: Setup,
-        checks: Iterable[CheckLike] = (),
-        samples: int = 1,
-        concurrency: int = DEFAULT_COMPARE_CONCURRENCY,
-        on_progress: OnProgress | None = None,
-        max_tokens: int | None = 4096,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        seed: int | None = None,
-    ) -> Comparison:
-        """Send each prompt to ``base`` and to ``tuned`` (each a ``(model, system_prompt)`` pair) and
-        measure both; the sampling settings apply to every call.
+    @staticmethod
+    def _comparing(
+        build: Callable[Concatenate[Settings, P], _Comparing],
+    ) -> Callable[Concatenate[Chat, P], Comparison]:
+        def compare(self: Chat, /, *args: P.args, **kwargs: P.kwargs) -> Comparison:
+            return build(self._client, *args, **kwargs).run(run_comparison, self._timed)
 
-        ``checks``: callables ``(prompt, reply) -> bool | float`` or named checks of
-        :mod:`finetune_sdk.evaluate` (``ends_with("。")``, ``no_latin()`` ...), scored on every reply.
-        ``samples``: how many times each prompt is asked on each side (for the stability figures).
-        ``on_progress(done, total)`` is called after each finished call.
+        return named(compare, build)
 
-        The calls run on a pool of ``concurrency`` threads sharing this client's connection pool
-        (``concurrency=1``: one after the other, in this thread); latencies then include the wait for the
-        server under that load. Rows keep the order of ``prompts``. The first failed call (in that order)
-        raises its error; calls not yet started are dropped.
-        """
-        options = _compare_options(max_tokens, temperature, top_p, seed)
-        return run_comparison(
-            lambda setup, prompt: self._timed(setup, prompt, options),
-            prompts,
-            base=base,
-            tuned=tuned,
-            checks=checks,
-            samples=samples,
-            concurrency=concurrency,
-            on_progress=on_progress,
-        )
+    complete = SyncAPIResource._runs(_complete)
+    compare = _comparing(_compare)
 
     @property
     def with_raw_response(self) -> ChatWithRawResponse:
@@ -156,59 +190,26 @@ class AsyncChat(AsyncAPIResource):
         on the first iteration, or at ``await stream.open()``). See :meth:`Chat.__call__`. To leave the
         loop early, use ``async with client.chat(...) as stream:`` so the connection is released at once."""
         spec = chat_request(model, messages, stream=True, **options)
-        return AsyncChatStream(model, lambda start: self._open(spec, start))
-
-    async def _open(self, spec: RequestSpec, start: Callable[[httpx.Response], Awaitable[Any]]) -> Answer:
-        try:
-            return await self._client.open_stream(spec, start)
-        except APIStatusError as exc:
-            fallback = without_stream_options(spec, exc)
-            if fallback is None:
-                raise
-            return await self._client.open_stream(fallback, start)
-
-    async def complete(
-        self, model: str, messages: Messages, **options: Unpack[ChatOptions]
-    ) -> ChatCompletion:
-        """The whole reply in one answer (not streamed); see :meth:`Chat.complete`."""
-        return _completion(await self._client.send(chat_request(model, messages, stream=False, **options)))
+        return AsyncChatStream(model, lambda start: self._client.run(_opened(spec, start)))
 
     async def _timed(self, setup: Setup, prompt: str, options: ChatOptions) -> Reply:
         clock = Clock()
-        async with self(setup[0], prompt, **_with_system(options, setup[1])) as stream:
+        async with self(setup[0], prompt, **options) as stream:
             async for _ in stream:
                 clock.tick()
         return clock.reply(stream)
 
-    async def compare(
-        self,
-        prompts: Iterable[str],
-        *,
-        base: Setup,
-        tuned: Setup,
-        checks: Iterable[CheckLike] = (),
-        samples: int = 1,
-        concurrency: int = DEFAULT_COMPARE_CONCURRENCY,
-        on_progress: OnProgress | None = None,
-        max_tokens: int | None = 4096,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        seed: int | None = None,
-    ) -> Comparison:
-        """:meth:`Chat.compare`, with the calls run as tasks (anyio, on asyncio or trio), at most
-        ``concurrency`` at once. A failed call cancels the others and raises its typed error, as the sync
-        ``compare`` does (not the task group's ``ExceptionGroup``, which is its ``__cause__``)."""
-        options = _compare_options(max_tokens, temperature, top_p, seed)
-        return await arun_comparison(
-            lambda setup, prompt: self._timed(setup, prompt, options),
-            prompts,
-            base=base,
-            tuned=tuned,
-            checks=checks,
-            samples=samples,
-            concurrency=concurrency,
-            on_progress=on_progress,
-        )
+    @staticmethod
+    def _comparing(
+        build: Callable[Concatenate[Settings, P], _Comparing],
+    ) -> Callable[Concatenate[AsyncChat, P], Coroutine[Any, Any, Comparison]]:
+        async def compare(self: AsyncChat, /, *args: P.args, **kwargs: P.kwargs) -> Comparison:
+            return await build(self._client, *args, **kwargs).run(arun_comparison, self._timed)
+
+        return named(compare, build)
+
+    complete = AsyncAPIResource._runs(_complete)
+    compare = _comparing(_compare)
 
     @property
     def with_raw_response(self) -> AsyncChatWithRawResponse:
@@ -219,14 +220,10 @@ class AsyncChat(AsyncAPIResource):
 class ChatWithRawResponse(RawResponseView):
     """The methods of :class:`Chat`, each returning an :class:`~finetune_sdk.APIResponse`."""
 
-    @raw_method(Chat.complete)
-    def complete(self) -> None:
-        """:meth:`Chat.complete`, with its raw response."""
+    complete = raw_method(Chat.complete)
 
 
 class AsyncChatWithRawResponse(RawResponseView):
     """The methods of :class:`AsyncChat`, each returning an :class:`~finetune_sdk.APIResponse`."""
 
-    @async_raw_method(AsyncChat.complete)
-    def complete(self) -> None:
-        """:meth:`AsyncChat.complete`, with its raw response."""
+    complete = async_raw_method(AsyncChat.complete)

@@ -9,12 +9,11 @@ methods here check their arguments, build the flow and hand it to the client.
 from __future__ import annotations
 
 import datetime
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypedDict
 
 from typing_extensions import NotRequired, Required, Unpack
 
-from .._base_client import AsyncAPIClient, SyncAPIClient
 from .._core.checks import is_finite_number, is_str, is_str_mapping
 from .._core.config import DEFAULT_WAIT_CONCURRENCY
 from .._core.create import (
@@ -29,14 +28,14 @@ from .._core.create import (
     plan_create,
 )
 from .._core.events import EventCursor, job_path
+from .._core.flow import Flow, request
 from .._core.options import PostOptions, RequestOptions, apply_options
 from .._core.pages import PageQuery
 from .._core.waiting import DEFAULT_PROGRESS_INTERVAL, Waiter, follow_flow, wait_flow
 from .._core.wire import RequestSpec
 from .._many import AsyncOutcomes, JobOutcome, Outcomes
-from .._resource import AsyncAPIResource, SyncAPIResource
+from .._resource import AsyncAPIResource, Following, Listing, Settings, SyncAPIResource
 from .._response import RawResponseView, async_raw_method, raw_method
-from ..pagination import AsyncPaginator, SyncCursorPage
 from ..types import BaseModelName, FineTuneJob, JobEvent, JobStatus, SucceededJob
 
 __all__ = [
@@ -140,11 +139,7 @@ def _event_cursor(after: EventRef | None) -> EventCursor:
 
 
 def _waiter(
-    job: JobRef,
-    timeout: float | None,
-    poll_interval: float | None,
-    progress: float | None,
-    client: SyncAPIClient | AsyncAPIClient,
+    client: Settings, job: JobRef, timeout: float | None, poll_interval: float | None, progress: float | None
 ) -> Waiter:
     return Waiter(
         job_id_of(job),
@@ -160,160 +155,168 @@ def _job_spec(job: JobRef, options: RequestOptions | None = None) -> RequestSpec
     return apply_options(RequestSpec("GET", job_path(job_id_of(job))), options or {})
 
 
-def _cancel_spec(job: JobRef, options: PostOptions) -> RequestSpec:
-    return apply_options(RequestSpec("POST", f"{job_path(job_id_of(job))}/cancel"), options, post=True)
+def _create(
+    client: Settings,
+    *,
+    model: BaseModelName | str,
+    training_file: TrainingInput,
+    validation_file: TrainingInput | None = None,
+    validation_split: float | None = None,
+    hyperparameters: HyperparametersInput = None,
+    method: Mapping[str, Any] | None = None,
+    integrations: Sequence[Mapping[str, Any]] | None = None,
+    suffix: str | None = None,
+    seed: int | None = None,
+    metadata: Mapping[str, str] | None = None,
+    **options: Unpack[PostOptions],
+) -> Flow[FineTuneJob]:
+    """Create (and start) a fine-tuning job.
+
+    ``training_file`` and ``validation_file`` take a file id, a path to a ``.jsonl`` file or a
+    :class:`~finetune_sdk.Dataset`; paths and datasets are validated and uploaded first (a string is
+    a path when it ends in ``.jsonl``, holds a path separator or names an existing file).
+    ``validation_split`` (``0 < x <= 0.5``) holds out a share of the training data on the server
+    instead of a validation file. ``hyperparameters`` is a :class:`~finetune_sdk.Hyperparameters`, a
+    preset name (``"standard"``, ``"quality"``, ``"fast"``), a mapping, or None for the guide's
+    ``standard`` values; ``method`` and ``integrations`` are OpenAI's, passed on as given (see
+    ``docs/jobs.md`` for which rules apply when). Bad arguments raise ``ValueError`` before anything
+    is uploaded. With the same ``idempotency_key``, a repeated call returns the job made the first
+    time and uploads nothing again.
+    """
+    plan = plan_create(
+        model=model,
+        training_file=training_file,
+        validation_file=validation_file,
+        validation_split=validation_split,
+        hyperparameters=hyperparameters,
+        method=method,
+        integrations=integrations,
+        suffix=suffix,
+        seed=seed,
+        metadata=metadata,
+        idempotency_key=options.get("idempotency_key"),
+    )
+    return create_flow(plan, options)
+
+
+def _retrieve(client: Settings, job: JobRef, **options: Unpack[RequestOptions]) -> Flow[FineTuneJob]:
+    """The job's current state."""
+    return request(_job_spec(job, options), FineTuneJob)
+
+
+def _cancel(client: Settings, job: JobRef, **options: Unpack[PostOptions]) -> Flow[FineTuneJob]:
+    """Cancel a job that has not finished; a finished one answers :class:`~finetune_sdk.ConflictError`."""
+    spec = RequestSpec("POST", f"{job_path(job_id_of(job))}/cancel")
+    return request(apply_options(spec, options, post=True), FineTuneJob)
+
+
+def _list(
+    client: Settings,
+    *,
+    limit: int | None = None,
+    after: str | None = None,
+    status: JobStatus | str | None = None,
+    model: str | None = None,
+    suffix: str | None = None,
+    metadata: Mapping[str, str] | None = None,
+    created_after: Timestamp | None = None,
+    created_before: Timestamp | None = None,
+    **options: Unpack[RequestOptions],
+) -> Listing[FineTuneJob]:
+    """The account's jobs, newest first: a page of ``limit`` (at most 100) after the job id
+    ``after``. Iterating it walks every job from there, fetching pages as the loop goes.
+
+    Only jobs with the given ``status``, ``model``, ``suffix``, ``metadata`` (every pair) and creation
+    time (Unix seconds or an aware datetime, inclusive) are listed: the filters go to the server as
+    query parameters and are applied to what it answers as well, for servers that ignore them.
+    """
+    filters = _ListFilters(
+        status=status,
+        model=model,
+        suffix=suffix,
+        metadata=metadata,
+        created_after=created_after,
+        created_before=created_before,
+    )
+    return Listing(_list_query(limit, filters, options), after)
+
+
+def _events(
+    client: Settings,
+    job: JobRef,
+    *,
+    limit: int | None = None,
+    after: EventRef | None = None,
+    **options: Unpack[RequestOptions],
+) -> Listing[JobEvent]:
+    """The job's events, oldest first: a page (``limit`` per page; with ``after``, an event or its
+    id, only the events after it) whose iteration walks every event there is now. To keep reading as
+    the job goes on, use ``follow``."""
+    return Listing(_events_query(job, limit, options), _event_cursor(after).after)
+
+
+def _follow(
+    client: Settings,
+    job: JobRef,
+    *,
+    after: EventRef | None = None,
+    poll_interval: float | None = None,
+    **options: Unpack[RequestOptions],
+) -> Following[JobEvent]:
+    """Every event of the job from ``after`` on (an event, its id, or None for all), each once and in
+    order, as they come, until the job has ended and its last events are out (``async for`` on the
+    async client).
+
+    It polls on the client's schedule, no slower than every second while the job runs (or every
+    ``poll_interval`` seconds), honouring the server's hints. Passing errors (connection, 429, 5xx) do
+    not stop it: it goes on from the last event seen. A relay resumes where its reader left off by
+    passing the ``Last-Event-ID`` it got as ``after``; an id the job does not have is refused (the
+    emulator answers 400: :class:`~finetune_sdk.BadRequestError`).
+    """
+    waiter = _waiter(client, job, None, poll_interval, poll_interval or DEFAULT_PROGRESS_INTERVAL)
+    flow = follow_flow(job_id_of(job), _event_cursor(after), waiter, _job_spec(job, options), options)
+    return Following(flow, JobEvent)
+
+
+def _wait(
+    client: Settings,
+    job: JobRef,
+    *,
+    timeout: float | None = None,
+    poll_interval: float | None = None,
+    on_update: AsyncUpdateCallback | None = None,
+    progress_interval: float | None = DEFAULT_PROGRESS_INTERVAL,
+) -> Flow[SucceededJob]:
+    """Poll until the job ends; return it when it succeeded (its ``fine_tuned_model`` is a ``str``).
+
+    Raises :class:`~finetune_sdk.JobFailedError` (with the platform's code and message) when it
+    failed, :class:`~finetune_sdk.JobCancelledError` when it was cancelled and
+    :class:`~finetune_sdk.WaitTimeoutError` when ``timeout`` seconds pass (the job keeps running).
+    It looks at once, then on the client's schedule (by default 0.1 s, doubling up to 15 s; see
+    ``Client(poll_interval=...)``), or every ``poll_interval`` seconds; a pause the platform hints
+    (``Retry-After`` on a job still going) is honoured up to the schedule's cap. A passing error
+    never ends the wait; a server asking to wait longer than the client waits (``max_retry_wait``), or
+    than the wait has left, ends it with that error, carrying ``retry_after``.
+
+    ``on_update(job)`` is called whenever the status or the progress changes, and for every training
+    step the server reports (read from the job's events): while the job runs it looks at least every
+    ``progress_interval`` seconds (None: only as the schedule says). On the async client it may be a
+    coroutine function, and the wait is cancellable with anyio cancel scopes.
+    """
+    waiter = _waiter(client, job, timeout, poll_interval, progress_interval)
+    return wait_flow(waiter, _job_spec(job), client.config.timeout, on_update)
 
 
 class Jobs(SyncAPIResource):
     """Fine-tuning jobs: ``client.jobs``."""
 
-    def create(
-        self,
-        *,
-        model: BaseModelName | str,
-        training_file: TrainingInput,
-        validation_file: TrainingInput | None = None,
-        validation_split: float | None = None,
-        hyperparameters: HyperparametersInput = None,
-        method: Mapping[str, Any] | None = None,
-        integrations: Sequence[Mapping[str, Any]] | None = None,
-        suffix: str | None = None,
-        seed: int | None = None,
-        metadata: Mapping[str, str] | None = None,
-        **options: Unpack[PostOptions],
-    ) -> FineTuneJob:
-        """Create (and start) a fine-tuning job.
-
-        ``training_file`` and ``validation_file`` take a file id, a path to a ``.jsonl`` file or a
-        :class:`~finetune_sdk.Dataset`; paths and datasets are validated and uploaded first (a string is
-        a path when it ends in ``.jsonl``, holds a path separator or names an existing file).
-        ``validation_split`` (``0 < x <= 0.5``) holds out a share of the training data on the server
-        instead of a validation file. ``hyperparameters`` is a :class:`~finetune_sdk.Hyperparameters`, a
-        preset name (``"standard"``, ``"quality"``, ``"fast"``), a mapping, or None for the guide's
-        ``standard`` values; ``method`` and ``integrations`` are OpenAI's, passed on as given (see
-        ``docs/jobs.md`` for which rules apply when). Bad arguments raise ``ValueError`` before anything
-        is uploaded. With the same ``idempotency_key``, a repeated call returns the job made the first
-        time and uploads nothing again.
-        """
-        plan = plan_create(
-            model=model,
-            training_file=training_file,
-            validation_file=validation_file,
-            validation_split=validation_split,
-            hyperparameters=hyperparameters,
-            method=method,
-            integrations=integrations,
-            suffix=suffix,
-            seed=seed,
-            metadata=metadata,
-            idempotency_key=options.get("idempotency_key"),
-        )
-        return self._client.run(create_flow(plan, options))
-
-    def retrieve(self, job: JobRef, **options: Unpack[RequestOptions]) -> FineTuneJob:
-        """The job's current state."""
-        return self._client.request(_job_spec(job, options), FineTuneJob)
-
-    def cancel(self, job: JobRef, **options: Unpack[PostOptions]) -> FineTuneJob:
-        """Cancel a job that has not finished; a finished one answers :class:`~finetune_sdk.ConflictError`."""
-        return self._client.request(_cancel_spec(job, options), FineTuneJob)
-
-    def list(
-        self,
-        *,
-        limit: int | None = None,
-        after: str | None = None,
-        status: JobStatus | str | None = None,
-        model: str | None = None,
-        suffix: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        created_after: Timestamp | None = None,
-        created_before: Timestamp | None = None,
-        **options: Unpack[RequestOptions],
-    ) -> SyncCursorPage[FineTuneJob]:
-        """The account's jobs, newest first: a page of ``limit`` (at most 100) after the job id
-        ``after``. Iterating it walks every job from there, fetching pages as the loop goes.
-
-        Only jobs with the given ``status``, ``model``, ``suffix``, ``metadata`` (every pair) and creation
-        time (Unix seconds or an aware datetime, inclusive) are listed: the filters go to the server as
-        query parameters and are applied to what it answers as well, for servers that ignore them.
-        """
-        filters = _ListFilters(
-            status=status,
-            model=model,
-            suffix=suffix,
-            metadata=metadata,
-            created_after=created_after,
-            created_before=created_before,
-        )
-        return self._client.get_page(_list_query(limit, filters, options), after=after)
-
-    def events(
-        self,
-        job: JobRef,
-        *,
-        limit: int | None = None,
-        after: EventRef | None = None,
-        **options: Unpack[RequestOptions],
-    ) -> SyncCursorPage[JobEvent]:
-        """The job's events, oldest first: a page (``limit`` per page; with ``after``, an event or its
-        id, only the events after it) whose iteration walks every event there is now. To keep reading as
-        the job goes on, use :meth:`follow`."""
-        return self._client.get_page(_events_query(job, limit, options), after=_event_cursor(after).after)
-
-    def follow(
-        self,
-        job: JobRef,
-        *,
-        after: EventRef | None = None,
-        poll_interval: float | None = None,
-        **options: Unpack[RequestOptions],
-    ) -> Iterator[JobEvent]:
-        """Every event of the job from ``after`` on (an event, its id, or None for all), each once and in
-        order, as they come, until the job has ended and its last events are out.
-
-        It polls on the client's schedule, no slower than every second while the job runs (or every
-        ``poll_interval`` seconds), honouring the server's hints. Passing errors (connection, 429, 5xx) do
-        not stop it: it goes on from the last event seen. A relay resumes where its reader left off by
-        passing the ``Last-Event-ID`` it got as ``after``; an id the job does not have is refused (the
-        emulator answers 400: :class:`~finetune_sdk.BadRequestError`).
-        """
-        flow = follow_flow(
-            job_id_of(job),
-            _event_cursor(after),
-            _waiter(job, None, poll_interval, poll_interval or DEFAULT_PROGRESS_INTERVAL, self._client),
-            _job_spec(job, options),
-            options,
-        )
-        return self._client.iterate(flow)
-
-    def wait(
-        self,
-        job: JobRef,
-        *,
-        timeout: float | None = None,
-        poll_interval: float | None = None,
-        on_update: UpdateCallback | None = None,
-        progress_interval: float | None = DEFAULT_PROGRESS_INTERVAL,
-    ) -> SucceededJob:
-        """Poll until the job ends; return it when it succeeded (its ``fine_tuned_model`` is a ``str``).
-
-        Raises :class:`~finetune_sdk.JobFailedError` (with the platform's code and message) when it
-        failed, :class:`~finetune_sdk.JobCancelledError` when it was cancelled and
-        :class:`~finetune_sdk.WaitTimeoutError` when ``timeout`` seconds pass (the job keeps running).
-        It looks at once, then on the client's schedule (by default 0.1 s, doubling up to 15 s; see
-        ``Client(poll_interval=...)``), or every ``poll_interval`` seconds; a pause the platform hints
-        (``Retry-After`` on a job still going) is honoured up to the schedule's cap. A passing error
-        never ends the wait; a server asking to wait longer than the client waits (``max_retry_wait``), or
-        than the wait has left, ends it with that error, carrying ``retry_after``.
-
-        ``on_update(job)`` is called whenever the status or the progress changes, and for every training
-        step the server reports (read from the job's events): while the job runs it looks at least every
-        ``progress_interval`` seconds (None: only as the schedule says).
-        """
-        waiter = _waiter(job, timeout, poll_interval, progress_interval, self._client)
-        flow = wait_flow(waiter, _job_spec(job), self._client.timeout, on_update)
-        return self._client.run(flow)
+    create = SyncAPIResource._runs(_create)
+    retrieve = SyncAPIResource._runs(_retrieve)
+    cancel = SyncAPIResource._runs(_cancel)
+    list = SyncAPIResource._pages(_list)
+    events = SyncAPIResource._pages(_events)
+    follow = SyncAPIResource._follows(_follow)
+    wait = SyncAPIResource._runs(_wait)
 
     def wait_all(
         self,
@@ -326,12 +329,13 @@ class Jobs(SyncAPIResource):
         """Wait for every job of ``jobs``; return one :class:`~finetune_sdk.JobOutcome` per job, in the
         same order: the job, or the error its wait raised (a failure never hides the others).
 
-        ``timeout`` covers the whole set; up to ``max_concurrency`` jobs are waited on at once, each
-        in a worker thread sharing this client.
+        ``timeout`` covers the whole set; up to ``max_concurrency`` jobs are waited on at once (each in
+        a worker thread sharing this client; on the async client, tasks of one task group).
         """
-        return self.as_completed(
+        outcomes = self.as_completed(
             jobs, timeout=timeout, poll_interval=poll_interval, max_concurrency=max_concurrency
-        ).all()
+        )
+        return outcomes.all()
 
     def as_completed(
         self,
@@ -343,6 +347,8 @@ class Jobs(SyncAPIResource):
     ) -> Outcomes:
         """The outcomes of :meth:`wait_all`, each as soon as its job ends: ``for outcome in
         client.jobs.as_completed(jobs)``. Leaving a ``with`` block around it early starts no more waits.
+        On the async client: ``async with client.jobs.as_completed(jobs) as outcomes``, then ``async for``;
+        leaving the block cancels the waits still under way (the jobs keep running).
         """
 
         def wait(job: JobRef, left: float | None) -> FineTuneJob:
@@ -359,119 +365,15 @@ class Jobs(SyncAPIResource):
 class AsyncJobs(AsyncAPIResource):
     """Fine-tuning jobs: ``async_client.jobs``. The same methods as :class:`Jobs`, awaited; ``list``
     and ``events`` return an :class:`~finetune_sdk.AsyncPaginator` (``await`` it for the first page,
-    ``async for`` for every item), ``follow`` an async iterator. ``wait`` is cancellable with anyio
-    cancel scopes."""
+    ``async for`` for every item), ``follow`` an async iterator."""
 
-    async def create(
-        self,
-        *,
-        model: BaseModelName | str,
-        training_file: TrainingInput,
-        validation_file: TrainingInput | None = None,
-        validation_split: float | None = None,
-        hyperparameters: HyperparametersInput = None,
-        method: Mapping[str, Any] | None = None,
-        integrations: Sequence[Mapping[str, Any]] | None = None,
-        suffix: str | None = None,
-        seed: int | None = None,
-        metadata: Mapping[str, str] | None = None,
-        **options: Unpack[PostOptions],
-    ) -> FineTuneJob:
-        """Create (and start) a fine-tuning job; see :meth:`Jobs.create`."""
-        plan = plan_create(
-            model=model,
-            training_file=training_file,
-            validation_file=validation_file,
-            validation_split=validation_split,
-            hyperparameters=hyperparameters,
-            method=method,
-            integrations=integrations,
-            suffix=suffix,
-            seed=seed,
-            metadata=metadata,
-            idempotency_key=options.get("idempotency_key"),
-        )
-        return await self._client.run(create_flow(plan, options))
-
-    async def retrieve(self, job: JobRef, **options: Unpack[RequestOptions]) -> FineTuneJob:
-        """The job's current state."""
-        return await self._client.request(_job_spec(job, options), FineTuneJob)
-
-    async def cancel(self, job: JobRef, **options: Unpack[PostOptions]) -> FineTuneJob:
-        """Cancel a job that has not finished; a finished one answers :class:`~finetune_sdk.ConflictError`."""
-        return await self._client.request(_cancel_spec(job, options), FineTuneJob)
-
-    def list(
-        self,
-        *,
-        limit: int | None = None,
-        after: str | None = None,
-        status: JobStatus | str | None = None,
-        model: str | None = None,
-        suffix: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        created_after: Timestamp | None = None,
-        created_before: Timestamp | None = None,
-        **options: Unpack[RequestOptions],
-    ) -> AsyncPaginator[FineTuneJob]:
-        """The account's jobs, newest first, filtered; see :meth:`Jobs.list`."""
-        filters = _ListFilters(
-            status=status,
-            model=model,
-            suffix=suffix,
-            metadata=metadata,
-            created_after=created_after,
-            created_before=created_before,
-        )
-        query = _list_query(limit, filters, options)
-        return AsyncPaginator(lambda: self._client.get_page(query, after=after))
-
-    def events(
-        self,
-        job: JobRef,
-        *,
-        limit: int | None = None,
-        after: EventRef | None = None,
-        **options: Unpack[RequestOptions],
-    ) -> AsyncPaginator[JobEvent]:
-        """The job's events, oldest first (after ``after``, if given); see :meth:`Jobs.events`."""
-        query = _events_query(job, limit, options)
-        cursor = _event_cursor(after)
-        return AsyncPaginator(lambda: self._client.get_page(query, after=cursor.after))
-
-    def follow(
-        self,
-        job: JobRef,
-        *,
-        after: EventRef | None = None,
-        poll_interval: float | None = None,
-        **options: Unpack[RequestOptions],
-    ) -> AsyncIterator[JobEvent]:
-        """Every event of the job from ``after`` on, as they come, until the job has ended; see
-        :meth:`Jobs.follow`."""
-        flow = follow_flow(
-            job_id_of(job),
-            _event_cursor(after),
-            _waiter(job, None, poll_interval, poll_interval or DEFAULT_PROGRESS_INTERVAL, self._client),
-            _job_spec(job, options),
-            options,
-        )
-        return self._client.iterate(flow)
-
-    async def wait(
-        self,
-        job: JobRef,
-        *,
-        timeout: float | None = None,
-        poll_interval: float | None = None,
-        on_update: AsyncUpdateCallback | None = None,
-        progress_interval: float | None = DEFAULT_PROGRESS_INTERVAL,
-    ) -> SucceededJob:
-        """Poll until the job ends; return it when it succeeded. See :meth:`Jobs.wait`; ``on_update``
-        may be a plain function or a coroutine function."""
-        waiter = _waiter(job, timeout, poll_interval, progress_interval, self._client)
-        flow = wait_flow(waiter, _job_spec(job), self._client.timeout, on_update)
-        return await self._client.run(flow)
+    create = AsyncAPIResource._runs(_create)
+    retrieve = AsyncAPIResource._runs(_retrieve)
+    cancel = AsyncAPIResource._runs(_cancel)
+    list = AsyncAPIResource._pages(_list)
+    events = AsyncAPIResource._pages(_events)
+    follow = AsyncAPIResource._follows(_follow)
+    wait = AsyncAPIResource._runs(_wait)
 
     async def wait_all(
         self,
@@ -495,9 +397,7 @@ class AsyncJobs(AsyncAPIResource):
         poll_interval: float | None = None,
         max_concurrency: int = DEFAULT_WAIT_CONCURRENCY,
     ) -> AsyncOutcomes:
-        """The outcomes, each as soon as its job ends, from a task group: ``async with
-        client.jobs.as_completed(jobs) as outcomes``, then ``async for outcome in outcomes``. Leaving the
-        block cancels the waits still under way (the jobs keep running)."""
+        """The outcomes, each as soon as its job ends, from a task group; see :meth:`Jobs.as_completed`."""
 
         async def wait(job: JobRef, left: float | None) -> FineTuneJob:
             return await self.wait(job, timeout=left, poll_interval=poll_interval)
@@ -513,54 +413,20 @@ class AsyncJobs(AsyncAPIResource):
 class JobsWithRawResponse(RawResponseView):
     """The methods of :class:`Jobs`, each returning an :class:`~finetune_sdk.APIResponse`."""
 
-    @raw_method(Jobs.create)
-    def create(self) -> None:
-        """:meth:`Jobs.create`, with its raw response."""
-
-    @raw_method(Jobs.retrieve)
-    def retrieve(self) -> None:
-        """:meth:`Jobs.retrieve`, with its raw response."""
-
-    @raw_method(Jobs.cancel)
-    def cancel(self) -> None:
-        """:meth:`Jobs.cancel`, with its raw response."""
-
-    @raw_method(Jobs.list)
-    def list(self) -> None:
-        """:meth:`Jobs.list`, with its raw response."""
-
-    @raw_method(Jobs.events)
-    def events(self) -> None:
-        """:meth:`Jobs.events`, with its raw response."""
-
-    @raw_method(Jobs.wait)
-    def wait(self) -> None:
-        """:meth:`Jobs.wait`, with its raw response."""
+    create = raw_method(Jobs.create)
+    retrieve = raw_method(Jobs.retrieve)
+    cancel = raw_method(Jobs.cancel)
+    list = raw_method(Jobs.list)
+    events = raw_method(Jobs.events)
+    wait = raw_method(Jobs.wait)
 
 
 class AsyncJobsWithRawResponse(RawResponseView):
     """The methods of :class:`AsyncJobs`, each returning an :class:`~finetune_sdk.APIResponse`."""
 
-    @async_raw_method(AsyncJobs.create)
-    def create(self) -> None:
-        """:meth:`AsyncJobs.create`, with its raw response."""
-
-    @async_raw_method(AsyncJobs.retrieve)
-    def retrieve(self) -> None:
-        """:meth:`AsyncJobs.retrieve`, with its raw response."""
-
-    @async_raw_method(AsyncJobs.cancel)
-    def cancel(self) -> None:
-        """:meth:`AsyncJobs.cancel`, with its raw response."""
-
-    @async_raw_method(AsyncJobs.list)
-    def list(self) -> None:
-        """:meth:`AsyncJobs.list`, with its raw response."""
-
-    @async_raw_method(AsyncJobs.events)
-    def events(self) -> None:
-        """:meth:`AsyncJobs.events`, with its raw response."""
-
-    @async_raw_method(AsyncJobs.wait)
-    def wait(self) -> None:
-        """:meth:`AsyncJobs.wait`, with its raw response."""
+    create = async_raw_method(AsyncJobs.create)
+    retrieve = async_raw_method(AsyncJobs.retrieve)
+    cancel = async_raw_method(AsyncJobs.cancel)
+    list = async_raw_method(AsyncJobs.list)
+    events = async_raw_method(AsyncJobs.events)
+    wait = async_raw_method(AsyncJobs.wait)
