@@ -246,7 +246,8 @@ class JobReport:
             body.append(f'<p class="note">{e(self.note)}</p>')
         body.append(facts_table(self._job_facts()))
         body.append('<h2 id="loss">Loss</h2>')
-        body.append(f'<div class="chart">{svg_from_curves(self.curves, title=f"Loss of {job.id}")}</div>')
+        chart = svg_from_curves(self.curves, title=f"Loss of {job.id}", width=960, height=400)
+        body.append(f'<div class="chart">{chart}</div>')
         body.append(facts_table(self._training_facts()))
         hyper = job.hyperparameters
         body.append('<h2 id="hyperparameters">Hyperparameters</h2>')

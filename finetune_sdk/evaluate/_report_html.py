@@ -186,7 +186,7 @@ def _training(metrics: MetricsRows | None, job: FineTuneJob | None) -> list[str]
     if job is not None:
         facts = [("job", job.id), ("status", str(job.status)), ("hyperparameters", str(job.hyperparameters))]
         out.append(facts_table(facts))
-    out.append(loss_chart_svg(metrics, title=title))
+    out.append(loss_chart_svg(metrics, title=title, width=960, height=400))
     return out
 
 
