@@ -18,10 +18,13 @@ __all__ = ["Curves", "MetricsRowLike", "MetricsRows", "Point", "curves"]
 
 class MetricsRowLike(Protocol):
     """One row of a training run's metrics: its ``step``; ``epoch``, ``train_loss``, ``valid_loss`` and
-    ``learning_rate`` are read too where the row has them (a missing attribute counts as None)."""
+    ``learning_rate`` are read too where the row has them (a missing attribute counts as None).
+
+    ``step`` may be typed optional (an event's data, ``JobEventData``, is such a row), but a row whose
+    step is None is refused when read, naming the row."""
 
     @property
-    def step(self) -> float: ...
+    def step(self) -> float | None: ...
 
 
 MetricsRows = Iterable[MetricsRowLike | Mapping[str, object]]

@@ -21,7 +21,7 @@ class Row:
 def run(steps: int = 120, per_epoch: int = 40, *, seed: int = 1, learning_rate: bool = True) -> list[Row]:
     """A noisy falling train loss, a validation loss at each epoch's end, a warm-up then a linear decay."""
     rng = random.Random(seed)
-    rows = []
+    rows: list[Row] = []
     for step in range(1, steps + 1):
         smooth = 0.35 + 1.9 * math.exp(-3.5 * step / steps)
         rate = 1e-4 * min(1.0, step / 10) * (1 - 0.9 * step / steps) if learning_rate else None

@@ -11,7 +11,6 @@ import pytest
 
 from finetune_sdk import Client
 from finetune_sdk.emulator import Emulator
-from finetune_sdk.errors import OutputConflictError
 from finetune_sdk.evaluate import DataFigures, JobReport, TimelineEntry
 from finetune_sdk.evaluate._loss_chart import TRAIN_COLOUR, VALID_COLOUR
 from finetune_sdk.types import FineTuneJob, JobEvent
@@ -227,10 +226,6 @@ def test_a_job_of_the_emulator(emulated_job: tuple[FineTuneJob, list[JobEvent]],
     assert report.curves.train_loss and len(report.curves.train_loss) == done.total_steps
     page = report.save(tmp_path / "job.html").read_text(encoding="utf-8")
     assert done.id in page and 'class="train-loss"' in page
-    with pytest.raises(OutputConflictError):
-        from finetune_sdk._atomic import atomic_write_text
-
-        atomic_write_text(tmp_path / "job.html", "x", inputs=[tmp_path / "job.html"])
 
 
 @needs_chromium
