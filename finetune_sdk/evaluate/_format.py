@@ -165,14 +165,14 @@ def saving_line(figures: Figures) -> str:
     line = (
         f"prompt tokens per call {number(figures.base.prompt_tokens_per_call)} ->"
         f" {number(figures.tuned.prompt_tokens_per_call)} ({token_label(figures)}):"
-        f" the tuned setup sends {number(saved)} fewer ({percent(figures.prompt_tokens_saved_share)}),"
+        f" the tuned setup saves {number(saved)} ({percent(figures.prompt_tokens_saved_share)}),"
         f" {number(figures.prompt_tokens_saved_per_1000_calls)} per 1,000 calls"
     )
     reported = figures.reported_prompt_tokens_saved_per_call
     if reported is None:
         line += "; the server's usage: not reported by the server"
     else:
-        line += f"; by the server's usage {number(reported)} fewer per call"
+        line += f"; by the server's usage it saves {number(reported)} per call"
     return line
 
 

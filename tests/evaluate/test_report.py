@@ -113,7 +113,7 @@ def test_html_has_the_bars_and_marks_failing_checks() -> None:
     text = "".join(doc.text)
     assert "✗ ends with 。" in text and "✗ no Latin letters" in text and "✓ every check" in text
     label = token_label(sample().figures())
-    assert f"({label}): the tuned setup sends" in text and "median latency 1.00 s -> 110 ms" in text
+    assert f"({label}): the tuned setup saves" in text and "median latency 1.00 s -> 110 ms" in text
 
 
 def test_markdown() -> None:
@@ -129,7 +129,7 @@ def test_markdown() -> None:
     assert row.count(" | ") == 3  # the prompt's own characters do not split the row
     assert "<script>" not in md
     assert "✗ ends with 。, no Latin letters (0 of 2 samples pass every check) | 好。 ✓ (2 of 2" in md
-    assert "the tuned setup sends" in md and "per 1,000 calls" in md
+    assert "the tuned setup saves" in md and "per 1,000 calls" in md
     assert "median latency 1.00 s -&gt; 110 ms: the tuned setup answers 9.09x as fast" in md
 
 
