@@ -126,12 +126,11 @@ def _table(
 ) -> str:
     """A table whose columns ``numbers`` hold figures (aligned right), the others text."""
     head = "".join(f"<th>{e(h)}</th>" for h in headers)
-    body = "".join(
-        "<tr>"
-        + "".join(f'<td class="num">{e(c)}</td>' if i in numbers else f"<td>{e(c)}</td>" for i, c in enumerate(row))
-        + "</tr>"
-        for row in rows
-    )
+
+    def cell(index: int, text: str) -> str:
+        return f'<td class="num">{e(text)}</td>' if index in numbers else f"<td>{e(text)}</td>"
+
+    body = "".join("<tr>" + "".join(cell(i, c) for i, c in enumerate(row)) + "</tr>" for row in rows)
     return f'<table class="{css_class}"><tr>{head}</tr>{body}</table>'
 
 
