@@ -197,7 +197,7 @@ def svg_from_curves(data: Curves, *, title: str = "Loss", width: int = 720, heig
         raise ValueError(f"a loss chart needs at least 240 x 160 pixels, got {width} x {height}")
     losses = data.losses()
     steps = [x for points in (data.train_loss, data.valid_loss, data.learning_rate) for x, _ in points]
-    x = axis(min(steps, default=0.0), max(steps, default=1.0), count=6, zero=True)
+    x = axis(min(steps, default=0.0), max(steps, default=1.0), count=6, zero=True, tight=True)
     y = axis(min(losses, default=0.0), max(losses, default=1.0), count=5, zero=True)
     rates = [value for _, value in data.learning_rate]
     lr = axis(min(rates), max(rates), count=5, zero=True) if rates else None

@@ -32,9 +32,11 @@ def _nice_step(span: float, count: int) -> float:
     return 10.0 * power  # pragma: no cover - the loop always returns
 
 
-def axis(low: float, high: float, *, count: int = 5, zero: bool = False) -> Axis:
+def axis(low: float, high: float, *, count: int = 5, zero: bool = False, tight: bool = False) -> Axis:
     """About ``count`` intervals of a round step covering ``low``-``high``; with ``zero``, from 0 when
-    the data start near it (a loss falling towards 0 reads better on an axis that shows 0)."""
+    the data start near it (a loss falling towards 0 reads better on an axis that shows 0). With
+    ``tight`` the axis ends at ``high`` itself, its ticks the round values up to it (a run of 64 steps
+    ends at 64, not at 80)."""
     if zero and low >= 0 and low < 0.25 * high:
         low = 0.0
     if not (math.isfinite(low) and math.isfinite(high)):
@@ -49,6 +51,9 @@ def axis(low: float, high: float, *, count: int = 5, zero: bool = False) -> Axis
     last = math.ceil(high / step - 1e-9) * step
     n = round((last - first) / step)
     ticks = tuple(_clean(first + i * step) for i in range(n + 1))
+    if tight and ticks[-1] > high:
+        ticks = tuple(tick for tick in ticks if tick <= high + 1e-9 * step)
+        return Axis(ticks[0], high, step, ticks)
     return Axis(ticks[0], ticks[-1], step, ticks)
 
 

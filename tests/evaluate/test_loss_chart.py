@@ -187,3 +187,11 @@ def test_chromium_draws_the_chart(tmp_path: Path) -> None:
     assert (width, height) == (720, 360)
     assert colour_pixels(rows, TRAIN_COLOUR) > 300  # a 120-step line, 1.6 px wide
     assert colour_pixels(rows, VALID_COLOUR) > 150  # a line and three dots
+
+
+def test_the_step_axis_ends_at_the_last_step() -> None:
+    root = parse(loss_chart_svg([Row(step, train_loss=1.0 / step) for step in range(1, 65)]))
+    assert texts(by_class(root, "x-axis")[0]) == ["0", "20", "40", "60"]
+    right = float(re.findall(r"H(-?[\d.]+)", by_class(root, "frame")[0].get("d") or "")[0])
+    assert points(by_class(root, "train-loss")[0])[-1][0] == pytest.approx(right)  # step 64 at the edge
+    assert axis(1, 64, count=6, zero=True, tight=True).high == 64
