@@ -385,7 +385,7 @@ def _job_event_frames(events: Iterable[JobEvent]) -> Iterator[bytes]:
 
 
 def job_event_frames(events: Iterable[JobEvent]) -> SyncFrames:
-    """Frames for ``client.jobs.events(job, follow=True)``: one per event, then ``event: done``.
+    """Frames for ``client.jobs.follow(job)``: one per event, then ``event: done``.
 
     An SDK error while following (the client's retries and the follow's own patience exhausted) becomes
     an ``event: relay.error`` frame holding :func:`error_body`, and the frames end there. Read with ``async

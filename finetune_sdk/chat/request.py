@@ -121,9 +121,9 @@ def chat_body(
 
 
 class ChatOptions(RequestOptions, total=False):
-    """The keyword arguments of ``chat``, ``chat_stream`` and ``complete``: sampling settings the
-    platform takes, and the per-call :class:`~finetune_sdk._options.RequestOptions` (``extra_body``
-    for fields not listed here)."""
+    """The keyword arguments of ``client.chat(...)`` and ``client.chat.complete(...)``: sampling
+    settings the platform takes, and the per-call :class:`~finetune_sdk.RequestOptions`
+    (``extra_body`` for fields not listed here)."""
 
     system: str | None
     """A system message to put first."""

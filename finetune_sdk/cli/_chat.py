@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
 
+from .._atomic import atomic_write_text, check_outputs
 from .._client import Client
 from .._text import plural
 from ..evaluate import CHECK_NAMES, Check, Comparison, parse_check
 from ..evaluate._run import DEFAULT_CONCURRENCY
-from ._output import TEXT_FILE, CliError, echo, note, safe_comparison, stderr
+from ._output import TEXT_FILE, CliError, echo, note, print_comparison, stderr
 from ._state import State, pass_state
 
 __all__ = ["chat", "compare"]
@@ -55,7 +57,7 @@ def _stream_reply(
 def _typed_lines() -> Iterator[str]:
     """Lines typed at a terminal, after a ``> `` prompt on stderr, until Ctrl-D."""
     with contextlib.suppress(ImportError):
-        import readline  # noqa: F401 - gives input() line editing and history
+        importlib.import_module("readline")  # gives input() line editing and history
     while True:
         click.echo("> ", err=True, nl=False)
         try:
@@ -128,7 +130,7 @@ def _checks(ctx: click.Context, param: click.Parameter, specs: tuple[str, ...]) 
 
 
 @contextlib.contextmanager
-def _call_progress(description: str, total: int) -> Iterator[Callable[[int, int], None] | None]:
+def _call_progress(description: str, total: int) -> Generator[Callable[[int, int], None] | None, None, None]:
     """A bar of the calls made, on stderr when it is a terminal (else nothing: logs stay clean)."""
     console = stderr()
     if not console.is_terminal:
@@ -143,7 +145,7 @@ def _call_progress(description: str, total: int) -> Iterator[Callable[[int, int]
 
 
 def _write_report(comparison: Comparison, path: Path) -> None:
-    """``.md`` gets Markdown, ``.json`` JSON, anything else the HTML page."""
+    """``.md`` gets Markdown, ``.json`` JSON, anything else the HTML page (written atomically)."""
     suffix = path.suffix.lower()
     if suffix in {".md", ".markdown"}:
         text = comparison.to_markdown()
@@ -152,7 +154,7 @@ def _write_report(comparison: Comparison, path: Path) -> None:
     else:
         text = comparison.to_html()
     try:
-        path.write_text(text, encoding="utf-8")
+        atomic_write_text(path, text)
     except OSError as exc:
         raise CliError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
     note(f"report written to {path}")
@@ -191,9 +193,12 @@ def _write_report(comparison: Comparison, path: Path) -> None:
 )
 @click.option(
     "--report",
+    "reports",
+    multiple=True,
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     metavar="FILE",
-    help="Also write a report: FILE.html (one self-contained page), FILE.md (Markdown) or FILE.json.",
+    help="Also write a report: FILE.html (one self-contained page), FILE.md (Markdown) or FILE.json;"
+    " repeatable, every report showing the same figures.",
 )
 @_MAX_TOKENS
 @_TEMPERATURE
@@ -211,7 +216,7 @@ def compare(
     checks: list[Check],
     samples: int,
     concurrency: int,
-    report: Path | None,
+    reports: tuple[Path, ...],
     max_tokens: int | None,
     temperature: float | None,
     as_json: bool,
@@ -219,8 +224,10 @@ def compare(
 ) -> None:
     """Compare a base setup with a tuned one.
 
-    Sends each prompt to both and prints replies, prompt tokens and latency side by side, and with
-    --check the pass rate of every check on each side.
+    Sends each prompt to both and prints replies, prompt tokens and latency side by side, then the
+    figures (median and p95 latency, time to first token, tokens per call counted by the SDK and as
+    the server reported them) and with --check the pass rate of every check on each side. The reports
+    show the same figures; all say "emulated" when the server is the finetune emulator.
     """
     todo = list(prompts)
     if prompts_file is not None:
@@ -229,6 +236,12 @@ def compare(
         ]
     if not todo:
         raise click.UsageError("give at least one prompt (PROMPTS... or --prompts-file)")
+    # Before any call: a report over an input, or two reports in one file, would lose what was paid for.
+    inputs = [path for path in (base_system, tuned_system, prompts_file) if path is not None]
+    check_outputs([("the report", path) for path in reports], [("an input", path) for path in inputs])
+    for report in reports:
+        if not report.absolute().parent.is_dir():
+            raise CliError(f"cannot write the report to {report}: No such file or directory")
     client = state.client()
     total = 2 * samples * len(todo)
     with _call_progress(f"comparing {plural(len(todo), 'prompt')}", total) as on_progress:
@@ -242,11 +255,11 @@ def compare(
             on_progress=on_progress,
             **_sampling(max_tokens, temperature),
         )
-    if report is not None:
+    for report in reports:
         _write_report(comparison, report)
     if as_json:
         echo(comparison.to_json())
     elif Console().is_terminal:
-        safe_comparison(comparison).print()
+        print_comparison(comparison)
     else:
         echo(comparison.table())

@@ -11,13 +11,12 @@ platform or from file names cannot move the cursor, clear the screen or retitle 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime
 import functools
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 import orjson
@@ -28,7 +27,7 @@ from rich.text import Text
 
 from .._text import plural, table_lines
 from ..data import DatasetStats, ValidationIssue, ValidationReport
-from ..evaluate import Comparison, Reply
+from ..evaluate import Comparison
 
 __all__ = [
     "DATASET_FILE",
@@ -43,10 +42,10 @@ __all__ = [
     "json_option",
     "key_values",
     "note",
+    "print_comparison",
     "print_json",
     "report_lines",
     "safe",
-    "safe_comparison",
     "safe_markup",
     "spinner",
     "stats_lines",
@@ -132,30 +131,14 @@ def safe_markup(text: str) -> str:
     return escape(safe(text))
 
 
-def _safe_reply(reply: Reply) -> Reply:
-    reason = reply.finish_reason
-    return dataclasses.replace(
-        reply, text=safe_markup(reply.text), finish_reason=safe_markup(reason) if reason else reason
-    )
+def print_comparison(comparison: Comparison) -> None:
+    """The comparison on a terminal: the setups, then a rich table of the answers with the summary (the
+    figures every report shows) as its caption; every text :func:`safe` and none read as markup."""
+    from ..evaluate._report_text import rich_table, setups
 
-
-def safe_comparison(comparison: Comparison) -> Comparison:
-    """The comparison with its models, prompts and replies made :func:`safe_markup`, for rich."""
-    rows = tuple(
-        dataclasses.replace(
-            row,
-            prompt=safe_markup(row.prompt),
-            base=_safe_reply(row.base),
-            tuned=_safe_reply(row.tuned),
-            base_extra=tuple(_safe_reply(reply) for reply in row.base_extra),
-            tuned_extra=tuple(_safe_reply(reply) for reply in row.tuned_extra),
-        )
-        for row in comparison.rows
-    )
-    base, tuned = comparison.base, comparison.tuned
-    return dataclasses.replace(
-        comparison, base=(safe_markup(base[0]), base[1]), tuned=(safe_markup(tuned[0]), tuned[1]), rows=rows
-    )
+    console = Console(highlight=False)
+    console.print(Text(safe(setups(comparison))))
+    console.print(rich_table(comparison, comparison.figures(), clean=safe))
 
 
 @functools.cache
@@ -210,7 +193,7 @@ def when(timestamp: int | None) -> str | None:
 
 
 @contextlib.contextmanager
-def spinner(text: str) -> Iterator[None]:
+def spinner(text: str) -> Generator[None, None, None]:
     """A spinner with ``text`` on stderr while the block runs (nothing when stderr is not a terminal)."""
     console = stderr()
     if not console.is_terminal:
@@ -264,5 +247,6 @@ def stats_lines(stats: DatasetStats) -> list[str]:
 def describe_value(value: Any) -> str:
     """A compact rendering of a mapping (``k=v, ...``) or a value, for ``key: value`` lines."""
     if isinstance(value, dict):
-        return ", ".join(f"{k}={v}" for k, v in value.items())
+        pairs: dict[object, object] = cast("dict[object, object]", value)
+        return ", ".join(f"{k}={v}" for k, v in pairs.items())
     return str(value)

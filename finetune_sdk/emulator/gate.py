@@ -19,12 +19,15 @@ from .settings import Settings
 from .state import new_id
 
 CHAT_PATH = "/v1/chat/completions"
+EMULATOR_HEADER = (b"x-finetune-emulator", b"1")
+"""On every answer: tells a client (``compare``'s reports) that the figures come from an emulation."""
 STREAM_BREAK = "stream_break"
 """Key in ``scope["state"]`` telling the chat route to break its stream midway."""
 
 
 def _wrap(receive: Receive, send: Send, request_id: str) -> tuple[Receive, Send]:
-    """Add ``x-request-id`` to the answer, and read the whole request body before answering.
+    """Add ``x-request-id`` and ``x-finetune-emulator: 1`` (so a client can tell an emulated answer
+    from the platform's) to the answer, and read the whole request body before answering.
 
     An answer sent before the body is read (a 401, a fault, an idempotent replay of an upload) would
     make the server close the connection with unread data, which resets it: the client could lose the
@@ -43,7 +46,11 @@ def _wrap(receive: Receive, send: Send, request_id: str) -> tuple[Receive, Send]
         if message["type"] == "http.response.start":
             while not body_read:
                 await tracked_receive()
-            message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            message["headers"] = [
+                *message.get("headers", []),
+                (b"x-request-id", request_id.encode()),
+                EMULATOR_HEADER,
+            ]
         await send(message)
 
     return tracked_receive, send_after_body

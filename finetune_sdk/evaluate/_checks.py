@@ -13,6 +13,7 @@ import dataclasses
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
+from typing import cast
 
 import orjson
 
@@ -45,7 +46,8 @@ class Check:
     threshold: float = 0.5
 
     def __post_init__(self) -> None:
-        if not self.name or not isinstance(self.name, str):
+        name = cast("object", self.name)  # checked at run time: a caller may pass anything
+        if not name or not isinstance(name, str):
             raise ValueError("a check needs a non-empty name")
         if not 0.0 < self.threshold <= 1.0:
             raise ValueError(f"check {self.name!r}: threshold must be in (0, 1], got {self.threshold!r}")
@@ -54,7 +56,7 @@ class Check:
         """The reply's score in 0-1; a result that is neither a bool nor a number in 0-1 is a TypeError
         or ValueError naming the check, and an exception inside the check is re-raised naming it too."""
         try:
-            result = self.function(prompt, reply)
+            result = cast("object", self.function(prompt, reply))  # a user's function may return anything
         except Exception as exc:
             raise ValueError(f"check {self.name!r} raised {exc!r} on the prompt {prompt!r}") from exc
         if isinstance(result, bool):
@@ -170,7 +172,8 @@ def valid_json(keys: Sequence[str] = ()) -> Check:
 
 def max_chars(limit: int) -> Check:
     """The reply (white space around it ignored) is at most ``limit`` characters long."""
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+    given = cast("object", limit)  # checked at run time: a caller may pass anything
+    if isinstance(given, bool) or not isinstance(given, int) or given < 1:
         raise ValueError(f"max_chars needs a positive whole number of characters, got {limit!r}")
     return Check(f"at most {limit} characters", lambda prompt, reply: len(reply.strip()) <= limit)
 

@@ -1,7 +1,8 @@
 """The figures of a comparison: check pass rates, stability over repeated samples, tokens and speed.
 
-Pure functions over the replies (no I/O), so the sync and async runs, the reports and the tests share
-them. Per side: every call counts once (``samples`` calls per prompt).
+:func:`compute` is the one place they are computed: a pure function over the replies (no I/O), so the
+command line's summary, the HTML, Markdown and JSON reports and the tests all show the same numbers
+(:mod:`._format` words them). Per side: every call counts once (``samples`` calls per prompt).
 """
 
 from __future__ import annotations
@@ -10,12 +11,10 @@ import dataclasses
 import math
 import statistics
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ._rows import ComparisonData, ComparisonRow, Reply
 from ._tokens import TokenCounter, prompt_tokens, token_counter
-
-if TYPE_CHECKING:
-    from ._comparison import Comparison, ComparisonRow, Reply
 
 __all__ = ["CheckResult", "Figures", "SideFigures", "compute", "percentile"]
 
@@ -69,17 +68,28 @@ class Figures:
     """Everything a report shows besides the answers themselves."""
 
     samples: int
+    """Calls per prompt and side."""
+    prompts: int
     checks: tuple[CheckResult, ...]
     base: SideFigures
     tuned: SideFigures
     tokens_exact: bool
     """True when prompt tokens were counted exactly, False for the SDK's estimate."""
     prompt_tokens_saved_per_call: float
+    """As the SDK counts them (exactly, or its estimate: ``tokens_exact``)."""
     prompt_tokens_saved_share: float | None
     prompt_tokens_saved_per_1000_calls: float
+    reported_prompt_tokens_saved_per_call: float | None
+    """As the server's ``usage`` said (None when a call had none)."""
     latency_ratio: float | None
-    """Median base latency / median tuned latency (2.0: the tuned setup answers in half the time)."""
+    """Median base latency / median tuned latency, over every call of each side (2.0: the tuned setup
+    answers in half the time; 0.5: it takes twice as long). The one speed-up every report states."""
     ttft_ratio: float | None
+    """Median base time to first token / median tuned one."""
+    concurrency: int | None = None
+    """How many calls ran at once (None when not known): the latencies include the wait under that load."""
+    emulated: bool = False
+    """True when the answers came from the SDK's emulator: the figures are an emulation's."""
 
     def side(self, name: str) -> SideFigures:
         return self.base if name == "base" else self.tuned
@@ -116,14 +126,14 @@ def _pass_share(
     rows: Sequence[ComparisonRow], side: str, check: int, thresholds: Sequence[float]
 ) -> list[float]:
     """Per prompt, the share of its samples passing ``check``."""
-    out = []
+    out: list[float] = []
     for row in rows:
         passed = _passes(row.scores(side), thresholds, check)
         out.append(sum(passed) / len(passed))
     return out
 
 
-def _check_result(comparison: Comparison, index: int) -> CheckResult:
+def _check_result(comparison: ComparisonData, index: int) -> CheckResult:
     check = comparison.checks[index]
     thresholds = [c.threshold for c in comparison.checks]
     rows = comparison.rows
@@ -144,10 +154,10 @@ def _check_result(comparison: Comparison, index: int) -> CheckResult:
     )
 
 
-def _side(comparison: Comparison, side: str, count: TokenCounter) -> SideFigures:
+def _side(comparison: ComparisonData, side: str, count: TokenCounter) -> SideFigures:
     rows = comparison.rows
     system = (comparison.base if side == "base" else comparison.tuned)[1]
-    replies: list[Reply] = [reply for row in rows for reply in row.samples(side)]
+    replies: list[Reply] = comparison.replies(side)
     counted = [prompt_tokens(system, row.prompt, count) for row in rows for _ in row.samples(side)]
     firsts = [reply.first_delta for reply in replies if reply.first_delta is not None]
     latencies = [reply.latency for reply in replies]
@@ -181,13 +191,19 @@ def _side(comparison: Comparison, side: str, count: TokenCounter) -> SideFigures
     )
 
 
-def compute(comparison: Comparison, counter: tuple[TokenCounter, bool] | None = None) -> Figures:
+def compute(comparison: ComparisonData, counter: tuple[TokenCounter, bool] | None = None) -> Figures:
     """The figures of ``comparison`` (prompt tokens counted with ``counter``, by default the SDK's)."""
     count, exact = counter or token_counter()
     base, tuned = _side(comparison, "base", count), _side(comparison, "tuned", count)
     saved = base.prompt_tokens_per_call - tuned.prompt_tokens_per_call
+    reported = (
+        None
+        if base.reported_prompt_tokens_per_call is None or tuned.reported_prompt_tokens_per_call is None
+        else base.reported_prompt_tokens_per_call - tuned.reported_prompt_tokens_per_call
+    )
     return Figures(
         samples=comparison.samples,
+        prompts=len(comparison.rows),
         checks=tuple(_check_result(comparison, i) for i in range(len(comparison.checks))),
         base=base,
         tuned=tuned,
@@ -195,6 +211,9 @@ def compute(comparison: Comparison, counter: tuple[TokenCounter, bool] | None = 
         prompt_tokens_saved_per_call=saved,
         prompt_tokens_saved_share=_ratio(saved, base.prompt_tokens_per_call),
         prompt_tokens_saved_per_1000_calls=saved * 1000,
+        reported_prompt_tokens_saved_per_call=reported,
         latency_ratio=_ratio(base.latency_median, tuned.latency_median),
         ttft_ratio=_ratio(base.ttft_median, tuned.ttft_median),
+        concurrency=comparison.concurrency,
+        emulated=comparison.emulated,
     )

@@ -13,7 +13,7 @@ import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import NoReturn
+from typing import NoReturn, cast
 
 import anyio
 
@@ -55,6 +55,7 @@ class Plan:
     samples: int
     calls: list[tuple[int, int, Setup]]
     """``(prompt index, side: 0 base / 1 tuned, setup)``."""
+    concurrency: int = 1
 
     @classmethod
     def make(
@@ -68,10 +69,10 @@ class Plan:
         concurrency: int,
     ) -> Plan:
         """Check every argument before any call is made."""
-        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-            raise ValueError(f"concurrency must be at least 1, got {concurrency!r}")
-        if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
-            raise ValueError(f"samples must be a whole number of at least 1, got {samples!r}")
+        given: dict[str, object] = {"concurrency": concurrency, "samples": samples}
+        for name, value in given.items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
         todo = prepare_prompts(prompts)
         calls = [
             (index, side, setup)
@@ -79,17 +80,19 @@ class Plan:
             for _ in range(samples)
             for side, setup in ((0, base), (1, tuned))
         ]
-        return cls(todo, base, tuned, make_checks(checks), samples, calls)
+        return cls(todo, base, tuned, make_checks(checks), samples, calls, min(concurrency, len(calls)))
 
     def result(self, replies: list[Reply]) -> Comparison:
         """The comparison from the replies, in the order of :attr:`calls`."""
         per_prompt = 2 * self.samples
-        rows = []
+        rows: list[ComparisonRow] = []
         for index, prompt in enumerate(self.prompts):
             mine = replies[index * per_prompt : (index + 1) * per_prompt]
             base, tuned = mine[0::2], mine[1::2]
             rows.append(ComparisonRow(prompt, base[0], tuned[0], tuple(base[1:]), tuple(tuned[1:])))
-        comparison = Comparison(base=self.base, tuned=self.tuned, rows=tuple(rows))
+        comparison = Comparison(
+            base=self.base, tuned=self.tuned, rows=tuple(rows), concurrency=self.concurrency
+        )
         return comparison.with_checks(self.checks) if self.checks else comparison
 
 
@@ -149,7 +152,8 @@ def _first_sdk_error(group: BaseExceptionGroup[BaseException]) -> FineTuneError 
         if isinstance(exc, FineTuneError):
             return exc
         if isinstance(exc, BaseExceptionGroup):
-            found = _first_sdk_error(exc)
+            # isinstance cannot know the members' type; every exception group holds BaseExceptions.
+            found = _first_sdk_error(cast("BaseExceptionGroup[BaseException]", exc))
             if found is not None:
                 return found
     return None

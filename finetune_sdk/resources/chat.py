@@ -27,7 +27,8 @@ from ..chat.request import ChatOptions, Messages, chat_request, without_stream_o
 from ..chat.stream import AsyncChatStream, ChatStream
 from ..errors import APIStatusError
 from ..evaluate._checks import CheckLike
-from ..evaluate._comparison import Clock, Comparison, Reply, Setup
+from ..evaluate._comparison import Comparison
+from ..evaluate._rows import Clock, Reply, Setup
 from ..evaluate._run import OnProgress, arun_comparison, run_comparison
 from ..types.chat import ChatCompletion
 

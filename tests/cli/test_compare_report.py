@@ -1,14 +1,19 @@
-"""``finetune compare --check ... --samples N --report FILE``: checks, stability and reports from a shell."""
+"""``finetune compare --check ... --samples N --report FILE``: checks, stability and reports from a shell,
+and the same figures in the printed summary and in every report."""
 
 from __future__ import annotations
 
+import html
 import re
+from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 
 from finetune_sdk.emulator import Emulator
+from finetune_sdk.evaluate._format import number, percent, seconds
 from tests.cli.conftest import BASE_MODEL, Run, cli_env, command, on_a_terminal
 
 
@@ -79,11 +84,27 @@ def test_bad_flags_are_usage_errors(offline: Run, args: list[str], message: str)
     assert message in " ".join(result.stderr.split())
 
 
-def test_an_unwritable_report_is_one_error_line(finetune: Run, tuned: str, tmp_path: Path) -> None:
+def test_an_unwritable_report_is_one_error_line_before_any_call(offline: Run, tmp_path: Path) -> None:
     path = tmp_path / "missing-folder" / "out.html"
-    result = finetune(*compare_args(tuned, "--report", str(path)))
+    result = offline(*compare_args("ft:x", "--report", str(path)))  # no API key: nothing could be sent
     assert result.returncode == 1
     assert result.stderr == f"error: cannot write the report to {path}: No such file or directory\n"
+
+
+@pytest.mark.parametrize("same", ["report", "input"])
+def test_a_report_over_another_file_is_refused_before_any_call(
+    offline: Run, tmp_path: Path, same: str
+) -> None:
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("词语3\n", encoding="utf-8")
+    other = str(tmp_path / "a.md") if same == "report" else str(prompts)
+    args = ["--prompts-file", str(prompts), "--report", str(tmp_path / "a.md"), "--report", other]
+    result = offline("compare", "--base", BASE_MODEL, "--tuned", "ft:x", *args)
+    assert result.returncode == 1, result.stderr  # refused before the missing API key is even looked at
+    assert "error: the report" in result.stderr and (
+        "one file" in result.stderr or "is an input" in result.stderr
+    )
+    assert prompts.read_text(encoding="utf-8") == "词语3\n"
 
 
 @pytest.mark.timeout(60)
@@ -94,3 +115,146 @@ def test_on_a_terminal_a_bar_counts_the_calls(emu: Emulator, tuned: str) -> None
     stderr = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", terminal)
     assert "comparing 2 prompts" in stderr and "8/8" in stderr, stderr
     assert "第7句金句" in out
+
+
+# -- one comparison, four renderings, the same figures ------------------------------------------------
+
+
+class Tables(HTMLParser):
+    """The rows of each ``<table class=...>`` and the text of each ``<p class=...>`` of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self.paragraphs: dict[str, list[str]] = {}
+        self._table: str | None = None
+        self._cell: list[str] | None = None
+        self._paragraph: tuple[str, list[str]] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        css = dict(attrs).get("class") or ""
+        if tag == "table":
+            self._table = css
+            self.tables.setdefault(css, [])
+        elif tag == "tr" and self._table is not None:
+            self.tables[self._table].append([])
+        elif tag in {"td", "th"}:
+            self._cell = []
+        elif tag == "p":
+            self._paragraph = (css, [])
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in {"td", "th"} and self._cell is not None and self._table is not None:
+            self.tables[self._table][-1].append("".join(self._cell))
+            self._cell = None
+        elif tag == "table":
+            self._table = None
+        elif tag == "p" and self._paragraph is not None:
+            css, text = self._paragraph
+            self.paragraphs.setdefault(css, []).append("".join(text))
+            self._paragraph = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+        if self._paragraph is not None:
+            self._paragraph[1].append(data)
+
+
+def md_plain(text: str) -> str:
+    """What a Markdown viewer shows for escaped inline text."""
+    return html.unescape(re.sub(r"\\([\\`*_\[\]|~:.#+=>-])", r"\1", text))
+
+
+def md_section(md: str, heading: str) -> list[str]:
+    lines = md.splitlines()
+    start = lines.index(heading) + 1
+    end = next((i for i in range(start, len(lines)) if lines[i].startswith("## ")), len(lines))
+    return [line for line in lines[start:end] if line]
+
+
+def md_rows(lines: list[str]) -> list[list[str]]:
+    rows = [line for line in lines if line.startswith("|") and not line.startswith("|---")]
+    return [[md_plain(cell.strip()) for cell in row.strip("|").split(" | ")] for row in rows[1:]]
+
+
+def printed_figures(stdout: str) -> tuple[list[list[str]], list[str]]:
+    """The figures' table printed under the answers, and the two sentences after it."""
+    lines = stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split() == ["base", "tuned"])
+    rows: list[list[str]] = []
+    for line in lines[header + 1 :]:
+        cells = re.split(r"\s{2,}", line.strip())
+        if len(cells) != 3:
+            break
+        rows.append(cells)
+    return rows, lines[header + 1 + len(rows) :]
+
+
+def test_the_summary_and_every_report_show_the_same_figures(
+    finetune: Run, tuned: str, tmp_path: Path
+) -> None:
+    system = tmp_path / "long.txt"
+    system.write_text("你是一位犀利的影评人。只用中文，一针见血，以“。”结尾。" * 8, encoding="utf-8")
+    reports = {suffix: tmp_path / f"report.{suffix}" for suffix in ("html", "md", "json")}
+    args = ["--base-system", str(system), "--check", "ends-with=。", "--check", "no-latin", "--samples", "3"]
+    args += [item for path in reports.values() for item in ("--report", str(path))]
+    result = finetune("compare", "--base", BASE_MODEL, "--tuned", tuned, *args, "词语3", "词语7", "词语9")
+    assert result.returncode == 0, result.stderr
+    data: dict[str, Any] = orjson.loads(reports["json"].read_bytes())
+    summary = data["summary"]
+    table = [[row["label"], row["base"], row["tuned"]] for row in summary["table"]]
+    checks = [[c["check"], c["base"], c["tuned"], c["differing_prompts"]] for c in summary["checks"]]
+
+    # the command line's summary
+    printed, after = printed_figures(result.stdout)
+    assert printed == table
+    assert after[:2] == summary["lines"]
+    assert (
+        summary["emulated"] in result.stdout.splitlines() and summary["scope"] in result.stdout.splitlines()
+    )
+    for check, base, tuned_rate, _ in checks:
+        assert f"check {check}: base {base} -> tuned {tuned_rate}" in result.stdout
+
+    # the HTML page
+    page = Tables()
+    page.feed(reports["html"].read_text(encoding="utf-8"))
+    assert page.tables["figures"][1:] == table
+    assert page.tables["checks"][1:] == checks
+    assert page.paragraphs["verdict"] == [f"{line}." for line in summary["lines"]]
+    assert page.paragraphs["emulated"] == [summary["emulated"]] and page.paragraphs["scope"] == [
+        summary["scope"]
+    ]
+
+    # the Markdown report
+    md = reports["md"].read_text(encoding="utf-8")
+    figures_section = md_section(md, "## Stability, tokens and speed")
+    assert md_rows(figures_section) == table
+    assert [md_plain(line) for line in figures_section if not line.startswith("|")] == summary["lines"]
+    assert md_rows(md_section(md, "## Checks")) == checks
+    assert f"> {summary['emulated']}" in md.splitlines() and summary["scope"] in md.splitlines()
+
+    # and the shown figures are the raw ones, formatted: median and p95 over every call of a side
+    raw = data["figures"]
+    shown = {row[0]: (row[1], row[2]) for row in table}
+    for side, index in (("base", 0), ("tuned", 1)):
+        figures = raw[side]
+        assert figures["calls"] == 9
+        assert shown["latency, median"][index] == seconds(figures["latency_median"])
+        assert shown["latency, p95"][index] == seconds(figures["latency_p95"])
+        assert shown["time to first token, median"][index] == seconds(figures["ttft_median"])
+        label = "exact count" if raw["tokens_exact"] else "SDK's estimate"
+        assert shown[f"prompt tokens per call ({label})"][index] == number(figures["prompt_tokens_per_call"])
+        assert shown["prompt tokens per call (server's usage)"][index] == number(
+            figures["reported_prompt_tokens_per_call"]
+        )
+        assert shown["calls passing every check"][index] == percent(figures["all_checks_pass"])
+    ratio = raw["latency_ratio"]
+    speed = summary["lines"][1]
+    assert speed.startswith("median latency ") and speed.endswith("(medians over 9 calls per side)")
+    assert (
+        (f"{ratio:.2f}x as fast" in speed)
+        if ratio > 1
+        else (f"{1 / ratio:.2f}x slower" in speed or "about" in speed)
+    )
+    assert "9 calls per side, 4 at a time" in summary["scope"] and data["emulated"] is True

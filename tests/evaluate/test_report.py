@@ -4,11 +4,6 @@ installed), Markdown and JSON."""
 from __future__ import annotations
 
 import io
-import os
-import shutil
-import struct
-import subprocess
-import zlib
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -16,10 +11,13 @@ import orjson
 import pytest
 
 from finetune_sdk.evaluate import Comparison, ComparisonRow, Reply, ends_with, no_latin
+from finetune_sdk.evaluate._format import listed_prompts, token_label
 from finetune_sdk.evaluate._report_html import BASE_COLOUR, TUNED_COLOUR
+from finetune_sdk.evaluate._tokens import token_counter
+
+from .browser import colour_pixels, dump_dom, full_bar_rows, needs_chromium, png_pixels, screenshot
 
 HOSTILE = "<script>alert(\"x\")</script> & 'quoted'"
-CHROMIUM = "/usr/bin/chromium"
 
 
 def reply(text: str, latency: float) -> Reply:
@@ -114,14 +112,16 @@ def test_html_has_the_bars_and_marks_failing_checks() -> None:
     assert len(passing) == 4 and {a["data-side"] for a in passing} == {"tuned"}
     text = "".join(doc.text)
     assert "✗ ends with 。" in text and "✗ no Latin letters" in text and "✓ every check" in text
-    assert "fewer prompt tokens per call" in text and "(estimate)" in text
+    label = token_label(sample().figures())
+    assert f"({label}): the tuned setup saves" in text and "median latency 1.00 s -> 110 ms" in text
 
 
 def test_markdown() -> None:
     md = sample().to_markdown(note="From an\nemulation.")
     lines = md.splitlines()
     assert lines[0] == "# Base versus tuned" and "> From an emulation." in lines
-    assert f"| ends with 。 | 0% | 100% | 加班, {HOSTILE.replace('<', '&lt;').replace('>', '&gt;')} |" in md
+    escaped = "&lt;script&gt;alert(\"x\")&lt;/script&gt; &amp; 'quoted'"
+    assert f"| ends with 。 | 0% | 100% | 加班, {escaped} |" in md
     assert "| calls passing every check | 0% | 100% |" in md
     assert "| distinct answers per prompt | 100% | 50% |" in md
     assert "| latency, median | 1.00 s | 110 ms |" in md
@@ -129,7 +129,8 @@ def test_markdown() -> None:
     assert row.count(" | ") == 3  # the prompt's own characters do not split the row
     assert "<script>" not in md
     assert "✗ ends with 。, no Latin letters (0 of 2 samples pass every check) | 好。 ✓ (2 of 2" in md
-    assert "fewer prompt tokens per call" in md and "per 1,000 calls (estimate)" in md
+    assert "the tuned setup saves" in md and "per 1,000 calls" in md
+    assert "median latency 1.00 s -&gt; 110 ms: the tuned setup answers 9.09x as fast" in md
 
 
 def test_json_carries_checks_scores_and_figures() -> None:
@@ -143,7 +144,7 @@ def test_json_carries_checks_scores_and_figures() -> None:
     assert data["rows"][0]["tuned_extra"][0]["text"] == "燃烧的是青春。"
     figures = data["figures"]
     assert figures["checks"][1]["base_pass_rate"] == 0.25 and figures["checks"][0]["tuned_pass_rate"] == 1.0
-    assert figures["tokens_exact"] is False
+    assert figures["tokens_exact"] is token_counter()[1]
     assert figures["base"]["latency_median"] == 1.0
     assert data["totals"]["prompt_tokens_saved"] == 0  # the server's usage, 300 on both sides here
 
@@ -158,78 +159,13 @@ def test_summary_lists_the_checks_and_stability() -> None:
 # -- a real browser -----------------------------------------------------------------------------------
 
 
-def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
-    """Width, height and rows of RGB(A) bytes of a non-interlaced 8-bit PNG (what Chromium writes)."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, idat, header = 8, b"", b""
-    while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos : pos + 4])
-        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
-        pos += 12 + length
-        if kind == b"IHDR":
-            header = body
-        elif kind == b"IDAT":
-            idat += body
-    width, height, depth, colour = struct.unpack(">IIBB", header[:10])
-    assert depth == 8 and colour in (2, 6)
-    step = 3 if colour == 2 else 4
-    raw, stride, rows, previous = zlib.decompress(idat), width * step, [], bytearray(width * step)
-    for y in range(height):
-        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
-        for x in range(stride):
-            left = line[x - step] if x >= step else 0
-            up, corner = previous[x], previous[x - step] if x >= step else 0
-            if kind == 1:
-                line[x] = (line[x] + left) & 255
-            elif kind == 2:
-                line[x] = (line[x] + up) & 255
-            elif kind == 3:
-                line[x] = (line[x] + ((left + up) >> 1)) & 255
-            elif kind == 4:
-                p = left + up - corner
-                pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
-                line[x] = (line[x] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)) & 255
-        rows.append(bytes(line))
-        previous = line
-    return width, height, [bytes(b for i, b in enumerate(r) if i % step < 3) for r in rows]
-
-
-def colour_pixels(rows: list[bytes], hex_colour: str) -> int:
-    rgb = bytes.fromhex(hex_colour.lstrip("#"))
-    return sum(row[i : i + 3] == rgb for row in rows for i in range(0, len(row), 3))
-
-
-def full_bar_rows(rows: list[bytes], hex_colour: str, length: int) -> int:
-    """How many pixel rows hold a run of at least ``length`` pixels of the colour (a full-length bar)."""
-    rgb = bytes.fromhex(hex_colour.lstrip("#"))
-    return sum(rgb * length in row for row in rows)
-
-
-@pytest.mark.skipif(
-    not os.access(CHROMIUM, os.X_OK),
-    reason=f"no headless browser: {CHROMIUM} is missing (Debian: apt-get install chromium)",
-)
+@needs_chromium
 @pytest.mark.timeout(120)
 def test_chromium_draws_the_report(tmp_path: Path) -> None:
     page = tmp_path / "report.html"
     sample().to_html(page, note="Numbers from an emulation.")
-    shot = tmp_path / "report.png"
-    flags = [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,1400", "--hide-scrollbars",
-    ]  # fmt: skip
-    done = subprocess.run(
-        [CHROMIUM, *flags, f"--screenshot={shot}", page.as_uri()],
-        capture_output=True,
-        timeout=90,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    keep = os.environ.get("FINETUNE_REPORT_SCREENSHOT")
-    if keep:  # to look at it: FINETUNE_REPORT_SCREENSHOT=/tmp/report.png pytest -k chromium
-        shutil.copy(shot, keep)
-    width, height, rows = png_pixels(shot.read_bytes())
+    # to look at it: FINETUNE_REPORT_SCREENSHOT=/tmp/report.png pytest -k chromium
+    width, height, rows = png_pixels(screenshot(page, tmp_path, keep="FINETUNE_REPORT_SCREENSHOT"))
     assert (width, height) == (1200, 1400)
     # the bars are drawn: the tuned side's three 100% pass-rate bars at full length (560 px, 12 px high
     # each); of the base side's, only its longer token and latency bars reach that length
@@ -237,14 +173,8 @@ def test_chromium_draws_the_report(tmp_path: Path) -> None:
     tuned_full, base_full = full_bar_rows(rows, TUNED_COLOUR, 550), full_bar_rows(rows, BASE_COLOUR, 550)
     assert 3 * 10 <= tuned_full <= 3 * 12, tuned_full
     assert base_full >= 10, base_full
-    dom = subprocess.run(
-        [CHROMIUM, *flags, "--dump-dom", page.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
-    )
-    assert "&lt;script&gt;alert" in dom.stdout and "<script>" not in dom.stdout
+    dom = dump_dom(page, tmp_path)
+    assert "&lt;script&gt;alert" in dom and "<script>" not in dom
 
 
 def test_table_counts_the_checks_each_first_sample_passed() -> None:
@@ -259,8 +189,6 @@ def test_table_counts_the_checks_each_first_sample_passed() -> None:
 
 
 def test_long_lists_of_differing_prompts_are_cut() -> None:
-    from finetune_sdk.evaluate._report_text import listed_prompts
-
     assert listed_prompts([str(i) for i in range(15)]) == ", ".join(str(i) for i in range(12)) + " and 3 more"
     assert listed_prompts([]) == "-"
     assert listed_prompts(["a\nb " + "x" * 60]) == "a b " + "x" * 35 + "…"
