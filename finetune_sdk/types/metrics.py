@@ -18,11 +18,11 @@ __all__ = ["COLUMNS", "MetricsHistory", "MetricsRow"]
 
 COLUMNS = (
     "step",
-    "epoch",
     "train_loss",
     "train_accuracy",
     "valid_loss",
     "valid_mean_token_accuracy",
+    "epoch",
     "learning_rate",
 )
 """The columns :meth:`MetricsHistory.to_csv` writes first: OpenAI's (``step``, ``train_loss``,
