@@ -44,7 +44,7 @@ class _Asked:
     prompt_tokens: int
 
 
-def _parse(raw: bytes) -> _Asked:
+def _parse(raw: list[bytes]) -> _Asked:
     body = parse_body(ChatRequest, raw)
     prompt = body.last_user_text()
     tokens = sum(estimate_tokens(m.text()) + MESSAGE_OVERHEAD for m in body.messages) + 3

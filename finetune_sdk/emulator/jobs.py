@@ -94,7 +94,8 @@ def _build_job(ctx: Context, body: JobCreate, train: FileRecord, valid: FileReco
 
 async def create_job(request: Request) -> Response:
     ctx = context(request)
-    raw = await read_body(request, ctx.settings.max_request_bytes)
+    parts = await read_body(request, ctx.settings.max_request_bytes)
+    raw = await anyio.to_thread.run_sync(b"".join, parts)  # joining megabytes would hold the loop up
 
     async def work() -> Response:
         body = await anyio.to_thread.run_sync(parse_body, JobCreate, raw)  # a large body: off the loop

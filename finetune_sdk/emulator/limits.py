@@ -21,8 +21,9 @@ def too_large(limit: int, what: str = "the request body", code: str = "request_t
     return ApiError(413, f"{what} is larger than {limit} bytes", code)
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The whole body, or a 413 as soon as it is known to be larger than ``limit`` bytes (from its
+async def read_body(request: Request, limit: int) -> list[bytes]:
+    """The whole body, in the pieces it came in (join them off the event loop: joining megabytes holds
+    it up), or a 413 as soon as it is known to be larger than ``limit`` bytes (from its
     ``Content-Length``, or while it streams in)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -34,7 +35,7 @@ async def read_body(request: Request, limit: int) -> bytes:
         if size > limit:
             raise too_large(limit)
         parts.append(chunk)
-    return b"".join(parts)
+    return parts
 
 
 def file_name(raw: bytes) -> str:

@@ -70,15 +70,15 @@ def pydantic_message(error: Mapping[str, object]) -> str:
     return str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
 
-def parse_json(raw: bytes) -> Any:
-    """The JSON value of a request body, or a 400."""
+def parse_json(raw: bytes | list[bytes]) -> Any:
+    """The JSON value of a request body (whole, or in pieces), or a 400."""
     try:
-        return orjson.loads(raw)
+        return orjson.loads(raw if isinstance(raw, bytes) else b"".join(raw))
     except orjson.JSONDecodeError as exc:
         raise ApiError(400, f"The body is not valid JSON: {exc}", "invalid_json") from exc
 
 
-def parse_body(model: type[Body], raw: bytes) -> Body:
+def parse_body(model: type[Body], raw: bytes | list[bytes]) -> Body:
     """``raw`` as a ``model``, or a 400 whose message and ``param`` name the first bad field."""
     data = parse_json(raw)
     if not isinstance(data, dict):

@@ -146,7 +146,7 @@ class Emulator:
         base_reply_chars: int = 0,
         max_file_bytes: int = 512 * 1024 * 1024,
         poll_hints: bool = True,
-        max_request_bytes: int = 16 * 1024 * 1024,
+        max_request_bytes: int = 8 * 1024 * 1024,
         header_timeout: float = 10.0,
     ) -> None:
         self.settings: Settings = Settings(
