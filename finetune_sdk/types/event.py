@@ -52,6 +52,10 @@ class JobEventData(APIModel):
     full_valid_mean_token_accuracy: Lenient[float] = None
     learning_rate: Lenient[float] = None
 
+    def __bool__(self) -> bool:
+        # False for the empty ``{}`` of a message event, as the ``null`` earlier servers sent was.
+        return bool(self.model_fields_set or self.model_extra)
+
 
 class JobEvent(APIModel):
     """One line of a job's log: a status change or a training step with its metrics (``data``)."""

@@ -56,7 +56,7 @@ def test_event_levels_warn_and_warning_are_both_warnings() -> None:
     assert level("error").is_error and not level("info").is_warning
     assert level("debug") == "debug"  # a level added later is kept
     empty = JobEvent.model_validate({"id": "e", "created_at": 1, "message": "m", "data": {}})
-    assert empty.data is not None and empty.data.step is None
+    assert empty.data is not None and empty.data.step is None and not empty.data  # {} reads as falsy
 
 
 def test_a_number_is_read_whatever_its_kind() -> None:
