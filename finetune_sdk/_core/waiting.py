@@ -249,14 +249,22 @@ class Waiter:
 
 
 def _at_step(job: FineTuneJob, event: JobEvent) -> FineTuneJob | None:
-    """``job`` as it stood at a step event (running, at its step, epoch and losses), or None for another
-    event."""
+    """``job`` as it stood at a step event (running, at its step, epoch and metrics), or None for
+    another event."""
     data = event.data
     step = data.step if data is not None else None
     if data is None or step is None:
         return None
-    metrics = JobMetrics(step=step, epoch=data.epoch, train_loss=data.train_loss, valid_loss=data.valid_loss)
-    update = {"status": JobStatus.RUNNING, "step": step, "epoch": data.epoch, "metrics": metrics}
+    metrics = JobMetrics(
+        step=int(step),
+        epoch=data.epoch,
+        train_loss=data.train_loss,
+        valid_loss=data.valid_loss,
+        train_mean_token_accuracy=data.train_mean_token_accuracy,
+        valid_mean_token_accuracy=data.valid_mean_token_accuracy,
+        learning_rate=data.learning_rate,
+    )
+    update = {"status": JobStatus.RUNNING, "step": int(step), "epoch": data.epoch, "metrics": metrics}
     return job.model_copy(update=update)
 
 

@@ -62,6 +62,8 @@ def parser(prog: str = "python -m finetune_sdk.emulator") -> argparse.ArgumentPa
     add("--prompt-token-delay", type=float, default=0.0, help="real seconds per prompt token (prefill)")
     add("--base-reply-chars", type=int, default=0, help="pad base model replies to this length")
     add("--max-file-bytes", type=int, default=512 * 1024 * 1024, help="larger uploads get 413")
+    add("--max-request-bytes", type=int, default=8 * 1024 * 1024, help="larger JSON bodies get 413")
+    add("--header-timeout", type=float, default=10.0, help="seconds to send a request's head")
     add(
         "--no-poll-hints",
         dest="poll_hints",

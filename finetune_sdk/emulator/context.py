@@ -20,8 +20,8 @@ class Context:
     settings: Settings
     store: Store
     idempotency: Idempotency = field(default_factory=Idempotency)
-    draws: Counter[tuple[str, str]] = field(default_factory=Counter)
-    """Base-model calls so far per (model, prompt) at a temperature above 0: the sample they draw."""
+    draws: Counter[tuple[str, str]] = field(default_factory=Counter[tuple[str, str]])
+    """Base-model calls so far per (model, prompt digest) at a temperature above 0: the sample they draw."""
 
 
 def context(request: Request) -> Context:

@@ -1,15 +1,15 @@
-"""``/v1/fine_tuning/jobs``: create (idempotent), list, retrieve, cancel, events.
+"""``/v1/fine_tuning/jobs``: create (idempotent), list (with filters), retrieve, cancel, events,
+checkpoints.
 
-Lists page with ``?after=<id>&limit=<n>`` (limit 1-100, default 20): jobs newest first, events oldest
-first, so a follower asks for ``after=<last event id seen>`` and never misses or repeats one.
+Lists page with ``?after=<id>&limit=<n>`` (limit 1-100, default 20; checkpoints default 10): jobs and
+checkpoints newest first, events oldest first, so a follower asks for ``after=<last event id seen>`` and
+never misses or repeats one.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
-from typing import Any
 
 import anyio.to_thread
 from starlette.requests import Request
@@ -17,39 +17,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .context import Context, context, from_path, ok
+from .job_create import JobCreate
+from .limits import read_body
+from .listing import job_filter, job_matches, page
 from .responses import ApiError
-from .schemas import JobCreate, parse_body
+from .schemas import parse_body
 from .simulate import make_plan
 from .state import FileRecord, JobRecord, Store, new_id
 from .text import learn
-from .training import check_file, read_pairs
+from .training import prepare
 
 DEFAULT_SPLIT = 0.1
-DEFAULT_LIMIT, MAX_LIMIT = 20, 100
-
-
-def page(request: Request, items: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """One page of ``items`` after the ``after`` cursor, ``limit`` long, as a list object."""
-    raw_limit = request.query_params.get("limit", str(DEFAULT_LIMIT))
-    try:
-        limit = int(raw_limit)
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= MAX_LIMIT:
-        raise ApiError(
-            400, f"limit: must be an integer from 1 to {MAX_LIMIT}", "invalid_value", param="limit"
-        )
-    start = 0
-    after = request.query_params.get("after")
-    if after:
-        ids = [item["id"] for item in items]
-        if after not in ids:
-            raise ApiError(
-                400, f"after: no item with id '{after}' in this list", "invalid_value", param="after"
-            )
-        start = ids.index(after) + 1
-    data = list(items[start : start + limit])
-    return {"object": "list", "data": data, "has_more": start + limit < len(items)}
 
 
 def _input_file(ctx: Context, file_id: str | None, field: str) -> FileRecord | None:
@@ -58,36 +36,37 @@ def _input_file(ctx: Context, file_id: str | None, field: str) -> FileRecord | N
     record = ctx.store.get_file(file_id)
     if record is None:
         raise ApiError(400, f"{field}: no file with id '{file_id}'", "file_not_found", param=field)
+    if record.path is None:
+        why = f"{field}: '{file_id}' is a job's {record.filename} ({record.purpose}), not training data"
+        raise ApiError(400, why, "invalid_value", param=field)
     return record
 
 
-def _build_job(
-    ctx: Context, body: JobCreate, hyper: dict[str, Any], train: FileRecord, valid: FileRecord | None
-) -> JobRecord:
-    """Check the files (the slow part: run in a worker thread) and plan the job's life."""
+def _build_job(ctx: Context, body: JobCreate, train: FileRecord, valid: FileRecord | None) -> JobRecord:
+    """Check the files and plan the job's life (the slow part: run in a worker thread)."""
     settings = ctx.settings
-    checked = check_file(train.path, role="training", max_tokens=hyper["max_tokens"])
-    error = checked.error
-    if error is None and valid is not None:
-        error = check_file(valid.path, role="validation", max_tokens=hyper["max_tokens"]).error
+    hyper = body.resolved_hyperparameters()
     split = None if valid is not None else (body.validation_split or DEFAULT_SPLIT)
-    held_out = 0
-    if split is not None and checked.examples > 1:
-        # as Dataset.split: n * split rounded to the nearest (halves down), at least 1, at most n - 1
-        held_out = min(checked.examples - 1, max(1, math.ceil(checked.examples * split - 0.5)))
-    train_examples = checked.examples - held_out
-    tokens = checked.tokens * train_examples // max(1, checked.examples)
     seed = settings.seed if body.seed is None else body.seed
+    assert train.path is not None
+    data = prepare(
+        train.path,
+        None if valid is None else valid.path,
+        split=split,
+        seed=seed,
+        max_tokens=hyper["max_tokens"],
+    )
     job_id = new_id("ftjob-")
     suffix = body.effective_suffix()
     plan = make_plan(
         settings,
-        train_examples=train_examples,
-        train_tokens=tokens,
+        train_examples=data.examples,
+        train_tokens=data.billed_per_epoch,
         hyperparameters=hyper,
         seed=seed,
-        error=error,
-        warnings=checked.warnings,
+        error=data.error,
+        warnings=data.warnings,
+        validation=data.validation,
     )
     fields = {
         "model": body.model,
@@ -95,6 +74,8 @@ def _build_job(
         "validation_file": None if valid is None else valid.id,
         "validation_split": split,
         "hyperparameters": hyper,
+        "method": body.method_echo(hyper),
+        "integrations": body.integrations,
         "suffix": suffix,
         "seed": seed,
         "metadata": body.metadata,
@@ -106,16 +87,18 @@ def _build_job(
         fields=fields,
         fine_tuned_model=f"ft:LoRA/{body.model}:{settings.org}:{suffix}:{job_id}",
         plan=plan,
-        examples=learn(read_pairs(train.path)) if error is None else (),
+        examples=learn(data.pairs),
+        result_file_id=new_id("file-"),
     )
 
 
 async def create_job(request: Request) -> Response:
     ctx = context(request)
-    raw = await request.body()
+    parts = await read_body(request, ctx.settings.max_request_bytes)
+    raw = await anyio.to_thread.run_sync(b"".join, parts)  # joining megabytes would hold the loop up
 
     async def work() -> Response:
-        body = parse_body(JobCreate, raw)
+        body = await anyio.to_thread.run_sync(parse_body, JobCreate, raw)  # a large body: off the loop
         if body.model not in ctx.settings.base_models:
             raise ApiError(
                 404,
@@ -130,11 +113,12 @@ async def create_job(request: Request) -> Response:
                 "invalid_value",
                 param="validation_split",
             )
-        hyper = body.checked_hyperparameters()
+        body.resolved_hyperparameters()  # a bad value is refused before the files are looked at
+        body.check_integrations()
         train = _input_file(ctx, body.training_file, "training_file")
         valid = _input_file(ctx, body.validation_file, "validation_file")
         assert train is not None
-        job = await anyio.to_thread.run_sync(_build_job, ctx, body, hyper, train, valid)
+        job = await anyio.to_thread.run_sync(_build_job, ctx, body, train, valid)
         ctx.store.add_job(job)
         return ok(request, ctx.store.render_job(job))
 
@@ -148,7 +132,9 @@ def _job(request: Request) -> JobRecord:
 
 async def list_jobs(request: Request) -> Response:
     store = context(request).store
-    return ok(request, page(request, [store.render_job(job) for job in store.jobs_newest_first()]))
+    wanted = job_filter(request.query_params)
+    jobs = [store.render_job(job) for job in store.jobs_newest_first()]
+    return ok(request, page(request.query_params, [job for job in jobs if job_matches(job, wanted)]))
 
 
 #: Added to a poll hint so that the poll it paces lands just after the change, not just before.
@@ -188,7 +174,13 @@ async def cancel_job(request: Request) -> Response:
 
 async def list_events(request: Request) -> Response:
     job = _job(request)
-    return ok(request, page(request, context(request).store.render_events(job)))
+    return ok(request, page(request.query_params, context(request).store.render_events(job)))
+
+
+async def list_checkpoints(request: Request) -> Response:
+    job = _job(request)
+    checkpoints = context(request).store.render_checkpoints(job)
+    return ok(request, page(request.query_params, checkpoints, default=10))
 
 
 routes: list[Route] = [
@@ -197,4 +189,5 @@ routes: list[Route] = [
     Route("/v1/fine_tuning/jobs/{job_id}", retrieve_job, methods=["GET"]),
     Route("/v1/fine_tuning/jobs/{job_id}/cancel", cancel_job, methods=["POST"]),
     Route("/v1/fine_tuning/jobs/{job_id}/events", list_events, methods=["GET"]),
+    Route("/v1/fine_tuning/jobs/{job_id}/checkpoints", list_checkpoints, methods=["GET"]),
 ]

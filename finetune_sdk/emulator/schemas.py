@@ -1,65 +1,15 @@
-"""Request bodies the emulator accepts, checked with pydantic: a bad body is a 400 naming the field."""
+"""Request bodies, checked with pydantic: a bad body is a 400 naming the field (the chat request here,
+the job in :mod:`.job_create`)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal, TypeVar
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..hyperparameters import Hyperparameters
 from .responses import ApiError
-
-SUFFIX = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
-
-
-class JobCreate(BaseModel):
-    """``POST /fine_tuning/jobs``."""
-
-    model_config: ClassVar[ConfigDict] = ConfigDict(extra="ignore")
-
-    model: str
-    training_file: str
-    validation_file: str | None = None
-    validation_split: float | None = Field(None, gt=0, le=0.5)
-    hyperparameters: dict[str, Any] | None = None
-    suffix: str | None = None
-    name: str | None = None
-    seed: int | None = None
-    metadata: dict[str, str] | None = None
-
-    @field_validator("suffix")
-    @classmethod
-    def _suffix(cls, value: str | None) -> str | None:
-        if value is not None and not SUFFIX.match(value):
-            raise ValueError("must be 1-40 characters of letters, digits, '_' or '-'")
-        return value
-
-    def checked_hyperparameters(self) -> dict[str, Any]:
-        """All seven hyperparameters (missing ones from the standard preset), checked by the SDK's rules.
-
-        A bad value is a 400 whose ``param`` names it, e.g. ``hyperparameters.n_epochs``.
-        """
-        given = self.hyperparameters or {}
-        for name, value in given.items():
-            try:
-                Hyperparameters.model_validate({name: value})
-            except ValidationError as exc:
-                message = pydantic_message(exc.errors()[0])
-                if exc.errors()[0]["type"] == "extra_forbidden":
-                    message = "not a hyperparameter of the platform"
-                field = f"hyperparameters.{name}"
-                raise ApiError(400, f"{field}: {message}", "invalid_value", param=field) from exc
-        return Hyperparameters.model_validate(given).model_dump()
-
-    def effective_suffix(self) -> str:
-        """The suffix in the tuned model's name: ``suffix``, else the name's safe characters, else ft."""
-        if self.suffix:
-            return self.suffix
-        safe = re.sub(r"[^A-Za-z0-9_-]+", "-", self.name or "").strip("-")[:40]
-        return safe or "ft"
 
 
 class ContentPart(BaseModel):
@@ -120,15 +70,15 @@ def pydantic_message(error: Mapping[str, object]) -> str:
     return str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
 
-def parse_json(raw: bytes) -> Any:
-    """The JSON value of a request body, or a 400."""
+def parse_json(raw: bytes | list[bytes]) -> Any:
+    """The JSON value of a request body (whole, or in pieces), or a 400."""
     try:
-        return orjson.loads(raw)
+        return orjson.loads(raw if isinstance(raw, bytes) else b"".join(raw))
     except orjson.JSONDecodeError as exc:
         raise ApiError(400, f"The body is not valid JSON: {exc}", "invalid_json") from exc
 
 
-def parse_body(model: type[Body], raw: bytes) -> Body:
+def parse_body(model: type[Body], raw: bytes | list[bytes]) -> Body:
     """``raw`` as a ``model``, or a 400 whose message and ``param`` name the first bad field."""
     data = parse_json(raw)
     if not isinstance(data, dict):

@@ -17,6 +17,7 @@ import uvicorn
 import uvicorn.config
 
 from .app import build_app
+from .connection import guarded_h11
 from .faults import quiet_drops
 from .settings import BASE_MODELS, DEFAULT_FAULT_KINDS, FaultKind, Settings, new_api_key
 from .state import Store
@@ -25,6 +26,10 @@ START_TIMEOUT = 10.0
 STOP_TIMEOUT = 5.0
 BACKGROUND_GRACE = 2.0
 """``stop()`` lets requests in flight finish for this long."""
+KEEP_ALIVE = 5
+"""Seconds an idle kept-alive connection stays open between requests (uvicorn's default, stated)."""
+MAX_HEAD_BYTES = 16 * 1024
+"""The longest request head (request line and headers) h11 reads; longer is answered 431/400."""
 FOREGROUND_GRACE = 0.1
 """After Ctrl-C, requests in flight (a stream, a slow answer) get this long before they are cut: the
 person who pressed it wants the prompt back."""
@@ -141,6 +146,8 @@ class Emulator:
         base_reply_chars: int = 0,
         max_file_bytes: int = 512 * 1024 * 1024,
         poll_hints: bool = True,
+        max_request_bytes: int = 8 * 1024 * 1024,
+        header_timeout: float = 10.0,
     ) -> None:
         self.settings: Settings = Settings(
             api_key=api_key or new_api_key(),
@@ -164,6 +171,8 @@ class Emulator:
             base_reply_chars=base_reply_chars,
             max_file_bytes=max_file_bytes,
             poll_hints=poll_hints,
+            max_request_bytes=max_request_bytes,
+            header_timeout=header_timeout,
         )
         self.host = host
         self.port: int = port
@@ -215,7 +224,9 @@ class Emulator:
         quiet_drops()
         config = uvicorn.Config(
             build_app(self.settings, self._store),
-            http="h11",
+            http=guarded_h11(self.settings.header_timeout),
+            timeout_keep_alive=KEEP_ALIVE,
+            h11_max_incomplete_event_size=MAX_HEAD_BYTES,
             ws="none",
             lifespan="off",
             loop="asyncio",

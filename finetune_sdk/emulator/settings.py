@@ -69,6 +69,13 @@ class Settings:
     base_reply_chars: int = 0
     """Pad base-model replies to at least this many characters (for benchmarks of long streams)."""
     max_file_bytes: int = 512 * 1024 * 1024
+    """Larger uploads get 413 ``request_too_large``."""
+    max_request_bytes: int = 8 * 1024 * 1024
+    """Larger JSON bodies (a chat request, a job) get 413 ``request_too_large``: far above any context
+    window, far below what would hold a shared emulator up."""
+    header_timeout: float = 10.0
+    """Real seconds a client has to send a request's head (from connecting, or after an answer); then the
+    connection is closed."""
     poll_hints: bool = True
     """Answer a job's GET, while it has not ended, with ``Retry-After``/``retry-after-ms``: when its
     status is next due to change (False: answer as a server that gives no hint)."""
@@ -88,3 +95,7 @@ class Settings:
             raise ValueError("chunk_chars must be at least 1")
         if not self.api_key:
             raise ValueError("api_key must not be empty")
+        if self.header_timeout <= 0:
+            raise ValueError("header_timeout must be positive")
+        if self.max_request_bytes < 1 or self.max_file_bytes < 1:
+            raise ValueError("max_request_bytes and max_file_bytes must be positive")

@@ -1,7 +1,7 @@
 """A job's life as a pure function of simulated time.
 
 At creation a job gets a :class:`Plan`: when validation ends, when it starts running, how many steps,
-the loss of every step (a falling curve, deterministic by seed) and the events it will emit. Reading a
+the metrics of every step (:mod:`.curves`, deterministic by seed) and the events it will emit. Reading a
 job then asks "what does the plan look like ``t`` simulated seconds after creation (and after a cancel
 at ``c``)?" -- so there is no background task to race, and a read never changes state.
 """
@@ -9,10 +9,10 @@ at ``c``)?" -- so there is no background task to race, and a read never changes 
 from __future__ import annotations
 
 import math
-import random
 from dataclasses import dataclass
 from typing import Any
 
+from .curves import SUGGESTED_LEARNING_RATE, StepMetrics, simulate_run
 from .settings import Settings
 
 FINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
@@ -26,8 +26,10 @@ class EventSpec:
 
     at: float
     level: str
+    """OpenAI's levels: ``info``, ``warn`` or ``error``."""
     message: str
     data: dict[str, Any] | None = None
+    """The step metrics of a ``metrics`` event; None for a ``message`` event (sent as ``{}``)."""
 
 
 @dataclass(frozen=True)
@@ -41,11 +43,24 @@ class Plan:
     total_steps: int
     steps_per_epoch: int
     step_seconds: float
-    error: dict[str, str] | None
+    error: dict[str, Any] | None
     events: tuple[EventSpec, ...]
-    losses: tuple[tuple[float, float | None], ...]
-    """(train_loss, valid_loss or None) of steps 1..total_steps; valid at each epoch's end."""
+    steps: tuple[StepMetrics, ...]
+    """The metrics of steps 1..total_steps."""
     trained_tokens: int
+
+    @property
+    def losses(self) -> tuple[tuple[float, float | None], ...]:
+        """(train_loss, valid_loss or None) of steps 1..total_steps."""
+        return tuple((s.train_loss, s.valid_loss) for s in self.steps)
+
+    def step_time(self, step: int) -> float:
+        """The simulated time step ``step`` ends."""
+        return (self.started_at or 0.0) + step * self.step_seconds
+
+    def epoch_ends(self, upto: int) -> list[int]:
+        """The steps that end an epoch (where a checkpoint is saved), up to step ``upto``."""
+        return list(range(self.steps_per_epoch, min(upto, self.total_steps) + 1, self.steps_per_epoch))
 
 
 @dataclass(frozen=True)
@@ -60,21 +75,6 @@ class Snapshot:
     metrics: dict[str, Any] | None
 
 
-def loss_curve(total_steps: int, steps_per_epoch: int, seed: int) -> list[tuple[float, float | None]]:
-    """A falling train loss with a little noise, and a valid loss at every epoch's end."""
-    rng = random.Random(seed)
-    start = 2.2 + rng.uniform(-0.2, 0.2)
-    floor = 0.35 + rng.uniform(-0.05, 0.05)
-    losses: list[tuple[float, float | None]] = []
-    for step in range(1, total_steps + 1):
-        smooth = floor + (start - floor) * math.exp(-3.5 * step / total_steps)
-        train = round(max(0.01, smooth * (1 + rng.uniform(-0.04, 0.04))), 4)
-        at_eval = step % steps_per_epoch == 0 or step == total_steps
-        valid = round(smooth * 1.08 + 0.03, 4) if at_eval else None
-        losses.append((train, valid))
-    return losses
-
-
 def make_plan(
     settings: Settings,
     *,
@@ -82,34 +82,40 @@ def make_plan(
     train_tokens: int,
     hyperparameters: dict[str, Any],
     seed: int,
-    error: dict[str, str] | None,
+    error: dict[str, Any] | None,
     warnings: tuple[str, ...] = (),
+    validation: bool = True,
 ) -> Plan:
-    """The plan of a job whose files held ``train_examples`` training examples (or failed: ``error``)."""
+    """The plan of a job whose files held ``train_examples`` training examples (or failed: ``error``).
+
+    ``train_tokens`` are the billed tokens of one epoch; ``validation`` says whether there is validation
+    data to evaluate at the end of each epoch."""
     validated = settings.validate_seconds
     opening = [EventSpec(0.0, "info", "Validating training file")]
     if error is not None:
         failed = EventSpec(validated, "error", f"Job failed: {error['message']}")
         return Plan(validated, None, validated, 0, 1, 0.0, error, (*opening, failed), (), 0)
     n_epochs = int(hyperparameters["n_epochs"])
-    per_epoch = max(1, math.ceil(train_examples / int(hyperparameters["batch_size"])))
+    batch_size = int(hyperparameters["batch_size"])
+    per_epoch = max(1, math.ceil(train_examples / batch_size))
     total = per_epoch * n_epochs
     started = validated + settings.queue_seconds
     step_seconds = settings.step_seconds
     finished = started + total * step_seconds
-    losses = loss_curve(total, per_epoch, seed)
+    learning_rate = float(hyperparameters.get("learning_rate", SUGGESTED_LEARNING_RATE))
+    steps = simulate_run(
+        total, per_epoch, seed=seed, learning_rate=learning_rate, batch_size=batch_size, validation=validation
+    )
     stride = max(1, math.ceil(total / MAX_STEP_EVENTS))
     events = [
         *opening,
         EventSpec(validated, "info", "Files validated"),
-        *(EventSpec(validated, "warning", f"Training file warning: {text}") for text in warnings),
+        *(EventSpec(validated, "warn", f"Training file warning: {text}") for text in warnings),
         EventSpec(validated, "info", "Job queued"),
         EventSpec(started, "info", "Job started"),
     ]
-    for step in range(stride, total + 1, stride):
-        events.append(_step_event(started + step * step_seconds, step, per_epoch, total, losses))
-    if total % stride:
-        events.append(_step_event(finished, total, per_epoch, total, losses))
+    reported = [*range(stride, total + 1, stride), *([total] if total % stride else [])]
+    events += [_step_event(started + s * step_seconds, steps[s - 1], total) for s in reported]
     events.append(EventSpec(finished, "info", "Job succeeded"))
     return Plan(
         validated_at=validated,
@@ -120,32 +126,49 @@ def make_plan(
         step_seconds=step_seconds,
         error=None,
         events=tuple(events),
-        losses=tuple(losses),
+        steps=steps,
         trained_tokens=train_tokens * n_epochs,
     )
 
 
-def _metrics(
-    step: int, per_epoch: int, losses: tuple[tuple[float, float | None], ...] | list[Any]
-) -> dict[str, Any]:
-    train, _ = losses[step - 1]
-    valid = next((v for _, v in reversed(losses[:step]) if v is not None), None)
+def step_data(metrics: StepMetrics, total: int) -> dict[str, Any]:
+    """The ``data`` of a step's event: OpenAI's metric names, and the platform's epoch and rate."""
+    data: dict[str, Any] = {
+        "step": metrics.step,
+        "total_steps": total,
+        "epoch": metrics.epoch,
+        "train_loss": metrics.train_loss,
+        "train_mean_token_accuracy": metrics.train_accuracy,
+        "learning_rate": metrics.learning_rate,
+    }
+    if metrics.valid_loss is not None:
+        data["valid_loss"] = metrics.valid_loss
+        data["valid_mean_token_accuracy"] = metrics.valid_accuracy
+    return data
+
+
+def _step_event(at: float, metrics: StepMetrics, total: int) -> EventSpec:
+    message = f"Step {metrics.step}/{total}: train_loss={metrics.train_loss:.4f}"
+    if metrics.valid_loss is not None:
+        message += f", valid_loss={metrics.valid_loss:.4f}"
+    return EventSpec(at, "info", message, step_data(metrics, total))
+
+
+def latest_metrics(plan: Plan, step: int) -> dict[str, Any] | None:
+    """The job's ``metrics`` after ``step``: that step's, with the latest validation figures so far."""
+    if not step:
+        return None
+    current = plan.steps[step - 1]
+    evaluated = next((s for s in reversed(plan.steps[:step]) if s.valid_loss is not None), None)
     return {
         "step": step,
-        "epoch": math.ceil(step / per_epoch),
-        "train_loss": train,
-        "valid_loss": valid,
+        "epoch": current.epoch,
+        "train_loss": current.train_loss,
+        "valid_loss": None if evaluated is None else evaluated.valid_loss,
+        "train_mean_token_accuracy": current.train_accuracy,
+        "valid_mean_token_accuracy": None if evaluated is None else evaluated.valid_accuracy,
+        "learning_rate": current.learning_rate,
     }
-
-
-def _step_event(
-    at: float, step: int, per_epoch: int, total: int, losses: list[tuple[float, float | None]]
-) -> EventSpec:
-    data = _metrics(step, per_epoch, losses)
-    message = f"Step {step}/{total}: train_loss={data['train_loss']:.4f}"
-    if losses[step - 1][1] is not None:
-        message += f", valid_loss={data['valid_loss']:.4f}"
-    return EventSpec(at, "info", message, data)
 
 
 def snapshot(plan: Plan, t: float, cancelled_at: float | None = None) -> Snapshot:
@@ -174,7 +197,7 @@ def snapshot(plan: Plan, t: float, cancelled_at: float | None = None) -> Snapsho
     if status in ("failed", "succeeded"):
         finished = plan.finished_at
     started = plan.started_at if plan.started_at is not None and t >= plan.started_at else None
-    metrics = _metrics(step, plan.steps_per_epoch, plan.losses) if step else None
+    metrics = latest_metrics(plan, step)
     epoch = metrics["epoch"] if metrics else 0
     return Snapshot(status, started, finished, step, epoch, metrics)
 

@@ -10,8 +10,15 @@ style" visible, and deterministic so tests can rely on it.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+
+MATCH_CHARS = 8192
+"""A prompt is compared with the examples on its first this many characters: a longer one (a 40 MB
+prompt) then costs no more than that, and gets the same reply however much follows."""
+_SLICE = 65536
+_CJK = re.compile("[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\U00020000-\U0002fa1f]")
 
 
 def is_cjk(char: str) -> bool:
@@ -32,8 +39,10 @@ def char_cost(char: str) -> float:
 
 
 def estimate_tokens(text: str) -> int:
-    """A deterministic, cheap token count: a CJK character is ~1 token, other text ~4 chars/token."""
-    cjk = sum(1 for char in text if is_cjk(char))
+    """A deterministic, cheap token count: a CJK character is ~1 token, other text ~4 chars/token.
+
+    Counted a slice at a time, so a very long text never holds the interpreter for long."""
+    cjk = sum(len(_CJK.findall(text, start, start + _SLICE)) for start in range(0, len(text), _SLICE))
     other = len(text) - cjk
     return cjk + (other + 3) // 4
 
@@ -83,7 +92,7 @@ def nearest_reply(examples: Sequence[Example], prompt: str) -> str | None:
     Ties (most often: a prompt sharing nothing with any example) are broken by a hash of the prompt, so
     different unseen prompts get different, yet repeatable, replies in the learned style.
     """
-    wanted = bigrams(prompt)
+    wanted = bigrams(prompt[:MATCH_CHARS])
     best: list[Example] = []
     best_score = -1.0
     for example in examples:
@@ -119,7 +128,7 @@ def base_reply(model: str, prompt: str, min_chars: int = 0, *, sample: int | Non
     (the n-th call at a temperature above 0) draws another of the replies, and at times a doubled
     ``。。``: the guide's base model wavered like that from one call to the next.
     """
-    excerpt = " ".join(prompt.split())[:60]
+    excerpt = " ".join(prompt[:MATCH_CHARS].split())[:60]
     key = f"{model}\n{prompt}" if sample is None else f"{model}\n{prompt}\n{sample}"
     digest = hashlib.sha256(key.encode()).digest()
     pick = digest[0] % len(_EN_TAILS)

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from .._models import APIModel
+from ._common import Number, Timestamp
 
 __all__ = ["Checkpoint", "CheckpointMetrics"]
 
 
 class CheckpointMetrics(APIModel):
-    """The losses at the step the checkpoint was saved."""
+    """The metrics at the step the checkpoint was saved. The schema calls each a number: ``step`` is
+    read as sent (an int, or a float such as ``88.0``)."""
 
-    step: int | None = None
+    step: Number | None = None
     train_loss: float | None = None
+    train_mean_token_accuracy: float | None = None
     valid_loss: float | None = None
+    valid_mean_token_accuracy: float | None = None
+    full_valid_loss: float | None = None
+    full_valid_mean_token_accuracy: float | None = None
 
 
 class Checkpoint(APIModel):
@@ -20,7 +26,7 @@ class Checkpoint(APIModel):
 
     id: str
     object: str = "fine_tuning.job.checkpoint"
-    created_at: int = 0
+    created_at: Timestamp = 0
     fine_tuning_job_id: str | None = None
     fine_tuned_model_checkpoint: str | None = None
     step_number: int | None = None

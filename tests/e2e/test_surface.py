@@ -16,12 +16,12 @@ from finetune_sdk import (
     Client,
     EventLevel,
     FineTuneJob,
-    Hyperparameters,
     JobStatus,
     SucceededJob,
 )
 from finetune_sdk.emulator import Emulator
 from finetune_sdk.pagination import AsyncCursorPage, SyncCursorPage
+from finetune_sdk.types import JobHyperparameters
 
 from .conftest import write_dataset
 
@@ -73,7 +73,7 @@ def test_wait_returns_a_succeeded_job_with_typed_fields(emu: Emulator, tmp_path:
         name: str = done.fine_tuned_model  # a str for type checkers, no assert needed
         assert name and done.status is JobStatus.SUCCEEDED and raw.status_code == 200
         assert done._request_id is not None and done._request_id == raw.request_id
-        assert isinstance(done.hyperparameters, Hyperparameters) and done.hyperparameters.n_epochs >= 1
+        assert isinstance(done.hyperparameters, JobHyperparameters) and done.hyperparameters["n_epochs"] >= 1
         events = client.jobs.events(done, limit=2)
         assert isinstance(events, SyncCursorPage) and len(events.data) == 2 and events.has_more
         every = list(events)
