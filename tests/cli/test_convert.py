@@ -12,24 +12,57 @@ from tests.cli.conftest import Run
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "convert"
 
 
-def test_convert_lists_every_change_and_reject_and_writes_a_valid_file(offline: Run, tmp_path: Path) -> None:
+def test_convert_counts_changes_by_code_lists_rejects_and_writes_a_valid_file(
+    offline: Run, tmp_path: Path
+) -> None:
     src = SAMPLES / "sharegpt.json"
-    out, rejects = tmp_path / "train.jsonl", tmp_path / "rejects.jsonl"
-    result = offline("convert", str(src), "-o", str(out), "--rejects", str(rejects))
+    out, rejects, changes = tmp_path / "train.jsonl", tmp_path / "rejects.jsonl", tmp_path / "changes.jsonl"
+    result = offline(
+        "convert", str(src), "-o", str(out), "--rejects", str(rejects), "--changes", str(changes)
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert (
-        f"{src}:2: drop_leading_assistant: removed message 0: an assistant turn before any user turn" in lines
-    )
-    assert f"{src}:1: top_level_system: the top-level 'system' became the first message" in lines
     assert any(line.startswith(f"{src}:7: rejected: unknown_role: ") for line in lines)
     assert (
         f"{src} (sharegpt: auto: a JSON array, a 'conversations' key in the first records): read 7 records, "
-        "wrote 5, rejected 2" in lines
+        "wrote 5, rejected 2 (nothing_left 1, unknown_role 1)" in lines
     )
-    assert lines[-1] == f"wrote 5 examples to {out}, 2 rejects to {rejects}"
+    assert "  map_roles: 5 changes" in lines  # one line per code, not one per record
+    assert not any(": map_roles: " in line for line in lines)
+    logged = [orjson.loads(x) for x in changes.read_bytes().splitlines()]
+    assert {
+        "record": 2,
+        "code": "drop_leading_assistant",
+        "action": "removed message 0: an assistant turn before any user turn",
+    } in logged
+    assert sum(1 for c in logged if c["code"] == "map_roles") == 5
+    assert (
+        lines[-1] == f"wrote 5 examples to {out}, 2 rejects to {rejects}, {len(logged)} changes to {changes}"
+    )
     assert Dataset.validate_file(out).ok
     assert [orjson.loads(x)["record"] for x in rejects.read_bytes().splitlines()] == [6, 7]
+
+
+def test_quiet_prints_one_line(offline: Run, tmp_path: Path) -> None:
+    result = offline("convert", str(SAMPLES / "sharegpt.json"), "-o", str(tmp_path / "t.jsonl"), "-q")
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 1
+    assert "read 7 records, wrote 5, rejected 2" in result.stdout
+
+
+def test_an_output_not_ending_in_jsonl_is_refused_before_any_work(offline: Run, tmp_path: Path) -> None:
+    result = offline("convert", str(SAMPLES / "sharegpt.json"), "-o", str(tmp_path / "out.json"))
+    assert result.returncode == 2
+    assert "does not end in .jsonl" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_same_file_twice_is_a_usage_error(offline: Run, tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    result = offline("convert", str(SAMPLES / "sharegpt.json"), "-o", str(out), "--rejects", str(out))
+    assert result.returncode == 2
+    assert "are one file" in result.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_convert_from_and_repair_switches(offline: Run, tmp_path: Path) -> None:
@@ -59,6 +92,11 @@ def test_dry_run_shows_records_and_writes_nothing(offline: Run, tmp_path: Path) 
     result = offline("convert", str(SAMPLES / "guide.jsonl"), "-o", str(out), "--dry-run", "--show", "1")
     assert result.returncode == 0, result.stderr
     assert "--- record 1: trim" in result.stdout
+    assert "--- record 2" not in result.stdout
+    every = offline("convert", str(SAMPLES / "sharegpt.json"), "--dry-run", "--show", "7")
+    shown = [line for line in every.stdout.splitlines() if line.startswith("--- record ")]
+    assert len(shown) == 7  # whatever their state: changed, unchanged or rejected
+    assert shown[5].startswith("--- record 6: rejected: nothing_left: ")
     assert '"content": "Hello"' in result.stdout
     assert "would write 4" in result.stdout
     assert not out.exists()

@@ -15,12 +15,11 @@ from ._repairs import Note, Reject, Turn
 
 __all__ = ["alpaca_turns"]
 
-_USED = frozenset({"input", "history"})
-
 
 def alpaca_turns(record: Any, fields: FieldMap, note: Note) -> list[Turn]:
     """The turns of one Alpaca record."""
     prompt_key, response_key, system_key = fields.prompt, fields.response, fields.system
+    input_key = fields.input or "input"
     assert prompt_key
     assert response_key
     if not isinstance(record, dict):
@@ -42,17 +41,15 @@ def alpaca_turns(record: Any, fields: FieldMap, note: Note) -> list[Turn]:
         if not (isinstance(pair, list | tuple) and len(pair) == 2):
             raise Reject("invalid_history", f"history item {number} is not a [question, answer] pair")
         turns += [Turn("user", pair[0]), Turn("assistant", pair[1])]
-    prompt, extra = record[prompt_key], record.get("input")
+    prompt, extra = record[prompt_key], record.get(input_key)
     if extra is not None and not isinstance(extra, str):
-        raise Reject("invalid_content", f"the 'input' is a JSON {type(extra).__name__}, not text")
+        raise Reject("invalid_content", f"the {input_key!r} is a JSON {type(extra).__name__}, not text")
     if isinstance(prompt, str) and isinstance(extra, str) and extra.strip():
         prompt = f"{prompt}\n{extra}" if prompt.strip() else extra
         note("join_input", "the input joined to the instruction with a newline")
     turns += [Turn("user", prompt), Turn("assistant", record[response_key])]
-    used = (prompt_key, response_key, system_key)
-    ignored = sorted(
-        str(k) for k in record if k not in used and k not in _USED
-    )  # in memory, keys of any type
+    used = (prompt_key, response_key, system_key, input_key, "history")
+    ignored = sorted(str(k) for k in record if k not in used)  # in memory, keys of any type
     if ignored:
         note("ignored_keys", f"left out the record's keys {', '.join(ignored)} (not training text)")
     return turns

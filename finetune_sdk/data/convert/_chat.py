@@ -41,7 +41,8 @@ def chat_turns(record: Any, fields: FieldMap, repairs: Repairs, note: Note) -> l
         if system.strip():
             turns.append(Turn("system", system))
             note("top_level_system", f"the top-level {fields.system!r} became the first message")
-    definitions = record.get("tools") if repairs.tool_definitions == "render" else None
+    rendered = repairs.tool_definitions == "render" and repairs.tools == "render"
+    definitions = record.get("tools") if rendered else None
     if definitions:
         turns.append(Turn("tools", definitions))
     used = (messages_key, fields.system, "tools" if definitions else None)
