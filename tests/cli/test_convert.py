@@ -138,3 +138,50 @@ def test_validate_names_the_format_and_all_issues(offline: Run, tmp_path: Path) 
         "invalid_role",
         "invalid_content",
     ]
+
+
+def test_columns_fields_roles_and_encoding_on_the_command_line(offline: Run, tmp_path: Path) -> None:
+    table = tmp_path / "客服.csv"
+    table.write_bytes("编号,客户说,客服答\n1,在吗？,在的，请问有什么可以帮您？\n".encode("gbk"))
+    out = tmp_path / "t.jsonl"
+    guessed = offline("convert", str(table), "-o", str(out))
+    assert guessed.returncode == 1
+    assert "--encoding gb18030" in guessed.stderr
+    result = offline(
+        "convert",
+        str(table),
+        "-o",
+        str(out),
+        "--encoding",
+        "gbk",
+        "--columns",
+        "prompt=客户说,response=客服答",
+    )
+    assert result.returncode == 0, result.stderr
+    assert orjson.loads(out.read_bytes())["messages"][0] == {"role": "user", "content": "在吗？"}
+    dialog = tmp_path / "dialog.jsonl"
+    dialog.write_text(
+        '{"dialog": [{"speaker": "Kunde", "text": "Wo ist mein Paket?"}, {"speaker": "Bot", "text": "Morgen."}]}\n',
+        encoding="utf-8",
+    )
+    result = offline(
+        "convert", str(dialog), "-o", str(out), "--from", "openai", "--field", "messages=dialog",
+        "--field", "role=speaker", "--field", "content=text", "--role", "Kunde=user", "--role", "Bot=assistant",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert orjson.loads(out.read_bytes())["messages"][1] == {"role": "assistant", "content": "Morgen."}
+    bad = offline("convert", str(dialog), "-o", str(out), "--columns", "answer=x")
+    assert bad.returncode == 2
+    assert "'answer' is none of prompt, response, system, input" in bad.stderr
+
+
+def test_masked_help_docs_and_code_say_the_same(offline: Run) -> None:
+    from finetune_sdk.data.convert import Repairs
+    from finetune_sdk.data.convert._repairs import MASKED_RULES
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "datasets.md").read_text(encoding="utf-8")
+    help_text = " ".join(offline("convert", "--help").stdout.split())
+    for rule in MASKED_RULES.values():
+        assert rule in help_text
+        assert rule in " ".join(docs.split())
+        assert rule in " ".join((Repairs.__doc__ or "").split())

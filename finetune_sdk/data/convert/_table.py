@@ -106,12 +106,22 @@ def _by_name(first: Sequence[str], given: Mapping[Column, str]) -> Columns:
                 raise UnsureColumnsError(f"no column is named {name!r} in the first row (its cells: {shown})")
             at, by_text = folded.index(fold(name)), True
         index[role] = at
+    if by_text:  # the header's other known names fill in the roles not given
+        for at, cell in enumerate(first):
+            role = _KNOWN.get(fold(cell))
+            if role is not None and role not in index and at not in index.values():
+                index[role] = at
     if "prompt" not in index or "response" not in index:
         missing = " and ".join(r for r in ("prompt", "response") if r not in index)
         raise UnsureColumnsError(f"name the {missing} column too (--columns prompt=...,response=...)")
-    header = by_text or _known_roles(first) is not None
+    header = by_text or _names_any(first)
     how = ", ".join(f"{role}={first[i] if header else f'column {i + 1}'!r}" for role, i in index.items())
     return _finish(first, index, header, f"{'header' if header else 'no header'}, columns given: {how}")
+
+
+def _names_any(first: Sequence[str]) -> bool:
+    """True when a cell of ``first`` is a known column name: the row is a header."""
+    return any(fold(cell) in _KNOWN for cell in first)
 
 
 def _known_roles(first: Sequence[str]) -> dict[Column, int] | None:
