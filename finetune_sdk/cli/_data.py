@@ -10,10 +10,14 @@ import click
 import orjson
 
 from .._text import plural, table_lines
-from ..data._dedupe import GroupBy, split_groups
+from ..data._dedupe import GroupBy
+from ..data._files import split_file
+from ..data._schema import ValidationReport
+from ..data._stats import DatasetStats
 from ..data._tokens import DEFAULT_EPOCHS
-from ..dataset import Dataset, DatasetStats, ValidationReport
+from ..data.dataset import Dataset
 from ._output import DATASET_FILE, WORKERS, CliError, echo, note, report_lines, stats_lines
+from ._refusals import refuse_conflicts
 
 __all__ = ["data_stats_lines", "dataset_files", "split", "stats", "summary_table", "validate"]
 
@@ -165,31 +169,27 @@ def stats(file: Path, as_json: bool, max_tokens: int, exact: bool, n_epochs: int
 def split(file: Path, ratio: float, seed: int, group_by: GroupBy, out_dir: Path | None) -> None:
     """Split a dataset into a training and a validation file, without leakage.
 
-    Writes STEM.train.jsonl and STEM.validation.jsonl (at random, the same for the same seed). Examples
-    equal after normalising Unicode and white space, and by default examples sharing their first user
-    prompt, stay on one side, so no validation example is trained on.
+    Writes STEM.train.jsonl and STEM.validation.jsonl (at random, the same for the same seed), both
+    atomically. Examples equal after normalising Unicode and white space, and by default examples
+    sharing their first user prompt, stay on one side, so no validation example is trained on.
     """
-    dataset = Dataset.from_jsonl(file)
-    groups = split_groups(dataset.conversations, group_by)
-    train, held_out = dataset.split(ratio, seed=seed, group_by=group_by)
-    shared = [g for g in groups if len(g) > 1]
-    what = "sharing a first prompt (or equal)" if group_by == "prompt" else "equal once normalised"
-    note(
-        f"grouped by {group_by}: {plural(sum(map(len, shared)), 'example')} {what}, in "
-        f"{plural(len(shared), 'group')}, each kept on one side"
-    )
-    asked = len(dataset) * ratio
-    if abs(len(held_out) - asked) > max(1.0, asked / 2):  # groups kept whole moved it far off the ratio
-        note(
-            f"the validation side holds {len(held_out)} of {len(dataset)} examples "
-            f"({len(held_out) / len(dataset):.0%}, {ratio:.0%} asked): its groups could not be cut"
-        )
     folder = out_dir if out_dir is not None else file.parent
     folder.mkdir(parents=True, exist_ok=True)
-    for part, part_set in (("train", train), ("validation", held_out)):
-        path = folder / f"{file.stem}.{part}.jsonl"
-        part_set.to_jsonl(path)
-        echo(f"{path}  {plural(len(part_set), 'example')}")
+    train, held_out = folder / f"{file.stem}.train.jsonl", folder / f"{file.stem}.validation.jsonl"
+    with refuse_conflicts():
+        result = split_file(file, train, held_out, validation_ratio=ratio, seed=seed, group_by=group_by)
+    what = "sharing a first prompt (or equal)" if group_by == "prompt" else "equal once normalised"
+    note(
+        f"grouped by {group_by}: {plural(result.grouped_examples, 'example')} {what}, in "
+        f"{plural(result.groups, 'group')}, each kept on one side"
+    )
+    total = result.train + result.validation
+    if result.off_ratio:
+        note(
+            f"the validation side holds {result.validation} of {total} examples "
+            f"({result.validation / total:.0%}, {ratio:.0%} asked): its groups could not be cut"
+        )
+    echo(result.summary())
 
 
 def dataset_files(paths: Sequence[Path]) -> list[Path]:

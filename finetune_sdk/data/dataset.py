@@ -13,6 +13,7 @@ import anyio.to_thread
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .._atomic import atomic_write
 from .._text import plural
 from ._dedupe import DroppedDuplicate, GroupBy, dedupe_conversations, roles_contents, split_groups
 from ._duplicates import Key
@@ -218,11 +219,14 @@ class Dataset(BaseModel):
     def to_jsonl(self, path: StrPath) -> None:
         """Write the dataset as a ``.jsonl`` file (UTF-8, one conversation per line, extra keys kept).
 
-        ``Dataset.from_jsonl(path)`` reads back an equal dataset.
+        Written atomically: a temporary file in the same folder renamed over ``path`` at the end, so a
+        failure or a kill leaves ``path`` as it was. ``Dataset.from_jsonl(path)`` reads back an equal
+        dataset.
         """
-        with open(path, "wb") as file:
+        dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
+        with atomic_write(path) as file:
             for conversation in self.conversations:
-                file.write(orjson.dumps(conversation.model_dump(), option=orjson.OPT_APPEND_NEWLINE))
+                file.write(dumps(conversation.model_dump(), option=newline))
 
     def split(
         self, validation_ratio: float = 0.1, *, seed: int = 0, group_by: GroupBy = "example"
