@@ -179,17 +179,16 @@ def test_enospc_in_the_middle_leaves_no_output_and_no_temporary(
         return _FullDisk(file, 4096), path
 
     monkeypatch.setattr(_atomic, "_temporary", temporary)
-    with pytest.raises(OSError, match="No space left") as caught:
-        if what == "split":
-            split_file(source, tmp_path / "a.jsonl", tmp_path / "b.jsonl")
-        elif what == "dedupe":
-            dedupe_file(source, tmp_path / "a.jsonl", tmp_path / "b.jsonl")
-        elif what == "convert":
-            convert_file(source, tmp_path / "a.jsonl", rejects=tmp_path / "b.jsonl")
-        else:
-            from finetune_sdk import Dataset
+    from finetune_sdk import Dataset
 
-            Dataset.from_jsonl(source).to_jsonl(tmp_path / "a.jsonl")
+    writes = {
+        "split": lambda: split_file(source, tmp_path / "a.jsonl", tmp_path / "b.jsonl"),
+        "dedupe": lambda: dedupe_file(source, tmp_path / "a.jsonl", tmp_path / "b.jsonl"),
+        "convert": lambda: convert_file(source, tmp_path / "a.jsonl", rejects=tmp_path / "b.jsonl"),
+        "to_jsonl": lambda: Dataset.from_jsonl(source).to_jsonl(tmp_path / "a.jsonl"),
+    }
+    with pytest.raises(OSError, match="No space left") as caught:
+        writes[what]()
     assert caught.value.errno == errno.ENOSPC
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.jsonl"]
 
