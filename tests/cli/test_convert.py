@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import orjson
@@ -161,12 +162,14 @@ def test_columns_fields_roles_and_encoding_on_the_command_line(offline: Run, tmp
     assert orjson.loads(out.read_bytes())["messages"][0] == {"role": "user", "content": "在吗？"}
     dialog = tmp_path / "dialog.jsonl"
     dialog.write_text(
-        '{"dialog": [{"speaker": "Kunde", "text": "Wo ist mein Paket?"}, {"speaker": "Bot", "text": "Morgen."}]}\n',
+        '{"dialog": [{"speaker": "Kunde", "text": "Wo ist mein Paket?"}, '
+        '{"speaker": "Bot", "text": "Morgen."}]}\n',
         encoding="utf-8",
     )
     result = offline(
         "convert", str(dialog), "-o", str(out), "--from", "openai", "--field", "messages=dialog",
-        "--field", "role=speaker", "--field", "content=text", "--role", "Kunde=user", "--role", "Bot=assistant",
+        "--field", "role=speaker", "--field", "content=text", "--role", "Kunde=user",
+        "--role", "Bot=assistant",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert orjson.loads(out.read_bytes())["messages"][1] == {"role": "assistant", "content": "Morgen."}
@@ -185,3 +188,23 @@ def test_masked_help_docs_and_code_say_the_same(offline: Run) -> None:
         assert rule in help_text
         assert rule in " ".join(docs.split())
         assert rule in " ".join((Repairs.__doc__ or "").split())
+
+
+def test_validate_prints_the_format_first_and_only_a_few_line_errors(offline: Run, tmp_path: Path) -> None:
+    array = tmp_path / "chats.json"
+    rows = [
+        {"conversations": [{"from": "human", "value": f"问题{i}"}, {"from": "gpt", "value": "答案"}]}
+        for i in range(120)
+    ]
+    array.write_text(json.dumps(rows, ensure_ascii=False, indent=2), encoding="utf-8")
+    result = offline("validate", str(array))
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"{array}: json_array: the file is one JSON array of ShareGPT records")
+    assert "`finetune convert " in lines[0]
+    assert len(lines) <= 10  # was 114: 99 invalid_json lines and a block of zero statistics
+    assert sum(": invalid_json: " in line for line in lines) == 5
+    assert "more line errors" in lines[-2]
+    assert not any(line.startswith("examples: ") for line in lines)
+    every = offline("validate", str(array), "--all-issues")
+    assert sum(": invalid_json: " in line for line in every.stdout.splitlines()) > 90

@@ -245,7 +245,7 @@ def test_json_lines_that_are_not_utf8_are_rejected_and_the_encoding_named(tmp_pa
     report, _ = convert(tmp_path, path, source="jsonl")
     assert report.rejection_counts.get("invalid_encoding", 0) >= 5
     assert any("GB18030" in p and "--encoding gb18030" in p for p in report.problems)
-    report, written = convert(tmp_path, path, encoding="gb18030")
+    report, _ = convert(tmp_path, path, encoding="gb18030")
     assert (report.read, report.written) == (10, 10)
 
 

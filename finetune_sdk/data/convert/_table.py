@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ._fields import FieldMap
-from ._repairs import Reject, Turn
+from ._turns import Reject, Turn
 
 __all__ = ["Columns", "UnsureColumnsError", "detect_columns", "fold", "table_turns"]
 
