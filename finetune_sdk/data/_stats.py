@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from operator import lt
+from itertools import repeat
+from operator import itemgetter, lt
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from ._duplicates import DuplicateCounter
+from ._chunk import DIGITS, Chunk, Measure
+from ._repeats import DuplicateCounter
 from ._tokens import ExactCounter, ExactTokens
 
 __all__ = [
@@ -40,7 +42,8 @@ DEFAULT_SYSTEM_TOKENS = 21
 """Qwen2.5's template adds "You are Qwen, created by Alibaba Cloud. You are a helpful assistant." (with its
 message overhead: 21 tokens exactly) to a conversation that has no system message."""
 
-DIGITS = b"0123456789"
+_get_count = itemgetter(0)
+_get_system = itemgetter(1)
 
 # The estimate in fortieths of a token: 25/40 per wide character, 40/40 per digit, 9/40 (1 per 4.44) per
 # other character, plus 20/40 to round to the nearest.
@@ -68,7 +71,7 @@ def measure(texts: Iterable[str]) -> tuple[int, int, int]:
         raw = text.encode("utf-8", "surrogatepass")
         chars += n
         extra += len(raw) - n
-        digits += len(raw) - len(raw.translate(None, DIGITS))
+        digits += len(raw) - len(raw.translate(None, DIGITS))  # the same count as the validator's
     return chars, extra, digits
 
 
@@ -86,8 +89,11 @@ class DatasetStats(BaseModel):
     platform would truncate them. ``longest_example_line`` is the 1-based line in the file (``None`` for a
     dataset built in code) and ``longest_example_index`` the 0-based position among the valid examples.
     ``duplicate_examples`` counts the examples equal to an earlier one after Unicode NFC and white-space
-    normalisation, ``duplicate_prompts`` those whose first user prompt is (see ``docs/datasets.md``); both
-    are ``None`` when not counted (``validate_file(..., duplicates=False)``).
+    normalisation, ``exact_duplicates`` those among them equal to an earlier one as they are (exact
+    copies), ``duplicate_prompts`` those whose first user prompt is equal once normalised (see
+    ``docs/datasets.md``); all three are ``None`` when not counted (``validate_file(...,
+    duplicates=False)``). ``estimated_billed_tokens`` is one epoch's billed tokens by the estimate:
+    ``estimated_tokens`` with each example cut at ``max_tokens``.
     ``exact`` holds the exact Qwen2.5 counts when they were asked for (``tokens="exact"``), else ``None``.
     """
 
@@ -103,7 +109,9 @@ class DatasetStats(BaseModel):
     max_tokens: int = DEFAULT_MAX_TOKENS
     over_max_tokens: int = 0
     duplicate_examples: int | None = 0
+    exact_duplicates: int | None = 0
     duplicate_prompts: int | None = 0
+    estimated_billed_tokens: int = 0
     exact: ExactTokens | None = None
 
     @property
@@ -125,36 +133,64 @@ class StatsBuilder:
     pairs: int = 0
     characters: int = 0
     tokens: int = 0
+    clipped: int = 0
     longest_tokens: int = 0
     longest_line: int | None = None
     longest_index: int | None = None
     over: int = 0
     first_over_line: int | None = None
     first_over_index: int | None = None
-    duplicates: DuplicateCounter | None = field(default_factory=DuplicateCounter)
+    duplicates: DuplicateCounter | None = field(default_factory=DuplicateCounter)  # digests, no reader
     exact: ExactCounter | None = None
 
-    def add_parsed(self, objs: Sequence[Any], first_line: int) -> None:
-        """The duplicate (and exact token) side of counting parsed valid lines from ``first_line``; their
-        sizes go through :meth:`add` or :meth:`add_many`."""
+    def add_chunk(
+        self,
+        chunk: Chunk,
+        objs: Sequence[Any],
+        lines: Sequence[bytes],
+        first_line: int,
+        offsets: list[int] | None,
+    ) -> None:
+        """Count a chunk of valid examples (parsed ``objs`` of ``lines``) on consecutive lines from
+        ``first_line``, from what the validator's checks measured (``offsets``: where each line starts in
+        the file, or ``None``)."""
+        orders = chunk.orders
+        self.add_many(
+            list(map(_get_count, orders)),
+            list(map(_get_system, orders)),
+            chunk.characters,
+            chunk.wide,
+            first_line,
+            digits=chunk.digits,
+        )
         if self.duplicates is not None:
-            self.duplicates.add_parsed(objs, first_line)
+            numbers = list(range(first_line, first_line + len(orders)))
+            self.duplicates.add_chunk(
+                chunk.prompts,
+                chunk.lasts,
+                orders,
+                numbers,
+                offsets=offsets,
+                objs=objs,
+                raw=lines,
+                plain=chunk.plain,
+            )
         if self.exact is not None:
             self.exact.add_parsed(objs, first_line)
 
-    def add_measured(
-        self,
-        objs: Sequence[Any],
-        lines: Sequence[bytes],
-        measured: Sequence[tuple[Any, ...]],
-        first_line: int,
+    def add_one(
+        self, measured: Measure, obj: Any, line: int, offset: int | None, raw: bytes | None = None
     ) -> None:
-        """:meth:`add_parsed` for a chunk the validator's checks went through: ``measured`` holds, from
-        index 6, each example's contents and their UTF-8 bytes, which the duplicate count reuses."""
+        """Count one valid example the validator's per-line path measured (``raw``: its line's bytes)."""
+        messages, system, characters, wide, _, digits, contents = measured
+        self.add(messages, system, characters, wide, line, digits=digits)
         if self.duplicates is not None:
-            self.duplicates.add_measured(lines, measured[1], measured[6], measured[7], first_line)
+            self.duplicates.add_chunk(
+                [contents[system]], [contents[-1]], [(messages, system)], [line],
+                offsets=None if offset is None else [offset], objs=[obj], raw=None if raw is None else [raw],
+            )  # fmt: skip
         if self.exact is not None:
-            self.exact.add_parsed(objs, first_line)
+            self.exact.add_parsed((obj,), line)
 
     def add(
         self,
@@ -175,6 +211,7 @@ class StatsBuilder:
         self.pairs += (messages - has_system) >> 1
         self.characters += characters
         self.tokens += tokens
+        self.clipped += min(tokens, self.max_tokens)
         if tokens > self.longest_tokens:
             self.longest_tokens = tokens
             self.longest_line = line
@@ -227,8 +264,10 @@ class StatsBuilder:
         self.system += systems
         self.pairs += (sum(messages) - systems) >> 1
         self.characters += sum(characters)
-        self.tokens += sum(tokens)
+        total = sum(tokens)
+        self.tokens += total
         top = max(tokens)
+        self.clipped += total if top <= self.max_tokens else sum(map(min, tokens, repeat(self.max_tokens)))
         if top > self.longest_tokens:
             at = tokens.index(top)  # the first of the longest, as add() keeps it
             self.longest_tokens = top
@@ -262,6 +301,7 @@ class StatsBuilder:
         self.pairs += other.pairs
         self.characters += other.characters
         self.tokens += other.tokens
+        self.clipped += other.clipped
         if self.duplicates is not None and other.duplicates is not None:
             self.duplicates.merge(other.duplicates, line_offset)
         if self.exact is not None and other.exact is not None:
@@ -280,7 +320,9 @@ class StatsBuilder:
             max_tokens=self.max_tokens,
             over_max_tokens=self.over,
             duplicate_examples=None if self.duplicates is None else self.duplicates.examples.count,
+            exact_duplicates=None if self.duplicates is None else self.duplicates.exact_count,
             duplicate_prompts=None if self.duplicates is None else self.duplicates.prompts.count,
+            estimated_billed_tokens=self.clipped,
             exact=None if self.exact is None else self.exact.build(),
         )
 

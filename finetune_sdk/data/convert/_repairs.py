@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from .._chunk import fast_check
 from .._schema import Conversation, explain_error, is_blank
-from .._validate import fast_check
 from ._tools import drop_tools, render_tools, write_definitions
 from ._turns import Note, Reject, Turn
 
