@@ -12,6 +12,7 @@ import orjson
 from .._text import plural, table_lines
 from ..data._dedupe import GroupBy
 from ..data._files import split_file
+from ..data._price import PRICE_ENV, PRICE_TABLE_ENV, cost_of
 from ..data._schema import ValidationReport
 from ..data._stats import DatasetStats
 from ..data._tokens import DEFAULT_EPOCHS
@@ -107,6 +108,10 @@ def validate(
     ctx.exit(0 if all(isinstance(r, ValidationReport) and r.ok for r in reports) else 1)
 
 
+#: ``--price`` given without an amount: the price comes from the environment or a price table.
+_FROM_CONFIG = -1.0
+
+
 @click.command()
 @click.argument("file", type=DATASET_FILE)
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
@@ -124,16 +129,47 @@ def validate(
 )
 @click.option(
     "--n-epochs",
+    "--epochs",
+    "n_epochs",
     type=click.IntRange(1, 10),
     default=DEFAULT_EPOCHS,
     show_default=True,
-    help="Epochs for the billed total of --exact.",
+    help="Epochs for the billed tokens.",
 )
-def stats(file: Path, as_json: bool, max_tokens: int, exact: bool, n_epochs: int) -> None:
-    """Statistics of a valid dataset.
+@click.option(
+    "--price",
+    type=float,
+    is_flag=False,
+    flag_value=_FROM_CONFIG,
+    default=None,
+    metavar="[PER_1M_TOKENS]",
+    help=f"Add the cost: billed tokens times this price per million tokens (alone: from {PRICE_ENV} or the "
+    f"price table). The SDK ships no price.",
+)
+@click.option(
+    "--price-table",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar=PRICE_TABLE_ENV,
+    show_envvar=True,
+    help="A TOML or JSON file of model names and prices per million tokens.",
+)
+@click.option("--model", metavar="MODEL", help="The model whose price the price table gives.")
+def stats(
+    *,
+    file: Path,
+    as_json: bool,
+    max_tokens: int,
+    exact: bool,
+    n_epochs: int,
+    price: float | None,
+    price_table: Path | None,
+    model: str | None,
+) -> None:
+    """Statistics of a valid dataset, and with --price what training on it costs.
 
-    Examples, messages by role, estimated tokens, the longest example and duplicates of FILE; with
-    --exact, exact token counts (p50, p95, longest, trained, billed) and the lines over --max-tokens.
+    Examples, messages by role, estimated tokens, the longest example and duplicates (exact and once
+    normalised) of FILE; with --exact, exact token counts (p50, p95, longest, trained, billed) and the
+    lines over --max-tokens; with --price, the billed tokens for --epochs and their cost.
     """
     try:
         report = Dataset.validate_file(
@@ -142,11 +178,33 @@ def stats(file: Path, as_json: bool, max_tokens: int, exact: bool, n_epochs: int
     except ImportError as exc:
         raise CliError(str(exc)) from None
     report.raise_for_errors()
+    if price is not None and price < 0 and price != _FROM_CONFIG:
+        raise click.BadParameter(f"{price} is below 0", param_hint="--price")
+    cost = None
+    if price is not None or price_table is not None:
+        given = None if price is None or price == _FROM_CONFIG else price
+        cost = cost_of(
+            report.stats,
+            str(file),
+            n_epochs=n_epochs,
+            model=model,
+            price_per_mtokens=given,
+            price_table=price_table,
+        )
     if as_json:
-        echo(report.stats.model_dump_json(indent=2))
-    else:
-        for line in data_stats_lines(report.stats):
-            echo(line)
+        dumped = report.stats.model_dump(mode="json")
+        if cost is not None:
+            dumped["cost"] = cost.model_dump(mode="json")
+        echo(orjson.dumps(dumped, option=orjson.OPT_INDENT_2).decode())
+        return
+    for line in data_stats_lines(report.stats):
+        echo(line)
+    if cost is not None:
+        echo(f"billed tokens ({cost.method}, {plural(n_epochs, 'epoch')}): {cost.billed_tokens}")
+        if cost.cost is None:
+            echo(f"cost: no price given (--price AMOUNT, {PRICE_ENV}, or --price-table FILE with --model)")
+        else:
+            echo(f"cost: {cost.money()} ({cost.price_per_mtokens:g} per 1M tokens, {cost.price_source})")
 
 
 @click.command()
@@ -267,8 +325,10 @@ def data_stats_lines(data: DatasetStats) -> list[str]:
     """The statistics lines, then duplicates and, when counted, the exact tokens."""
     lines = stats_lines(data)
     if data.duplicate_examples is not None:
+        exact = data.exact_duplicates or 0
         lines += [
-            f"duplicate examples: {data.duplicate_examples}",
+            f"duplicate examples: {data.duplicate_examples} ({exact} exact "
+            f"{'copy' if exact == 1 else 'copies'}, {data.duplicate_examples - exact} more once normalised)",
             f"duplicate prompts: {data.duplicate_prompts}",
         ]
     exact = data.exact

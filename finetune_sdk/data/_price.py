@@ -72,6 +72,13 @@ class CostEstimate(BaseModel):
     price_source: str | None = None
     cost: float | None = None
 
+    def money(self) -> str:
+        """The cost as text (``"0.98 CNY"``; small amounts with four significant digits), or ``"-"``."""
+        if self.cost is None:
+            return "-"
+        amount = f"{self.cost:,.2f}" if self.cost >= 1 or self.cost == 0 else f"{self.cost:.4g}"
+        return amount + (f" {self.currency}" if self.currency else "")
+
     def summary(self) -> str:
         """One line: examples, billed tokens and how they were counted, and the cost when priced."""
         head = (
@@ -81,8 +88,7 @@ class CostEstimate(BaseModel):
         )
         if self.cost is None or self.price_per_mtokens is None:
             return f"{head}; no price given (--price, {PRICE_ENV} or a price table)"
-        money = f"{self.cost:,.2f}" + (f" {self.currency}" if self.currency else "")
-        return f"{head} x {self.price_per_mtokens:g} per 1M tokens = {money} ({self.price_source})"
+        return f"{head} x {self.price_per_mtokens:g} per 1M tokens = {self.money()} ({self.price_source})"
 
     def __str__(self) -> str:
         return self.summary()
@@ -220,26 +226,42 @@ def estimate_cost(
     """
     if tokens not in ("auto", "exact", "estimate"):
         raise ValueError(f"tokens must be 'auto', 'exact' or 'estimate', got {tokens!r}")
-    price, currency, where = _price(price_per_mtokens, price_table, model)
+    price = _price(price_per_mtokens, price_table, model)  # a bad price fails before the file is read
     exact = tokens == "exact" or (tokens == "auto" and _exact_available())
     name, stats = _stats(source, max_tokens, n_epochs, exact)
+    return cost_of(stats, name, n_epochs=n_epochs, model=model, price=price)
+
+
+def cost_of(
+    stats: DatasetStats,
+    source: str,
+    *,
+    n_epochs: int,
+    model: str | None = None,
+    price: tuple[float | None, str | None, str | None] | None = None,
+    price_per_mtokens: float | None = None,
+    price_table: StrPath | None = None,
+) -> CostEstimate:
+    """The :class:`CostEstimate` of statistics already made (``stats.exact`` for the exact counts, made
+    for ``n_epochs``); the price as :func:`estimate_cost` finds it, unless ``price`` gives it."""
+    amount, currency, where = price if price is not None else _price(price_per_mtokens, price_table, model)
     if stats.exact is not None:
         total, billed = stats.exact.total, stats.exact.billed
     else:
         total, billed = stats.estimated_tokens, stats.estimated_billed_tokens * n_epochs
     return CostEstimate(
-        source=name,
+        source=source,
         examples=stats.examples,
         tokens=total,
         billed_tokens=billed,
         n_epochs=n_epochs,
-        max_tokens=max_tokens,
+        max_tokens=stats.max_tokens,
         method="exact" if stats.exact is not None else "estimate",
         model=model,
-        price_per_mtokens=price,
+        price_per_mtokens=amount,
         currency=currency,
         price_source=where,
-        cost=None if price is None else billed * price / 1_000_000,
+        cost=None if amount is None else billed * amount / 1_000_000,
     )
 
 
