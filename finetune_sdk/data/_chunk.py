@@ -14,10 +14,10 @@ from functools import partial
 from itertools import chain, compress, repeat
 from typing import Any
 
-__all__ = ["DIGITS", "Chunk", "Measure", "check_chunk", "digits_of", "fast_check", "fast_measure"]
+from ._singles import NOT_SINGLES, singles_of
 
-DIGITS = b"0123456789"
-_NOT_DIGITS = bytes(c for c in range(256) if c not in DIGITS)
+__all__ = ["Chunk", "Measure", "check_chunk", "fast_check", "fast_measure"]
+
 _SEP = "\x00"
 
 
@@ -47,13 +47,8 @@ _get_second = operator.itemgetter(1)
 _get_last = operator.itemgetter(-1)
 _roles_of = partial(map, _get_role)
 _contents_of = partial(map, _get_content)
-_keep_digits = operator.methodcaller("translate", None, _NOT_DIGITS)
+_keep_singles = operator.methodcaller("translate", None, NOT_SINGLES)
 _isspace = str.isspace
-
-
-def digits_of(data: bytes) -> int:
-    """How many ASCII digits ``data`` holds (one pass that keeps only them)."""
-    return len(data.translate(None, _NOT_DIGITS))
 
 
 @dataclass
@@ -65,7 +60,7 @@ class Chunk:
     lasts: list[str]  # the last message (the assistant's answer)
     characters: list[int]
     wide: list[int]  # UTF-8 bytes beyond one per character
-    digits: list[int]
+    singles: list[int]  # ASCII digits and punctuation marks
     extra: list[int]  # indexes of the examples with other keys than messages/role/content
     plain: list[bool]  # lines of ASCII without a backslash: no escape, so no white space but the space
 
@@ -84,7 +79,8 @@ def check_chunk(objs: Sequence[Any], lines: Sequence[bytes]) -> Chunk | None:
         if None in orders:
             return None
         found: list[tuple[int, bool]] = orders  # type: ignore[assignment]  # no None left
-        if list(map(_get_first, found)) != list(map(len, messages)):
+        counts = list(map(len, messages))
+        if list(map(_get_first, found)) != counts:
             return None
         flat_messages = list(chain.from_iterable(messages))
         flat = list(map(_get_content, flat_messages))
@@ -103,24 +99,26 @@ def check_chunk(objs: Sequence[Any], lines: Sequence[bytes]) -> Chunk | None:
         ascii = list(map(str.isascii, texts))
         escaped = list(map(operator.contains, lines, repeat(b"\\")))
         plain = list(map(operator.and_, ascii, map(operator.not_, escaped)))
+        # A line's own bytes hold its contents' digits and punctuation, and its structure's punctuation
+        # ({"messages":[...]}: 6 marks, and 14 a message), unless it has escapes (\u0031 is "1", \" a
+        # quote) or other keys.
+        singles = list(map(operator.sub, map(len, map(_keep_singles, lines)), map(_structure, counts)))
         if True in escaped or extra:
-            # a line's own bytes hold its contents' digits only without escapes (\u0031 is "1") and
-            # without other keys (their numbers)
-            sources = [
-                text.encode() if e else line for text, line, e in zip(texts, lines, escaped, strict=True)
-            ]
-            for at in extra:
-                sources[at] = texts[at].encode()
-        else:
-            sources = list(lines)
-        digits = list(map(len, map(_keep_digits, sources)))
+            for at in set(compress(range(len(texts)), escaped)) | set(extra):
+                singles[at] = singles_of(texts[at].encode())
         wide = [0] * len(texts)
         if False in ascii:  # UTF-8 bytes beyond one per character, of the texts that are not ASCII
             for at in compress(range(len(texts)), map(operator.not_, ascii)):
                 wide[at] = len(texts[at].encode()) - characters[at]
     except (KeyError, TypeError, UnicodeEncodeError):
         return None
-    return Chunk(found, prompts, lasts, characters, wide, digits, extra, plain)
+    return Chunk(found, prompts, lasts, characters, wide, singles, extra, plain)
+
+
+def _structure(messages: int) -> int:
+    """The punctuation marks of a line's JSON structure: ``{"messages":[`` ... ``]}`` and, per message,
+    ``{"role":"...","content":"..."}`` and a comma between two."""
+    return 14 * messages + 6
 
 
 def _has_extra(obj: dict[str, Any], messages: list[dict[str, Any]]) -> bool:
@@ -129,7 +127,7 @@ def _has_extra(obj: dict[str, Any], messages: list[dict[str, Any]]) -> bool:
 
 Measure = tuple[int, bool, int, int, bool, int, list[str]]
 """What :func:`fast_measure` finds in a valid example: ``(messages, has_system, characters, extra UTF-8
-bytes, has unknown keys, digits, contents)``."""
+bytes, has unknown keys, ASCII digits and punctuation marks, contents)``."""
 
 
 def fast_measure(obj: Any) -> Measure | None:
@@ -154,7 +152,7 @@ def fast_measure(obj: Any) -> Measure | None:
         extra_keys = len(obj) != 1 or sum(map(len, msgs)) != 2 * len(msgs)
     except (KeyError, TypeError, UnicodeEncodeError):
         return None
-    return len(msgs), system, len(text), len(raw) - len(text), extra_keys, digits_of(raw), contents
+    return len(msgs), system, len(text), len(raw) - len(text), extra_keys, singles_of(raw), contents
 
 
 def fast_check(obj: Any) -> bool:

@@ -1,9 +1,10 @@
 """Dataset statistics and the cheap token estimate behind them.
 
 The estimate needs no tokenizer and no download. Measured against Qwen2.5's exact tokenizer on Chinese,
-English and mixed examples (``docs/datasets.md`` gives the error), a CJK character (or any character of 3
-or 4 UTF-8 bytes) is about 0.625 token, an ASCII digit exactly one (Qwen splits numbers into digits), and
-other text about one token per 4.4 characters; the chat template adds 5 tokens around every message
+English, mixed and digit-heavy examples and logs (``docs/datasets.md`` gives the error), a CJK character
+(or any character of 3 or 4 UTF-8 bytes) is about 0.675 token, an ASCII digit exactly one (Qwen splits
+numbers into digits), an ASCII punctuation mark about one (it is a token of its own beside letters and
+digits), and other text about one token per 5 characters; the chat template adds 5 tokens around every message
 (``<|im_start|>role\\n ... <|im_end|>\\n``) and, when a conversation has no system message of its own, a
 default system block of 21. The figure is meant for planning (cost, truncation), not for billing: ask for
 ``tokens="exact"`` for that.
@@ -19,8 +20,9 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from ._chunk import DIGITS, Chunk, Measure
+from ._chunk import Chunk, Measure
 from ._repeats import DuplicateCounter
+from ._singles import singles_of
 from ._tokens import ExactCounter, ExactTokens
 
 __all__ = [
@@ -30,6 +32,7 @@ __all__ = [
     "estimate_text_tokens",
     "estimate_tokens",
     "measure",
+    "singles_of",
 ]
 
 DEFAULT_MAX_TOKENS = 4096
@@ -45,39 +48,39 @@ message overhead: 21 tokens exactly) to a conversation that has no system messag
 _get_count = itemgetter(0)
 _get_system = itemgetter(1)
 
-# The estimate in fortieths of a token: 25/40 per wide character, 40/40 per digit, 9/40 (1 per 4.44) per
-# other character, plus 20/40 to round to the nearest.
-_WIDE, _DIGIT, _OTHER, _HALF = 25, 40, 9, 20
+# The estimate in fortieths of a token: 27/40 per wide character, 40/40 per ASCII digit or punctuation
+# mark, 8/40 (1 per 5) per other character, plus 20/40 to round to the nearest.
+_WIDE, _DIGIT, _OTHER, _HALF = 27, 40, 8, 20
 
 
-def estimate_tokens(characters: int, extra_utf8_bytes: int, digits: int = 0) -> int:
+def estimate_tokens(characters: int, extra_utf8_bytes: int, singles: int = 0) -> int:
     """Estimate the Qwen tokens of text from its length, how many more UTF-8 bytes than characters it has,
-    and how many ASCII digits it holds.
+    and how many ASCII digits and punctuation marks (``singles``) it holds.
 
     A CJK character takes 3 UTF-8 bytes, 2 more than its one code point, so half the extra bytes counts the
-    wide characters (~0.625 token each); a digit is one token; the rest takes ~1 token per 4.4 characters.
-    The inputs add up over the messages of an example, so the validator's hot loop needs only ``len``, one
-    ``encode`` and one ``translate`` per example.
+    wide characters (~0.675 token each); a digit or a punctuation mark is about one token; the rest takes
+    ~1 token per 5 characters. The inputs add up over the messages of an example, so the validator's hot
+    loop needs only ``len`` and one ``translate`` per example (an ``encode`` for text that is not ASCII).
     """
     wide = extra_utf8_bytes >> 1
-    return (_OTHER * (characters - wide - digits) + _WIDE * wide + _DIGIT * digits + _HALF) // 40
+    return (_OTHER * (characters - wide - singles) + _WIDE * wide + _DIGIT * singles + _HALF) // 40
 
 
 def measure(texts: Iterable[str]) -> tuple[int, int, int]:
-    """``(characters, extra_utf8_bytes, digits)`` of ``texts``: the inputs of :func:`estimate_tokens`."""
-    chars = extra = digits = 0
+    """``(characters, extra_utf8_bytes, singles)`` of ``texts``: the inputs of :func:`estimate_tokens`."""
+    chars = extra = singles = 0
     for text in texts:
         n = len(text)
         raw = text.encode("utf-8", "surrogatepass")
         chars += n
         extra += len(raw) - n
-        digits += len(raw) - len(raw.translate(None, DIGITS))  # the same count as the validator's
-    return chars, extra, digits
+        singles += singles_of(raw)  # the same count as the validator's
+    return chars, extra, singles
 
 
 def estimate_text_tokens(text: str) -> int:
-    """Estimate how many Qwen tokens ``text`` takes (~0.625 per CJK character, 1 per digit, ~1 per 4.4
-    other characters)."""
+    """Estimate how many Qwen tokens ``text`` takes (~0.675 per CJK character, 1 per ASCII digit or
+    punctuation mark, ~1 per 5 other characters)."""
     return estimate_tokens(*measure((text,)))
 
 
@@ -161,7 +164,7 @@ class StatsBuilder:
             chunk.characters,
             chunk.wide,
             first_line,
-            digits=chunk.digits,
+            singles=chunk.singles,
         )
         if self.duplicates is not None:
             numbers = list(range(first_line, first_line + len(orders)))
@@ -182,8 +185,8 @@ class StatsBuilder:
         self, measured: Measure, obj: Any, line: int, offset: int | None, raw: bytes | None = None
     ) -> None:
         """Count one valid example the validator's per-line path measured (``raw``: its line's bytes)."""
-        messages, system, characters, wide, _, digits, contents = measured
-        self.add(messages, system, characters, wide, line, digits=digits)
+        messages, system, characters, wide, _, singles, contents = measured
+        self.add(messages, system, characters, wide, line, singles=singles)
         if self.duplicates is not None:
             self.duplicates.add_chunk(
                 [contents[system]], [contents[-1]], [(messages, system)], [line],
@@ -200,10 +203,10 @@ class StatsBuilder:
         extra_bytes: int,
         line: int | None,
         *,
-        digits: int = 0,
+        singles: int = 0,
     ) -> None:
         """Count one valid example from its size (see :func:`measure`)."""
-        tokens = estimate_tokens(characters, extra_bytes, digits) + MESSAGE_OVERHEAD_TOKENS * messages
+        tokens = estimate_tokens(characters, extra_bytes, singles) + MESSAGE_OVERHEAD_TOKENS * messages
         if has_system:
             self.system += 1
         else:
@@ -231,17 +234,17 @@ class StatsBuilder:
         extra_bytes: Sequence[int] | None,
         first_line: int,
         *,
-        digits: Sequence[int] | None = None,
+        singles: Sequence[int] | None = None,
     ) -> None:
         """Count valid examples on consecutive lines from ``first_line``: the same as :meth:`add` for each,
-        in a few C-level passes (the validator's hot loop). ``extra_bytes=None`` and ``digits=None`` mean
+        in a few C-level passes (the validator's hot loop). ``extra_bytes=None`` and ``singles=None`` mean
         all zero.
 
         Valid examples only: ``messages - has_system`` is even (``system?`` then user/assistant pairs).
         """
-        # With h = w >> 1, add()'s estimate_tokens(c, w, d) + 5 n + 21 (1 - s) is
+        # With h = w >> 1 and d the singles, add()'s estimate_tokens(c, w, d) + 5 n + 21 (1 - s) is
         # (9 (c - h - d) + 25 h + 40 d + 20) // 40 + 5 n + 21 (1 - s), and since floor(x / 40) + k ==
-        # floor((x + 40 k) / 40) for integers, it is (9 c + 16 h + 31 d + 200 n + 860 - 840 s) // 40.
+        # floor((x + 40 k) / 40) for integers, it is (8 c + 19 h + 32 d + 200 n + 860 - 840 s) // 40.
         per_message = 40 * MESSAGE_OVERHEAD_TOKENS
         base = 40 * DEFAULT_SYSTEM_TOKENS + _HALF
         system_off = 40 * DEFAULT_SYSTEM_TOKENS
@@ -252,7 +255,7 @@ class StatsBuilder:
             for c, w, d, n, s in zip(
                 characters,
                 zeros if extra_bytes is None else extra_bytes,
-                zeros if digits is None else digits,
+                zeros if singles is None else singles,
                 messages,
                 has_system,
                 strict=True,

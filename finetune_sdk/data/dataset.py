@@ -347,8 +347,8 @@ def _stats_of(
     builder = StatsBuilder(max_tokens=max_tokens, exact=exact)
     for position, conversation in enumerate(conversations, 1):
         messages = conversation.messages
-        chars, extra, digits = measure(m.content for m in messages)
-        builder.add(len(messages), messages[0].role == "system", chars, extra, None, digits=digits)
+        chars, extra, singles = measure(m.content for m in messages)
+        builder.add(len(messages), messages[0].role == "system", chars, extra, None, singles=singles)
         roles, contents = roles_contents(conversation)
         if builder.duplicates is not None:
             builder.duplicates.add(roles, contents, position)

@@ -114,17 +114,17 @@ def test_add_many_is_add_one_by_one(before: list[Any], chunk: list[Any], max_tok
 
     one, many = StatsBuilder(max_tokens=max_tokens), StatsBuilder(max_tokens=max_tokens)
     for line, example in enumerate(examples(before), 1):
-        one.add(*example, line, digits=example[2] // 7)
-        many.add(*example, line, digits=example[2] // 7)
+        one.add(*example, line, singles=example[2] // 7)
+        many.add(*example, line, singles=example[2] // 7)
     first = len(before) + 1
     for line, example in enumerate(examples(chunk), first):
-        one.add(*example, line, digits=example[2] // 7)
+        one.add(*example, line, singles=example[2] // 7)
     rows = examples(chunk)
     messages = [row[0] for row in rows]
     system = [row[1] for row in rows]
     chars = [row[2] for row in rows]
     wide = [row[3] for row in rows]
-    many.add_many(messages, system, chars, wide, first, digits=[c // 7 for c in chars])
+    many.add_many(messages, system, chars, wide, first, singles=[c // 7 for c in chars])
     assert many == one
     ascii_only = StatsBuilder(max_tokens=max_tokens)
     ascii_only.add_many(messages, system, chars, None, 1)
