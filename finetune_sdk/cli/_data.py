@@ -91,9 +91,9 @@ def validate(
         ]
         echo(orjson.dumps(dumped, option=orjson.OPT_INDENT_2).decode())
     elif len(files) == 1 and isinstance(reports[0], ValidationReport):
-        report = reports[0]
-        stats = data_stats_lines(report.stats) if report.stats.examples else []
-        for line in [*validate_lines(report, every=all_issues), *stats]:
+        only = reports[0]
+        stats = data_stats_lines(only.stats) if only.stats.examples else []
+        for line in [*validate_lines(only, every=all_issues), *stats]:
             echo(line)
     else:
         for report in reports:
@@ -325,10 +325,11 @@ def data_stats_lines(data: DatasetStats) -> list[str]:
     """The statistics lines, then duplicates and, when counted, the exact tokens."""
     lines = stats_lines(data)
     if data.duplicate_examples is not None:
-        exact = data.exact_duplicates or 0
+        copies = data.exact_duplicates or 0
+        others = data.duplicate_examples - copies
         lines += [
-            f"duplicate examples: {data.duplicate_examples} ({exact} exact "
-            f"{'copy' if exact == 1 else 'copies'}, {data.duplicate_examples - exact} more once normalised)",
+            f"duplicate examples: {data.duplicate_examples} ({copies} exact "
+            f"{'copy' if copies == 1 else 'copies'}, {others} more once normalised)",
             f"duplicate prompts: {data.duplicate_prompts}",
         ]
     exact = data.exact

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from ..data._json import as_object
 from ..data.convert import FieldMap
 
 __all__ = ["COLUMNS", "FIELD", "ROLE", "field_map"]
@@ -27,7 +28,7 @@ def _pair(text: str, keys: Iterable[str] | None, what: str) -> tuple[str, str]:
     return key, value
 
 
-class Columns(click.ParamType):  # type: ignore[type-arg]  # generic only from click 8.2 on
+class Columns(click.ParamType):  # type: ignore[type-arg]  # generic only from click 8.2 on (>= 8.1 allowed)
     """``prompt=问题,response=答案``: the table columns by header text or position from 1."""
 
     name = "columns"
@@ -37,8 +38,9 @@ class Columns(click.ParamType):  # type: ignore[type-arg]  # generic only from c
     )
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dict[str, str]:
-        if isinstance(value, dict):
-            return {str(k): str(v) for k, v in value.items()}  # pyright: ignore[reportUnknownVariableType]
+        given = as_object(value)
+        if given is not None:  # a default given as a mapping
+            return {k: str(v) for k, v in given.items()}
         found: dict[str, str] = {}
         for item in str(value).split(","):
             try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Generator
 
 import click
 
@@ -13,7 +13,7 @@ __all__ = ["refuse_conflicts"]
 
 
 @contextlib.contextmanager
-def refuse_conflicts() -> Iterator[None]:
+def refuse_conflicts() -> Generator[None]:
     """Turn :class:`~finetune_sdk.OutputConflictError` into a usage error (exit status 2, nothing
     written): the command line named the same file twice."""
     try:

@@ -8,12 +8,13 @@ Also :func:`fast_measure`, the same checks for one parsed line, and :func:`fast_
 from __future__ import annotations
 
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from itertools import chain, compress, repeat
-from typing import Any
+from typing import Any, cast
 
+from ._json import as_array, as_object
 from ._singles import NOT_SINGLES, singles_of
 
 __all__ = ["Chunk", "Measure", "check_chunk", "fast_check", "fast_measure"]
@@ -39,15 +40,18 @@ def _valid_role_orders(pairs: int) -> dict[str, tuple[int, bool]]:
 
 
 _ROLE_ORDERS = _valid_role_orders(64)
-_get_role = operator.itemgetter("role")
-_get_content = operator.itemgetter("content")
-_get_messages = operator.itemgetter("messages")
-_get_first = operator.itemgetter(0)
-_get_second = operator.itemgetter(1)
-_get_last = operator.itemgetter(-1)
-_roles_of = partial(map, _get_role)
-_contents_of = partial(map, _get_content)
-_keep_singles = operator.methodcaller("translate", None, NOT_SINGLES)
+# C-level getters: the hot loop maps them over a chunk (a Python function per item costs several times
+# more). Parsed JSON is ``Any``: their declared types say so.
+Get = Callable[[Any], Any]
+_get_role: Get = operator.itemgetter("role")
+_get_content: Get = operator.itemgetter("content")
+_get_messages: Get = operator.itemgetter("messages")
+_get_first: Get = operator.itemgetter(0)
+_get_second: Get = operator.itemgetter(1)
+_get_last: Get = operator.itemgetter(-1)
+_roles_of: Callable[[Any], Iterator[Any]] = partial(map, _get_role)
+_contents_of: Callable[[Any], Iterator[Any]] = partial(map, _get_content)
+_keep_singles: Callable[[bytes], bytes] = operator.methodcaller("translate", None, NOT_SINGLES)
 _isspace = str.isspace
 
 
@@ -78,7 +82,7 @@ def check_chunk(objs: Sequence[Any], lines: Sequence[bytes]) -> Chunk | None:
         orders = list(map(_ROLE_ORDERS.get, map(_SEP.join, map(_roles_of, messages))))
         if None in orders:
             return None
-        found: list[tuple[int, bool]] = orders  # type: ignore[assignment]  # no None left
+        found = cast("list[tuple[int, bool]]", orders)  # no None left
         counts = list(map(len, messages))
         if list(map(_get_first, found)) != counts:
             return None
@@ -98,7 +102,7 @@ def check_chunk(objs: Sequence[Any], lines: Sequence[bytes]) -> Chunk | None:
         characters = list(map(len, texts))
         ascii = list(map(str.isascii, texts))
         escaped = list(map(operator.contains, lines, repeat(b"\\")))
-        plain = list(map(operator.and_, ascii, map(operator.not_, escaped)))
+        plain = list(map(bool.__and__, ascii, map(operator.not_, escaped)))
         # A line's own bytes hold its contents' digits and punctuation, and its structure's punctuation
         # ({"messages":[...]}: 6 marks, and 14 a message), unless it has escapes (\u0031 is "1", \" a
         # quote) or other keys.
@@ -132,10 +136,11 @@ bytes, has unknown keys, ASCII digits and punctuation marks, contents)``."""
 
 def fast_measure(obj: Any) -> Measure | None:
     """The measures of one parsed line when it is a valid example, else ``None``."""
+    record = as_object(obj)
+    msgs = as_array(record.get("messages")) if record is not None else None
+    if record is None or msgs is None:
+        return None
     try:
-        msgs = obj["messages"]
-        if type(obj) is not dict or type(msgs) is not list:
-            return None
         found = _ROLE_ORDERS.get(_SEP.join(map(_get_role, msgs)))
         if found is not None and found[0] == len(msgs):
             system = found[1]
@@ -144,12 +149,12 @@ def fast_measure(obj: Any) -> Measure | None:
             if long is None:
                 return None
             system = long
-        contents = list(map(_get_content, msgs))
+        contents: list[str] = list(map(_get_content, msgs))
         text = "".join(contents)  # TypeError unless every content is a str
         if "" in contents or any(map(_isspace, contents)):
             return None
         raw = text.encode()
-        extra_keys = len(obj) != 1 or sum(map(len, msgs)) != 2 * len(msgs)
+        extra_keys = len(record) != 1 or sum(map(len, msgs)) != 2 * len(msgs)
     except (KeyError, TypeError, UnicodeEncodeError):
         return None
     return len(msgs), system, len(text), len(raw) - len(text), extra_keys, singles_of(raw), contents

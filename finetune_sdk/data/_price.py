@@ -24,6 +24,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict
 
 from ..errors import ConfigurationError
+from ._json import as_object
 from ._schema import StrPath
 from ._stats import DEFAULT_MAX_TOKENS, DatasetStats
 from ._tokens import DEFAULT_EPOCHS
@@ -110,9 +111,10 @@ def _read_table(path: Path) -> dict[str, Any]:
                     "it as JSON"
                 ) from None
         loaded = toml.loads(data.decode("utf-8"))
-    if not isinstance(loaded, dict):
+    table = as_object(loaded)
+    if table is None:
         raise ConfigurationError(f"{path}: a price table maps model names to prices per million tokens")
-    return {str(k): v for k, v in loaded.items()}  # pyright: ignore[reportUnknownVariableType]
+    return table
 
 
 def load_price_table(path: StrPath) -> tuple[dict[str, float], str | None]:
@@ -132,7 +134,7 @@ def load_price_table(path: StrPath) -> tuple[dict[str, float], str | None]:
         raise ConfigurationError(f"cannot read the price table {table_path}: {exc}") from None
     currency = raw.pop("currency", None)
     nested = raw.pop("prices", None)
-    entries: Mapping[str, Any] = nested if isinstance(nested, dict) else raw  # pyright: ignore[reportUnknownVariableType]
+    entries: Mapping[str, Any] = as_object(nested) or raw
     prices: dict[str, float] = {}
     for model, value in entries.items():
         if (

@@ -20,7 +20,7 @@ import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, repeat
-from operator import contains, getitem, is_, lshift, not_, or_
+from operator import contains, is_, not_
 from typing import Any
 
 import orjson
@@ -181,12 +181,14 @@ def prompt_keys(prompts: list[str], plain: Sequence[bool] | None = None, portabl
 def tails(lasts: list[str], plain: Sequence[bool] | None = None) -> list[str]:
     """The last 16 characters that are not white space of each message, normalised (a message of a
     ``plain`` line holds no white space but the space and is NFC)."""
-    windows = list(map(getitem, lasts, repeat(_WINDOW_SLICE)))
+    windows: list[str] = list(map(str.__getitem__, lasts, repeat(_WINDOW_SLICE)))
     joined = "\0".join(windows)
     looked = windows if plain is None else list(compress(windows, map(not_, plain)))
     whole = lasts if plain is None else list(compress(lasts, map(not_, plain)))
     if "a".join(looked).isprintable() and _nfc_all(whole):
-        found = list(map(getitem, joined.replace(" ", "").split("\0"), repeat(_TAIL_SLICE)))
+        found: list[str] = list(
+            map(str.__getitem__, joined.replace(" ", "").split("\0"), repeat(_TAIL_SLICE))
+        )
         if min(map(len, found)) >= _TAIL or max(map(len, lasts)) <= _WINDOW:
             return found
     return [_tail(last) for last in lasts]
@@ -244,7 +246,7 @@ class DuplicateCounter:
         ends = tails(lasts, plain)
         ends_keys: Iterable[Any] = map(_text_key, ends, repeat(True)) if self.portable else ends
         sketches = list(map(hash, zip(orders, keys, ends_keys, strict=True)))
-        packed = list(map(or_, map(lshift, offsets, repeat(_LINE_BITS)), lines))
+        packed: list[int] = list(map(int.__or__, map(int.__lshift__, offsets, repeat(_LINE_BITS)), lines))
         firsts = list(map(self.sketches.setdefault, sketches, packed))
         if firsts != packed:
             for at, (first, mine) in enumerate(zip(firsts, packed, strict=True)):

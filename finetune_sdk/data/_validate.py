@@ -97,11 +97,11 @@ def validate_source(
     """Validate ``source`` line by line: the report of the rules alone."""
     if max_errors < 1:
         raise ValueError(f"max_errors must be at least 1, got {max_errors}")
-    if workers != "auto" and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+    if workers != "auto" and (not _whole(workers) or workers < 1):
         raise ValueError(f"workers must be 'auto' or a whole number >= 1, got {workers!r}")
     if tokens not in ("estimate", "exact"):
         raise ValueError(f"tokens must be 'estimate' or 'exact', got {tokens!r}")
-    if isinstance(n_epochs, bool) or not isinstance(n_epochs, int) or n_epochs < 1:
+    if not _whole(n_epochs) or n_epochs < 1:
         raise ValueError(f"n_epochs must be a whole number >= 1, got {n_epochs!r}")
     if max_line_bytes < 1:
         raise ValueError(f"max_line_bytes must be at least 1, got {max_line_bytes}")
@@ -114,9 +114,9 @@ def validate_source(
             name = os.fspath(source) if filename is None else filename
             count = auto_workers(size) if workers == "auto" else workers
             count = min(count, max(1, size // MIN_BYTES_PER_WORKER))
-            reader = fd_reader(file.fileno())
             if _refused(name, options) is not None or count == 1:
-                return _validate_stream(file, name, options, cancel, has_bytes=size > 0, reader=reader)
+                here = fd_reader(file.fileno())
+                return _validate_stream(file, name, options, cancel, has_bytes=size > 0, reader=here)
             with open_regular(source) as again:  # to settle duplicates across the parts
                 return _validate_parts(
                     name,
@@ -134,6 +134,11 @@ def validate_source(
         given = getattr(stream, "name", None)
         filename = given if isinstance(given, str) else None
     return _validate_stream(stream, filename, options, cancel, has_bytes=True, reader=reader)
+
+
+def _whole(value: object) -> bool:
+    """True for an ``int`` that is not a ``bool`` (callers without type checking pass anything)."""
+    return type(value) is int
 
 
 def _refused(name: str | None, options: Options) -> list[ValidationIssue] | None:

@@ -8,7 +8,7 @@ import functools
 import os
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import anyio.to_thread
 
@@ -183,9 +183,9 @@ def _options(source: str, repairs: Repairs | None, fields: FieldMap | None) -> R
     """``repairs`` (the defaults for ``None``), after checking ``source`` and the types of both."""
     if source not in SOURCES:
         raise ValueError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
-    if repairs is not None and not isinstance(repairs, Repairs):  # pyright: ignore[reportUnnecessaryIsInstance]
+    if repairs is not None and not isinstance(cast(object, repairs), Repairs):  # callers without types
         raise TypeError(f"repairs must be a Repairs(...), got {type(repairs).__name__}")
-    if fields is not None and not isinstance(fields, FieldMap):  # pyright: ignore[reportUnnecessaryIsInstance]
+    if fields is not None and not isinstance(cast(object, fields), FieldMap):
         raise TypeError(f"fields must be a FieldMap(...), got {type(fields).__name__}")
     return repairs if repairs is not None else Repairs()
 

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 import orjson
 
+from .._json import as_array, as_object
 from ._encoding import encoding_hint, guess_encoding
 from ._fields import FieldMap
 from ._jsonarray import first_byte, iter_array, iter_json_lines, skip_bom, without_bom
@@ -96,23 +97,24 @@ def sample(file: Any, container: Container, count: int = SAMPLE) -> list[Any]:
 
 def format_of(records: list[Any]) -> tuple[Source | None, str]:
     """The source format of parsed records and the reason, from their keys; ``None`` when unclear."""
-    objects = [r for r in records if isinstance(r, dict)]
-    keys: set[str] = set().union(*objects) if objects else set()
+    objects = [o for o in map(as_object, records) if o is not None]
+    keys: set[str] = set[str]().union(*(o.keys() for o in objects))
     if "conversations" in keys:
         return "sharegpt", "a 'conversations' key"
     if {"instruction", "output"} <= keys:
         return "alpaca", "'instruction' and 'output' keys"
     if "messages" in keys:
         for record in objects:
-            messages = record.get("messages")
-            if isinstance(messages, list) and any(_openai_extra(m) for m in messages):
+            messages = as_array(record.get("messages"))
+            if messages is not None and any(_openai_extra(m) for m in messages):
                 return "openai", "'messages' with OpenAI extras (parts, tool calls, weight, name or roles)"
         return "jsonl", "'messages' in the platform's own shape"
     return None, f"none of the known keys (found: {', '.join(sorted(keys)[:8]) or 'no objects'})"
 
 
-def _openai_extra(message: Any) -> bool:
-    if not isinstance(message, dict):
+def _openai_extra(given: Any) -> bool:
+    message = as_object(given)
+    if message is None:
         return False
     role = message.get("role")
     return (
@@ -219,12 +221,10 @@ def _clearly_openai(records: list[Any]) -> bool:
     """True when the records use what only OpenAI's chat format has: content parts, tool calls, weights,
     names, or the developer and tool roles (a content that is a number is a broken line, not a format)."""
     for record in records:
-        messages = record.get("messages") if isinstance(record, dict) else None
-        for message in messages if isinstance(messages, list) else ():
-            if not isinstance(message, dict):
-                continue
-            content = message.get("content")
-            parts = isinstance(content, list) and any(isinstance(p, dict) and "type" in p for p in content)
+        messages = as_array((as_object(record) or {}).get("messages")) or []
+        for message in (m for m in map(as_object, messages) if m is not None):
+            content = as_array(message.get("content")) or []
+            parts = any("type" in p for p in map(as_object, content) if p is not None)
             if parts or message.get("role") in _OPENAI_ROLES or _OPENAI_KEYS & message.keys():
                 return True
     return False
@@ -240,7 +240,7 @@ def _undecodable(head: bytes) -> bool:
 
 
 def _table_like(records: list[Any]) -> bool:
-    keys = list(dict.fromkeys(str(k) for r in records if isinstance(r, dict) for k in r))
+    keys = list(dict.fromkeys(str(k) for r in records for k in as_object(r) or {}))
     if not keys or "messages" in keys:
         return False
     try:

@@ -49,7 +49,7 @@ class FieldMap:
     prompt: str | None = None
     response: str | None = None
     input: str | None = None
-    roles: Mapping[str, str] = field(default_factory=dict)
+    roles: Mapping[str, str] = field(default_factory=dict[str, str])
 
     def over(self, defaults: FieldMap) -> FieldMap:
         """These names where given, ``defaults`` elsewhere; role tables merged (these win)."""

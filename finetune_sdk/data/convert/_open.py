@@ -17,7 +17,7 @@ import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import IO, Literal, Protocol, cast
 
@@ -139,7 +139,8 @@ def sniff(head: bytes, name: str) -> Shape:
 
 def shape_of(path: StrPath, display: str | None = None) -> Shape:
     """The shape of the file at ``path`` (named ``display`` when given): reads a few bytes."""
-    name = os.path.basename(display if display is not None else os.fspath(path))
+    shown: str = display if display is not None else os.fspath(path)
+    name = os.path.basename(shown)
     with open_regular(path) as file:
         head = file.read(16)
     compression = compression_of(head, name.lower())
@@ -190,7 +191,7 @@ def _zstd(file: IO[bytes]) -> IO[bytes]:
 
 
 @contextlib.contextmanager
-def open_decompressed(path: StrPath, compression: Compression | None) -> Iterator[IO[bytes]]:
+def open_decompressed(path: StrPath, compression: Compression | None) -> Generator[IO[bytes]]:
     """``path`` opened for reading from its start, decompressed."""
     with open_regular(path) as raw:
         if compression is None:
@@ -210,7 +211,7 @@ def open_decompressed(path: StrPath, compression: Compression | None) -> Iterato
 
 
 @contextlib.contextmanager
-def random_access(path: StrPath, compression: Compression | None) -> Iterator[str]:
+def random_access(path: StrPath, compression: Compression | None) -> Generator[str]:
     """A path that can be read with seeks: ``path`` itself, or for a compressed file a temporary copy of
     what it holds, removed when the block ends."""
     if compression is None:

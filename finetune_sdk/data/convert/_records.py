@@ -9,12 +9,13 @@ import contextlib
 import io
 import itertools
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, Literal
 
 import orjson
 
+from .._json import as_object
 from .._schema import StrPath
 from ._columnar import column_names, iter_columnar, iter_sheet, sheet_names
 from ._csv import CsvRows, UndecodableError, first_bad_line
@@ -98,7 +99,7 @@ class _Input:
     undecoded: _Undecoded = field(default_factory=_Undecoded)
 
     @contextlib.contextmanager
-    def open(self) -> Iterator[io.BufferedReader]:
+    def open(self) -> Generator[io.BufferedReader]:
         """The file from its start, decompressed, as UTF-8 bytes."""
         with open_decompressed(self.path, self.shape.compression) as raw:
             if self.encoding == UTF8:
@@ -182,7 +183,7 @@ def _choose(
 
 def _table_keys(records: list[Any], fields: FieldMap) -> tuple[list[str], Columns] | None:
     """The keys of dict records and their columns, when they name a prompt and a response."""
-    keys: list[str] = list(dict.fromkeys(str(k) for r in records if isinstance(r, dict) for k in r))
+    keys: list[str] = list(dict.fromkeys(str(k) for r in records for k in as_object(r) or {}))
     if not keys:
         return None
     try:
@@ -283,14 +284,15 @@ def _dict_records(
 def _dict_row(
     value: Any, keys: list[str], columns: Columns
 ) -> tuple[list[Turn], tuple[tuple[str, str], ...]]:
-    if not isinstance(value, dict):
+    record = as_object(value)
+    if record is None:
         raise Reject("not_an_object", f"the record is a {type(value).__name__}, not an object")
     used = {keys[i] for i in columns.index.values()}
     for key in used:
-        cell = value.get(key)
+        cell: object = record.get(key)
         if cell is not None and not isinstance(cell, str | int | float):
             raise Reject("invalid_content", f"the {key!r} is a {type(cell).__name__}, not text")
-    cells, kinds = cells_of(value.get(k) for k in keys)
+    cells, kinds = cells_of(record.get(k) for k in keys)
     turns, notes = table_turns(cells, columns)
     if kinds:
         notes.append(("cell_as_text", f"{', '.join(sorted(set(kinds)))} values written as text"))
@@ -341,7 +343,7 @@ def open_records(
     repairs: Repairs,
     report: ConversionReport,
     notes: list[Change],
-) -> Iterator[tuple[SourceName, Iterator[Raw]]]:
+) -> Generator[tuple[SourceName, Iterator[Raw]]]:
     """The source format of the file at ``path`` and its records; sets ``report.detected`` and appends
     the changes made to the whole file to ``notes`` as they are made. Raises ``ValueError`` when the
     format cannot be told or a table's columns are unsure, ``ImportError`` naming the extra a reader

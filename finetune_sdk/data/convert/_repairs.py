@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from .._chunk import fast_check
+from .._json import as_array, as_object
 from .._schema import Conversation, explain_error, is_blank
 from ._tools import drop_tools, render_tools, write_definitions
 from ._turns import Note, Reject, Turn
@@ -164,7 +165,8 @@ def _cut_masked(turns: list[Turn], repairs: Repairs, note: Note) -> list[Turn]:
     """Apply ``repairs.masked`` to the assistant turns marked ``weight: 0`` (see :data:`MASKED_RULES`)."""
     kept: list[Turn] = []
     for index, turn in enumerate(turns):
-        if turn.weight is not None and (turn.weight not in (0, 1) or isinstance(turn.weight, bool)):
+        weight: object = turn.weight
+        if weight is not None and (isinstance(weight, bool) or weight not in (0, 1)):
             raise Reject("invalid_weight", f"message {turn.number} has weight {turn.weight!r}: use 0 or 1")
         if turn.weight != 0 or turn.role not in ("assistant", "tool_call"):  # a call becomes an assistant
             kept.append(turn)
@@ -193,8 +195,9 @@ def _text_of(turn: Turn, repairs: Repairs, note: Note) -> str:
         return content
     if content is None:
         return ""
-    if isinstance(content, list):
-        return _parts_text(turn, list[Any](content), repairs, note)
+    parts = as_array(content)
+    if parts is not None:
+        return _parts_text(turn, parts, repairs, note)
     raise Reject(
         "invalid_content", f"message {turn.number} has a content of type {type(content).__name__}, not text"
     )
@@ -205,11 +208,13 @@ def _parts_text(turn: Turn, parts: list[Any], repairs: Repairs, note: Note) -> s
     texts: list[str] = []
     dropped: dict[str, int] = {}
     for part in parts:
-        kind = part.get("type", "text") if isinstance(part, dict) else type(part).__name__
+        obj = as_object(part)
+        kind = obj.get("type", "text") if obj is not None else type(part).__name__
+        text = obj.get("text") if obj is not None else part
         if isinstance(part, str):
             texts.append(part)
-        elif kind == "text" and isinstance(part.get("text"), str):  # pyright: ignore[reportUnknownMemberType]
-            texts.append(str(part["text"]))  # pyright: ignore[reportUnknownArgumentType]
+        elif kind == "text" and isinstance(text, str):
+            texts.append(text)
         elif kind in MEDIA_PARTS and repairs.images == "drop":
             dropped[str(kind)] = dropped.get(str(kind), 0) + 1
         else:

@@ -108,9 +108,9 @@ def _by_name(first: Sequence[str], given: Mapping[Column, str]) -> Columns:
         index[role] = at
     if by_text:  # the header's other known names fill in the roles not given
         for at, cell in enumerate(first):
-            role = _KNOWN.get(fold(cell))
-            if role is not None and role not in index and at not in index.values():
-                index[role] = at
+            known = _KNOWN.get(fold(cell))
+            if known is not None and known not in index and at not in index.values():
+                index[known] = at
     if "prompt" not in index or "response" not in index:
         missing = " and ".join(r for r in ("prompt", "response") if r not in index)
         raise UnsureColumnsError(f"name the {missing} column too (--columns prompt=...,response=...)")

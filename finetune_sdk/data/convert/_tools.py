@@ -8,6 +8,7 @@ import contextlib
 import json
 from typing import Any
 
+from .._json import as_array, as_object
 from ._turns import Note, Reject, Turn
 
 __all__ = [
@@ -31,7 +32,8 @@ def _value_depth(value: Any) -> int:
     deepest, stack = 0, [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        obj = as_object(item)
+        children = list(obj.values()) if obj is not None else as_array(item)
         if children is not None:
             deepest = max(deepest, depth)
             if deepest > MAX_NESTING:
@@ -72,8 +74,8 @@ def render_call(call: Any) -> str:
     """One tool call as Qwen2.5's template writes it: ``<tool_call>\\n{"name": ..., "arguments": ...}\\n
     </tool_call>`` (``arguments`` given as a JSON string are parsed first, as the template expects).
     A call nested deeper than :data:`MAX_NESTING` is :class:`Reject`-ed."""
-    function = call.get("function") if isinstance(call, dict) else None
-    arguments = function.get("arguments") if isinstance(function, dict) else None
+    function = as_object((as_object(call) or {}).get("function"))
+    arguments = function.get("arguments") if function is not None else None
     if _too_deep(call) or (arguments is not None and _too_deep(arguments)):
         raise Reject("invalid_tool_call", "a tool call is nested too deep to be written as JSON")
     try:
@@ -82,16 +84,18 @@ def render_call(call: Any) -> str:
         raise Reject("invalid_tool_call", "a tool call is nested too deep to be written as JSON") from None
 
 
-def _render_call(call: Any) -> str:
-    if isinstance(call, dict) and isinstance(call.get("function"), dict):
-        call = call["function"]
-    if isinstance(call, str):
+def _render_call(given: Any) -> str:
+    wrapper = as_object(given)
+    inner = as_object(wrapper.get("function")) if wrapper is not None else None
+    value: Any = inner if inner is not None else given
+    if isinstance(value, str):
         try:
-            call = _strict_loads(call)
+            value = _strict_loads(value)
         except ValueError:
-            return f"<tool_call>\n{call}\n</tool_call>"
-    if not isinstance(call, dict) or "name" not in call:
-        raise Reject("invalid_tool_call", f"a tool call is not an object with a name: {call!r:.80}")
+            return f"<tool_call>\n{value}\n</tool_call>"
+    call = as_object(value)
+    if call is None or "name" not in call:
+        raise Reject("invalid_tool_call", f"a tool call is not an object with a name: {value!r:.80}")
     arguments = call.get("arguments", {})
     if isinstance(arguments, str):
         with contextlib.suppress(ValueError):  # else kept as the string it is
@@ -199,9 +203,10 @@ def render_definitions(system: str | None, definitions: Any) -> str:
                 definitions = json.loads(definitions)
             except ValueError:
                 raise Reject("invalid_tools", "the record's tools are not JSON") from None
-        if not isinstance(definitions, list):
+        tools = as_array(definitions)
+        if tools is None:
             raise Reject("invalid_tools", "the record's tools are not a list")
-        lines = "".join("\n" + json.dumps(tool, ensure_ascii=False) for tool in definitions)
+        lines = "".join("\n" + json.dumps(tool, ensure_ascii=False) for tool in tools)
     except RecursionError:
         raise Reject(
             "invalid_tools", "the record's tools are nested too deep to be written as JSON"
