@@ -27,7 +27,8 @@ from rich.markup import escape
 from rich.text import Text
 
 from .._text import plural, table_lines
-from ..dataset import DatasetStats, ValidationIssue, ValidationReport
+from ..data._schema import ValidationIssue, ValidationReport
+from ..data._stats import DatasetStats
 from ..evaluate import Comparison, Reply
 
 __all__ = [

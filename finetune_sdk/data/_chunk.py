@@ -11,7 +11,7 @@ import operator
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
-from itertools import chain, compress, repeat
+from itertools import accumulate, chain, compress, repeat
 from typing import Any, cast
 
 from ._json import as_array, as_object
@@ -88,8 +88,10 @@ def check_chunk(objs: Sequence[Any], lines: Sequence[bytes]) -> Chunk | None:
             return None
         flat_messages = list(chain.from_iterable(messages))
         flat = list(map(_get_content, flat_messages))
-        texts = list(map("".join, map(_contents_of, messages)))  # TypeError unless every content is a str
-        if "" in flat or any(map(_isspace, flat)):
+        if set(map(type, flat)) != {str}:
+            return None
+        lengths = list(map(len, flat))
+        if 0 in lengths or any(map(_isspace, flat)):
             return None
         systems = list(map(_get_second, found))
         prompts = list(map(_get_content, map(operator.getitem, messages, systems)))
@@ -99,30 +101,30 @@ def check_chunk(objs: Sequence[Any], lines: Sequence[bytes]) -> Chunk | None:
             extra = [
                 i for i, (obj, msgs) in enumerate(zip(objs, messages, strict=True)) if _has_extra(obj, msgs)
             ]
-        characters = list(map(len, texts))
-        ascii = list(map(str.isascii, texts))
+        # The characters of each example: sums of its messages' lengths, taken from running totals.
+        ends = list(accumulate(counts))
+        totals = [0, *accumulate(lengths)]
+        at_end = list(map(totals.__getitem__, ends))
+        characters = list(map(operator.sub, at_end, [0, *at_end[:-1]]))
         escaped = list(map(operator.contains, lines, repeat(b"\\")))
-        plain = list(map(bool.__and__, ascii, map(operator.not_, escaped)))
+        ascii = list(map(bytes.isascii, lines))  # an escape (\u4f60) may hide a wide character
         # A line's own bytes hold its contents' digits and punctuation, and its structure's punctuation
         # ({"messages":[...]}: 6 marks, and 14 a message), unless it has escapes (\u0031 is "1", \" a
         # quote) or other keys.
-        singles = list(map(operator.sub, map(len, map(_keep_singles, lines)), map(_structure, counts)))
-        if True in escaped or extra:
-            for at in set(compress(range(len(texts)), escaped)) | set(extra):
-                singles[at] = singles_of(texts[at].encode())
-        wide = [0] * len(texts)
-        if False in ascii:  # UTF-8 bytes beyond one per character, of the texts that are not ASCII
-            for at in compress(range(len(texts)), map(operator.not_, ascii)):
-                wide[at] = len(texts[at].encode()) - characters[at]
+        structure = map(operator.add, map(operator.mul, counts, repeat(14)), repeat(6))
+        singles = list(map(operator.sub, map(len, map(_keep_singles, lines)), structure))
+        wide = [0] * len(lines)
+        looked = set(compress(range(len(lines)), map(operator.not_, ascii)))
+        looked |= set(compress(range(len(lines)), escaped)) | set(extra)
+        for at in looked:
+            raw = "".join(map(_get_content, messages[at])).encode()
+            wide[at] = len(raw) - characters[at]
+            if escaped[at] or at in extra:
+                singles[at] = singles_of(raw)
+        plain = list(map(bool.__and__, ascii, map(operator.not_, escaped)))
     except (KeyError, TypeError, UnicodeEncodeError):
         return None
     return Chunk(found, prompts, lasts, characters, wide, singles, extra, plain)
-
-
-def _structure(messages: int) -> int:
-    """The punctuation marks of a line's JSON structure: ``{"messages":[`` ... ``]}`` and, per message,
-    ``{"role":"...","content":"..."}`` and a comma between two."""
-    return 14 * messages + 6
 
 
 def _has_extra(obj: dict[str, Any], messages: list[dict[str, Any]]) -> bool:
