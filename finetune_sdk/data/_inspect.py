@@ -19,7 +19,7 @@ from ._tokens import DEFAULT_EPOCHS
 from ._validate import Source, validate_source
 from .convert._describe import describe
 from .convert._detect import shape_issue
-from .convert._open import shape_of
+from .convert._open import shape_of, sniff
 
 __all__ = ["avalidate_file", "validate_file", "validate_path"]
 
@@ -40,10 +40,15 @@ def validate_path(
 ) -> ValidationReport:
     """:func:`validate_file` with a ``cancel`` event, looked at between chunks of lines."""
     if _is_path(source):
-        shape = shape_of(source)
-        found = shape_issue(shape, filename if filename is not None else os.fspath(source))
+        shown = filename if filename is not None else os.fspath(source)
+        found = shape_issue(shape_of(source), shown)
         if found is not None:  # binary: its "lines" would say nothing
-            return _foreign(found, filename if filename is not None else os.fspath(source))
+            return _foreign(found, shown)
+    elif isinstance(source, bytes | bytearray | memoryview):  # the bytes of an upload, say
+        shown = filename or "<stream>"
+        found = shape_issue(sniff(bytes(memoryview(source)[:16]), shown), shown)
+        if found is not None:
+            return _foreign(found, shown)
     report = validate_source(
         source,
         max_errors=max_errors,

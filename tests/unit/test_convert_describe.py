@@ -239,3 +239,11 @@ def test_a_broken_platform_line_is_not_taken_for_openai(tmp_path: Path) -> None:
     path = tmp_path / "t.jsonl"
     path.write_bytes(orjson.dumps({"messages": [{"role": "user", "content": 5}]}) + b"\n")
     assert [e.code for e in Dataset.validate_file(path).errors] == ["invalid_content"]
+
+
+def test_the_bytes_of_a_compressed_upload_are_named_too() -> None:
+    import gzip
+
+    report = Dataset.validate_file(gzip.compress(_jsonl(3)), filename="train.jsonl.gz")
+    assert [e.code for e in report.errors] == ["compressed_file"]
+    assert "gzip" in report.errors[0].message
