@@ -208,3 +208,23 @@ def test_validate_prints_the_format_first_and_only_a_few_line_errors(offline: Ru
     assert not any(line.startswith("examples: ") for line in lines)
     every = offline("validate", str(array), "--all-issues")
     assert sum(": invalid_json: " in line for line in every.stdout.splitlines()) > 90
+
+
+def test_images_drop_on_the_command_line(offline: Run, tmp_path: Path) -> None:
+    src = tmp_path / "vision.jsonl"
+    image = {"type": "image_url", "image_url": {"url": "https://example.com/box.jpg"}}
+    parts = [{"type": "text", "text": "包装破了，能换吗？"}, image]
+    src.write_bytes(
+        orjson.dumps(
+            {"messages": [{"role": "user", "content": parts}, {"role": "assistant", "content": "可以。"}]}
+        )
+        + b"\n"
+    )
+    out = tmp_path / "out.jsonl"
+    rejected = offline("convert", str(src), "-o", str(out))
+    assert rejected.returncode == 1
+    assert "--images drop" in rejected.stdout
+    kept = offline("convert", str(src), "-o", str(out), "--images", "drop")
+    assert kept.returncode == 0, kept.stderr
+    assert "  drop_media_parts: 1 change" in kept.stdout.splitlines()
+    assert orjson.loads(out.read_bytes())["messages"][0] == {"role": "user", "content": "包装破了，能换吗？"}

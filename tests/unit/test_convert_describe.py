@@ -247,3 +247,13 @@ def test_the_bytes_of_a_compressed_upload_are_named_too() -> None:
     report = Dataset.validate_file(gzip.compress(_jsonl(3)), filename="train.jsonl.gz")
     assert [e.code for e in report.errors] == ["compressed_file"]
     assert "gzip" in report.errors[0].message
+
+
+def test_a_zstd_file_is_named_with_its_extra(tmp_path: Path) -> None:
+    zstandard = pytest.importorskip("zstandard")
+    path = tmp_path / "train.jsonl.zst"
+    path.write_bytes(zstandard.ZstdCompressor().compress(_jsonl(3)))
+    report = Dataset.validate_file(path)
+    assert [e.code for e in report.errors] == ["compressed_file"]
+    assert "zstd-compressed" in report.errors[0].message
+    assert '"finetune-sdk[zstd]"' in report.errors[0].message
