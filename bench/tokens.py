@@ -35,10 +35,11 @@ from finetune_sdk.data._stats import DEFAULT_SYSTEM_TOKENS, MESSAGE_OVERHEAD_TOK
 from finetune_sdk.data._tokens import example_tokens, load_encoding  # noqa: E402
 
 SAMPLES = ROOT / "tests" / "data" / "tokens" / "samples.jsonl"
+LOGS = ROOT / "tests" / "data" / "tokens" / "logs.jsonl"
 
 
 def write_file(path: Path, megabytes: float) -> int:
-    rows = [json.loads(line) for line in SAMPLES.read_text(encoding="utf-8").splitlines()]
+    rows = [json.loads(line) for line in (SAMPLES.read_text("utf-8") + LOGS.read_text("utf-8")).splitlines()]
     target = int(megabytes * (1 << 20))
     written = lines = 0
     with open(path, "w", encoding="utf-8") as out:
@@ -67,32 +68,52 @@ def old_estimate(text: str) -> int:
     return wide + ((len(text) - wide + 3) >> 2)
 
 
+def digits_estimate(text: str) -> int:
+    """The calibration before this one: 0.625 per wide character, 1 per digit, 1 per 4.44 others."""
+    raw = text.encode()
+    wide = (len(raw) - len(text)) >> 1
+    digits = sum(raw.count(bytes([c])) for c in b"0123456789")
+    return (9 * (len(text) - wide - digits) + 25 * wide + 40 * digits + 20) // 40
+
+
 def estimate_errors() -> None:
-    rows = [json.loads(line) for line in SAMPLES.read_text(encoding="utf-8").splitlines()]
-    print("estimate error per example, chat template included (exact count = reference):")
-    print(f"  {'text':8} {'n':>3}  {'before: mean':>12} {'worst':>7}  {'after: mean':>11} {'worst':>7}")
-    kinds = ["zh", "en", "mixed", "digits", "all"]
-    for kind in kinds:
+    rows = [json.loads(line) for line in (SAMPLES.read_text("utf-8") + LOGS.read_text("utf-8")).splitlines()]
+    names = ("first", "digits", "now")
+    estimates = {"first": old_estimate, "digits": digits_estimate, "now": estimate_text_tokens}
+    print("estimate error against the exact count, chat template included: per example (mean |error|,")
+    print(
+        "worst) and of the whole file of each kind; first: 1 per CJK character, 1 per 4 others; digits: the"
+    )
+    print("calibration with digits; now: digits and ASCII punctuation one token each")
+    print(
+        f"  {'text':8} {'n':>3}  " + "  ".join(f"{n + ': mean':>12} {'worst':>7} {'file':>7}" for n in names)
+    )
+    for kind in ["zh", "en", "mixed", "digits", "logs", "all"]:
         chosen = [r for r in rows if kind == "all" or r["lang"] == kind]
-        errors: dict[str, list[float]] = {"before": [], "after": []}
+        errors: dict[str, list[float]] = {name: [] for name in names}
+        totals = dict.fromkeys(names, 0)
+        exact_total = 0
         for row in chosen:
             messages = row["messages"]
             exact, _ = example_tokens([m["role"] for m in messages], [m["content"] for m in messages])
+            exact_total += exact
             template = (
                 MESSAGE_OVERHEAD_TOKENS * len(messages)
                 + (messages[0]["role"] != "system") * DEFAULT_SYSTEM_TOKENS
             )
-            before = sum(old_estimate(m["content"]) for m in messages) + template + 1  # the old 22
-            after = sum(estimate_text_tokens(m["content"]) for m in messages) + template
-            errors["before"].append((before - exact) / exact)
-            errors["after"].append((after - exact) / exact)
+            for name in names:
+                found = sum(estimates[name](m["content"]) for m in messages) + template
+                found += name == "first"  # the first estimate's default system block was 22
+                totals[name] += found
+                errors[name].append((found - exact) / exact)
         cells = []
-        for name in ("before", "after"):
+        for name in names:
             found = errors[name]
             mean = sum(map(abs, found)) / len(found)
             worst = max(found, key=abs)
-            cells.append(f"{mean * 100:11.1f}% {worst * 100:+6.1f}%")
-        print(f"  {kind:8} {len(chosen):>3}  {cells[0]}  {cells[1]}")
+            whole = (totals[name] - exact_total) / exact_total
+            cells.append(f"{mean * 100:11.1f}% {worst * 100:+6.1f}% {whole * 100:+6.1f}%")
+        print(f"  {kind:8} {len(chosen):>3}  " + "  ".join(cells))
 
 
 def main() -> None:

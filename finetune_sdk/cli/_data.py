@@ -10,10 +10,15 @@ import click
 import orjson
 
 from .._text import plural, table_lines
-from ..data import Dataset, DatasetStats, ValidationReport
-from ..data._dedupe import GroupBy, split_groups
+from ..data._dedupe import GroupBy
+from ..data._files import split_file
+from ..data._price import PRICE_ENV, PRICE_TABLE_ENV, cost_of
+from ..data._schema import ValidationReport
+from ..data._stats import DatasetStats
 from ..data._tokens import DEFAULT_EPOCHS
+from ..data.dataset import Dataset
 from ._output import DATASET_FILE, WORKERS, CliError, echo, note, report_lines, stats_lines
+from ._refusals import refuse_conflicts
 
 __all__ = ["data_stats_lines", "dataset_files", "split", "stats", "summary_table", "validate"]
 
@@ -86,16 +91,25 @@ def validate(
         ]
         echo(orjson.dumps(dumped, option=orjson.OPT_INDENT_2).decode())
     elif len(files) == 1 and isinstance(reports[0], ValidationReport):
-        for line in [*report_lines(reports[0]), *data_stats_lines(reports[0].stats)]:
+        only = reports[0]
+        stats = data_stats_lines(only.stats) if only.stats.examples else []
+        for line in [*validate_lines(only, every=all_issues), *stats]:
             echo(line)
     else:
         for report in reports:
-            for line in report_lines(report) if isinstance(report, ValidationReport) else [report]:
+            shown = (
+                validate_lines(report, every=all_issues) if isinstance(report, ValidationReport) else [report]
+            )
+            for line in shown:
                 echo(line)
         echo()
         for line in summary_table(files, reports):
             echo(line)
     ctx.exit(0 if all(isinstance(r, ValidationReport) and r.ok for r in reports) else 1)
+
+
+#: ``--price`` given without an amount: the price comes from the environment or a price table.
+_FROM_CONFIG = -1.0
 
 
 @click.command()
@@ -115,16 +129,47 @@ def validate(
 )
 @click.option(
     "--n-epochs",
+    "--epochs",
+    "n_epochs",
     type=click.IntRange(1, 10),
     default=DEFAULT_EPOCHS,
     show_default=True,
-    help="Epochs for the billed total of --exact.",
+    help="Epochs for the billed tokens.",
 )
-def stats(file: Path, as_json: bool, max_tokens: int, exact: bool, n_epochs: int) -> None:
-    """Statistics of a valid dataset.
+@click.option(
+    "--price",
+    type=float,
+    is_flag=False,
+    flag_value=_FROM_CONFIG,
+    default=None,
+    metavar="[PER_1M_TOKENS]",
+    help=f"Add the cost: billed tokens times this price per million tokens (alone: from {PRICE_ENV} or the "
+    f"price table). The SDK ships no price.",
+)
+@click.option(
+    "--price-table",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar=PRICE_TABLE_ENV,
+    show_envvar=True,
+    help="A TOML or JSON file of model names and prices per million tokens.",
+)
+@click.option("--model", metavar="MODEL", help="The model whose price the price table gives.")
+def stats(
+    *,
+    file: Path,
+    as_json: bool,
+    max_tokens: int,
+    exact: bool,
+    n_epochs: int,
+    price: float | None,
+    price_table: Path | None,
+    model: str | None,
+) -> None:
+    """Statistics of a valid dataset, and with --price what training on it costs.
 
-    Examples, messages by role, estimated tokens, the longest example and duplicates of FILE; with
-    --exact, exact token counts (p50, p95, longest, trained, billed) and the lines over --max-tokens.
+    Examples, messages by role, estimated tokens, the longest example and duplicates (exact and once
+    normalised) of FILE; with --exact, exact token counts (p50, p95, longest, trained, billed) and the
+    lines over --max-tokens; with --price, the billed tokens for --epochs and their cost.
     """
     try:
         report = Dataset.validate_file(
@@ -133,11 +178,33 @@ def stats(file: Path, as_json: bool, max_tokens: int, exact: bool, n_epochs: int
     except ImportError as exc:
         raise CliError(str(exc)) from None
     report.raise_for_errors()
+    if price is not None and price < 0 and price != _FROM_CONFIG:
+        raise click.BadParameter(f"{price} is below 0", param_hint="--price")
+    cost = None
+    if price is not None or price_table is not None:
+        given = None if price is None or price == _FROM_CONFIG else price
+        cost = cost_of(
+            report.stats,
+            str(file),
+            n_epochs=n_epochs,
+            model=model,
+            price_per_mtokens=given,
+            price_table=price_table,
+        )
     if as_json:
-        echo(report.stats.model_dump_json(indent=2))
-    else:
-        for line in data_stats_lines(report.stats):
-            echo(line)
+        dumped = report.stats.model_dump(mode="json")
+        if cost is not None:
+            dumped["cost"] = cost.model_dump(mode="json")
+        echo(orjson.dumps(dumped, option=orjson.OPT_INDENT_2).decode())
+        return
+    for line in data_stats_lines(report.stats):
+        echo(line)
+    if cost is not None:
+        echo(f"billed tokens ({cost.method}, {plural(n_epochs, 'epoch')}): {cost.billed_tokens}")
+        if cost.cost is None:
+            echo(f"cost: no price given (--price AMOUNT, {PRICE_ENV}, or --price-table FILE with --model)")
+        else:
+            echo(f"cost: {cost.money()} ({cost.price_per_mtokens:g} per 1M tokens, {cost.price_source})")
 
 
 @click.command()
@@ -165,31 +232,60 @@ def stats(file: Path, as_json: bool, max_tokens: int, exact: bool, n_epochs: int
 def split(file: Path, ratio: float, seed: int, group_by: GroupBy, out_dir: Path | None) -> None:
     """Split a dataset into a training and a validation file, without leakage.
 
-    Writes STEM.train.jsonl and STEM.validation.jsonl (at random, the same for the same seed). Examples
-    equal after normalising Unicode and white space, and by default examples sharing their first user
-    prompt, stay on one side, so no validation example is trained on.
+    Writes STEM.train.jsonl and STEM.validation.jsonl (at random, the same for the same seed), both
+    atomically. Examples equal after normalising Unicode and white space, and by default examples
+    sharing their first user prompt, stay on one side, so no validation example is trained on.
     """
-    dataset = Dataset.from_jsonl(file)
-    groups = split_groups(dataset.conversations, group_by)
-    train, held_out = dataset.split(ratio, seed=seed, group_by=group_by)
-    shared = [g for g in groups if len(g) > 1]
-    what = "sharing a first prompt (or equal)" if group_by == "prompt" else "equal once normalised"
-    note(
-        f"grouped by {group_by}: {plural(sum(map(len, shared)), 'example')} {what}, in "
-        f"{plural(len(shared), 'group')}, each kept on one side"
-    )
-    asked = len(dataset) * ratio
-    if abs(len(held_out) - asked) > max(1.0, asked / 2):  # groups kept whole moved it far off the ratio
-        note(
-            f"the validation side holds {len(held_out)} of {len(dataset)} examples "
-            f"({len(held_out) / len(dataset):.0%}, {ratio:.0%} asked): its groups could not be cut"
-        )
     folder = out_dir if out_dir is not None else file.parent
     folder.mkdir(parents=True, exist_ok=True)
-    for part, part_set in (("train", train), ("validation", held_out)):
-        path = folder / f"{file.stem}.{part}.jsonl"
-        part_set.to_jsonl(path)
-        echo(f"{path}  {plural(len(part_set), 'example')}")
+    train, held_out = folder / f"{file.stem}.train.jsonl", folder / f"{file.stem}.validation.jsonl"
+    with refuse_conflicts():
+        result = split_file(file, train, held_out, validation_ratio=ratio, seed=seed, group_by=group_by)
+    what = "sharing a first prompt (or equal)" if group_by == "prompt" else "equal once normalised"
+    note(
+        f"grouped by {group_by}: {plural(result.grouped_examples, 'example')} {what}, in "
+        f"{plural(result.groups, 'group')}, each kept on one side"
+    )
+    total = result.train + result.validation
+    if result.off_ratio:
+        note(
+            f"the validation side holds {result.validation} of {total} examples "
+            f"({result.validation / total:.0%}, {ratio:.0%} asked): its groups could not be cut"
+        )
+    echo(result.summary())
+
+
+#: Codes that say a file is another format (the convert command comes with them).
+FORMAT_CODES = frozenset(
+    {
+        "json_array", "looks_like_sharegpt", "looks_like_alpaca", "looks_like_openai", "looks_like_table",
+        "csv_file", "not_utf8", "compressed_file", "parquet_file", "arrow_file", "xlsx_file", "zip_file",
+    }
+)  # fmt: skip
+#: Line errors printed for a file of another format before the count of the others.
+SHOWN_LINE_ERRORS = 5
+
+
+def validate_lines(report: ValidationReport, *, every: bool = False) -> list[str]:
+    """The lines ``validate`` prints for one file: for a file of another format, what it is and the
+    command that converts it first, then a few line errors and the count of the others (all of them
+    with ``every``); else every problem; then the summary line."""
+    foreign = [e for e in report.errors if e.code in FORMAT_CODES]
+    others = [e for e in report.errors if e.code not in FORMAT_CODES]
+    report = report.model_copy(update={"errors": foreign + others})  # the format and its command first
+    line_errors = sum(1 for e in report.errors if e.line is not None)
+    if not foreign or every or line_errors <= SHOWN_LINE_ERRORS:
+        return report_lines(report)
+    cut = len(report.errors) - line_errors + SHOWN_LINE_ERRORS
+    *shown, _ = report_lines(report.model_copy(update={"errors": report.errors[:cut]}))
+    more = line_errors - SHOWN_LINE_ERRORS
+    stopped = " at least (validation stopped early)" if report.truncated else ""
+    count = (
+        f"{report.path}: ... and {plural(more, 'more line error')}{stopped}, most likely all from the format "
+        "above (--all-issues lists every one)"
+    )
+    at = len(shown) - len(report.warnings)
+    return [*shown[:at], count, *shown[at:], report_lines(report)[-1]]
 
 
 def dataset_files(paths: Sequence[Path]) -> list[Path]:
@@ -229,8 +325,11 @@ def data_stats_lines(data: DatasetStats) -> list[str]:
     """The statistics lines, then duplicates and, when counted, the exact tokens."""
     lines = stats_lines(data)
     if data.duplicate_examples is not None:
+        copies = data.exact_duplicates or 0
+        others = data.duplicate_examples - copies
         lines += [
-            f"duplicate examples: {data.duplicate_examples}",
+            f"duplicate examples: {data.duplicate_examples} ({copies} exact "
+            f"{'copy' if copies == 1 else 'copies'}, {others} more once normalised)",
             f"duplicate prompts: {data.duplicate_prompts}",
         ]
     exact = data.exact

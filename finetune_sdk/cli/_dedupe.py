@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import orjson
 
-from ..data import Dataset
 from ..data._dedupe import leakage as find_leakage
 from ..data._duplicates import Key
+from ..data._files import dedupe_file
 from ._output import DATASET_FILE, echo, note
+from ._refusals import refuse_conflicts
 
 __all__ = ["dedupe", "leakage"]
 
@@ -39,23 +39,13 @@ def dedupe(file: Path, output: Path | None, key: Key, dropped: Path | None) -> N
     """Drop repeated examples of a dataset, keeping the first copy.
 
     Writes the kept examples, and every dropped one (its line, the line of the copy kept, the example)
-    to a second file; prints one FILE:LINE line per dropped example. FILE itself is not changed.
+    to a second file, both atomically; prints one FILE:LINE line per dropped example. FILE itself is
+    not changed, and an output that is FILE (a link included) or the other output is refused.
     """
-    result = Dataset.from_jsonl(file).dedupe(key)
     output = output if output is not None else file.with_name(f"{file.stem}.dedup.jsonl")
     dropped = dropped if dropped is not None else file.with_name(f"{file.stem}.duplicates.jsonl")
-    if file.resolve() in (output.resolve(), dropped.resolve()):
-        raise click.UsageError("the output files must not be the input file")
-    result.dataset.to_jsonl(output)
-    with open(dropped, "wb") as out:
-        for item in result.dropped:
-            record = {
-                "line": item.line,
-                "duplicate_of": item.duplicate_of,
-                "key": key,
-                "example": item.conversation.model_dump(),
-            }
-            out.write(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
+    with refuse_conflicts():
+        result = dedupe_file(file, output, dropped, key=key)
     for item in result.dropped:
         echo(f"{file}:{item.line}: duplicate of line {item.duplicate_of}")
     echo(f"{output}  {result.kept} kept")

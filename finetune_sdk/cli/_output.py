@@ -26,7 +26,8 @@ from rich.markup import escape
 from rich.text import Text
 
 from .._text import plural, table_lines
-from ..data import DatasetStats, ValidationIssue, ValidationReport
+from ..data._schema import ValidationIssue, ValidationReport
+from ..data._stats import DatasetStats
 from ..evaluate import Comparison
 
 __all__ = [

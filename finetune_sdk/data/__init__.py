@@ -1,33 +1,75 @@
 """Training data, the one face of the dataset side: the example and report models, the streaming
-validator, statistics, duplicates and leakage, exact token counts, the :class:`Dataset`, and the
-converter from other formats. Public names are re-exported from :mod:`finetune_sdk` too."""
+validator, statistics, tokens and cost, duplicates and leak-free splits, and the converter of other
+formats. Every public name of the dataset side is here (the most used are re-exported by
+:mod:`finetune_sdk` too); async twins of the functions that read files carry an ``a`` prefix and take the
+same arguments.
+"""
 
-from ._dedupe import DroppedDuplicate, Leak, LeakageReport, leakage
-from ._lines import NotARegularFileError
+from ._dedupe import DroppedDuplicate, GroupBy, Leak, LeakageReport, leakage
+from ._duplicates import Key
+from ._files import SplitReport, adedupe_file, asha256_file, asplit_file, dedupe_file, sha256_file, split_file
+from ._inspect import avalidate_file, validate_file
+from ._lines import NotARegularFileError, ValidationCancelledError
+from ._price import PRICE_ENV, PRICE_TABLE_ENV, CostEstimate, aestimate_cost, estimate_cost, load_price_table
 from ._schema import Conversation, Message, Role, ValidationIssue, ValidationReport
-from ._stats import DatasetStats
+from ._stats import DatasetStats, estimate_text_tokens
 from ._tokens import ExactTokens
-from .convert import ConversionReport, FieldMap, Repairs, aconvert_file, convert_file
+from .convert import (
+    Change,
+    ConversionReport,
+    FieldMap,
+    Preview,
+    Rejection,
+    Repairs,
+    SourceName,
+    aconvert_file,
+    convert_file,
+    convert_records,
+)
 from .dataset import Dataset, Deduplication
 
 __all__ = [
+    "PRICE_ENV",
+    "PRICE_TABLE_ENV",
+    "Change",
     "Conversation",
     "ConversionReport",
+    "CostEstimate",
     "Dataset",
     "DatasetStats",
     "Deduplication",
     "DroppedDuplicate",
     "ExactTokens",
     "FieldMap",
+    "GroupBy",
+    "Key",
     "Leak",
     "LeakageReport",
     "Message",
     "NotARegularFileError",
+    "Preview",
+    "Rejection",
     "Repairs",
     "Role",
+    "SourceName",
+    "SplitReport",
+    "ValidationCancelledError",
     "ValidationIssue",
     "ValidationReport",
     "aconvert_file",
+    "adedupe_file",
+    "aestimate_cost",
+    "asha256_file",
+    "asplit_file",
+    "avalidate_file",
     "convert_file",
+    "convert_records",
+    "dedupe_file",
+    "estimate_cost",
+    "estimate_text_tokens",
     "leakage",
+    "load_price_table",
+    "sha256_file",
+    "split_file",
+    "validate_file",
 ]

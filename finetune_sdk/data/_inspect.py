@@ -1,26 +1,139 @@
-"""What :meth:`Dataset.validate_file` runs: the streaming validator, then, for a file on disk, what the
+"""What :func:`validate_file` runs: the streaming validator, then, for a file on disk, what the
 converter's detection adds. It sits above both, since the converter checks its output with the validator.
 """
 
 from __future__ import annotations
 
+import functools
 import os
-from typing import Any
+import threading
+from typing import Literal
+
+import anyio.to_thread
+from typing_extensions import TypeIs
 
 from ._lines import MAX_LINE_BYTES
-from ._schema import ValidationReport
+from ._schema import ValidationIssue, ValidationReport
+from ._stats import DEFAULT_MAX_TOKENS, DatasetStats
+from ._tokens import DEFAULT_EPOCHS
 from ._validate import Source, validate_source
 from .convert._describe import describe
+from .convert._detect import shape_issue
+from .convert._open import shape_of, sniff
 
-__all__ = ["validate_path"]
+__all__ = ["avalidate_file", "validate_file", "validate_path"]
 
 
-def validate_path(source: Source, *, all_issues: bool = False, **options: Any) -> ValidationReport:
-    """The implementation of :meth:`Dataset.validate_file` (see there): :func:`validate_source`, then for a
-    path what :func:`~finetune_sdk.data.convert._describe.describe` adds (the file's real format, every
-    issue of a line with ``all_issues``, the keys the platform ignores)."""
-    report = validate_source(source, **options)
-    if isinstance(source, str | os.PathLike):
-        limit = options.get("max_line_bytes", MAX_LINE_BYTES)
-        report = describe(report, source, all_issues=all_issues, max_line_bytes=limit)
-    return report
+def validate_path(
+    source: Source,
+    *,
+    max_errors: int = 100,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    filename: str | None = None,
+    workers: int | Literal["auto"] = "auto",
+    tokens: Literal["estimate", "exact"] = "estimate",
+    n_epochs: int = DEFAULT_EPOCHS,
+    max_line_bytes: int = MAX_LINE_BYTES,
+    duplicates: bool = True,
+    all_issues: bool = False,
+    cancel: threading.Event | None = None,
+) -> ValidationReport:
+    """:func:`validate_file` with a ``cancel`` event, looked at between chunks of lines."""
+    if _is_path(source):
+        shown = filename if filename is not None else os.fspath(source)
+        found = shape_issue(shape_of(source), shown)
+        if found is not None:  # binary: its "lines" would say nothing
+            return _foreign(found, shown)
+    elif isinstance(source, bytes | bytearray | memoryview):  # the bytes of an upload, say
+        shown = filename or "<stream>"
+        found = shape_issue(sniff(bytes(memoryview(source)[:16]), shown), shown)
+        if found is not None:
+            return _foreign(found, shown)
+    report = validate_source(
+        source,
+        max_errors=max_errors,
+        max_tokens=max_tokens,
+        filename=filename,
+        workers=workers,
+        tokens=tokens,
+        n_epochs=n_epochs,
+        max_line_bytes=max_line_bytes,
+        duplicates=duplicates,
+        cancel=cancel,
+    )
+    if not _is_path(source):
+        return report
+    return describe(report, source, all_issues=all_issues, max_line_bytes=max_line_bytes)
+
+
+def validate_file(
+    source: Source,
+    *,
+    max_errors: int = 100,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    filename: str | None = None,
+    workers: int | Literal["auto"] = "auto",
+    tokens: Literal["estimate", "exact"] = "estimate",
+    n_epochs: int = DEFAULT_EPOCHS,
+    max_line_bytes: int = MAX_LINE_BYTES,
+    duplicates: bool = True,
+    all_issues: bool = False,
+) -> ValidationReport:
+    """Check a ``.jsonl`` file line by line against the platform's rules, streaming it; see
+    :meth:`Dataset.validate_file <finetune_sdk.Dataset.validate_file>`, which this is."""
+    return validate_path(
+        source,
+        max_errors=max_errors,
+        max_tokens=max_tokens,
+        filename=filename,
+        workers=workers,
+        tokens=tokens,
+        n_epochs=n_epochs,
+        max_line_bytes=max_line_bytes,
+        duplicates=duplicates,
+        all_issues=all_issues,
+    )
+
+
+async def avalidate_file(
+    source: Source,
+    *,
+    max_errors: int = 100,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    filename: str | None = None,
+    workers: int | Literal["auto"] = "auto",
+    tokens: Literal["estimate", "exact"] = "estimate",
+    n_epochs: int = DEFAULT_EPOCHS,
+    max_line_bytes: int = MAX_LINE_BYTES,
+    duplicates: bool = True,
+    all_issues: bool = False,
+) -> ValidationReport:
+    """:func:`validate_file` in a worker thread, for asyncio and trio alike; the same arguments.
+
+    Cancelling the awaiting task returns at once and stops the thread before its next 64 lines
+    (milliseconds; a block of exact token counting included); a file object passed in is then left
+    part-read.
+    """
+    cancel = threading.Event()
+    work = functools.partial(
+        validate_path, source, max_errors=max_errors, max_tokens=max_tokens, filename=filename,
+        workers=workers, tokens=tokens, n_epochs=n_epochs, max_line_bytes=max_line_bytes,
+        duplicates=duplicates, all_issues=all_issues, cancel=cancel,
+    )  # fmt: skip
+    try:
+        return await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
+    finally:
+        cancel.set()  # on cancellation the thread is left running: this makes it stop
+
+
+def _foreign(found: tuple[str, str], name: str) -> ValidationReport:
+    """The report of a binary file: what it is and how to convert it, its bytes not read as lines."""
+    code, message = found
+    errors = [ValidationIssue(line=None, code=code, message=message)]
+    return ValidationReport(
+        path=name, errors=errors, stats=DatasetStats(duplicate_examples=None, duplicate_prompts=None)
+    )
+
+
+def _is_path(source: Source) -> TypeIs[str | os.PathLike[str]]:
+    return isinstance(source, str | os.PathLike)

@@ -3,42 +3,44 @@
 from __future__ import annotations
 
 from .._text import plural
-from ._duplicates import DuplicateCounter
+from ._repeats import DuplicateCounter
 from ._schema import ValidationIssue
 from ._stats import StatsBuilder
 
 __all__ = ["duplicate_warnings", "token_warnings"]
 
 
-_REPEATS = (
-    (
-        "duplicate_examples",
-        "repeats an earlier one once Unicode and white space are normalised",
-        "duplicates weigh more in training and leak between a training and a validation split; drop them "
-        "with `finetune dedupe` or Dataset.dedupe()",
-    ),
-    (
-        "duplicate_prompts",
-        "starts with the same user prompt as an earlier one",
-        'keep them on one side of a split with split(group_by="prompt") (`finetune split` does)',
-    ),
-)
-
-
 def duplicate_warnings(found: DuplicateCounter) -> list[ValidationIssue]:
     """The ``duplicate_examples`` and ``duplicate_prompts`` warnings, when there are any."""
     warnings: list[ValidationIssue] = []
-    for repeats, (code, what, advice) in zip((found.examples, found.prompts), _REPEATS, strict=True):
-        if repeats.first_repeat is None:
-            continue
-        line, earlier = repeats.first_repeat
-        verb = what if repeats.count == 1 else what.replace("repeats", "repeat").replace("starts", "start")
+    examples, exact = found.examples, found.exact
+    if examples.first_repeat is not None:
+        line, earlier = examples.first_repeat
+        copies = f"{exact.count} exact {'copy' if exact.count == 1 else 'copies'}"
+        others = examples.count - exact.count
+        more = f", {others} more once Unicode and white space are normalised" if others else ""
         warnings.append(
             ValidationIssue(
                 line=line,
-                code=code,
-                message=f"{plural(repeats.count, 'example')} {verb} (first at line {line}, the same as line "
-                f"{earlier}): {advice}",
+                code="duplicate_examples",
+                message=f"{plural(examples.count, 'example')} "
+                f"{'repeats' if examples.count == 1 else 'repeat'} an earlier one ({copies}{more}; first at "
+                f"line {line}, the same as line {earlier}): "
+                "duplicates weigh more in training and leak between a training and a validation split; "
+                "drop them with `finetune dedupe` or Dataset.dedupe()",
+            )
+        )
+    prompts = found.prompts
+    if prompts.first_repeat is not None:
+        line, earlier = prompts.first_repeat
+        verb = "starts" if prompts.count == 1 else "start"
+        warnings.append(
+            ValidationIssue(
+                line=line,
+                code="duplicate_prompts",
+                message=f"{plural(prompts.count, 'example')} {verb} with the same user prompt as an earlier "
+                f"one (first at line {line}, the same as line {earlier}): keep them on one side of a split "
+                'with split(group_by="prompt") (`finetune split` does)',
             )
         )
     return warnings

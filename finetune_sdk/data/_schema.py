@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Protocol
 
 import orjson
 from pydantic import (
@@ -39,7 +39,9 @@ __all__ = [
     "StrPath",
     "ValidationIssue",
     "ValidationReport",
+    "classify_error",
     "explain_error",
+    "explain_order",
     "file_issue",
     "is_blank",
     "role_order_issue",
@@ -54,7 +56,17 @@ StrPath = str | os.PathLike[str]
 _ROLE_ORDER_CODES = ("system_not_first", "first_not_user", "not_alternating", "unpaired")
 
 
-def role_order_issue(roles: Sequence[str]) -> tuple[str, int | None] | None:
+OrderCode = Literal["system_not_first", "first_not_user", "not_alternating", "unpaired"]
+
+
+class HasRole(Protocol):
+    """What the order rules read of a message: its role."""
+
+    @property
+    def role(self) -> str: ...
+
+
+def role_order_issue(roles: Sequence[str]) -> tuple[OrderCode, int | None] | None:
     """The first order rule that ``roles`` breaks, as ``(code, index of the message to blame)``, or ``None``.
 
     A system message may only come first; then ``user`` and ``assistant`` take turns, starting with
@@ -125,7 +137,8 @@ class Conversation(BaseModel):
         found = role_order_issue([m.role for m in self.messages])
         if found is not None:
             code, index = found
-            raise PydanticCustomError(code, _explain_order(code, index, self.messages), {"index": index})  # pyright: ignore[reportArgumentType]
+            message = explain_order(code, index, self.messages)
+            raise PydanticCustomError(code, "{message}", {"index": index, "message": message})
         return self
 
 
@@ -210,7 +223,7 @@ def explain_error(exc: ValidationError) -> tuple[str, int | None, str]:
     ``(code, index, message)``, following the order of ``docs/datasets.md``."""
     best: tuple[int, int, str, int | None, str] | None = None
     for err in exc.errors():
-        found = _classify(err)
+        found = classify_error(err)
         rank = (found[0], found[1])
         if best is None or rank < (best[0], best[1]):
             best = found
@@ -218,7 +231,7 @@ def explain_error(exc: ValidationError) -> tuple[str, int | None, str]:
     return best[2], best[3], best[4]
 
 
-def _classify(err: Any) -> tuple[int, int, str, int | None, str]:
+def classify_error(err: Any) -> tuple[int, int, str, int | None, str]:
     """``(element, check order, code, index, message)`` for one pydantic error."""
     loc: tuple[Any, ...] = tuple(err["loc"])
     kind: str = err["type"]
@@ -325,7 +338,8 @@ def _describe(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
-def _explain_order(code: str, index: int | None, messages: Sequence[Message]) -> str:
+def explain_order(code: str, index: int | None, messages: Sequence[HasRole]) -> str:
+    """The sentence for the order rule ``code`` broken at message ``index``."""
     if code == "system_not_first":
         return (
             f"message {index} is a system message but not the first: put the system message first "

@@ -1,9 +1,10 @@
 """Dataset statistics and the cheap token estimate behind them.
 
 The estimate needs no tokenizer and no download. Measured against Qwen2.5's exact tokenizer on Chinese,
-English and mixed examples (``docs/datasets.md`` gives the error), a CJK character (or any character of 3
-or 4 UTF-8 bytes) is about 0.625 token, an ASCII digit exactly one (Qwen splits numbers into digits), and
-other text about one token per 4.4 characters; the chat template adds 5 tokens around every message
+English, mixed and digit-heavy examples and logs (``docs/datasets.md`` gives the error), a CJK character
+(or any character of 3 or 4 UTF-8 bytes) is about 0.675 token, an ASCII digit exactly one (Qwen splits
+numbers into digits), an ASCII punctuation mark about one (it is a token of its own beside letters and
+digits), and other text about one token per 5 characters; the chat template adds 5 tokens around every message
 (``<|im_start|>role\\n ... <|im_end|>\\n``) and, when a conversation has no system message of its own, a
 default system block of 21. The figure is meant for planning (cost, truncation), not for billing: ask for
 ``tokens="exact"`` for that.
@@ -13,12 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from operator import lt
+from itertools import repeat
+from operator import itemgetter, lt
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from ._duplicates import DuplicateCounter
+from ._chunk import Chunk, Measure
+from ._repeats import DuplicateCounter
+from ._singles import singles_of
 from ._tokens import ExactCounter, ExactTokens
 
 __all__ = [
@@ -28,6 +32,7 @@ __all__ = [
     "estimate_text_tokens",
     "estimate_tokens",
     "measure",
+    "singles_of",
 ]
 
 DEFAULT_MAX_TOKENS = 4096
@@ -40,41 +45,42 @@ DEFAULT_SYSTEM_TOKENS = 21
 """Qwen2.5's template adds "You are Qwen, created by Alibaba Cloud. You are a helpful assistant." (with its
 message overhead: 21 tokens exactly) to a conversation that has no system message."""
 
-DIGITS = b"0123456789"
+_get_count = itemgetter(0)
+_get_system = itemgetter(1)
 
-# The estimate in fortieths of a token: 25/40 per wide character, 40/40 per digit, 9/40 (1 per 4.44) per
-# other character, plus 20/40 to round to the nearest.
-_WIDE, _DIGIT, _OTHER, _HALF = 25, 40, 9, 20
+# The estimate in fortieths of a token: 27/40 per wide character, 40/40 per ASCII digit or punctuation
+# mark, 8/40 (1 per 5) per other character, plus 20/40 to round to the nearest.
+_WIDE, _DIGIT, _OTHER, _HALF = 27, 40, 8, 20
 
 
-def estimate_tokens(characters: int, extra_utf8_bytes: int, digits: int = 0) -> int:
+def estimate_tokens(characters: int, extra_utf8_bytes: int, singles: int = 0) -> int:
     """Estimate the Qwen tokens of text from its length, how many more UTF-8 bytes than characters it has,
-    and how many ASCII digits it holds.
+    and how many ASCII digits and punctuation marks (``singles``) it holds.
 
     A CJK character takes 3 UTF-8 bytes, 2 more than its one code point, so half the extra bytes counts the
-    wide characters (~0.625 token each); a digit is one token; the rest takes ~1 token per 4.4 characters.
-    The inputs add up over the messages of an example, so the validator's hot loop needs only ``len``, one
-    ``encode`` and one ``translate`` per example.
+    wide characters (~0.675 token each); a digit or a punctuation mark is about one token; the rest takes
+    ~1 token per 5 characters. The inputs add up over the messages of an example, so the validator's hot
+    loop needs only ``len`` and one ``translate`` per example (an ``encode`` for text that is not ASCII).
     """
     wide = extra_utf8_bytes >> 1
-    return (_OTHER * (characters - wide - digits) + _WIDE * wide + _DIGIT * digits + _HALF) // 40
+    return (_OTHER * (characters - wide - singles) + _WIDE * wide + _DIGIT * singles + _HALF) // 40
 
 
 def measure(texts: Iterable[str]) -> tuple[int, int, int]:
-    """``(characters, extra_utf8_bytes, digits)`` of ``texts``: the inputs of :func:`estimate_tokens`."""
-    chars = extra = digits = 0
+    """``(characters, extra_utf8_bytes, singles)`` of ``texts``: the inputs of :func:`estimate_tokens`."""
+    chars = extra = singles = 0
     for text in texts:
         n = len(text)
         raw = text.encode("utf-8", "surrogatepass")
         chars += n
         extra += len(raw) - n
-        digits += len(raw) - len(raw.translate(None, DIGITS))
-    return chars, extra, digits
+        singles += singles_of(raw)  # the same count as the validator's
+    return chars, extra, singles
 
 
 def estimate_text_tokens(text: str) -> int:
-    """Estimate how many Qwen tokens ``text`` takes (~0.625 per CJK character, 1 per digit, ~1 per 4.4
-    other characters)."""
+    """Estimate how many Qwen tokens ``text`` takes (~0.675 per CJK character, 1 per ASCII digit or
+    punctuation mark, ~1 per 5 other characters)."""
     return estimate_tokens(*measure((text,)))
 
 
@@ -86,8 +92,11 @@ class DatasetStats(BaseModel):
     platform would truncate them. ``longest_example_line`` is the 1-based line in the file (``None`` for a
     dataset built in code) and ``longest_example_index`` the 0-based position among the valid examples.
     ``duplicate_examples`` counts the examples equal to an earlier one after Unicode NFC and white-space
-    normalisation, ``duplicate_prompts`` those whose first user prompt is (see ``docs/datasets.md``); both
-    are ``None`` when not counted (``validate_file(..., duplicates=False)``).
+    normalisation, ``exact_duplicates`` those among them equal to an earlier one as they are (exact
+    copies), ``duplicate_prompts`` those whose first user prompt is equal once normalised (see
+    ``docs/datasets.md``); all three are ``None`` when not counted (``validate_file(...,
+    duplicates=False)``). ``estimated_billed_tokens`` is one epoch's billed tokens by the estimate:
+    ``estimated_tokens`` with each example cut at ``max_tokens``.
     ``exact`` holds the exact Qwen2.5 counts when they were asked for (``tokens="exact"``), else ``None``.
     """
 
@@ -103,7 +112,9 @@ class DatasetStats(BaseModel):
     max_tokens: int = DEFAULT_MAX_TOKENS
     over_max_tokens: int = 0
     duplicate_examples: int | None = 0
+    exact_duplicates: int | None = 0
     duplicate_prompts: int | None = 0
+    estimated_billed_tokens: int = 0
     exact: ExactTokens | None = None
 
     @property
@@ -125,36 +136,64 @@ class StatsBuilder:
     pairs: int = 0
     characters: int = 0
     tokens: int = 0
+    clipped: int = 0
     longest_tokens: int = 0
     longest_line: int | None = None
     longest_index: int | None = None
     over: int = 0
     first_over_line: int | None = None
     first_over_index: int | None = None
-    duplicates: DuplicateCounter | None = field(default_factory=DuplicateCounter)
+    duplicates: DuplicateCounter | None = field(default_factory=DuplicateCounter)  # digests, no reader
     exact: ExactCounter | None = None
 
-    def add_parsed(self, objs: Sequence[Any], first_line: int) -> None:
-        """The duplicate (and exact token) side of counting parsed valid lines from ``first_line``; their
-        sizes go through :meth:`add` or :meth:`add_many`."""
+    def add_chunk(
+        self,
+        chunk: Chunk,
+        objs: Sequence[Any],
+        lines: Sequence[bytes],
+        first_line: int,
+        offsets: list[int] | None,
+    ) -> None:
+        """Count a chunk of valid examples (parsed ``objs`` of ``lines``) on consecutive lines from
+        ``first_line``, from what the validator's checks measured (``offsets``: where each line starts in
+        the file, or ``None``)."""
+        orders = chunk.orders
+        self.add_many(
+            list(map(_get_count, orders)),
+            list(map(_get_system, orders)),
+            chunk.characters,
+            chunk.wide,
+            first_line,
+            singles=chunk.singles,
+        )
         if self.duplicates is not None:
-            self.duplicates.add_parsed(objs, first_line)
+            numbers = list(range(first_line, first_line + len(orders)))
+            self.duplicates.add_chunk(
+                chunk.prompts,
+                chunk.lasts,
+                orders,
+                numbers,
+                offsets=offsets,
+                objs=objs,
+                raw=lines,
+                plain=chunk.plain,
+            )
         if self.exact is not None:
             self.exact.add_parsed(objs, first_line)
 
-    def add_measured(
-        self,
-        objs: Sequence[Any],
-        lines: Sequence[bytes],
-        measured: Sequence[tuple[Any, ...]],
-        first_line: int,
+    def add_one(
+        self, measured: Measure, obj: Any, line: int, offset: int | None, raw: bytes | None = None
     ) -> None:
-        """:meth:`add_parsed` for a chunk the validator's checks went through: ``measured`` holds, from
-        index 6, each example's contents and their UTF-8 bytes, which the duplicate count reuses."""
+        """Count one valid example the validator's per-line path measured (``raw``: its line's bytes)."""
+        messages, system, characters, wide, _, singles, contents = measured
+        self.add(messages, system, characters, wide, line, singles=singles)
         if self.duplicates is not None:
-            self.duplicates.add_measured(lines, measured[1], measured[6], measured[7], first_line)
+            self.duplicates.add_chunk(
+                [contents[system]], [contents[-1]], [(messages, system)], [line],
+                offsets=None if offset is None else [offset], objs=[obj], raw=None if raw is None else [raw],
+            )  # fmt: skip
         if self.exact is not None:
-            self.exact.add_parsed(objs, first_line)
+            self.exact.add_parsed((obj,), line)
 
     def add(
         self,
@@ -164,10 +203,10 @@ class StatsBuilder:
         extra_bytes: int,
         line: int | None,
         *,
-        digits: int = 0,
+        singles: int = 0,
     ) -> None:
         """Count one valid example from its size (see :func:`measure`)."""
-        tokens = estimate_tokens(characters, extra_bytes, digits) + MESSAGE_OVERHEAD_TOKENS * messages
+        tokens = estimate_tokens(characters, extra_bytes, singles) + MESSAGE_OVERHEAD_TOKENS * messages
         if has_system:
             self.system += 1
         else:
@@ -175,6 +214,7 @@ class StatsBuilder:
         self.pairs += (messages - has_system) >> 1
         self.characters += characters
         self.tokens += tokens
+        self.clipped += min(tokens, self.max_tokens)
         if tokens > self.longest_tokens:
             self.longest_tokens = tokens
             self.longest_line = line
@@ -194,17 +234,17 @@ class StatsBuilder:
         extra_bytes: Sequence[int] | None,
         first_line: int,
         *,
-        digits: Sequence[int] | None = None,
+        singles: Sequence[int] | None = None,
     ) -> None:
         """Count valid examples on consecutive lines from ``first_line``: the same as :meth:`add` for each,
-        in a few C-level passes (the validator's hot loop). ``extra_bytes=None`` and ``digits=None`` mean
+        in a few C-level passes (the validator's hot loop). ``extra_bytes=None`` and ``singles=None`` mean
         all zero.
 
         Valid examples only: ``messages - has_system`` is even (``system?`` then user/assistant pairs).
         """
-        # With h = w >> 1, add()'s estimate_tokens(c, w, d) + 5 n + 21 (1 - s) is
+        # With h = w >> 1 and d the singles, add()'s estimate_tokens(c, w, d) + 5 n + 21 (1 - s) is
         # (9 (c - h - d) + 25 h + 40 d + 20) // 40 + 5 n + 21 (1 - s), and since floor(x / 40) + k ==
-        # floor((x + 40 k) / 40) for integers, it is (9 c + 16 h + 31 d + 200 n + 860 - 840 s) // 40.
+        # floor((x + 40 k) / 40) for integers, it is (8 c + 19 h + 32 d + 200 n + 860 - 840 s) // 40.
         per_message = 40 * MESSAGE_OVERHEAD_TOKENS
         base = 40 * DEFAULT_SYSTEM_TOKENS + _HALF
         system_off = 40 * DEFAULT_SYSTEM_TOKENS
@@ -215,7 +255,7 @@ class StatsBuilder:
             for c, w, d, n, s in zip(
                 characters,
                 zeros if extra_bytes is None else extra_bytes,
-                zeros if digits is None else digits,
+                zeros if singles is None else singles,
                 messages,
                 has_system,
                 strict=True,
@@ -227,8 +267,10 @@ class StatsBuilder:
         self.system += systems
         self.pairs += (sum(messages) - systems) >> 1
         self.characters += sum(characters)
-        self.tokens += sum(tokens)
+        total = sum(tokens)
+        self.tokens += total
         top = max(tokens)
+        self.clipped += total if top <= self.max_tokens else sum(map(min, tokens, repeat(self.max_tokens)))
         if top > self.longest_tokens:
             at = tokens.index(top)  # the first of the longest, as add() keeps it
             self.longest_tokens = top
@@ -262,6 +304,7 @@ class StatsBuilder:
         self.pairs += other.pairs
         self.characters += other.characters
         self.tokens += other.tokens
+        self.clipped += other.clipped
         if self.duplicates is not None and other.duplicates is not None:
             self.duplicates.merge(other.duplicates, line_offset)
         if self.exact is not None and other.exact is not None:
@@ -280,7 +323,9 @@ class StatsBuilder:
             max_tokens=self.max_tokens,
             over_max_tokens=self.over,
             duplicate_examples=None if self.duplicates is None else self.duplicates.examples.count,
+            exact_duplicates=None if self.duplicates is None else self.duplicates.exact_count,
             duplicate_prompts=None if self.duplicates is None else self.duplicates.prompts.count,
+            estimated_billed_tokens=self.clipped,
             exact=None if self.exact is None else self.exact.build(),
         )
 

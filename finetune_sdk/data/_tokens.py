@@ -170,7 +170,7 @@ class ExactCounter:
     counts: array[int] = field(default_factory=lambda: array("l"))
     trained: int = 0
     over: int = 0
-    over_lines: list[int] = field(default_factory=list)
+    over_lines: list[int] = field(default_factory=list[int])
     longest_line: int | None = None
     longest: int = 0
 

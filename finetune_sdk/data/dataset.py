@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import functools
 import math
 import random
-import threading
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-import anyio.to_thread
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .._atomic import atomic_write
 from .._text import plural
 from ._dedupe import DroppedDuplicate, GroupBy, dedupe_conversations, roles_contents, split_groups
 from ._duplicates import Key
-from ._inspect import validate_path
+from ._inspect import avalidate_file, validate_file
 from ._lines import MAX_LINE_BYTES, iter_lines, open_regular
 from ._schema import (
     Conversation,
@@ -31,9 +29,6 @@ from ._tokens import DEFAULT_EPOCHS, ExactCounter
 from ._validate import Source
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
-
-    from ._validate import ValidateOptions
     from .convert import FieldMap, Repairs
 
 __all__ = ["Dataset"]
@@ -109,7 +104,7 @@ class Dataset(BaseModel):
         first (``max_errors`` then counts the first issue of each line); the keys ``weight`` and a
         top-level ``system`` get warnings saying what ignoring them loses.
         """
-        return validate_path(
+        return validate_file(
             path,
             max_errors=max_errors,
             max_tokens=max_tokens,
@@ -123,20 +118,39 @@ class Dataset(BaseModel):
         )
 
     @classmethod
-    async def avalidate_file(cls, path: Source, **options: Unpack[ValidateOptions]) -> ValidationReport:
+    async def avalidate_file(
+        cls,
+        path: Source,
+        *,
+        max_errors: int = 100,
+        max_tokens: int = DEFAULT_MAX_TOKENS,
+        filename: str | None = None,
+        workers: int | Literal["auto"] = "auto",
+        tokens: Literal["estimate", "exact"] = "estimate",
+        n_epochs: int = DEFAULT_EPOCHS,
+        max_line_bytes: int = MAX_LINE_BYTES,
+        duplicates: bool = True,
+        all_issues: bool = False,
+    ) -> ValidationReport:
         """:meth:`validate_file` in a worker thread, for asyncio and trio alike; it takes the same
-        keyword arguments.
+        arguments.
 
         Cancelling the awaiting task returns at once and stops the thread before its next 64 lines
         (milliseconds; a block of exact token counting included); a file object passed in is then left
         part-read.
         """
-        cancel = threading.Event()
-        work = functools.partial(validate_path, path, cancel=cancel, **options)
-        try:
-            return await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
-        finally:
-            cancel.set()  # on cancellation the thread is left running: this makes it stop
+        return await avalidate_file(
+            path,
+            max_errors=max_errors,
+            max_tokens=max_tokens,
+            filename=filename,
+            workers=workers,
+            tokens=tokens,
+            n_epochs=n_epochs,
+            max_line_bytes=max_line_bytes,
+            duplicates=duplicates,
+            all_issues=all_issues,
+        )
 
     @classmethod
     def from_jsonl(cls, path: StrPath, *, max_tokens: int = DEFAULT_MAX_TOKENS) -> Dataset:
@@ -218,11 +232,14 @@ class Dataset(BaseModel):
     def to_jsonl(self, path: StrPath) -> None:
         """Write the dataset as a ``.jsonl`` file (UTF-8, one conversation per line, extra keys kept).
 
-        ``Dataset.from_jsonl(path)`` reads back an equal dataset.
+        Written atomically: a temporary file in the same folder renamed over ``path`` at the end, so a
+        failure or a kill leaves ``path`` as it was. ``Dataset.from_jsonl(path)`` reads back an equal
+        dataset.
         """
-        with open(path, "wb") as file:
+        dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
+        with atomic_write(path) as file:
             for conversation in self.conversations:
-                file.write(orjson.dumps(conversation.model_dump(), option=orjson.OPT_APPEND_NEWLINE))
+                file.write(dumps(conversation.model_dump(), option=newline))
 
     def split(
         self, validation_ratio: float = 0.1, *, seed: int = 0, group_by: GroupBy = "example"
@@ -330,8 +347,8 @@ def _stats_of(
     builder = StatsBuilder(max_tokens=max_tokens, exact=exact)
     for position, conversation in enumerate(conversations, 1):
         messages = conversation.messages
-        chars, extra, digits = measure(m.content for m in messages)
-        builder.add(len(messages), messages[0].role == "system", chars, extra, None, digits=digits)
+        chars, extra, singles = measure(m.content for m in messages)
+        builder.add(len(messages), messages[0].role == "system", chars, extra, None, singles=singles)
         roles, contents = roles_contents(conversation)
         if builder.duplicates is not None:
             builder.duplicates.add(roles, contents, position)

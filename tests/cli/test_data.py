@@ -151,3 +151,28 @@ def test_without_the_cli_extra_it_says_what_to_install() -> None:
     assert result.returncode == 1
     assert result.stderr.strip() == MISSING_EXTRA
     assert result.stdout == ""
+
+
+def test_stats_counts_exact_copies_beside_normalised_ones_and_prices_the_training(
+    offline: Run, tmp_path: Path
+) -> None:
+    merged = Path(__file__).resolve().parents[1] / "data" / "duplicates" / "merged.jsonl"
+    plain = offline("stats", str(merged))
+    assert "duplicate examples: 5 (3 exact copies, 2 more once normalised)" in plain.stdout.splitlines()
+    priced = offline("stats", str(merged), "--exact", "--epochs", "2", "--price", "4")
+    assert priced.returncode == 0, priced.stderr
+    lines = priced.stdout.splitlines()
+    billed = next(line for line in lines if line.startswith("billed tokens for 2 epochs: ")).split(": ")[1]
+    assert f"billed tokens (exact, 2 epochs): {billed}" in lines
+    assert any(line.startswith("cost: ") and "(4 per 1M tokens, given)" in line for line in lines)
+    table = tmp_path / "prices.toml"
+    table.write_text('currency = "CNY"\n"Qwen/Qwen2.5-7B-Instruct" = 10\n', encoding="utf-8")
+    from_table = offline(
+        "stats", str(merged), "--price-table", str(table), "--model", "Qwen/Qwen2.5-7B-Instruct", "--json"
+    )
+    cost = orjson.loads(from_table.stdout)["cost"]
+    assert (cost["price_per_mtokens"], cost["currency"], cost["method"]) == (10.0, "CNY", "estimate")
+    env = offline("stats", str(merged), "--price", env_extra={"FINETUNE_PRICE_PER_MTOKENS": "1.5"})
+    assert "(1.5 per 1M tokens, FINETUNE_PRICE_PER_MTOKENS)" in env.stdout
+    none = offline("stats", str(merged), "--price")
+    assert "cost: no price given" in none.stdout

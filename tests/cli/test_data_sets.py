@@ -52,7 +52,7 @@ def test_validate_one_file_keeps_its_output(offline: Run) -> None:
     assert result.returncode == 0
     lines = result.stdout.splitlines()
     assert f"{MERGED}: ok, 18 examples, 2 warnings" in lines
-    assert "duplicate examples: 5" in lines
+    assert "duplicate examples: 5 (3 exact copies, 2 more once normalised)" in lines
     assert "duplicate prompts: 7" in lines
     assert any(line.startswith(f"{MERGED}:11: warning: duplicate_examples: ") for line in lines)
 

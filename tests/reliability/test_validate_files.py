@@ -266,19 +266,19 @@ def test_cancelling_an_async_upload_stops_its_validation_at_once(
     """The upload validates before sending anything: a cancel during that ends the call within 0.1 s and
     the validation thread stops (no request is ever sent: the address has no server)."""
     from finetune_sdk import AsyncClient
-    from finetune_sdk.data import _validate
+    from finetune_sdk.data import _scan
 
     path = tmp_path / "train.jsonl"
     path.write_bytes(GOOD * 20_000)
     scanned = [0]
-    measure = _validate.fast_measure
+    check = _scan.check_chunk
 
-    def slow_measure(obj: object) -> object:  # a slow machine: ~64 ms per chunk of lines
-        scanned[0] += 1
-        time.sleep(0.001)
-        return measure(obj)
+    def slow_check(objs: list[object], lines: list[bytes]) -> object:  # a slow machine: ~64 ms a chunk
+        scanned[0] += len(objs)
+        time.sleep(0.001 * len(objs))
+        return check(objs, lines)
 
-    monkeypatch.setattr(_validate, "fast_measure", slow_measure)
+    monkeypatch.setattr(_scan, "check_chunk", slow_check)
 
     async def main() -> float:
         async with AsyncClient(api_key="sk-test", base_url="http://127.0.0.1:9/v1") as client:

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 import pytest
 
-from finetune_sdk import Dataset
+from finetune_sdk import Dataset, OutputConflictError
 from finetune_sdk.data.convert import ConversionReport, FieldMap, Repairs, convert_file
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "convert"
@@ -78,7 +78,10 @@ def test_sharegpt_roles_system_tools_and_turns(tmp_path: Path) -> None:
             "You'll get an email with a link that stays valid for 30 minutes.",
         ),
     ]
-    assert messages(examples[2]) == [
+    system, *turns = messages(examples[2])  # the tool definitions come with the calls, as Qwen2.5 shows them
+    assert system[0] == "system"
+    assert '{"name": "get_weather", "description": "Weather forecast"' in system[1]
+    assert turns == [
         ("user", "What's the weather in Beijing tomorrow?"),
         (
             "assistant",
@@ -98,7 +101,7 @@ def test_sharegpt_roles_system_tools_and_turns(tmp_path: Path) -> None:
         by_record.setdefault(change.record, set()).add(change.code)
     assert by_record[1] == {"top_level_system", "ignored_keys", "map_roles"}
     assert by_record[2] == {"map_roles", "merge_turns", "drop_leading_assistant", "drop_trailing_user"}
-    assert {"render_tool_calls", "render_tool_result", "trim", "ignored_keys"} <= by_record[3]
+    assert {"render_tool_calls", "render_tool_result", "trim", "render_tool_definitions"} <= by_record[3]
     assert {"drop_empty_turn", "merge_turns"} <= by_record[4]
     assert "move_system" in by_record[5]
     assert 6 not in by_record and 7 not in by_record  # rejected records' changes are not listed as made
@@ -128,7 +131,7 @@ def test_openai_parts_developer_tool_calls_and_masked_turns(tmp_path: Path) -> N
         ),
         ("user", '<tool_response>\n{"condition": "小雨", "rain_mm": 3}\n</tool_response>'),
     ]
-    # the weight-0 answer and its question are cut, the weight-1 pair is kept
+    # the weight-0 answer is removed and its question, left last, too; the weight-1 pair is kept
     assert messages(examples[2]) == [
         ("system", "You are a math tutor."),
         ("user", "What is 12 * 13?"),
@@ -152,7 +155,7 @@ def test_openai_parts_developer_tool_calls_and_masked_turns(tmp_path: Path) -> N
     assert {
         "developer_to_system",
         "join_parts",
-        "cut_masked",
+        "drop_masked",
         "render_tool_calls",
         "render_tool_result",
     } <= codes
@@ -277,10 +280,11 @@ def input_strings(name: str) -> str:
 
 
 def test_nothing_is_invented(tmp_path: Path) -> None:
-    """Every output content is made of input text, newlines and the template's tool tags and JSON."""
+    """Every output content is made of input text, newlines and the template's tool tags and JSON (with
+    the tool definitions off: their fixed text is the template's)."""
     for name in EXPECTED:
         source = input_strings(name)
-        _, examples = run(tmp_path, name)
+        _, examples = run(tmp_path, name, repairs=Repairs(tool_definitions="drop"))
         for example in examples:
             for message in example["messages"]:
                 text = message["content"]
@@ -298,10 +302,12 @@ def test_nothing_is_invented(tmp_path: Path) -> None:
 
 def test_it_refuses_to_overwrite_its_input(tmp_path: Path) -> None:
     src = shutil.copy(SAMPLES / "guide.jsonl", tmp_path / "guide.jsonl")
-    with pytest.raises(ValueError, match="overwrite the input"):
+    with pytest.raises(OutputConflictError, match="is the input"):
         convert_file(src, src)
-    with pytest.raises(ValueError, match="overwrite the input"):
+    with pytest.raises(OutputConflictError, match="is the input"):
         convert_file(src, tmp_path / "out.jsonl", rejects=src)
+    with pytest.raises(OutputConflictError, match="are one file"):
+        convert_file(src, tmp_path / "out.jsonl", rejects=tmp_path / "out.jsonl")
     assert (tmp_path / "guide.jsonl").read_bytes() == (SAMPLES / "guide.jsonl").read_bytes()
 
 
@@ -372,7 +378,7 @@ def test_the_lists_stop_at_max_listed_but_the_counts_and_the_listener_see_all(tm
 def test_a_csv_that_cannot_be_read_is_a_clear_error_and_writes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "broken.csv"
     path.write_bytes(b"prompt,response\nq1,a1\nq2,\xff\xfe\n")
-    with pytest.raises(ValueError, match=r"line 3 of the file is not valid UTF-8"):
+    with pytest.raises(ValueError, match=r"line 3 of .*broken.csv is not valid UTF-8"):
         convert_file(path, tmp_path / "out.jsonl")
     assert not (tmp_path / "out.jsonl").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["broken.csv"]  # no temporary file left
@@ -387,11 +393,15 @@ def test_a_json_array_not_closed_keeps_its_last_element_as_a_reject(tmp_path: Pa
     assert lines(tmp_path / "rejects.jsonl")[0]["input"] == '{"instruction": "c", "out'
 
 
-def test_tool_definitions_are_left_out_by_default_or_rendered_as_qwen_does(tmp_path: Path) -> None:
-    report, examples = run(tmp_path, "sharegpt.json")
+def test_tool_definitions_are_rendered_with_the_calls_as_qwen_does_or_left_out_with_a_warning(
+    tmp_path: Path,
+) -> None:
+    report, examples = run(tmp_path, "sharegpt.json", repairs=Repairs(tool_definitions="drop"))
     assert "tools" in next(c.action for c in report.changes if c.record == 3 and c.code == "ignored_keys")
     assert messages(examples[2])[0][0] == "user"
-    report, examples = run(tmp_path, "sharegpt.json", repairs=Repairs(tool_definitions="render"))
+    assert report.change_counts["no_tool_definitions"] == 1
+    assert any("tool calls but not the definitions" in w for w in report.warnings)
+    report, examples = run(tmp_path, "sharegpt.json")
     system = messages(examples[2])[0]
     assert system[0] == "system"
     assert system[1].startswith(
@@ -422,9 +432,9 @@ def test_tool_definitions_are_left_out_by_default_or_rendered_as_qwen_does(tmp_p
 def test_csv_columns_named_otherwise_are_read_with_a_field_map(tmp_path: Path) -> None:
     path = tmp_path / "faq.csv"
     path.write_text('Frage,Antwort\n"Wie spät ist es?","Zwölf Uhr."\n', encoding="utf-8")
-    plain = convert_file(path, tmp_path / "a.jsonl")
-    assert plain.written == 2  # names it does not know: read as a data row, and the report says so
-    assert "no header, 2 columns read as prompt, response" in plain.detected
+    with pytest.raises(ValueError, match=r"looks like a header of names that are not known.*--columns"):
+        convert_file(path, tmp_path / "a.jsonl")  # never trained on as an example
+    assert not (tmp_path / "a.jsonl").exists()
     report = convert_file(path, tmp_path / "b.jsonl", fields=FieldMap(prompt="Frage", response="Antwort"))
     assert (report.read, report.written) == (1, 1)
     assert "header" in report.detected

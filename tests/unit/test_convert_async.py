@@ -48,7 +48,7 @@ def test_cancelling_stops_the_thread_and_leaves_no_file(tmp_path: Path) -> None:
     anyio.run(main)
     assert started.is_set()  # it was converting when it was cancelled
     deadline = time.monotonic() + 10
-    while any(p.name.startswith(".convert-") for p in tmp_path.iterdir()) and time.monotonic() < deadline:
+    while any(p.name.endswith(".part") for p in tmp_path.iterdir()) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.jsonl"]
 

@@ -149,3 +149,111 @@ def test_from_sharegpt_raises_with_the_rejected_records(tmp_path: Path) -> None:
         (6, "nothing_left"),
         (7, "unknown_role"),
     ]
+
+
+# --- every format the converter reads has its hint ------------------------------------------------------
+
+PAIR = {"messages": [{"role": "user", "content": "在吗？"}, {"role": "assistant", "content": "在的。"}]}
+
+
+def _jsonl(n: int = 30) -> bytes:
+    return b"".join(orjson.dumps(PAIR) + b"\n" for _ in range(n))
+
+
+def _shapes(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    import bz2
+    import gzip
+    import lzma
+    import zipfile
+
+    made: dict[str, tuple[Path, str]] = {}
+    for name, pack, word in (
+        ("train.jsonl.gz", gzip.compress, "gzip"),
+        ("train.jsonl.bz2", bz2.compress, "bz2"),
+        ("train.jsonl.xz", lzma.compress, "xz"),
+        ("train.jsonl", gzip.compress, "gzip"),  # by content, whatever the name
+    ):
+        path = tmp_path / name
+        path.write_bytes(pack(_jsonl()))
+        made[name] = (path, f"compressed_file:{word}")
+    archive = tmp_path / "data.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("train.jsonl", _jsonl())
+    made["data.zip"] = (archive, "zip_file:ZIP")
+    return made
+
+
+def test_binary_and_compressed_files_are_named_as_what_they_are(tmp_path: Path) -> None:
+    for name, (path, expected) in _shapes(tmp_path).items():
+        code, word = expected.split(":")
+        report = Dataset.validate_file(path)
+        assert [e.code for e in report.errors] == [code], name
+        assert word in report.errors[0].message
+        assert report.lines == 0  # its bytes are not read as lines
+        if code != "zip_file":
+            assert "`finetune convert " in report.errors[0].message
+
+
+def test_parquet_arrow_and_excel_hints(tmp_path: Path) -> None:
+    pyarrow = pytest.importorskip("pyarrow")
+    parquet = pytest.importorskip("pyarrow.parquet")
+    feather = pytest.importorskip("pyarrow.feather")
+    openpyxl = pytest.importorskip("openpyxl")
+    table = pyarrow.Table.from_pylist([PAIR] * 3)
+    parquet.write_table(table, tmp_path / "train.parquet")
+    feather.write_feather(table, str(tmp_path / "train.feather"))
+    book = openpyxl.Workbook()
+    book.active.append(["问题", "答案"])
+    book.save(tmp_path / "faq.xlsx")
+    for name, code, extra in (
+        ("train.parquet", "parquet_file", "[parquet]"),
+        ("train.feather", "arrow_file", "[parquet]"),
+        ("faq.xlsx", "xlsx_file", "[xlsx]"),
+    ):
+        report = Dataset.validate_file(tmp_path / name)
+        assert [e.code for e in report.errors] == [code]
+        assert extra in report.errors[0].message
+
+
+def test_openai_tables_and_encodings_have_hints(tmp_path: Path) -> None:
+    openai = tmp_path / "openai.jsonl"
+    parts = {"role": "user", "content": [{"type": "text", "text": "你好"}]}
+    openai.write_bytes(orjson.dumps({"messages": [parts, {"role": "assistant", "content": "您好"}]}) + b"\n")
+    assert Dataset.validate_file(openai).errors[0].code == "looks_like_openai"
+    table = tmp_path / "faq.jsonl"
+    table.write_bytes(orjson.dumps({"问题": "在吗？", "答案": "在的。"}) + b"\n")
+    assert Dataset.validate_file(table).errors[0].code == "looks_like_table"
+    gbk = tmp_path / "gbk.jsonl"
+    gbk.write_bytes(
+        orjson.dumps(PAIR).decode().encode("gb18030") * 1 + b"\n" + _jsonl(5).decode().encode("gbk")
+    )
+    first = Dataset.validate_file(gbk).errors[0]
+    assert first.code == "not_utf8"
+    assert "--encoding gb18030" in first.message
+    wide = tmp_path / "wide.jsonl"
+    wide.write_bytes(_jsonl(3).decode().encode("utf-16"))
+    assert "--encoding utf-16" in Dataset.validate_file(wide).errors[0].message
+
+
+def test_a_broken_platform_line_is_not_taken_for_openai(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(orjson.dumps({"messages": [{"role": "user", "content": 5}]}) + b"\n")
+    assert [e.code for e in Dataset.validate_file(path).errors] == ["invalid_content"]
+
+
+def test_the_bytes_of_a_compressed_upload_are_named_too() -> None:
+    import gzip
+
+    report = Dataset.validate_file(gzip.compress(_jsonl(3)), filename="train.jsonl.gz")
+    assert [e.code for e in report.errors] == ["compressed_file"]
+    assert "gzip" in report.errors[0].message
+
+
+def test_a_zstd_file_is_named_with_its_extra(tmp_path: Path) -> None:
+    zstandard = pytest.importorskip("zstandard")
+    path = tmp_path / "train.jsonl.zst"
+    path.write_bytes(zstandard.ZstdCompressor().compress(_jsonl(3)))
+    report = Dataset.validate_file(path)
+    assert [e.code for e in report.errors] == ["compressed_file"]
+    assert "zstd-compressed" in report.errors[0].message
+    assert '"finetune-sdk[zstd]"' in report.errors[0].message

@@ -11,8 +11,8 @@ from typing import Any
 import orjson
 import pytest
 
-from finetune_sdk import Dataset
-from finetune_sdk.data.convert import Repairs, _convert, convert_file
+from finetune_sdk import Dataset, OutputConflictError
+from finetune_sdk.data.convert import Repairs, _run, convert_file
 
 OK = {"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]}
 SHAREGPT = {"conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "yo"}]}
@@ -119,7 +119,7 @@ def test_the_rejects_file_keeps_the_record_byte_for_byte(tmp_path: Path) -> None
 def test_a_converted_example_over_the_line_limit_is_rejected(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_convert, "MAX_LINE_BYTES", 200)
+    monkeypatch.setattr(_run, "MAX_LINE_BYTES", 200)
     long = {"instruction": "q", "output": "x" * 300}
     src = write(tmp_path / "long.jsonl", json.dumps(long) + "\n" + json.dumps({**long, "output": "y"}) + "\n")
     report, written, rejected = convert(tmp_path, src)
@@ -137,9 +137,9 @@ def test_the_input_is_not_overwritten_through_a_symbolic_link(tmp_path: Path) ->
     os.symlink(real, link)
     before = real.read_bytes()
     for src, dst in ((link, real), (real, link)):
-        with pytest.raises(ValueError, match="would overwrite the input"):
+        with pytest.raises(OutputConflictError, match="is the input"):
             convert_file(src, dst)
-        with pytest.raises(ValueError, match="would overwrite the input"):
+        with pytest.raises(OutputConflictError, match="is the input"):
             convert_file(src, tmp_path / "out.jsonl", rejects=dst)
     assert real.read_bytes() == before
     assert link.is_symlink()
@@ -148,14 +148,14 @@ def test_the_input_is_not_overwritten_through_a_symbolic_link(tmp_path: Path) ->
 def test_the_input_is_not_overwritten_through_a_hard_link(tmp_path: Path) -> None:
     real = write(tmp_path / "real.jsonl", json.dumps(SHAREGPT) + "\n")
     os.link(real, tmp_path / "hard.jsonl")
-    with pytest.raises(ValueError, match="would overwrite the input"):
+    with pytest.raises(OutputConflictError, match="is the input"):
         convert_file(tmp_path / "hard.jsonl", real)
 
 
 def test_the_rejects_file_may_not_be_the_output(tmp_path: Path) -> None:
     src = write(tmp_path / "in.jsonl", json.dumps(OK) + "\n")
     same = tmp_path / "same.jsonl"
-    with pytest.raises(ValueError, match="rejects file and the output are one file"):
+    with pytest.raises(OutputConflictError, match="the output and the rejects file are one file"):
         convert_file(src, same, rejects=same)
     assert not same.exists()
 
@@ -393,7 +393,7 @@ def test_utf16_is_a_clear_error_not_a_table(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("arguments", ['{"x": NaN}', '{"a": 1, "a": 2}', '{"big": 1e400}'])
 def test_tool_arguments_that_would_change_when_written_again_are_kept_as_text(arguments: str) -> None:
-    from finetune_sdk.data.convert._repairs import render_call
+    from finetune_sdk.data.convert._tools import render_call
 
     rendered = render_call({"function": {"name": "f", "arguments": arguments}})
     assert rendered == f'<tool_call>\n{{"name": "f", "arguments": {json.dumps(arguments)}}}\n</tool_call>'

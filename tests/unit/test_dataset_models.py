@@ -182,13 +182,15 @@ def test_split_needs_two_examples() -> None:
 
 
 def test_token_estimate() -> None:
-    # Fortieths of a token: 9 per other character, 25 per wide (CJK) character, 40 per digit, rounded.
+    # Fortieths of a token: 8 per other character, 27 per wide (CJK) character, 40 per ASCII digit or
+    # punctuation mark, rounded.
     assert estimate_text_tokens("") == 0
-    assert estimate_text_tokens("abcd" * 10) == 9  # 40 / 4.44
-    assert estimate_text_tokens("你好世界") == 3  # 4 * 0.625 = 2.5, rounded up
-    assert estimate_text_tokens("你好 abcd") == 2  # 1.25 + 5 / 4.44
-    assert estimate_text_tokens("2024-11-03") == 8  # a token per digit, the dashes ~0.45
+    assert estimate_text_tokens("abcd" * 10) == 8  # 40 / 5
+    assert estimate_text_tokens("你好世界") == 3  # 4 * 0.675 = 2.7, rounded
+    assert estimate_text_tokens("你好 abcd") == 2  # 1.35 + 5 / 5
+    assert estimate_text_tokens("2024-11-03") == 10  # a token per digit and per dash
     assert estimate_text_tokens("1" * 300) == 300
+    assert estimate_text_tokens("a, b.") == 3  # 3 / 5 + 2
 
 
 def test_stats() -> None:
@@ -207,8 +209,8 @@ def test_stats() -> None:
     # content (12 characters: 3 tokens; 40,001 + 2 wide: 9,001), 5 per message, 21 for the default
     # system block of the first
     assert stats.longest_example_index == 1
-    assert stats.longest_example_tokens == 9_001 + 15
-    assert stats.estimated_tokens == 3 + 10 + 21 + stats.longest_example_tokens
+    assert stats.longest_example_tokens == 8_002 + 15  # (8 * 40001 + 27 * 2 + 20) // 40, 3 messages
+    assert stats.estimated_tokens == 2 + 10 + 21 + stats.longest_example_tokens
     assert stats.over_max_tokens == 1
 
 

@@ -3,10 +3,12 @@ kept on one side by split, and found by leakage with line numbers."""
 
 from __future__ import annotations
 
+import io
 import itertools
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -42,11 +44,16 @@ def test_validate_counts_duplicates_and_warns_with_lines() -> None:
     assert report.stats.examples == 18
     # exact copies (lines 11, 14, 18), a white-space variant (12) and an NFD variant (13) of earlier lines
     assert report.stats.duplicate_examples == 5
+    assert report.stats.exact_duplicates == 3
     # those five, and two examples asking an earlier prompt with another answer (lines 15, 16)
     assert report.stats.duplicate_prompts == 7
     found = {w.code: w for w in report.warnings}
     assert found["duplicate_examples"].line == 11
     assert "same as line 1" in found["duplicate_examples"].message
+    assert (
+        "3 exact copies, 2 more once Unicode and white space are normalised"
+        in found["duplicate_examples"].message
+    )
     assert "finetune dedupe" in found["duplicate_examples"].message
     assert found["duplicate_prompts"].line == 11
 
@@ -230,31 +237,48 @@ TEXTS = st.text(
 )
 
 
+class _OneWay(io.RawIOBase):
+    """A stream that cannot seek: its lines cannot be read again, so every example is digested."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        chunk = self._data.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
 @settings(max_examples=80, deadline=None)
 @given(st.lists(st.tuples(st.booleans(), TEXTS, TEXTS), min_size=1, max_size=20))
-def test_the_validators_inlined_counting_equals_the_plain_one(rows: list[tuple[bool, str, str]]) -> None:
-    from finetune_sdk.data._duplicates import DuplicateCounter
-
+def test_the_validators_sketches_count_like_the_digests(rows: list[tuple[bool, str, str]]) -> None:
+    """The validator keys examples by sketches and reads lines again when they meet; a dataset in memory
+    and a stream that cannot seek digest every example. All count alike."""
     objs = [
         {"messages": ([{"role": "system", "content": "s"}] if system else []) + pair(q, a)["messages"]}
         for system, q, a in rows
     ]
-    inlined, plain = DuplicateCounter(), DuplicateCounter()
-    inlined.add_parsed(objs, 1)
-    for line, obj in enumerate(objs, 1):
-        messages = obj["messages"]
-        plain.add([m["role"] for m in messages], [m["content"] for m in messages], line)
-    assert inlined == plain
+    data = b"".join(orjson.dumps(o) + b"\n" for o in objs)
+    valid = [o for o in objs if Dataset.validate_file(orjson.dumps(o)).ok]
+    plain = Dataset.from_records(valid).stats() if valid else None
+    expected = (0, 0, 0) if plain is None else (
+        plain.duplicate_examples, plain.exact_duplicates, plain.duplicate_prompts
+    )  # fmt: skip
+    for source in (data, io.BytesIO(data), io.BufferedReader(_OneWay(data))):
+        stats = Dataset.validate_file(source, filename="rows.jsonl", max_errors=50).stats
+        assert (stats.duplicate_examples, stats.exact_duplicates, stats.duplicate_prompts) == expected
 
 
 def test_duplicates_false_skips_the_count_and_its_warnings() -> None:
     report = Dataset.validate_file(MERGED, duplicates=False)
-    assert (report.stats.duplicate_examples, report.stats.duplicate_prompts) == (None, None)
+    counts = {"duplicate_examples", "exact_duplicates", "duplicate_prompts"}
+    assert [getattr(report.stats, name) for name in sorted(counts)] == [None, None, None]
     assert not [w for w in report.warnings if w.code.startswith("duplicate")]
     counted = Dataset.validate_file(MERGED)
-    assert report.stats.model_dump(
-        exclude={"duplicate_examples", "duplicate_prompts"}
-    ) == counted.stats.model_dump(exclude={"duplicate_examples", "duplicate_prompts"})
+    assert report.stats.model_dump(exclude=counts) == counted.stats.model_dump(exclude=counts)
 
 
 def test_a_nul_inside_a_content_does_not_make_two_examples_equal(tmp_path: Path) -> None:

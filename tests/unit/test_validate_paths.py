@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from finetune_sdk.data import Dataset, ValidationReport, _validate
+from finetune_sdk.data import Dataset, ValidationReport, _parallel, _scan, _validate
 from finetune_sdk.data._stats import StatsBuilder
 from finetune_sdk.data._validate import explain_line, fast_check, fast_measure
 
@@ -40,8 +40,7 @@ def reference(lines: list[bytes], max_tokens: int) -> tuple[dict[int, tuple[str,
             obj = None
         found = fast_measure(obj)
         if found is not None:
-            stats.add(*found[:4], number, digits=found[5])
-            stats.add_parsed((obj,), number)
+            stats.add_one(found, obj, number, None)
             continue
         explained = explain_line(line)
         if explained is not None:
@@ -78,10 +77,10 @@ def test_chunks_and_lines_give_the_same_report(lines: list[bytes], chunk: int, m
     path = write(lines)
     max_tokens = 300
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_validate, "CHUNK_LINES", chunk)
+        patch.setattr(_scan, "CHUNK_LINES", chunk)
         report = Dataset.validate_file(path, max_tokens=max_tokens, max_errors=max_errors)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_validate, "CHUNK_LINES", 1)
+        patch.setattr(_scan, "CHUNK_LINES", 1)
         one_by_one = Dataset.validate_file(path, max_tokens=max_tokens, max_errors=max_errors)
     assert report == one_by_one
     errors, stats = reference(lines, max_tokens)
@@ -114,17 +113,17 @@ def test_add_many_is_add_one_by_one(before: list[Any], chunk: list[Any], max_tok
 
     one, many = StatsBuilder(max_tokens=max_tokens), StatsBuilder(max_tokens=max_tokens)
     for line, example in enumerate(examples(before), 1):
-        one.add(*example, line, digits=example[2] // 7)
-        many.add(*example, line, digits=example[2] // 7)
+        one.add(*example, line, singles=example[2] // 7)
+        many.add(*example, line, singles=example[2] // 7)
     first = len(before) + 1
     for line, example in enumerate(examples(chunk), first):
-        one.add(*example, line, digits=example[2] // 7)
+        one.add(*example, line, singles=example[2] // 7)
     rows = examples(chunk)
     messages = [row[0] for row in rows]
     system = [row[1] for row in rows]
     chars = [row[2] for row in rows]
     wide = [row[3] for row in rows]
-    many.add_many(messages, system, chars, wide, first, digits=[c // 7 for c in chars])
+    many.add_many(messages, system, chars, wide, first, singles=[c // 7 for c in chars])
     assert many == one
     ascii_only = StatsBuilder(max_tokens=max_tokens)
     ascii_only.add_many(messages, system, chars, None, 1)
@@ -195,12 +194,12 @@ def test_long_conversations(pairs: int) -> None:
 
 
 def test_auto_workers_use_processes_only_for_big_files(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert _validate._auto_workers(1 << 20) == 1
-    assert _validate._auto_workers(_validate.AUTO_MIN_BYTES - 1) == 1
-    monkeypatch.setattr(_validate.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
-    monkeypatch.setattr(_validate, "_can_fork", lambda: True)  # other tests may leave threads running
-    assert _validate._auto_workers(_validate.AUTO_MIN_BYTES) == 2
-    assert _validate._process_context().get_start_method() in ("fork", "forkserver", "spawn")
+    assert _parallel.auto_workers(1 << 20) == 1
+    assert _parallel.auto_workers(_parallel.AUTO_MIN_BYTES - 1) == 1
+    monkeypatch.setattr(_parallel.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    monkeypatch.setattr(_parallel, "can_fork", lambda: True)  # other tests may leave threads running
+    assert _parallel.auto_workers(_parallel.AUTO_MIN_BYTES) == 2
+    assert _parallel.process_context().get_start_method() in ("fork", "forkserver", "spawn")
 
 
 def test_no_fork_and_no_auto_processes_while_other_threads_run() -> None:
@@ -210,9 +209,9 @@ def test_no_fork_and_no_auto_processes_while_other_threads_run() -> None:
     thread = threading.Thread(target=stop.wait)
     thread.start()
     try:
-        assert _validate._process_context().get_start_method() != "fork"
+        assert _parallel.process_context().get_start_method() != "fork"
         # a fork server or spawn would re-run the caller's main module: "auto" stays in-process
-        assert _validate._auto_workers(_validate.AUTO_MIN_BYTES * 4) == 1
+        assert _parallel.auto_workers(_parallel.AUTO_MIN_BYTES * 4) == 1
     finally:
         stop.set()
         thread.join()
@@ -232,7 +231,7 @@ def test_workers_that_cannot_start_fall_back_to_one_process(
         def __init__(self, *args: object, **kwargs: object) -> None:
             raise BrokenProcessPool("no workers here")
 
-    monkeypatch.setattr(_validate, "ProcessPoolExecutor", Broken)
+    monkeypatch.setattr(_parallel, "ProcessPoolExecutor", Broken)
     monkeypatch.setattr(_validate, "MIN_BYTES_PER_WORKER", 1)
     report = Dataset.validate_file(path, workers=2)
     assert report == expected

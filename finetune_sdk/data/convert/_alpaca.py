@@ -10,49 +10,49 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._json import as_array, as_object, as_pair_list
 from ._fields import FieldMap
 from ._repairs import Note, Reject, Turn
 
 __all__ = ["alpaca_turns"]
 
-_USED = frozenset({"input", "history"})
-
 
 def alpaca_turns(record: Any, fields: FieldMap, note: Note) -> list[Turn]:
     """The turns of one Alpaca record."""
     prompt_key, response_key, system_key = fields.prompt, fields.response, fields.system
+    input_key = fields.input or "input"
     assert prompt_key
     assert response_key
-    if not isinstance(record, dict):
+    obj = as_object(record)
+    if obj is None:
         raise Reject("not_an_object", f"the record is a JSON {type(record).__name__}, not an object")
     for key in (prompt_key, response_key):
-        if key not in record:
+        if key not in obj:
             raise Reject("missing_field", f"the record has no {key!r}")
     turns: list[Turn] = []
-    system = record.get(system_key) if system_key else None
+    system = obj.get(system_key) if system_key else None
     if system is not None and not isinstance(system, str):
         raise Reject("invalid_content", f"the {system_key!r} is a JSON {type(system).__name__}, not text")
     if system is not None and system.strip():
         turns.append(Turn("system", system))
-    history = record.get("history")
-    history = [] if history is None else history
-    if not isinstance(history, list):
+    given = obj.get("history")
+    history = [] if given is None else as_array(given)
+    if history is None:
         raise Reject("invalid_history", "history is not a list of [question, answer] pairs")
-    for number, pair in enumerate(history):
-        if not (isinstance(pair, list | tuple) and len(pair) == 2):
+    for number, item in enumerate(history):
+        pair = as_pair_list(item)
+        if pair is None or len(pair) != 2:
             raise Reject("invalid_history", f"history item {number} is not a [question, answer] pair")
         turns += [Turn("user", pair[0]), Turn("assistant", pair[1])]
-    prompt, extra = record[prompt_key], record.get("input")
+    prompt, extra = obj[prompt_key], obj.get(input_key)
     if extra is not None and not isinstance(extra, str):
-        raise Reject("invalid_content", f"the 'input' is a JSON {type(extra).__name__}, not text")
+        raise Reject("invalid_content", f"the {input_key!r} is a JSON {type(extra).__name__}, not text")
     if isinstance(prompt, str) and isinstance(extra, str) and extra.strip():
         prompt = f"{prompt}\n{extra}" if prompt.strip() else extra
         note("join_input", "the input joined to the instruction with a newline")
-    turns += [Turn("user", prompt), Turn("assistant", record[response_key])]
-    used = (prompt_key, response_key, system_key)
-    ignored = sorted(
-        str(k) for k in record if k not in used and k not in _USED
-    )  # in memory, keys of any type
+    turns += [Turn("user", prompt), Turn("assistant", obj[response_key])]
+    used = (prompt_key, response_key, system_key, input_key, "history")
+    ignored = sorted(str(k) for k in obj if k not in used)  # in memory, keys of any type
     if ignored:
         note("ignored_keys", f"left out the record's keys {', '.join(ignored)} (not training text)")
     return turns

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._json import as_array, as_object
 from ._fields import FieldMap
 from ._repairs import Note, Reject, Repairs, Turn
 
@@ -23,55 +24,38 @@ def chat_turns(record: Any, fields: FieldMap, repairs: Repairs, note: Note) -> l
     assert messages_key
     assert role_key
     assert content_key
-    if not isinstance(record, dict):
+    obj = as_object(record)
+    if obj is None:
         raise Reject("not_an_object", f"the record is a JSON {type(record).__name__}, not an object")
-    messages = record.get(messages_key)
-    if messages is None:
+    found = obj.get(messages_key)
+    if found is None:
         raise Reject(
             "missing_messages",
-            f"the record has no {messages_key!r} key (keys: {', '.join(map(repr, record)) or 'none'})",
+            f"the record has no {messages_key!r} key (keys: {', '.join(map(repr, obj)) or 'none'})",
         )
-    if not isinstance(messages, list):
+    messages = as_array(found)
+    if messages is None:
         raise Reject("messages_not_list", f"{messages_key!r} is not a list")
     turns: list[Turn] = []
-    system = record.get(fields.system) if fields.system else None
+    system = obj.get(fields.system) if fields.system else None
     if system is not None:
         if not isinstance(system, str):
             raise Reject("invalid_content", f"the top-level {fields.system!r} is not text")
         if system.strip():
             turns.append(Turn("system", system))
             note("top_level_system", f"the top-level {fields.system!r} became the first message")
-    definitions = record.get("tools") if repairs.tool_definitions == "render" else None
+    rendered = repairs.tool_definitions == "render" and repairs.tools == "render"
+    definitions = obj.get("tools") if rendered else None
     if definitions:
         turns.append(Turn("tools", definitions))
     used = (messages_key, fields.system, "tools" if definitions else None)
-    ignored_top = sorted(str(k) for k in record if k not in used)  # in memory, keys of any type
+    ignored_top = sorted(str(k) for k in obj if k not in used)  # in memory, keys of any type
     if ignored_top:
         note("ignored_keys", f"left out the record's keys {', '.join(ignored_top)} (not training text)")
     renamed: dict[str, str] = {}
     ignored: set[str] = set()
-    for index, message in enumerate(messages):
-        if not isinstance(message, dict):
-            raise Reject("invalid_message", f"message {index} is not an object")
-        raw_role = message.get(role_key)
-        if not isinstance(raw_role, str):
-            raise Reject(
-                "missing_field" if raw_role is None else "invalid_role",
-                f"message {index} has no text {role_key!r}",
-            )
-        role = _map_role(raw_role, fields, repairs, index)
-        if role != raw_role:
-            renamed[raw_role] = role
-        if content_key not in message and not message.get("tool_calls"):
-            raise Reject("missing_field", f"message {index} has no {content_key!r}")
-        calls = message.get("tool_calls") or None
-        if calls is not None and not isinstance(calls, list):
-            raise Reject("invalid_tool_call", f"message {index}: tool_calls is not a list")
-        turns.append(Turn(role, message.get(content_key), calls=calls, weight=message.get("weight")))
-        if len(message) > 2:
-            ignored.update(
-                str(k) for k in message if k not in (role_key, content_key) and k not in _MESSAGE_KEYS
-            )
+    for index, item in enumerate(messages):
+        turns.append(_turn(index, item, fields, repairs, renamed=renamed, ignored=ignored))
     if renamed:
         note("map_roles", ", ".join(f"{a} -> {b}" for a, b in renamed.items()))
     if ignored:
@@ -80,6 +64,34 @@ def chat_turns(record: Any, fields: FieldMap, repairs: Repairs, note: Note) -> l
             f"left out the message keys {', '.join(sorted(ignored))} (the platform ignores them)",
         )
     return turns
+
+
+def _turn(
+    index: int, item: Any, fields: FieldMap, repairs: Repairs, *, renamed: dict[str, str], ignored: set[str]
+) -> Turn:
+    """The turn of message ``index``; the roles it renamed and the keys it left out are noted."""
+    role_key, content_key = fields.role or "role", fields.content or "content"
+    message = as_object(item)
+    if message is None:
+        raise Reject("invalid_message", f"message {index} is not an object")
+    raw_role = message.get(role_key)
+    if not isinstance(raw_role, str):
+        raise Reject(
+            "missing_field" if raw_role is None else "invalid_role",
+            f"message {index} has no text {role_key!r}",
+        )
+    role = _map_role(raw_role, fields, repairs, index)
+    if role != raw_role:
+        renamed[raw_role] = role
+    if content_key not in message and not message.get("tool_calls"):
+        raise Reject("missing_field", f"message {index} has no {content_key!r}")
+    given = message.get("tool_calls") or None
+    calls = as_array(given)
+    if given is not None and calls is None:
+        raise Reject("invalid_tool_call", f"message {index}: tool_calls is not a list")
+    if len(message) > 2:
+        ignored.update(str(k) for k in message if k not in (role_key, content_key) and k not in _MESSAGE_KEYS)
+    return Turn(role, message.get(content_key), calls=calls, weight=message.get("weight"))
 
 
 def _map_role(raw: str, fields: FieldMap, repairs: Repairs, index: int) -> str:

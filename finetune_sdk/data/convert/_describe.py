@@ -13,13 +13,14 @@ import orjson
 from pydantic import ValidationError
 
 from ..._text import plural
+from .._json import as_array, as_object
 from .._lines import MAX_LINE_BYTES, iter_lines
 from .._schema import (
     Conversation,
     ValidationIssue,
     ValidationReport,
-    _classify,
-    _explain_order,
+    classify_error,
+    explain_order,
     role_order_issue,
 )
 from ._detect import foreign_format
@@ -63,7 +64,7 @@ def all_line_issues(line: bytes) -> list[tuple[str, int | None, str]]:
     try:
         Conversation.model_validate(obj)
     except ValidationError as exc:
-        found = [_classify(err) for err in exc.errors()]
+        found = [classify_error(err) for err in exc.errors()]
     else:
         return []
     issues = list(
@@ -71,15 +72,17 @@ def all_line_issues(line: bytes) -> list[tuple[str, int | None, str]]:
             (code, index, message) for _, _, code, index, message in sorted(found, key=lambda f: (f[0], f[1]))
         )
     )
-    messages = obj.get("messages") if isinstance(obj, dict) else None
-    if isinstance(messages, list) and not any(code in _ORDER for code, _, _ in issues):
-        roles = [m["role"] for m in messages if isinstance(m, dict) and _is_role(m.get("role"))]
+    messages = as_array((as_object(obj) or {}).get("messages"))
+    if messages is not None and not any(code in _ORDER for code, _, _ in issues):
+        roles = [
+            str(m["role"]) for m in map(as_object, messages) if m is not None and _is_role(m.get("role"))
+        ]
         if len(roles) == len(messages):
             order = role_order_issue(roles)
             if order is not None:
                 code, index = order
-                shown = [_Role(str(r)) for r in roles]
-                issues.append((code, index, _explain_order(code, index, shown)))  # type: ignore[arg-type]
+                shown = [_Role(r) for r in roles]
+                issues.append((code, index, explain_order(code, index, shown)))
     return issues
 
 
@@ -131,17 +134,16 @@ def _ignored_key_warnings(path: str | os.PathLike[str], max_line: int) -> list[V
             if _KEYS.search(line) is None:  # most lines: one C-level search, no parse
                 continue
             try:
-                obj: Any = orjson.loads(line)
+                obj = as_object(orjson.loads(line))
             except orjson.JSONDecodeError:
                 continue
-            if not isinstance(obj, dict):
+            if obj is None:
                 continue
             if "system" in obj:
                 systems += 1
                 first_system = first_system or number
-            messages = obj.get("messages")
-            for message in messages if isinstance(messages, list) else ():
-                if isinstance(message, dict) and "weight" in message:
+            for message in map(as_object, as_array(obj.get("messages")) or []):
+                if message is not None and "weight" in message:
                     weights += 1
                     first_weight = first_weight or number
                     if message["weight"] == 0:

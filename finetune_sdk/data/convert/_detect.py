@@ -10,9 +10,24 @@ from typing import Any, Literal
 
 import orjson
 
+from .._json import as_array, as_object
+from ._encoding import encoding_hint, guess_encoding
+from ._fields import FieldMap
 from ._jsonarray import first_byte, iter_array, iter_json_lines, skip_bom, without_bom
+from ._open import Shape
+from ._table import detect_columns
 
-__all__ = ["SAMPLE", "Container", "Source", "container_of", "foreign_format", "format_of", "sample"]
+__all__ = [
+    "SAMPLE",
+    "Container",
+    "Source",
+    "container_of",
+    "foreign_format",
+    "foreign_head",
+    "format_of",
+    "sample",
+    "shape_issue",
+]
 
 Source = Literal["sharegpt", "alpaca", "openai", "csv", "jsonl"]
 Container = Literal["array", "lines", "csv"]
@@ -82,23 +97,24 @@ def sample(file: Any, container: Container, count: int = SAMPLE) -> list[Any]:
 
 def format_of(records: list[Any]) -> tuple[Source | None, str]:
     """The source format of parsed records and the reason, from their keys; ``None`` when unclear."""
-    objects = [r for r in records if isinstance(r, dict)]
-    keys: set[str] = set().union(*objects) if objects else set()
+    objects = [o for o in map(as_object, records) if o is not None]
+    keys: set[str] = set[str]().union(*(o.keys() for o in objects))
     if "conversations" in keys:
         return "sharegpt", "a 'conversations' key"
     if {"instruction", "output"} <= keys:
         return "alpaca", "'instruction' and 'output' keys"
     if "messages" in keys:
         for record in objects:
-            messages = record.get("messages")
-            if isinstance(messages, list) and any(_openai_extra(m) for m in messages):
+            messages = as_array(record.get("messages"))
+            if messages is not None and any(_openai_extra(m) for m in messages):
                 return "openai", "'messages' with OpenAI extras (parts, tool calls, weight, name or roles)"
         return "jsonl", "'messages' in the platform's own shape"
     return None, f"none of the known keys (found: {', '.join(sorted(keys)[:8]) or 'no objects'})"
 
 
-def _openai_extra(message: Any) -> bool:
-    if not isinstance(message, dict):
+def _openai_extra(given: Any) -> bool:
+    message = as_object(given)
+    if message is None:
         return False
     role = message.get("role")
     return (
@@ -108,17 +124,63 @@ def _openai_extra(message: Any) -> bool:
     )
 
 
+def _command(display: str, extra: str = "") -> str:
+    name = os.path.basename(display)
+    stem = name
+    for end in (".gz", ".gzip", ".bz2", ".xz", ".lzma", ".zst", ".zstd"):
+        stem = stem.removesuffix(end)
+    stem = stem[: -len(".jsonl")] if stem.endswith(".jsonl") else os.path.splitext(stem)[0]
+    folder = os.path.dirname(display)
+    out = os.path.join(folder, f"{stem}.converted.jsonl") if folder else f"{stem}.converted.jsonl"
+    return f"`finetune convert {display} -o {out}{extra}`"
+
+
+def shape_issue(shape: Shape, display: str) -> tuple[str, str] | None:
+    """``(code, message)`` for a file that is not text the validator can read: compressed, Parquet,
+    Arrow, an Excel workbook or a ZIP archive; ``None`` for a plain text file."""
+    if shape.kind == "text" and shape.compression is None:
+        return None
+    what = shape.describe()
+    if shape.kind == "zip":
+        return "zip_file", f"the file is {what}, not JSON Lines: extract the data file from it first"
+    code = {"text": "compressed_file", "parquet": "parquet_file", "arrow": "arrow_file", "xlsx": "xlsx_file"}[
+        shape.kind
+    ]
+    if shape.kind == "text":
+        code = "compressed_file"
+        what = f"{what} ({shape.name} inside)"
+    extra = {"parquet": "parquet", "arrow": "parquet", "xlsx": "xlsx"}.get(shape.kind)
+    needs = f' (pip install "finetune-sdk[{extra}]")' if extra else ""
+    if shape.compression == "zstd":
+        needs = ' (pip install "finetune-sdk[zstd]")'
+    return (
+        code,
+        f"the file is {what}; the platform takes plain .jsonl text: convert it with "
+        f"{_command(display)}{needs}",
+    )
+
+
 def foreign_format(path: str | os.PathLike[str], display: str) -> tuple[str, str] | None:
-    """``(code, message)`` when the file is clearly not JSON Lines of ``messages``: ``json_array``,
-    ``looks_like_sharegpt``, ``looks_like_alpaca`` or ``csv_file``; else ``None``. Reads at most the
-    first 64 KiB."""
+    """``(code, message)`` when a text file is clearly not JSON Lines of ``messages``: ``json_array``,
+    ``looks_like_sharegpt``, ``looks_like_alpaca``, ``looks_like_openai``, ``looks_like_table``,
+    ``csv_file`` or ``not_utf8``; else ``None``. Reads at most the first 64 KiB."""
     with open(path, "rb") as file:
         head = file.read(_HEAD)
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return None  # UTF-16 or UTF-32: the lines' invalid_encoding says it, not a format code
-    container = container_of(path, head)
-    stem = display[: -len(".jsonl")] if display.endswith(".jsonl") else os.path.splitext(display)[0]
-    command = f"`finetune convert {display} -o {stem}.converted.jsonl`"
+    return foreign_head(head, display, os.fspath(path))
+
+
+def foreign_head(head: bytes, display: str, name: str | None = None) -> tuple[str, str] | None:
+    """:func:`foreign_format` from the first bytes of a file shown as ``display`` (named ``name``)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or _undecodable(head):
+        found = guess_encoding(head)  # a stray byte in UTF-8 text is left to the line's own error
+        if found is not None:
+            hint = encoding_hint(head)
+            return (
+                "not_utf8",
+                f"the file is not UTF-8 text: {hint}; {_command(display, f' --encoding {found}')}",
+            )
+    container = container_of(name or display, head)
+    command = _command(display)
     if container == "csv":
         if not _delimited(head):
             return None
@@ -133,14 +195,58 @@ def foreign_format(path: str | os.PathLike[str], display: str) -> tuple[str, str
             "json_array",
             f"the file is one JSON array{what}, not one JSON object per line: convert it with {command}",
         )
-    kind, _ = format_of(_parse_some(iter_json_lines(_head_file(head))))
-    if kind in ("sharegpt", "alpaca"):
+    records = _parse_some(iter_json_lines(_head_file(head)))
+    kind, _ = format_of(records)
+    if kind == "openai" and not _clearly_openai(records):
+        kind = "jsonl"  # a broken message of the platform's own format, not another format
+    if kind in ("sharegpt", "alpaca", "openai"):
         return (
             f"looks_like_{kind}",
             f"the file looks like {_NAMES[kind]} data, not the platform's "
             f"messages format: convert it with {command}",
         )
+    if kind is None and _table_like(records):
+        return (
+            "looks_like_table",
+            f"the file holds records of prompt and response keys, not the platform's messages format: "
+            f"convert it with {command}",
+        )
     return None
+
+
+_OPENAI_KEYS = frozenset({"tool_calls", "tool_call_id", "weight", "name", "refusal", "function_call"})
+
+
+def _clearly_openai(records: list[Any]) -> bool:
+    """True when the records use what only OpenAI's chat format has: content parts, tool calls, weights,
+    names, or the developer and tool roles (a content that is a number is a broken line, not a format)."""
+    for record in records:
+        messages = as_array((as_object(record) or {}).get("messages")) or []
+        for message in (m for m in map(as_object, messages) if m is not None):
+            content = as_array(message.get("content")) or []
+            parts = any("type" in p for p in map(as_object, content) if p is not None)
+            if parts or message.get("role") in _OPENAI_ROLES or _OPENAI_KEYS & message.keys():
+                return True
+    return False
+
+
+def _undecodable(head: bytes) -> bool:
+    """True when the head is not UTF-8 (a character cut at its very end aside)."""
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start < len(head) - 4
+    return False
+
+
+def _table_like(records: list[Any]) -> bool:
+    keys = list(dict.fromkeys(str(k) for r in records for k in as_object(r) or {}))
+    if not keys or "messages" in keys:
+        return False
+    try:
+        return detect_columns(keys, [], FieldMap()).header
+    except ValueError:
+        return False
 
 
 _NAMES = {"sharegpt": "ShareGPT", "alpaca": "Alpaca", "openai": "OpenAI chat", "jsonl": "chat"}

@@ -33,9 +33,10 @@ class FieldMap:
     For message lists (ShareGPT, OpenAI, JSON Lines): ``messages``, ``role`` and ``content`` are the keys of
     the list and of each message, ``system`` a top-level key holding a system prompt, and ``roles`` maps
     the file's role names to ``system``, ``user``, ``assistant``, ``developer``, ``tool`` (a tool's result)
-    or ``tool_call`` (a tool call as a turn of its own); it is added to the source's own table. For CSV and
-    Alpaca files, ``prompt``, ``response`` and ``system`` name the columns (keys). ``None`` keeps the
-    source's default.
+    or ``tool_call`` (a tool call as a turn of its own); it is added to the source's own table. For tables
+    (CSV, TSV, Excel, Parquet columns) and Alpaca files, ``prompt``, ``response``, ``system`` and ``input``
+    (joined to the prompt with a newline) name the columns (keys); a table's column may also be given by
+    its position from 1 (``prompt="1"``). ``None`` keeps the source's default.
 
     ``FieldMap(messages="dialog", role="speaker", content="text", roles={"Kunde": "user", "Bot":
     "assistant"})``
@@ -47,7 +48,8 @@ class FieldMap:
     system: str | None = None
     prompt: str | None = None
     response: str | None = None
-    roles: Mapping[str, str] = field(default_factory=dict)
+    input: str | None = None
+    roles: Mapping[str, str] = field(default_factory=dict[str, str])
 
     def over(self, defaults: FieldMap) -> FieldMap:
         """These names where given, ``defaults`` elsewhere; role tables merged (these win)."""
@@ -59,5 +61,5 @@ SHAREGPT = FieldMap(
     messages="conversations", role="from", content="value", system="system", roles=_SHAREGPT_ROLES
 )
 OPENAI = FieldMap(messages="messages", role="role", content="content", system="system", roles=_SHAREGPT_ROLES)
-ALPACA = FieldMap(prompt="instruction", response="output", system="system")
+ALPACA = FieldMap(prompt="instruction", response="output", system="system", input="input")
 CSV = FieldMap()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from ..._text import plural
 
-__all__ = ["Change", "ConversionReport", "Rejection"]
+__all__ = ["Change", "ConversionReport", "Preview", "Rejection"]
 
 
 class Change(BaseModel):
@@ -38,6 +39,17 @@ class Rejection(BaseModel):
         return f"{self.record}: {self.code}: {self.reason}"
 
 
+@dataclass
+class Preview:
+    """A record as converted, for ``--dry-run --show N``: its number, its changes, and its messages, or
+    its ``rejection`` when it was not converted (``messages`` is then empty)."""
+
+    record: int
+    changes: list[Change]
+    messages: list[dict[str, str]]
+    rejection: Rejection | None = field(default=None)
+
+
 #: How many changes and rejections a report keeps in its lists; the counts always cover them all.
 MAX_LISTED = 10_000
 
@@ -51,8 +63,11 @@ class ConversionReport(BaseModel):
     left out, with its reason (the rejects file has them all, with the records); to keep memory flat on any
     input, the lists stop at ``max_listed`` entries (``listed_all`` is then false: pass ``on_change`` to
     :func:`~finetune_sdk.convert_file` to see each one), while ``change_counts`` and ``rejected`` count all.
-    ``source`` is the format read and ``detected`` says how ``source="auto"`` chose it; ``problems`` are
-    problems of the file as a whole (a JSON array never closed).
+    ``rejection_counts`` counts the rejected records by code. ``source`` is the format read and
+    ``detected`` says how ``source="auto"`` chose it; ``problems`` are problems of the file as a whole (a
+    JSON array never closed, records that are not UTF-8 and the encoding they look like); ``warnings``
+    say what the output may teach that the input did not mean (tool calls trained without their
+    definitions, a workbook's other sheets left unread).
     """
 
     source: str
@@ -60,6 +75,7 @@ class ConversionReport(BaseModel):
     path: str
     output: str | None = None
     rejects_path: str | None = None
+    changes_path: str | None = None
     read: int = 0
     written: int = 0
     rejected: int = 0
@@ -67,9 +83,11 @@ class ConversionReport(BaseModel):
     changes: list[Change] = []
     rejections: list[Rejection] = []
     change_counts: dict[str, int] = {}
+    rejection_counts: dict[str, int] = {}
     listed_all: bool = True
     max_listed: int = MAX_LISTED
     problems: list[str] = []
+    warnings: list[str] = []
     dry_run: bool = False
 
     @computed_field  # type: ignore[prop-decorator]
@@ -89,23 +107,33 @@ class ConversionReport(BaseModel):
     def add_rejection(self, rejection: Rejection) -> None:
         """Count ``rejection`` and list it while there is room."""
         self.rejected += 1
+        self.rejection_counts[rejection.code] = self.rejection_counts.get(rejection.code, 0) + 1
         if len(self.rejections) < self.max_listed:
             self.rejections.append(rejection)
         else:
             self.listed_all = False
 
-    def summary(self) -> str:
-        """A headline (read, written, rejected), then changes by code and the file's problems."""
+    def headline(self) -> str:
+        """One line: the file, its format, and read / written / rejected (by code)."""
         verb = "would write" if self.dry_run else "wrote"
         head = (
             f"{self.path} ({self.source}{': ' + self.detected if self.detected else ''}): read "
             f"{plural(self.read, 'record')}, {verb} {self.written}, rejected {self.rejected}"
         )
+        if self.rejection_counts:
+            by_code = sorted(self.rejection_counts.items(), key=lambda item: (-item[1], item[0]))
+            head += f" ({', '.join(f'{code} {n}' for code, n in by_code)})"
         if self.blank:
-            head += f" ({plural(self.blank, 'blank record')} skipped)"
-        lines = [head]
+            head += f", {plural(self.blank, 'blank record')} skipped"
+        return head
+
+    def summary(self) -> str:
+        """The headline, then one line per change code with its count, the file's problems and the
+        warnings."""
+        lines = [self.headline()]
         lines += [f"  {code}: {plural(n, 'change')}" for code, n in sorted(self.change_counts.items())]
         lines += [f"  problem: {problem}" for problem in self.problems]
+        lines += [f"  warning: {warning}" for warning in self.warnings]
         return "\n".join(lines)
 
     def __str__(self) -> str:

@@ -1,0 +1,101 @@
+"""Records of a Parquet or Arrow (Feather) file, read with ``pyarrow`` (the ``parquet`` extra) one record
+batch at a time, so memory stays one batch whatever the file's size. Each row comes as a dict of Python
+values, the way a JSON record would: a ``messages`` column of lists of ``{role, content}`` structs (a
+Hugging Face ``datasets`` export) reads like a JSON Lines file of chat records.
+
+And the rows of the first sheet of an Excel workbook (``.xlsx``), read with ``openpyxl`` (the ``xlsx``
+extra) in read-only mode, one row at a time.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
+__all__ = ["BATCH_ROWS", "column_names", "iter_columnar", "iter_sheet", "sheet_names"]
+
+#: Rows per record batch read from a Parquet file.
+BATCH_ROWS = 1024
+
+
+def _require(module: str, extra: str, what: str) -> ModuleType:
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ImportError(
+            f'reading {what} needs {module.split(".", maxsplit=1)[0]}: pip install "finetune-sdk[{extra}]"'
+        ) from None
+
+
+def _batches(path: str, kind: str) -> Iterator[Any]:
+    if kind == "parquet":
+        parquet = _require("pyarrow.parquet", "parquet", "a Parquet file")
+        handle = parquet.ParquetFile(path)
+        try:
+            yield from handle.iter_batches(batch_size=BATCH_ROWS)
+        finally:
+            handle.close()
+        return
+    ipc = _require("pyarrow.ipc", "parquet", "an Arrow file")
+    arrow = _require("pyarrow", "parquet", "an Arrow file")
+    with arrow.memory_map(path, "r") as source:
+        try:
+            reader = ipc.open_file(source)
+        except arrow.ArrowInvalid:  # a stream, not a file (no footer)
+            source.seek(0)
+            yield from ipc.open_stream(source)
+            return
+        for index in range(reader.num_record_batches):
+            yield reader.get_batch(index)
+
+
+def iter_columnar(path: str, kind: str) -> Iterator[dict[str, Any]]:
+    """The rows of a Parquet (``kind="parquet"``) or Arrow IPC / Feather file, as dicts."""
+    for batch in _batches(path, kind):
+        rows: list[dict[str, Any]] = batch.to_pylist()
+        yield from rows
+
+
+def column_names(path: str, kind: str) -> list[str]:
+    """The column names of a Parquet or Arrow file, from its schema."""
+    if kind == "parquet":
+        parquet = _require("pyarrow.parquet", "parquet", "a Parquet file")
+        names: list[str] = list(parquet.read_schema(path).names)
+        return names
+    for batch in _batches(path, kind):
+        found: list[str] = list(batch.schema.names)
+        return found
+    return []
+
+
+def _workbook(path: str) -> Any:
+    openpyxl = _require("openpyxl", "xlsx", "an Excel workbook")
+    return openpyxl.load_workbook(path, read_only=True, data_only=True)
+
+
+def sheet_names(path: str) -> list[str]:
+    """The names of the sheets of a workbook, in order."""
+    book = _workbook(path)
+    try:
+        names: list[str] = list(book.sheetnames)
+        return names
+    finally:
+        book.close()
+
+
+def iter_sheet(path: str) -> Iterator[tuple[object, ...]]:
+    """The rows of the first sheet of a workbook as tuples of cell values (``None`` for an empty cell),
+    trailing empty cells removed."""
+    book = _workbook(path)
+    try:
+        sheet = book.worksheets[0]
+        for values in sheet.iter_rows(values_only=True):
+            row: tuple[object, ...] = tuple(values)
+            end = len(row)
+            while end and (row[end - 1] is None or row[end - 1] == ""):
+                end -= 1
+            yield row[:end]
+    finally:
+        book.close()

@@ -1,0 +1,398 @@
+"""The records of an input file, one at a time, whatever holds them: JSON Lines, a JSON array, CSV or TSV
+rows, an Excel sheet, a Parquet or Arrow table, each possibly compressed; and which source format they
+are in. Memory stays flat: text is streamed, tables are read a row or a record batch at a time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import itertools
+import os
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any, Literal
+
+import orjson
+
+from .._json import as_object
+from .._schema import StrPath
+from ._columnar import column_names, iter_columnar, iter_sheet, sheet_names
+from ._csv import CsvRows, UndecodableError, first_bad_line
+from ._detect import Container, container_of, format_of
+from ._encoding import UTF8, TranscodedReader, encoding_hint, normal_encoding
+from ._fields import CSV, FieldMap
+from ._jsonarray import BOM, ArrayState, iter_array, iter_json_lines
+from ._open import Shape, open_decompressed, random_access, shape_of
+from ._repairs import Reject, Repairs, Turn
+from ._report import Change, ConversionReport
+from ._table import Columns, UnsureColumnsError, cells_of, detect_columns, table_turns
+
+__all__ = ["SOURCES", "Raw", "SourceName", "open_records", "parse_record"]
+
+SourceName = Literal["auto", "sharegpt", "alpaca", "openai", "csv", "table", "jsonl"]
+"""The source formats :func:`~finetune_sdk.convert_file` reads: ``table`` is rows of prompt/response
+columns in any container (CSV, TSV, Excel, Parquet, JSON records with such keys); ``csv`` is the same,
+forcing a text file to be read as CSV/TSV."""
+
+SOURCES: tuple[SourceName, ...] = ("auto", "sharegpt", "alpaca", "openai", "csv", "table", "jsonl")
+
+#: Records looked at to detect a source format; rows looked at to tell a header from data.
+SAMPLE = 20
+
+Opener = Callable[[], contextlib.AbstractContextManager[IO[bytes]]]
+
+
+@dataclass
+class Raw:
+    """One input record: its number, the parsed value (or why it did not parse) and its original form."""
+
+    number: int
+    value: Any = None
+    error: tuple[str, str] | None = None
+    original: Any = None
+    blank: bool = False
+    source: bytes | None = None  # a JSON record's bytes, written as they are in the rejects file
+    notes: tuple[tuple[str, str], ...] = ()  # changes made while reading (table rows)
+
+
+@dataclass
+class _Undecoded:
+    """The first record that was not valid text, kept to name the likely encoding afterwards."""
+
+    sample: bytes | None = None
+    count: int = 0
+
+
+def parse_record(number: int, raw: bytes, undecoded: _Undecoded | None = None) -> Raw:
+    """A JSON record from its bytes."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if undecoded is not None:
+            undecoded.count += 1
+            undecoded.sample = undecoded.sample or raw[: 1 << 16]
+        return Raw(
+            number,
+            error=("invalid_encoding", f"not valid UTF-8 (byte {exc.start + 1})"),
+            original=raw.decode("utf-8", "backslashreplace"),
+        )
+    if not text.strip():
+        return Raw(number, original=text, blank=True)
+    try:
+        return Raw(number, value=orjson.loads(raw), original=None, source=raw)
+    except orjson.JSONDecodeError as exc:
+        return Raw(number, error=("invalid_json", f"not valid JSON ({exc})"), original=text)
+
+
+@dataclass
+class _Input:
+    """What reading needs to know about the file."""
+
+    path: str
+    shape: Shape
+    encoding: str
+    fields: FieldMap
+    repairs: Repairs
+    report: ConversionReport
+    notes: list[Change]
+    undecoded: _Undecoded = field(default_factory=_Undecoded)
+
+    @contextlib.contextmanager
+    def open(self) -> Generator[io.BufferedReader]:
+        """The file from its start, decompressed, as UTF-8 bytes."""
+        with open_decompressed(self.path, self.shape.compression) as raw:
+            if self.encoding == UTF8:
+                yield io.BufferedReader(_Unclosed(raw), 1 << 20)
+                return
+            with contextlib.closing(TranscodedReader(raw, self.encoding)) as text:
+                yield io.BufferedReader(text, 1 << 20)
+
+    def note(self, code: str, action: str) -> None:
+        """A change to the whole file (passed on by the conversion loop)."""
+        self.notes.append(Change(record=None, code=code, action=action))
+
+
+def _check_text(head: bytes, what: _Input, container: Container) -> None:
+    if what.encoding == UTF8 and head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ValueError(f"{what.path} is not UTF-8: {encoding_hint(head)}")
+    if container == "lines" and b"\r" in head and b"\n" not in head:
+        raise ValueError(
+            f"the lines of {what.path} end with a carriage return alone (CR, as on old Macs): save it "
+            "with LF (or CRLF) line endings"
+        )
+
+
+class _Unclosed(io.RawIOBase):
+    """A binary stream seen through a buffered reader, left open by it (its owner closes it)."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        super().__init__()
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._stream.read(len(memoryview(buffer)))
+        memoryview(buffer).cast("B")[: len(data)] = data
+        return len(data)
+
+
+def _skip_bom(file: io.BufferedReader) -> bool:
+    """Move past a UTF-8 byte order mark at the start; say whether there was one."""
+    if file.peek(len(BOM))[: len(BOM)] == BOM:
+        file.read(len(BOM))
+        return True
+    return False
+
+
+def _sample_records(what: _Input, container: Container) -> list[Any]:
+    """The first records that parse, for detection."""
+    found: list[Any] = []
+    with what.open() as file:
+        _skip_bom(file)
+        records = iter_array(file) if container == "array" else iter_json_lines(file)
+        for raw in itertools.islice(records, SAMPLE * 5):
+            with contextlib.suppress(orjson.JSONDecodeError):
+                found.append(orjson.loads(raw))
+            if len(found) >= SAMPLE:
+                break
+    return found
+
+
+def _choose(
+    source: SourceName, container: Container, records: list[Any], what: _Input
+) -> tuple[SourceName, str]:
+    layout = {"array": "a JSON array", "lines": "JSON Lines", "csv": "a CSV/TSV table"}[container]
+    prefix = f"{what.shape.describe()}, " if what.shape.compression else ""
+    if source != "auto":
+        return source, ""
+    if container == "csv":
+        return "csv", f"auto: {prefix}a CSV/TSV table (by the file name or a first line that is not JSON)"
+    found, why = format_of(records)
+    if found is None:
+        if _table_keys(records, what.fields) is not None:
+            return "table", f"auto: {prefix}{layout} of records with prompt and response keys"
+        raise ValueError(
+            f"cannot tell the format of {what.path}: {why}; pass source= (--from) and, for other key names, "
+            "fields=FieldMap(...) (--field, --columns)"
+        )
+    return found, f"auto: {prefix}{layout}, {why} in the first records"
+
+
+def _table_keys(records: list[Any], fields: FieldMap) -> tuple[list[str], Columns] | None:
+    """The keys of dict records and their columns, when they name a prompt and a response."""
+    keys: list[str] = list(dict.fromkeys(str(k) for r in records for k in as_object(r) or {}))
+    if not keys:
+        return None
+    try:
+        columns = detect_columns(keys, [], fields)
+    except UnsureColumnsError:
+        return None
+    return (keys, columns) if columns.header else None
+
+
+def _json_records(what: _Input, container: Container, head: bytes) -> Iterator[Raw]:
+    has_bom = head.startswith(BOM)
+    if has_bom and what.repairs.strip_bom:
+        what.note("strip_bom", "skipped the byte order mark")
+    with what.open() as file:
+        if what.repairs.strip_bom:
+            _skip_bom(file)
+        if container == "array":
+            state = ArrayState()
+            for number, raw in enumerate(iter_array(file, state), 1):
+                yield parse_record(number, raw, what.undecoded)
+            if state.arrays > 1:
+                what.note(
+                    "join_arrays",
+                    f"read {state.arrays} JSON arrays that follow each other, their elements numbered on",
+                )
+            if state.problem:
+                what.report.problems.append(state.problem)
+            return
+        for number, raw in enumerate(iter_json_lines(file), 1):
+            yield parse_record(number, raw, what.undecoded)
+
+
+def _table_rows(
+    what: _Input, rows: Iterator[tuple[int, list[str], tuple[str, ...]]], delimiter: str
+) -> Iterator[Raw]:
+    """Table rows ``(number, cells, kinds of non-text cells)`` as records, after the header."""
+    head = list(itertools.islice(rows, SAMPLE + 1))
+    if not head:
+        return
+    columns = detect_columns(head[0][1], [cells for _, cells, _ in head[1:]], what.fields)
+    report = what.report
+    report.detected = f"{report.detected}; {columns.how}" if report.detected else columns.how
+    for code, action in columns.notes:
+        what.note(code, action)
+    for number, row, kinds in itertools.chain(head[1:] if columns.header else head, rows):
+        raw = Raw(number, original=row, blank=not any(c.strip() for c in row))
+        try:
+            if not raw.blank:
+                turns, notes = table_turns(row, columns, delimiter)
+                if kinds:
+                    notes.append(("cell_as_text", f"{', '.join(sorted(set(kinds)))} cells written as text"))
+                raw.value, raw.notes = turns, tuple(notes)
+        except Reject as exc:
+            raw.error = (exc.code, exc.reason)
+        yield raw
+
+
+def _csv_records(what: _Input, head: bytes) -> Iterator[Raw]:
+    with what.open() as file:
+        table = CsvRows(file, head, tsv=what.shape.name.endswith(".tsv"))
+        if head.startswith(BOM) and what.repairs.strip_bom:
+            what.note("strip_bom", "skipped the byte order mark")
+        try:
+            yield from _table_rows(what, ((n, row, ()) for n, row in table.rows()), table.delimiter)
+        except UndecodableError:
+            raise _undecodable(what) from None
+        finally:
+            table.detach()
+
+
+def _undecodable(what: _Input) -> ValueError:
+    with open_decompressed(what.path, what.shape.compression) as raw:
+        line, sample = first_bad_line(raw, what.encoding)
+    name = "UTF-8" if what.encoding == UTF8 else what.encoding
+    hint = encoding_hint(sample) if what.encoding == UTF8 else f"check --encoding {what.encoding}"
+    return ValueError(f"line {line} of {what.path} is not valid {name}: {hint}")
+
+
+def _dict_records(
+    what: _Input, raws: Iterator[Raw], chosen: SourceName, keys: list[str] | None
+) -> Iterator[Raw]:
+    """Parsed records: as they are, or for a ``table`` source as table rows by ``keys``."""
+    columns = detect_columns(keys, [], what.fields) if chosen == "table" and keys else None
+    if columns is not None:
+        report = what.report
+        report.detected = f"{report.detected}; {columns.how}" if report.detected else columns.how
+    for raw in raws:
+        if columns is None or keys is None or raw.error is not None or raw.blank:
+            yield raw
+            continue
+        try:
+            raw.value, raw.notes = _dict_row(raw.value, keys, columns)
+        except Reject as exc:
+            raw.error = (exc.code, exc.reason)
+        yield raw
+
+
+def _dict_row(
+    value: Any, keys: list[str], columns: Columns
+) -> tuple[list[Turn], tuple[tuple[str, str], ...]]:
+    record = as_object(value)
+    if record is None:
+        raise Reject("not_an_object", f"the record is a {type(value).__name__}, not an object")
+    used = {keys[i] for i in columns.index.values()}
+    for key in used:
+        cell: object = record.get(key)
+        if cell is not None and not isinstance(cell, str | int | float):
+            raise Reject("invalid_content", f"the {key!r} is a {type(cell).__name__}, not text")
+    cells, kinds = cells_of(record.get(k) for k in keys)
+    turns, notes = table_turns(cells, columns)
+    if kinds:
+        notes.append(("cell_as_text", f"{', '.join(sorted(set(kinds)))} values written as text"))
+    return turns, tuple(notes)
+
+
+def _columnar(what: _Input, source: SourceName, table_path: str) -> tuple[SourceName, Iterator[Raw]]:
+    kind = what.shape.kind
+    sample = list(itertools.islice(iter_columnar(table_path, kind), SAMPLE))
+    names = column_names(table_path, kind)
+    chosen: SourceName = source
+    prefix = what.shape.describe()
+    if source == "auto":
+        found, why = format_of(sample)
+        if found is not None:
+            chosen = found
+            what.report.detected = f"auto: {prefix}, {why} in the first rows"
+        else:
+            chosen = "table"
+            what.report.detected = f"auto: {prefix} of columns {', '.join(names[:8])}"
+    elif source == "csv":
+        chosen = "table"
+    raws = (Raw(n, value=v, original=v) for n, v in enumerate(iter_columnar(table_path, kind), 1))
+    return chosen, _dict_records(what, raws, chosen, names)
+
+
+def _sheet(what: _Input, table_path: str) -> Iterator[Raw]:
+    sheets = sheet_names(table_path)
+    what.report.detected = (
+        f"auto: {what.shape.describe()}, sheet {sheets[0]!r}" if sheets else "an empty workbook"
+    )
+    if len(sheets) > 1:
+        what.report.warnings.append(
+            f"only the first sheet ({sheets[0]!r}) was read; the workbook has {len(sheets)}: "
+            f"{', '.join(map(repr, sheets[1:6]))} not read (save the sheet you want first, or as CSV)"
+        )
+    rows = ((n, *cells_of(values)) for n, values in enumerate(iter_sheet(table_path), 1))
+    yield from _table_rows(what, ((n, cells, tuple(kinds)) for n, cells, kinds in rows), ",")
+
+
+@contextlib.contextmanager
+def open_records(
+    path: StrPath,
+    *,
+    source: SourceName,
+    encoding: str | None,
+    fields: FieldMap | None,
+    repairs: Repairs,
+    report: ConversionReport,
+    notes: list[Change],
+) -> Generator[tuple[SourceName, Iterator[Raw]]]:
+    """The source format of the file at ``path`` and its records; sets ``report.detected`` and appends
+    the changes made to the whole file to ``notes`` as they are made. Raises ``ValueError`` when the
+    format cannot be told or a table's columns are unsure, ``ImportError`` naming the extra a reader
+    needs."""
+    shown = os.fspath(path)
+    shape = shape_of(path)
+    try:
+        codec = normal_encoding(encoding or UTF8)
+    except LookupError:
+        raise ValueError(
+            f"unknown encoding {encoding!r}: use a name such as gb18030, big5 or utf-16"
+        ) from None
+    what = _Input(shown, shape, codec, (fields or FieldMap()).over(CSV), repairs, report, notes)
+    if shape.kind == "zip":
+        raise ValueError(f"{shown} is a ZIP archive: extract the data file from it first")
+    with contextlib.ExitStack() as stack:
+        if shape.kind in ("parquet", "arrow"):
+            table_path = stack.enter_context(random_access(path, shape.compression))
+            chosen, records = _columnar(what, source, table_path)
+        elif shape.kind == "xlsx":
+            table_path = stack.enter_context(random_access(path, shape.compression))
+            chosen, records = ("table" if source in ("auto", "csv") else source), _sheet(what, table_path)
+        else:
+            chosen, records = _text_records(what, source)
+        yield chosen, _with_encoding_hint(what, records)
+
+
+def _text_records(what: _Input, source: SourceName) -> tuple[SourceName, Iterator[Raw]]:
+    with what.open() as file:
+        head = file.read(1 << 16)
+    container = "csv" if source == "csv" else container_of(what.shape.name, head)
+    _check_text(head, what, container)
+    if what.encoding != UTF8:
+        what.note("encoding", f"read as {what.encoding}, as asked")
+    records = _sample_records(what, container) if container != "csv" and source in ("auto", "table") else []
+    chosen, detected = _choose(source, container, records, what)
+    what.report.detected = detected
+    if container == "csv":
+        return chosen, _csv_records(what, head)
+    if chosen == "table":
+        found = _table_keys(records, what.fields)
+        keys = found[0] if found is not None else None
+        return chosen, _dict_records(what, _json_records(what, container, head), chosen, keys)
+    return chosen, _json_records(what, container, head)
+
+
+def _with_encoding_hint(what: _Input, records: Iterator[Raw]) -> Iterator[Raw]:
+    yield from records
+    if what.undecoded.sample is not None:
+        what.report.problems.append(
+            f"{what.undecoded.count} records are not valid UTF-8: {encoding_hint(what.undecoded.sample)}"
+        )
