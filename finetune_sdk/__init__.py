@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .data import (
         Conversation,
         ConversionReport,
+        CostEstimate,
         Dataset,
         DatasetStats,
         Deduplication,
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
         ValidationIssue,
         ValidationReport,
         convert_file,
+        estimate_cost,
         leakage,
     )
     from .errors import (
@@ -50,6 +52,7 @@ if TYPE_CHECKING:
         BadRequestError,
         ConfigurationError,
         ConflictError,
+        CostLimitError,
         DatasetValidationError,
         FineTuneError,
         InternalServerError,
@@ -77,6 +80,8 @@ if TYPE_CHECKING:
         FineTuneJob,
         JobEvent,
         JobStatus,
+        MetricsHistory,
+        MetricsRow,
         SucceededJob,
     )
     from .types.chat import ChatCompletion, ChatUsage
@@ -92,12 +97,14 @@ _EXPORTS: dict[str, str] = {
     "._response": "APIResponse",
     ".chat": "AsyncChatStream ChatOptions ChatStream",
     ".data": (
-        "ConversionReport Conversation Dataset DatasetStats Deduplication DroppedDuplicate ExactTokens Leak "
-        "LeakageReport Message NotARegularFileError ValidationIssue ValidationReport convert_file leakage"
+        "ConversionReport Conversation CostEstimate Dataset DatasetStats Deduplication DroppedDuplicate "
+        "ExactTokens Leak LeakageReport Message NotARegularFileError ValidationIssue ValidationReport "
+        "convert_file estimate_cost leakage"
     ),
     ".errors": (
         "APIConnectionError APIError APIResponseValidationError APIStatusError APITimeoutError "
-        "AuthenticationError BadRequestError ConfigurationError ConflictError DatasetValidationError "
+        "AuthenticationError BadRequestError ConfigurationError ConflictError CostLimitError "
+        "DatasetValidationError "
         "FineTuneError InternalServerError JobCancelledError JobError JobFailedError NotFoundError "
         "OutputConflictError PermissionDeniedError RateLimitError ResponseTooLargeError "
         "StreamInterruptedError UnprocessableEntityError WaitTimeoutError"
@@ -107,7 +114,7 @@ _EXPORTS: dict[str, str] = {
     ".pagination": "AsyncCursorPage AsyncPaginator SyncCursorPage",
     ".types": (
         "BaseModelName Checkpoint EventLevel FileDeleted FileObject FineTuneJob JobEvent JobStatus "
-        "SucceededJob"
+        "MetricsHistory MetricsRow SucceededJob"
     ),
     ".types.chat": "ChatCompletion ChatUsage",
 }
@@ -140,6 +147,8 @@ __all__ = [
     "ConflictError",
     "Conversation",
     "ConversionReport",
+    "CostEstimate",
+    "CostLimitError",
     "Dataset",
     "DatasetStats",
     "DatasetValidationError",
@@ -162,6 +171,8 @@ __all__ = [
     "Leak",
     "LeakageReport",
     "Message",
+    "MetricsHistory",
+    "MetricsRow",
     "NotARegularFileError",
     "NotFoundError",
     "OutputConflictError",
@@ -182,6 +193,7 @@ __all__ = [
     "WaitTimeoutError",
     "__version__",
     "convert_file",
+    "estimate_cost",
     "leakage",
 ]
 

@@ -6,6 +6,7 @@ Every error the SDK raises on purpose is a :class:`FineTuneError`::
     ├── ConfigurationError            no API key, bad base URL ...
     ├── DatasetValidationError        a dataset broke the platform's rules (carries the report)
     ├── OutputConflictError           an output file is an input, or another output (nothing written)
+    ├── CostLimitError                a job's estimated cost is above the max_cost given (nothing sent)
     ├── APIError                      something went wrong talking to the platform
     │   ├── APIStatusError            the platform answered with an error
     │   │   ├── BadRequestError           400
@@ -54,6 +55,7 @@ __all__ = [
     "BadRequestError",
     "ConfigurationError",
     "ConflictError",
+    "CostLimitError",
     "DatasetValidationError",
     "FineTuneError",
     "InternalServerError",
@@ -319,6 +321,22 @@ class OutputConflictError(FineTuneError, ValueError):
     def __init__(self, message: str, *, path: str) -> None:
         super().__init__(message)
         self.path = path
+
+
+class CostLimitError(FineTuneError, ValueError):
+    """``jobs.create(max_cost=...)`` refused: the estimated cost of training is higher. Nothing was
+    uploaded or created. ``cost`` and ``max_cost`` are in the price's currency; ``billed_tokens`` is what
+    the estimate counted."""
+
+    cost: float
+    max_cost: float
+    billed_tokens: int
+
+    def __init__(self, message: str, *, cost: float, max_cost: float, billed_tokens: int) -> None:
+        super().__init__(message)
+        self.cost = cost
+        self.max_cost = max_cost
+        self.billed_tokens = billed_tokens
 
 
 class JobError(FineTuneError):

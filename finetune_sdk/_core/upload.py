@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import io
+import logging
 import os
 import tempfile
 from collections.abc import Callable, Generator
@@ -19,9 +21,11 @@ from pathlib import Path
 from typing import IO, Any, Union, cast
 
 from ..data import Dataset, ValidationReport
-from ..types import FileObject
+from ..errors import APIResponseValidationError, APIStatusError
+from ..types import FileObject, Page
 from .checks import is_str
 from .flow import Call, Flow, call, send
+from .ids import path_segment
 from .options import PostOptions, apply_options
 from .wire import RequestSpec, parse_model
 
@@ -36,6 +40,7 @@ __all__ = [
     "check_upload",
     "open_source",
     "upload_flow",
+    "upload_or_reuse_flow",
     "upload_spec",
     "validate_source",
 ]
@@ -54,6 +59,7 @@ DEFAULT_FILENAME = "upload.jsonl"
 #: A Dataset's name when no ``filename`` is given.
 DATASET_FILENAME = "dataset.jsonl"
 _BLOCK = 1024 * 1024
+logger = logging.getLogger("finetune_sdk")
 
 
 class Body:
@@ -280,6 +286,47 @@ def _enter(stack: contextlib.ExitStack, opened: contextlib.AbstractContextManage
     return stack.enter_context(opened)
 
 
+def _digest(source: Source) -> tuple[int, str]:
+    """The size and SHA-256 of the bytes an upload would send (read from the first, rewound after)."""
+    body, digest, size = source.body.silent(), hashlib.sha256(), 0
+    while block := body.read(_BLOCK):
+        digest.update(block)
+        size += len(block)
+    source.body.seek(0)
+    return size, digest.hexdigest()
+
+
+def _existing(source: Source, purpose: str, size: int, digest: str) -> Flow[FileObject | None]:
+    """A file already on the server with the same name, the same size and the same bytes, if any (each
+    candidate of the same name and size is downloaded and hashed). A server that cannot list or send a
+    file back makes this None: the upload goes ahead."""
+    after: str | None = None
+    seen: set[str] = set()
+    try:
+        while True:
+            params: dict[str, object] = {"purpose": purpose, "limit": 100}
+            if after is not None:
+                params["after"] = after
+            answer = yield from send(RequestSpec("GET", "files", params=params))
+            page = parse_model(Page[FileObject], answer.payload, response=answer.response)
+            for found in page.data:
+                if found.filename != source.filename or found.bytes != size or found.status == "error":
+                    continue
+                content = yield from send(
+                    RequestSpec("GET", f"files/{path_segment(found.id)}/content", binary=True)
+                )
+                if hashlib.sha256(content.payload).hexdigest() == digest:
+                    return found
+            fresh = [f.id for f in page.data if f.id not in seen]
+            if not page.has_more or not fresh:
+                return None
+            seen.update(fresh)
+            after = fresh[-1]
+    except (APIStatusError, APIResponseValidationError) as exc:
+        logger.info("could not look for %s on the server (%s): uploading it", source.shown_as, exc)
+        return None
+
+
 def upload_flow(
     file: UploadInput,
     *,
@@ -288,16 +335,52 @@ def upload_flow(
     validate: bool,
     on_progress: ProgressCallback | None,
     options: PostOptions,
+    reuse: bool = False,
 ) -> Flow[FileObject]:
     """Open ``file``, validate it (unless told not to), and send it; the file object the platform made.
+    With ``reuse``, a file already on the server with the same name and the same bytes is returned
+    instead, and nothing is sent (see :func:`upload_or_reuse_flow`).
 
     Opening (which may copy a one-way stream to a temporary file) and validating run off the event loop
     on the async client; validating is cancellable there.
     """
+    found, _ = yield from upload_or_reuse_flow(
+        file,
+        filename=filename,
+        purpose=purpose,
+        validate=validate,
+        on_progress=on_progress,
+        options=options,
+        reuse=reuse,
+    )
+    return found
+
+
+def upload_or_reuse_flow(
+    file: UploadInput,
+    *,
+    filename: str | None,
+    purpose: str,
+    validate: bool,
+    on_progress: ProgressCallback | None,
+    options: PostOptions,
+    reuse: bool,
+) -> Flow[tuple[FileObject, bool]]:
+    """:func:`upload_flow`, and whether the file was made by this call (False: an earlier upload of the
+    same bytes under the same name was found and is returned)."""
+    apply_options(RequestSpec("POST", "files"), options, post=True)  # bad options fail before any request
     with contextlib.ExitStack() as stack:
         opened = open_source(file, filename=filename, on_progress=on_progress)
         source = yield from call(_enter, stack, opened, blocking=True)
         if validate:
             yield Call(validate_source, (source,), blocking=True, awaitable=avalidate_source)
+        if reuse:
+            size, digest = yield from call(_digest, source, blocking=True)
+            found = yield from _existing(source, purpose, size, digest)
+            if found is not None:
+                logger.info(
+                    "%s is on the server already, as %s: not uploaded again", source.shown_as, found.id
+                )
+                return found, False
         answer = yield from send(apply_options(upload_spec(source, purpose), options, post=True))
-        return parse_model(FileObject, answer.payload, response=answer.response)
+        return parse_model(FileObject, answer.payload, response=answer.response), True

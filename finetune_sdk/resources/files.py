@@ -58,6 +58,7 @@ def _upload(
     purpose: str = "fine-tune",
     validate: bool = True,
     on_progress: ProgressCallback | None = None,
+    reuse: bool = True,
     **options: Unpack[PostOptions],
 ) -> Flow[FileObject]:
     """Upload training data: a path to a ``.jsonl`` file, a :class:`~finetune_sdk.Dataset`, bytes,
@@ -73,6 +74,10 @@ def _upload(
     when given; a stream that cannot seek is first copied to a temporary file (in blocks) so a retry
     can send it again. Streams given are left open. On the async client, copying a stream and
     validating run off the event loop, and validating is cancellable.
+
+    With ``reuse`` (the default), a file already on the server under the same name with the same bytes
+    (the same size, then the same SHA-256 of its content) is returned instead and nothing is sent again;
+    ``reuse=False`` always uploads.
     """
     return upload_flow(
         file,
@@ -81,6 +86,7 @@ def _upload(
         validate=validate,
         on_progress=on_progress,
         options=options,
+        reuse=reuse,
     )
 
 
@@ -160,6 +166,7 @@ class AsyncFiles(AsyncAPIResource):
         purpose: str = "fine-tune",
         validate: bool = True,
         on_progress: AsyncProgressCallback | None = None,
+        reuse: bool = True,
         **options: Unpack[PostOptions],
     ) -> FileObject:
         """Upload training data; see :meth:`Files.upload`. ``on_progress`` may be a plain function or a
@@ -172,6 +179,7 @@ class AsyncFiles(AsyncAPIResource):
                 purpose=purpose,
                 validate=validate,
                 on_progress=relay,
+                reuse=reuse,
                 **options,
             )
             return await self._client.run(flow)

@@ -9,14 +9,15 @@ methods here check their arguments, build the flow and hand it to the client.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, TypedDict
+from collections.abc import Iterable, Mapping
+from typing import TypedDict
 
 from typing_extensions import NotRequired, Required, Unpack
 
 from .._core.checks import is_finite_number, is_str, is_str_mapping
 from .._core.config import DEFAULT_WAIT_CONCURRENCY
 from .._core.create import (
+    DEFAULT_LOCAL_SPLIT,
     AsyncUpdateCallback,
     EventRef,
     HyperparametersInput,
@@ -27,8 +28,10 @@ from .._core.create import (
     job_id_of,
     plan_create,
 )
-from .._core.events import EventCursor, job_path
-from .._core.flow import Flow, request
+from .._core.events import EventCursor, events_spec, job_path, read_events
+from .._core.flow import Flow, request, send
+from .._core.ids import path_segment
+from .._core.job_settings import IntegrationsInput, MethodInput
 from .._core.options import PostOptions, RequestOptions, apply_options
 from .._core.pages import PageQuery
 from .._core.waiting import DEFAULT_PROGRESS_INTERVAL, Waiter, follow_flow, wait_flow
@@ -36,7 +39,8 @@ from .._core.wire import RequestSpec
 from .._many import AsyncOutcomes, JobOutcome, Outcomes
 from .._resource import AsyncAPIResource, Following, Listing, Settings, SyncAPIResource
 from .._response import RawResponseView, async_raw_method, raw_method
-from ..types import BaseModelName, FineTuneJob, JobEvent, JobStatus, SucceededJob
+from ..errors import NotFoundError
+from ..types import BaseModelName, FineTuneJob, JobEvent, JobStatus, MetricsHistory, SucceededJob
 
 __all__ = [
     "AsyncJobs",
@@ -65,11 +69,13 @@ class JobCreateParams(PostOptions, total=False):
     validation_file: NotRequired[TrainingInput | None]
     validation_split: NotRequired[float | None]
     hyperparameters: NotRequired[HyperparametersInput]
-    method: NotRequired[Mapping[str, Any] | None]
-    integrations: NotRequired[Sequence[Mapping[str, Any]] | None]
+    method: NotRequired[MethodInput]
+    integrations: NotRequired[IntegrationsInput]
     suffix: NotRequired[str | None]
     seed: NotRequired[int | None]
     metadata: NotRequired[Mapping[str, str] | None]
+    max_cost: NotRequired[float | None]
+    local_split: NotRequired[float | None]
 
 
 class _ListFilters(TypedDict, total=False):
@@ -163,25 +169,34 @@ def _create(
     validation_file: TrainingInput | None = None,
     validation_split: float | None = None,
     hyperparameters: HyperparametersInput = None,
-    method: Mapping[str, Any] | None = None,
-    integrations: Sequence[Mapping[str, Any]] | None = None,
+    method: MethodInput = None,
+    integrations: IntegrationsInput = None,
     suffix: str | None = None,
     seed: int | None = None,
     metadata: Mapping[str, str] | None = None,
+    max_cost: float | None = None,
+    local_split: float | None = DEFAULT_LOCAL_SPLIT,
     **options: Unpack[PostOptions],
 ) -> Flow[FineTuneJob]:
     """Create (and start) a fine-tuning job.
 
     ``training_file`` and ``validation_file`` take a file id, a path to a ``.jsonl`` file or a
-    :class:`~finetune_sdk.Dataset`; paths and datasets are validated and uploaded first (a string is
-    a path when it ends in ``.jsonl``, holds a path separator or names an existing file).
-    ``validation_split`` (``0 < x <= 0.5``) holds out a share of the training data on the server
-    instead of a validation file. ``hyperparameters`` is a :class:`~finetune_sdk.Hyperparameters`, a
-    preset name (``"standard"``, ``"quality"``, ``"fast"``), a mapping, or None for the guide's
-    ``standard`` values; ``method`` and ``integrations`` are OpenAI's, passed on as given (see
-    ``docs/jobs.md`` for which rules apply when). Bad arguments raise ``ValueError`` before anything
-    is uploaded. With the same ``idempotency_key``, a repeated call returns the job made the first
-    time and uploads nothing again.
+    :class:`~finetune_sdk.Dataset`; paths and datasets are validated and uploaded first (a string is a
+    path when it ends in ``.jsonl``, holds a path separator or names an existing file), and a file
+    already on the server with the same name and bytes is used instead of a second upload. Without
+    validation data, ``local_split`` (10%) of local training data is held out here, without leakage
+    (examples grouped by their first prompt), and both files are uploaded; ``local_split=None`` leaves
+    it to the platform, and ``validation_split`` (``0 < x <= 0.5``) asks the platform for its own split.
+
+    ``hyperparameters`` is a :class:`~finetune_sdk.Hyperparameters`, a preset name (``"standard"``,
+    ``"quality"``, ``"fast"``), a mapping, or None: for the platform's base models, the guide's ranges
+    apply and ``standard`` is the default; for another model (another OpenAI-shaped server) OpenAI's
+    schema applies and only what is given is sent. ``method`` and ``integrations`` are OpenAI's, sent as
+    given. ``max_cost`` refuses (:class:`~finetune_sdk.CostLimitError`), before anything is uploaded, a
+    job whose estimated cost is higher (the price from ``FINETUNE_PRICE_PER_MTOKENS`` or a price table;
+    see :func:`~finetune_sdk.data.estimate_cost`). Bad arguments raise ``ValueError`` before anything is
+    uploaded. With the same ``idempotency_key``, a repeated call returns the job made the first time and
+    uploads nothing again. ``docs/jobs.md`` says which rules apply when.
     """
     plan = plan_create(
         model=model,
@@ -195,6 +210,8 @@ def _create(
         seed=seed,
         metadata=metadata,
         idempotency_key=options.get("idempotency_key"),
+        max_cost=max_cost,
+        local_split=local_split,
     )
     return create_flow(plan, options)
 
@@ -278,6 +295,29 @@ def _follow(
     return Following(flow, JobEvent)
 
 
+def _metrics(client: Settings, job: JobRef, **options: Unpack[RequestOptions]) -> Flow[MetricsHistory]:
+    """Every step's metrics of the job so far (``train_loss``, ``valid_loss``, ``epoch``, ``step``, the
+    accuracies and the learning rate where known), oldest first: from the job's metrics file once it has
+    one (``result_files``), else gathered from its step events (a running job's, or a server's without
+    metrics files). ``to_csv()`` / ``to_json()`` export it; charts draw it (:mod:`finetune_sdk.evaluate`)."""
+    found = yield from request(_job_spec(job, options), FineTuneJob)
+    if found.metrics_file is not None:
+        spec = RequestSpec("GET", f"files/{path_segment(found.metrics_file)}/content", binary=True)
+        try:
+            answer = yield from send(apply_options(spec, options))
+        except NotFoundError:
+            pass  # named but gone: the events still hold every step
+        else:
+            return MetricsHistory.from_csv(bytes(answer.payload).decode("utf-8", "replace"))
+    cursor, events = EventCursor(), list[JobEvent]()
+    while True:
+        answer = yield from send(apply_options(events_spec(found.id, cursor.after), options))
+        fresh, more = read_events(answer, cursor)
+        events.extend(fresh)
+        if not more or not fresh:
+            return MetricsHistory.from_events(events)
+
+
 def _wait(
     client: Settings,
     job: JobRef,
@@ -317,6 +357,7 @@ class Jobs(SyncAPIResource):
     events = SyncAPIResource._pages(_events)
     follow = SyncAPIResource._follows(_follow)
     wait = SyncAPIResource._runs(_wait)
+    metrics = SyncAPIResource._runs(_metrics)
 
     def wait_all(
         self,
@@ -374,6 +415,7 @@ class AsyncJobs(AsyncAPIResource):
     events = AsyncAPIResource._pages(_events)
     follow = AsyncAPIResource._follows(_follow)
     wait = AsyncAPIResource._runs(_wait)
+    metrics = AsyncAPIResource._runs(_metrics)
 
     async def wait_all(
         self,
@@ -419,6 +461,7 @@ class JobsWithRawResponse(RawResponseView):
     list = raw_method(Jobs.list)
     events = raw_method(Jobs.events)
     wait = raw_method(Jobs.wait)
+    metrics = raw_method(Jobs.metrics)
 
 
 class AsyncJobsWithRawResponse(RawResponseView):
@@ -430,3 +473,4 @@ class AsyncJobsWithRawResponse(RawResponseView):
     list = async_raw_method(AsyncJobs.list)
     events = async_raw_method(AsyncJobs.events)
     wait = async_raw_method(AsyncJobs.wait)
+    metrics = async_raw_method(AsyncJobs.metrics)

@@ -64,7 +64,7 @@ class Synced:
             return lambda *a, **kw: self._portal.call(lambda: attr(*a, **kw))
         if inspect.isasyncgenfunction(attr):
             return lambda *a, **kw: self._portal.call(_collect, attr(*a, **kw))
-        if name in ("files", "jobs"):
+        if name in ("files", "jobs", "checkpoints", "chat"):
             return Synced(self._portal, attr)
         if inspect.ismethod(attr):  # list() and events() return async paginators or iterators
             return lambda *a, **kw: self._collected(attr(*a, **kw))

@@ -30,7 +30,7 @@ def test_upload_list_retrieve_delete(api: Any, emu: Emulator, train_file: Path) 
 def test_upload_reports_progress_to_the_last_byte(api: Any, tmp_path: Path) -> None:
     path = write_dataset(tmp_path / "big.jsonl", n=5000)
     seen: list[tuple[int, int]] = []
-    api.files.upload(path, on_progress=lambda sent, total: seen.append((sent, total)))
+    api.files.upload(path, on_progress=lambda sent, total: seen.append((sent, total)), reuse=False)
     size = path.stat().st_size
     assert seen[-1] == (size, size)
     assert len(seen) > 1 and all(b[0] >= a[0] for a, b in itertools.pairwise(seen))

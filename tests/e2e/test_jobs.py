@@ -47,11 +47,12 @@ def test_whole_flow_upload_create_with_preset_wait(api: Any, emu: Emulator, trai
     assert steps == sorted(steps)  # the steps reported (every one the events hold) never go back
 
 
-def test_create_from_a_path_uploads_it_first(api: Any, emu: Emulator, train_file: Path) -> None:
+def test_create_from_a_path_uploads_it_first(api: Any, emu: Emulator, tmp_path: Path) -> None:
+    train_file = write_dataset(tmp_path / f"train-{uuid.uuid4().hex}.jsonl")  # a name the server has not seen
     before = emu.state.counts()["files"]
     job = api.jobs.create(model=MODEL, training_file=train_file, validation_split=0.2, seed=7)
     assert job.training_file is not None and job.training_file.startswith("file-")
-    assert emu.state.counts()["files"] == before + 1
+    assert emu.state.counts()["files"] == before + 1  # the platform's own split: one file sent
     assert job.validation_split == 0.2 and job.seed == 7
     assert api.jobs.wait(job.id, poll_interval=POLL).status is JobStatus.SUCCEEDED
 
@@ -61,14 +62,17 @@ def test_default_hyperparameters_are_the_standard_preset(api: Any, train_file: P
     assert job.hyperparameters == Hyperparameters.preset("standard").model_dump(mode="json")
 
 
-def test_idempotency_key_makes_create_happen_once(api: Any, emu: Emulator, train_file: Path) -> None:
+def test_idempotency_key_makes_create_happen_once(api: Any, emu: Emulator, tmp_path: Path) -> None:
+    train_file = write_dataset(tmp_path / f"train-{uuid.uuid4().hex}.jsonl")
     before = emu.state.counts()
     key = f"once-{uuid.uuid4()}"
     first = api.jobs.create(model=MODEL, training_file=train_file, idempotency_key=key)
     again = api.jobs.create(model=MODEL, training_file=train_file, idempotency_key=key)
     assert first.id == again.id
     after = emu.state.counts()
-    assert after["jobs"] == before["jobs"] + 1 and after["files"] == before["files"] + 1
+    # the training and validation files of the local split, each sent once
+    assert after["jobs"] == before["jobs"] + 1 and after["files"] == before["files"] + 2
+    assert first.validation_file is not None
 
 
 def test_invalid_file_uploaded_without_validation_fails_the_job(api: Any, tmp_path: Path) -> None:

@@ -60,7 +60,7 @@ def test_an_async_upload_of_a_stream_awaits_a_coroutine_progress_callback(
         async with AsyncClient(api_key=emu.api_key, base_url=emu.base_url) as client:
             stream = io.BytesIO(b"ignored" + data)
             stream.seek(len(b"ignored"))  # the upload starts where the stream stands
-            uploaded = await client.files.upload(stream, on_progress=on_progress, timeout=30)
+            uploaded = await client.files.upload(stream, on_progress=on_progress, timeout=30, reuse=False)
             assert not stream.closed  # a stream given is left open
             return uploaded.id
 

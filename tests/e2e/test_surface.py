@@ -46,7 +46,7 @@ def test_async_callbacks_may_be_coroutine_functions(emu: Emulator, tmp_path: Pat
 
     async def main() -> None:
         async with AsyncClient(api_key=emu.api_key, base_url=emu.base_url) as client:
-            uploaded = await client.files.upload(path, on_progress=on_progress)
+            uploaded = await client.files.upload(path, on_progress=on_progress, reuse=False)
             job = await client.jobs.create(model=MODEL, training_file=uploaded)
             done = await client.jobs.wait(job, poll_interval=POLL, on_update=on_update)
             assert isinstance(done, SucceededJob) and done.fine_tuned_model.strip()

@@ -179,7 +179,9 @@ def test_progress_covers_every_byte_of_a_stream(api: Any, tmp_path: Path) -> Non
     data = write_dataset(tmp_path / "big.jsonl", n=5000).read_bytes()
     for content in (io.BytesIO(data), OneWay(data)):
         seen: list[tuple[int, int]] = []
-        api.files.upload(content, on_progress=lambda sent, total, seen=seen: seen.append((sent, total)))
+        api.files.upload(
+            content, on_progress=lambda sent, total, seen=seen: seen.append((sent, total)), reuse=False
+        )
         assert seen[-1] == (len(data), len(data))  # validation reported no progress: nothing was sent
         assert len(seen) > 1 and all(b[0] >= a[0] for a, b in itertools.pairwise(seen))
 
@@ -223,7 +225,9 @@ def test_a_retried_upload_sends_every_byte_again_once(
         for i in range(rounds):
             content, name = content_of(kind, data, tmp_path / f"opened{i}.jsonl")
             seen: list[int] = []
-            uploaded = api.files.upload(content, on_progress=lambda sent, _, seen=seen: seen.append(sent))
+            uploaded = api.files.upload(
+                content, on_progress=lambda sent, _, seen=seen: seen.append(sent), reuse=False
+            )
             assert uploaded.filename == name and stored(faulty, uploaded) == data
             assert seen[-1] == len(data)
     assert faulty.state.counts()["files"] == rounds  # the lost answer made no second file

@@ -46,7 +46,7 @@ def refused_before_sending(
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        ({"seed": 2**64}, "seed must be a whole number from 0 to 4294967295"),
+        ({"seed": 2**64}, "seed must be a whole number from 0 to 2147483647"),
         ({"seed": -1}, "seed"),
         ({"seed": 1.5}, "seed"),
         ({"metadata": {"at": object()}}, "metadata cannot be sent as JSON"),

@@ -50,7 +50,7 @@ def test_sync_flow_under_faults(tmp_path: Path, seed: int, caplog: pytest.LogCap
                 assert whole.startswith(err.partial_text) and len(err.partial_text) < len(whole)
             else:
                 assert streamed == whole
-        assert emu.state.counts() == {"files": rounds, "jobs": rounds}
+        assert emu.state.counts() == {"files": 2 * rounds, "jobs": rounds}  # the local split: two files
     retried = caplog.text.count("retrying in")
     assert retried >= 5, f"the soak should have met faults, saw {retried} retries"
     print(f"seed {seed}: {retried} retries, {interrupted} interrupted streams")
@@ -74,4 +74,4 @@ async def test_async_concurrent_flows_under_faults(tmp_path: Path) -> None:
                     for path in paths:
                         tg.start_soon(flow, path)
         assert results == [JobStatus.SUCCEEDED] * flows
-        assert emu.state.counts() == {"files": flows, "jobs": flows}
+        assert emu.state.counts() == {"files": 2 * flows, "jobs": flows}  # the local split: two files

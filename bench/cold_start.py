@@ -1,0 +1,110 @@
+"""What a new process pays for its first answer, and what the ``finetune`` command pays to start: whole
+processes timed from outside, against the official ``openai`` client and a raw httpx script in the same
+run (the named baselines), interleaved, median of N.
+
+First answer: a fresh interpreter that imports the client, builds it and retrieves one job from an
+emulator (in a child process, started once):
+
+- ``finetune_sdk``: ``from finetune_sdk import Client; Client(...).jobs.retrieve(job_id)``
+- ``openai``: ``import openai; openai.OpenAI(...).fine_tuning.jobs.retrieve(job_id)``
+- ``raw httpx``: ``import httpx, orjson; orjson.loads(httpx.get(url, headers=...).content)``
+
+Goal: the SDK's first answer at 0.45x openai's or less. The command line: ``finetune --help`` and
+``finetune validate small.jsonl`` against ``python -c pass`` (the interpreter's own start).
+
+    python bench/cold_start.py [--runs 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _server import KEY, emulator_process
+
+FIRST_ANSWER = {
+    "finetune_sdk": (
+        "from finetune_sdk import Client\n"
+        "with Client(api_key={key!r}, base_url={base!r}) as c: c.jobs.retrieve({job!r})"
+    ),
+    "openai": (
+        "import openai\n"
+        "c = openai.OpenAI(api_key={key!r}, base_url={base!r}); c.fine_tuning.jobs.retrieve({job!r}); c.close()"
+    ),
+    "raw httpx": (
+        "import httpx, orjson\n"
+        "orjson.loads(httpx.get({base!r} + '/fine_tuning/jobs/' + {job!r}, "
+        "headers={{'Authorization': 'Bearer ' + {key!r}}}).content)"
+    ),
+}
+
+
+def _time(command: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def _job(base: str, folder: Path) -> str:
+    line = orjson.dumps(
+        {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}
+    )
+    data = (line + b"\n") * 10
+    headers = {"Authorization": f"Bearer {KEY}"}
+    uploaded = httpx.post(
+        f"{base}/files", headers=headers, files={"file": ("t.jsonl", data)}, data={"purpose": "fine-tune"}
+    ).json()
+    body = {"model": "Qwen/Qwen2.5-7B-Instruct", "training_file": uploaded["id"]}
+    job: str = httpx.post(f"{base}/fine_tuning/jobs", headers=headers, json=body).json()["id"]
+    (folder / "small.jsonl").write_bytes(data)
+    return job
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=15)
+    runs = parser.parse_args().runs
+    finetune = str(Path(sys.executable).with_name("finetune"))
+    with emulator_process(time_scale=1000.0) as base, tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        job = _job(base, folder)
+        commands = {
+            name: [sys.executable, "-c", code.format(key=KEY, base=base, job=job)]
+            for name, code in FIRST_ANSWER.items()
+        }
+        commands["python -c pass"] = [sys.executable, "-c", "pass"]
+        commands["finetune --help"] = [finetune, "--help"]
+        commands["finetune validate"] = [finetune, "validate", str(folder / "small.jsonl")]
+        for command in commands.values():  # warm up: caches, .pyc files
+            _time(command)
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(runs):
+            for name, command in commands.items():
+                times[name].append(_time(command))
+    ms = {name: statistics.median(values) * 1000 for name, values in times.items()}
+    print(f"median of {runs} runs, ms per process")
+    for name, value in ms.items():
+        print(f"  {name:<20} {value:8.1f}")
+    print(
+        f"first answer: finetune_sdk / openai = {ms['finetune_sdk'] / ms['openai']:.2f}x (goal <= 0.45x); "
+        f"finetune_sdk / raw httpx = {ms['finetune_sdk'] / ms['raw httpx']:.2f}x"
+    )
+    print(
+        f"command line: finetune --help {ms['finetune --help'] - ms['python -c pass']:.0f} ms and "
+        f"finetune validate {ms['finetune validate'] - ms['python -c pass']:.0f} ms over the interpreter's start"
+    )
+
+
+if __name__ == "__main__":
+    main()
