@@ -38,7 +38,8 @@ FIRST_ANSWER = {
     ),
     "openai": (
         "import openai\n"
-        "c = openai.OpenAI(api_key={key!r}, base_url={base!r}); c.fine_tuning.jobs.retrieve({job!r}); c.close()"
+        "c = openai.OpenAI(api_key={key!r}, base_url={base!r})\n"
+        "c.fine_tuning.jobs.retrieve({job!r}); c.close()"
     ),
     "raw httpx": (
         "import httpx, orjson\n"
@@ -102,7 +103,8 @@ def main() -> None:
     )
     print(
         f"command line: finetune --help {ms['finetune --help'] - ms['python -c pass']:.0f} ms and "
-        f"finetune validate {ms['finetune validate'] - ms['python -c pass']:.0f} ms over the interpreter's start"
+        f"finetune validate {ms['finetune validate'] - ms['python -c pass']:.0f} ms "
+        "over the interpreter's start"
     )
 
 
