@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         CostEstimate,
         Dataset,
         DatasetStats,
+        DatasetValidationError,
         Deduplication,
         DroppedDuplicate,
         ExactTokens,
@@ -53,7 +54,6 @@ if TYPE_CHECKING:
         ConfigurationError,
         ConflictError,
         CostLimitError,
-        DatasetValidationError,
         FineTuneError,
         InternalServerError,
         JobCancelledError,
@@ -97,14 +97,14 @@ _EXPORTS: dict[str, str] = {
     "._response": "APIResponse",
     ".chat": "AsyncChatStream ChatOptions ChatStream",
     ".data": (
-        "ConversionReport Conversation CostEstimate Dataset DatasetStats Deduplication DroppedDuplicate "
+        "ConversionReport Conversation CostEstimate Dataset DatasetStats DatasetValidationError "
+        "Deduplication DroppedDuplicate "
         "ExactTokens Leak LeakageReport Message NotARegularFileError ValidationIssue ValidationReport "
         "convert_file estimate_cost leakage"
     ),
     ".errors": (
         "APIConnectionError APIError APIResponseValidationError APIStatusError APITimeoutError "
         "AuthenticationError BadRequestError ConfigurationError ConflictError CostLimitError "
-        "DatasetValidationError "
         "FineTuneError InternalServerError JobCancelledError JobError JobFailedError NotFoundError "
         "OutputConflictError PermissionDeniedError RateLimitError ResponseTooLargeError "
         "StreamInterruptedError UnprocessableEntityError WaitTimeoutError"

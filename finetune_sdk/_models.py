@@ -26,6 +26,9 @@ class APIModel(BaseModel):
         populate_by_name=True,
         alias_generator=AliasGenerator(validation_alias=_either_case),
         protected_namespaces=(),
+        # A model's validator is built on its first use, not at import: a process that only retrieves a
+        # job builds the job's models and none of the others (a quicker first answer).
+        defer_build=True,
     )
 
     _request_id: str | None = PrivateAttr(default=None)

@@ -4,7 +4,8 @@ Every error the SDK raises on purpose is a :class:`FineTuneError`::
 
     FineTuneError
     ├── ConfigurationError            no API key, bad base URL ...
-    ├── DatasetValidationError        a dataset broke the platform's rules (carries the report)
+    ├── DatasetValidationError        a dataset broke the platform's rules (carries the report; defined
+    │                                 with the report in finetune_sdk.data, which it belongs to)
     ├── OutputConflictError           an output file is an input, or another output (nothing written)
     ├── CostLimitError                a job's estimated cost is above the max_cost given (nothing sent)
     ├── APIError                      something went wrong talking to the platform
@@ -42,7 +43,6 @@ from ._core.ids import request_id_of
 if TYPE_CHECKING:
     import httpx
 
-    from .data._schema import ValidationReport
     from .types import FineTuneJob
 
 __all__ = [
@@ -56,7 +56,6 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "CostLimitError",
-    "DatasetValidationError",
     "FineTuneError",
     "InternalServerError",
     "JobCancelledError",
@@ -296,20 +295,6 @@ class ResponseTooLargeError(APIResponseValidationError):
     def __init__(self, message: str, *, limit: int, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.limit = limit
-
-
-class DatasetValidationError(FineTuneError, ValueError):
-    """A dataset does not follow the platform's rules.
-
-    ``report`` is the full :class:`~finetune_sdk.ValidationReport`: every issue with its line number,
-    code and message, plus the statistics.
-    """
-
-    report: ValidationReport
-
-    def __init__(self, message: str, *, report: ValidationReport) -> None:
-        super().__init__(message)
-        self.report = report
 
 
 class OutputConflictError(FineTuneError, ValueError):

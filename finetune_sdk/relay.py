@@ -50,6 +50,7 @@ from typing import Any, Final, Protocol, cast
 
 import orjson
 
+from ._core.checks import is_dataset_error
 from ._core.wire import error_fields
 from .errors import (
     APIConnectionError,
@@ -57,7 +58,6 @@ from .errors import (
     APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
-    DatasetValidationError,
     StreamInterruptedError,
 )
 from .types import JobEvent
@@ -131,7 +131,8 @@ def _line_value(field: str, value: str) -> bytes:
 
 #: What a relay turns into an error answer: the SDK's errors, and the ``ValueError``/``TypeError`` the
 #: SDK raises for arguments it refuses before sending anything (no messages, a message without a role).
-RelayedError = APIError | DatasetValidationError | ValueError | TypeError
+#: (A :class:`~finetune_sdk.DatasetValidationError` is a ``ValueError``.)
+RelayedError = APIError | ValueError | TypeError
 
 
 # Failures to reach the platform or read it, most specific first: the code, and all the relay's caller
@@ -180,7 +181,7 @@ def error_body(exc: RelayedError) -> dict[str, Any]:
     ``invalid_dataset`` with its ``report`` (errors with line numbers, under the name the user gave).
     Never the API key.
     """
-    if isinstance(exc, DatasetValidationError):  # the file's own problems, line by line, under its name
+    if is_dataset_error(exc):  # the file's own problems, line by line, under its name
         report = exc.report.model_dump(mode="json")
         return {
             "error": {
@@ -202,7 +203,7 @@ def error_status(exc: RelayedError) -> int:
     breaks the platform's rules is a 422; other arguments the SDK refused are a 400; a timeout is a 504
     and any other failure of the platform (its 401 is about the service's own key) a 502.
     """
-    if isinstance(exc, DatasetValidationError):
+    if is_dataset_error(exc):
         return 422
     if isinstance(exc, APIStatusError):
         return exc.status_code if exc.status_code in _PASSED_STATUSES else 502

@@ -12,14 +12,13 @@ import os
 import tempfile
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any, Final, Union
+from typing import TYPE_CHECKING, Any, Final, Union
 
 import orjson
 
-from ..data import CostEstimate, Dataset, SplitReport, estimate_cost, split_file
 from ..errors import APIError, APIStatusError, CostLimitError
 from ..types import FileObject, FineTuneJob, JobEvent
-from .checks import is_finite_number, is_number, is_str
+from .checks import is_dataset, is_finite_number, is_number, is_str
 from .flow import Call, Flow, call, send
 from .ids import check_idempotency_key, path_segment, resource_id
 from .job_settings import (
@@ -36,6 +35,9 @@ from .options import PostOptions, apply_options
 from .retry import is_retryable
 from .upload import UploadInput, check_upload, upload_or_reuse_flow
 from .wire import RequestSpec, parse_model
+
+if TYPE_CHECKING:
+    from ..data import CostEstimate, Dataset, SplitReport
 
 __all__ = [
     "DEFAULT_LOCAL_SPLIT",
@@ -59,7 +61,7 @@ JobRef = Union[FineTuneJob, str]  # noqa: UP007 - runtime aliases, valid on 3.10
 EventRef = Union[JobEvent, str]  # noqa: UP007
 #: A file id (``"file-..."``), an uploaded ``FileObject``, a path to a ``.jsonl`` file, or a
 #: :class:`~finetune_sdk.Dataset`.
-TrainingInput = Union[str, FileObject, "os.PathLike[str]", Dataset]
+TrainingInput = Union[str, FileObject, "os.PathLike[str]", "Dataset"]
 #: Called with the job whenever its status or progress changes during ``wait``.
 UpdateCallback = Callable[[FineTuneJob], None]
 #: On the async client ``on_update`` may also be a coroutine function; it is awaited.
@@ -81,7 +83,7 @@ def _to_upload(value: TrainingInput) -> UploadInput | None:
     A ``Dataset`` or a path object is uploaded; a string is a path when it ends in ``.jsonl``, holds a
     path separator or names an existing file, and a file id otherwise.
     """
-    if isinstance(value, (Dataset, os.PathLike)):
+    if is_dataset(value) or isinstance(value, os.PathLike):
         return value
     if not isinstance(value, str):
         raise TypeError(
@@ -230,8 +232,10 @@ def _check_json(body: object, what: str) -> None:
 
 def _priced(source: UploadInput, body: Mapping[str, Any], max_cost: float) -> CostEstimate:
     """The estimate of training on ``source``; a ``CostLimitError`` when it costs more than allowed."""
-    if not isinstance(source, (str, os.PathLike, Dataset)):
+    if not (isinstance(source, (str, os.PathLike)) or is_dataset(source)):
         raise ValueError("max_cost needs the training data as a path or a Dataset to count its tokens")
+    from ..data import estimate_cost  # local data only: ``import finetune_sdk`` stays light
+
     model: object = body.get("model")
     estimate = estimate_cost(
         source, n_epochs=epochs_of(body) or _DEFAULT_EPOCHS, model=model if is_str(model) else None
@@ -255,13 +259,15 @@ def _priced(source: UploadInput, body: Mapping[str, Any], max_cost: float) -> Co
 def _split(source: UploadInput, share: float, folder: str) -> SplitReport | None:
     """Hold out ``share`` of the training data (leak-free, grouped by first prompt) in two files in
     ``folder``; None (and said) when it cannot be split without leaking."""
-    if isinstance(source, Dataset):
+    if is_dataset(source):
         path = Path(folder) / "dataset.jsonl"
         source.to_jsonl(path)
     elif isinstance(source, (str, os.PathLike)):
         path = Path(source)
     else:
         return None  # bytes or a stream: sent as given, the server holds out its own share
+    from ..data import split_file  # local data only: ``import finetune_sdk`` stays light
+
     stem = path.stem or "train"
     try:
         report = split_file(

@@ -18,16 +18,18 @@ import os
 import tempfile
 from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import IO, Any, Union, cast
+from typing import IO, TYPE_CHECKING, Any, Union, cast
 
-from ..data import Dataset, ValidationReport
 from ..errors import APIResponseValidationError, APIStatusError
 from ..types import FileObject, Page
-from .checks import is_str
+from .checks import is_dataset, is_str
 from .flow import Call, Flow, call, send
 from .ids import path_segment
 from .options import PostOptions, apply_options
 from .wire import RequestSpec, parse_model
+
+if TYPE_CHECKING:
+    from ..data import Dataset, ValidationReport
 
 __all__ = [
     "DEFAULT_FILENAME",
@@ -47,7 +49,7 @@ __all__ = [
 
 #: Bytes, or a binary file object (``io.BytesIO``, an open file, a pipe ...).
 FileContent = Union[bytes, bytearray, memoryview, IO[bytes]]  # noqa: UP007 - valid on 3.10
-_Content = Union[str, "os.PathLike[str]", Dataset, FileContent]
+_Content = Union[str, "os.PathLike[str]", "Dataset", FileContent]
 #: What ``upload`` takes: a path, a :class:`~finetune_sdk.Dataset`, bytes or a binary file object, or a
 #: ``(filename, bytes_or_file)`` pair.
 UploadInput = Union[_Content, tuple[str, FileContent]]  # noqa: UP007
@@ -142,7 +144,7 @@ def _unpack(file: UploadInput, filename: str | None) -> tuple[_Content, str | No
     name, content = file
     if filename is not None and filename != name:
         raise ValueError(f"two names for one upload: {name!r} in the tuple and filename={filename!r}")
-    if isinstance(content, (str, os.PathLike, Dataset, tuple)):
+    if isinstance(content, (str, os.PathLike, tuple)) or is_dataset(content):
         raise TypeError("the content of a (filename, content) pair is bytes or a binary file object")
     return content, name
 
@@ -167,7 +169,7 @@ def open_source(
         def body(stream: IO[bytes]) -> Body:
             return Body(stack.enter_context(contextlib.closing(stream)), on_progress)
 
-        if isinstance(content, Dataset):
+        if is_dataset(content):
             name = _dataset_filename(filename)
             path = scratch() / "dataset.jsonl"
             content.to_jsonl(path)
@@ -246,6 +248,8 @@ def validate_source(source: Source, *, max_errors: int = 100) -> None:
     """
     if source.checked:
         return
+    from ..data import Dataset  # local data only: ``import finetune_sdk`` stays light
+
     target, options = _validation_target(source)
     _raise_for(source, Dataset.validate_file(target, max_errors=max_errors, **options))
 
@@ -254,6 +258,8 @@ async def avalidate_source(source: Source, *, max_errors: int = 100) -> None:
     """:func:`validate_source` off the event loop; cancelling the caller stops it within milliseconds."""
     if source.checked:
         return
+    from ..data import Dataset
+
     target, options = _validation_target(source)
     _raise_for(source, await Dataset.avalidate_file(target, max_errors=max_errors, **options))
 
@@ -263,7 +269,7 @@ def check_upload(file: UploadInput, *, filename: str | None = None) -> None:
 
     A seekable stream is rewound afterwards; a stream that cannot seek is read to its end.
     """
-    if isinstance(file, Dataset):
+    if is_dataset(file):
         _dataset_filename(filename)  # the data was validated when the Dataset was built
         return
     with open_source(file, filename=filename) as source:

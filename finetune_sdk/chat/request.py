@@ -13,14 +13,15 @@ from typing import TYPE_CHECKING, Any, Final, Union, cast
 
 from typing_extensions import Unpack
 
-from .._core.checks import is_number, is_str, is_str_mapping, is_whole
+from .._core.checks import is_conversation, is_message, is_number, is_str, is_str_mapping, is_whole
 from .._core.options import RequestOptions, apply_options
 from .._core.wire import RequestSpec
-from ..data import Conversation, Message
 from ..errors import APIStatusError
 
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletionMessageParam
+
+    from ..data import Conversation, Message
 
 __all__ = [
     "CHAT_PATH",
@@ -38,8 +39,8 @@ CHAT_PATH: Final = "chat/completions"
 
 # The openai TypedDicts give editors completion for message dicts; they exist for type checkers only,
 # so importing finetune_sdk never imports openai.
-MessageLike = Union["ChatCompletionMessageParam", Mapping[str, Any], Message]
-Messages = Union[str, Conversation, Iterable[MessageLike]]  # noqa: UP007 - a runtime alias, valid on 3.10
+MessageLike = Union["ChatCompletionMessageParam", Mapping[str, Any], "Message"]
+Messages = Union[str, "Conversation", Iterable[MessageLike]]
 """What ``chat()`` accepts: one user turn as a string, message dicts, or ``Message``/``Conversation``."""
 
 
@@ -47,8 +48,6 @@ ROLES: Final = frozenset({"system", "user", "assistant", "tool", "developer"})
 
 
 def _message_dict(item: object) -> dict[str, Any]:
-    if isinstance(item, Message):
-        return {"role": item.role, "content": item.content}
     if is_str_mapping(item):
         if "role" not in item:
             raise ValueError(f"a message needs a 'role' (and 'content'); got keys {sorted(item)}")
@@ -58,6 +57,8 @@ def _message_dict(item: object) -> dict[str, Any]:
         if "content" not in item and not item.get("tool_calls"):
             raise ValueError(f"a {role} message needs 'content'; got keys {sorted(item)}")
         return dict(item)
+    if is_message(item):
+        return {"role": item.role, "content": item.content}
     raise TypeError(f"a message is a dict or a finetune_sdk.Message, not {type(item).__name__}")
 
 
@@ -71,12 +72,12 @@ def normalize_messages(messages: Messages, system: str | None = None) -> list[di
     """
     if isinstance(messages, str):
         out: list[dict[str, Any]] = [{"role": "user", "content": messages}]
-    elif isinstance(messages, Conversation):
+    elif is_conversation(messages):
         turns = list(messages.messages)
         if turns and turns[-1].role == "assistant":
             turns.pop()
         out = [_message_dict(m) for m in turns]
-    elif isinstance(messages, Mapping | Message):
+    elif isinstance(messages, Mapping) or is_message(messages):
         raise TypeError("messages is a list of messages (or a string); wrap a single message in [...]")
     else:
         out = [_message_dict(m) for m in messages]

@@ -16,9 +16,10 @@ from collections.abc import Sequence
 
 import click
 
+from .._core.checks import is_dataset_error
 from .._core.config import API_KEY_ENV, BASE_URL_ENV
 from .._version import __version__
-from ..errors import DatasetValidationError, FineTuneError
+from ..errors import FineTuneError
 from ._chat import chat, compare
 from ._convert import convert
 from ._data import split, stats, validate
@@ -86,7 +87,7 @@ for command in (
 
 def _explain(exc: Exception) -> str:
     """The one line for ``exc``; a bad dataset first prints its problems (on stderr)."""
-    if isinstance(exc, DatasetValidationError):
+    if is_dataset_error(exc):
         *problems, head = report_lines(exc.report)
         for line in problems:
             note(line)

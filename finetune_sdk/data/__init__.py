@@ -11,7 +11,7 @@ from ._files import SplitReport, adedupe_file, asha256_file, asplit_file, dedupe
 from ._inspect import avalidate_file, validate_file
 from ._lines import NotARegularFileError, ValidationCancelledError
 from ._price import PRICE_ENV, PRICE_TABLE_ENV, CostEstimate, aestimate_cost, estimate_cost, load_price_table
-from ._schema import Conversation, Message, Role, ValidationIssue, ValidationReport
+from ._schema import Conversation, DatasetValidationError, Message, Role, ValidationIssue, ValidationReport
 from ._stats import DatasetStats, estimate_text_tokens
 from ._tokens import ExactTokens
 from .convert import (
@@ -37,6 +37,7 @@ __all__ = [
     "CostEstimate",
     "Dataset",
     "DatasetStats",
+    "DatasetValidationError",
     "Deduplication",
     "DroppedDuplicate",
     "ExactTokens",

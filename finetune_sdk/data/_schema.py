@@ -29,11 +29,12 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from .._text import plural
-from ..errors import DatasetValidationError
+from ..errors import FineTuneError
 from ._stats import DatasetStats
 
 __all__ = [
     "Conversation",
+    "DatasetValidationError",
     "Message",
     "Role",
     "StrPath",
@@ -199,6 +200,21 @@ class ValidationReport(BaseModel):
         """Raise :class:`~finetune_sdk.DatasetValidationError` carrying this report if it has errors."""
         if not self.ok:
             raise DatasetValidationError(f"the dataset is not valid:\n{self.summary()}", report=self)
+
+
+class DatasetValidationError(FineTuneError, ValueError):
+    """A dataset does not follow the platform's rules.
+
+    ``report`` is the full :class:`~finetune_sdk.ValidationReport`: every issue with its line number,
+    code and message, plus the statistics. (It lives here, with the report it carries, so that neither
+    module needs the other.)
+    """
+
+    report: ValidationReport
+
+    def __init__(self, message: str, *, report: ValidationReport) -> None:
+        super().__init__(message)
+        self.report = report
 
 
 # --- explaining a problem -------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Coroutine, Iterable
-from typing import Any, Concatenate, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, TypeVar
 
 import httpx
 from typing_extensions import ParamSpec, Unpack
@@ -26,11 +26,13 @@ from .._response import RawResponseView, async_raw_method, raw_method
 from ..chat.request import ChatOptions, Messages, chat_request, without_stream_options
 from ..chat.stream import AsyncChatStream, ChatStream
 from ..errors import APIStatusError
-from ..evaluate._checks import CheckLike
-from ..evaluate._comparison import Comparison
-from ..evaluate._rows import Clock, Reply, Setup
-from ..evaluate._run import OnProgress, arun_comparison, run_comparison
 from ..types.chat import ChatCompletion
+
+if TYPE_CHECKING:
+    from ..evaluate._checks import CheckLike
+    from ..evaluate._comparison import Comparison
+    from ..evaluate._rows import Reply, Setup
+    from ..evaluate._run import OnProgress
 
 __all__ = ["AsyncChat", "Chat"]
 
@@ -159,6 +161,8 @@ class Chat(SyncAPIResource):
         return ChatStream(model, lambda start: self._client.run(_opened(spec, start)))
 
     def _timed(self, setup: Setup, prompt: str, options: ChatOptions) -> Reply:
+        from ..evaluate._rows import Clock  # the evaluation side loads when a comparison runs
+
         clock = Clock()
         with self(setup[0], prompt, **options) as stream:
             for _ in stream:
@@ -170,6 +174,8 @@ class Chat(SyncAPIResource):
         build: Callable[Concatenate[Settings, P], _Comparing],
     ) -> Callable[Concatenate[Chat, P], Comparison]:
         def compare(self: Chat, /, *args: P.args, **kwargs: P.kwargs) -> Comparison:
+            from ..evaluate._run import run_comparison  # the evaluation side loads when a comparison runs
+
             return build(self._client, *args, **kwargs).run(run_comparison, self._timed)
 
         return named(compare, build)
@@ -194,6 +200,8 @@ class AsyncChat(AsyncAPIResource):
         return AsyncChatStream(model, lambda start: self._client.run(_opened(spec, start)))
 
     async def _timed(self, setup: Setup, prompt: str, options: ChatOptions) -> Reply:
+        from ..evaluate._rows import Clock
+
         clock = Clock()
         async with self(setup[0], prompt, **options) as stream:
             async for _ in stream:
@@ -205,6 +213,8 @@ class AsyncChat(AsyncAPIResource):
         build: Callable[Concatenate[Settings, P], _Comparing],
     ) -> Callable[Concatenate[AsyncChat, P], Coroutine[Any, Any, Comparison]]:
         async def compare(self: AsyncChat, /, *args: P.args, **kwargs: P.kwargs) -> Comparison:
+            from ..evaluate._run import arun_comparison
+
             return await build(self._client, *args, **kwargs).run(arun_comparison, self._timed)
 
         return named(compare, build)

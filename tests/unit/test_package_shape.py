@@ -1,13 +1,18 @@
-"""The evaluate package's shape: no module imports one that imports it back (type-only imports and
-imports inside functions included), and no module is over 500 lines."""
+"""The package's shape, whole: no module imports one that imports it back (type-only imports and imports
+inside functions included), no module is over 500 lines, and ``import finetune_sdk`` or a first request
+loads none of the heavy parts (the data side, the CLI, the emulator, rich)."""
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+
 PACKAGE = Path(__file__).resolve().parents[2] / "finetune_sdk"
-EVALUATE = PACKAGE / "evaluate"
+MAX_LINES = 500
 
 
 def module_name(path: Path) -> str:
@@ -36,8 +41,16 @@ def imports(path: Path) -> set[str]:
 
 
 def graph() -> dict[str, set[str]]:
+    """Who imports whom. A package's ``__init__`` that names its own modules re-exports them (they are
+    its parts, not what it stands on): those edges are left out, its imports from elsewhere kept."""
     modules = {module_name(path): path for path in PACKAGE.rglob("*.py")}
-    return {name: imports(path) & modules.keys() for name, path in modules.items()}
+    edges: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        targets = imports(path) & modules.keys()
+        if path.name == "__init__.py":
+            targets = {t for t in targets if not t.startswith(f"{name}.")}
+        edges[name] = targets - {name}
+    return edges
 
 
 def cycle_through(start: str, edges: dict[str, set[str]]) -> list[str] | None:
@@ -55,13 +68,9 @@ def cycle_through(start: str, edges: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
-def test_no_module_of_evaluate_is_part_of_an_import_cycle() -> None:
+def test_no_module_is_part_of_an_import_cycle() -> None:
     edges = graph()
-    # the package's __init__ re-exports its modules (they are its children, not its dependencies)
-    for name in edges:
-        if name == "finetune_sdk.evaluate":
-            edges[name] = set()
-    cycles = {name: cycle_through(name, edges) for name in edges if name.startswith("finetune_sdk.evaluate.")}
+    cycles = {name: cycle_through(name, edges) for name in edges}
     assert {name: cycle for name, cycle in cycles.items() if cycle} == {}
 
 
@@ -70,14 +79,39 @@ def test_the_cycle_finder_finds_one() -> None:
     assert cycle_through("a", {"a": {"b"}, "b": {"c"}, "c": set()}) is None
 
 
-def test_the_import_reader_sees_type_only_and_function_imports(tmp_path: Path) -> None:
+def test_the_import_reader_sees_type_only_and_function_imports() -> None:
     edges = graph()
     assert "finetune_sdk.evaluate._figures" in edges["finetune_sdk.evaluate._comparison"]  # in a function
-    assert "finetune_sdk.evaluate._curves" in edges["finetune_sdk.evaluate._comparison"]  # TYPE_CHECKING
+    assert "finetune_sdk.data.dataset" in edges["finetune_sdk._core.checks"]  # TYPE_CHECKING
 
 
 def test_no_module_is_over_500_lines() -> None:
-    lengths = {
-        path.name: len(path.read_text(encoding="utf-8").splitlines()) for path in EVALUATE.glob("*.py")
-    }
-    assert {name: n for name, n in lengths.items() if n > 500} == {}
+    lengths = {module_name(p): len(p.read_text(encoding="utf-8").splitlines()) for p in PACKAGE.rglob("*.py")}
+    assert {name: n for name, n in lengths.items() if n > MAX_LINES} == {}
+
+
+def _loaded_after(code: str) -> set[str]:
+    script = f"import sys\n{code}\nprint('\\n'.join(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    return set(out.split())
+
+
+HEAVY = ("finetune_sdk.data", "finetune_sdk.cli", "finetune_sdk.emulator", "finetune_sdk.evaluate", "rich")
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import finetune_sdk",
+        "import finetune_sdk\nc = finetune_sdk.Client(api_key='k', base_url='http://127.0.0.1:9/v1')\n"
+        "c.jobs, c.files, c.chat, c.checkpoints",
+        "import finetune_sdk\nc = finetune_sdk.AsyncClient(api_key='k', base_url='http://127.0.0.1:9/v1')\n"
+        "c.jobs, c.files, c.chat, c.checkpoints",
+    ],
+    ids=["import", "client", "async client"],
+)
+def test_the_client_loads_none_of_the_heavy_parts(code: str) -> None:
+    loaded = _loaded_after(code)
+    # rich may come in with httpx (its command line, when rich is installed): only ours count.
+    ours = {name for name in loaded if name.startswith("finetune_sdk")}
+    assert {name for name in ours if name.startswith(HEAVY[:4])} == set()
