@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 
 import click
@@ -18,7 +18,7 @@ __all__ = ["files", "upload"]
 
 
 @contextlib.contextmanager
-def _upload_bar(name: str) -> Iterator[ProgressCallback | None]:
+def _upload_bar(name: str) -> Generator[ProgressCallback | None, None, None]:
     """An ``on_progress`` drawing a bar on stderr, or None when stderr is not a terminal."""
     console = stderr()
     if not console.is_terminal:

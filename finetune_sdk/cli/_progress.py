@@ -32,7 +32,7 @@ TIMED_OUT = 124
 
 def _training(job: FineTuneJob) -> list[str]:
     """``epoch 1/3``, ``loss 1.2345``: the training figures known so far."""
-    parts = []
+    parts: list[str] = []
     if job.epoch:
         epochs = job.hyperparameters.get("n_epochs")
         parts.append(f"epoch {job.epoch:g}" + (f"/{epochs}" if epochs else ""))
