@@ -29,7 +29,7 @@ import contextlib
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from types import TracebackType
-from typing import Any, Final
+from typing import Any, Final, Generic, TypeVar
 
 import httpx
 from typing_extensions import Self
@@ -49,6 +49,7 @@ __all__ = ["AsyncChatStream", "ChatStream"]
 Opener = Callable[[Callable[[httpx.Response], bool]], Answer]
 """Sends the request with retries, running the given start on each attempt's open stream."""
 AsyncOpener = Callable[[Callable[[httpx.Response], Awaitable[bool]]], Awaitable[Answer]]
+RawT = TypeVar("RawT", Iterator[bytes], AsyncIterator[bytes])
 
 
 def _not_a_stream(answer: Answer, model: str) -> APIResponseValidationError:
@@ -62,12 +63,13 @@ def _not_a_stream(answer: Answer, model: str) -> APIResponseValidationError:
     )
 
 
-class _StreamView:
+class _StreamView(Generic[RawT]):
     """What both streams share and that does no I/O: the answer's state, one attempt's reading set-up,
     and what arrived so far. Never the key, nor the text, in its repr."""
 
     def __init__(self, model: str) -> None:
         self._decoder = StreamDecoder(model)
+        self._raw: RawT | None = None  # the attempt's raw bytes
         self._closed = False
         self._pending: list[str] = []
         self._index = 0
@@ -105,6 +107,34 @@ class _StreamView:
         if decoder.events != events:
             self._idle.restart()  # the idle limit counts from the last event, not the last byte
         return deltas
+
+    def _first(self, deltas: list[str] | None) -> bool:
+        """While opening: take what one read gave (None at the end of the bytes); True once the first
+        text, or the end, is reached. An end before any text raises its error here, inside the attempt."""
+        if deltas is None:
+            self._pending = self._decoder.end()
+            error = self._decoder.end_error() if not self._pending else None
+            if error is not None:
+                raise error
+            return True
+        if deltas:
+            self._pending = deltas
+            return True
+        return False
+
+    def _next_of(self, deltas: list[str] | None) -> str | None:
+        """While iterating: the first of the deltas one read gave (None at the end of the bytes, where
+        the decoder's last deltas or its error come out), keeping the rest; None if there is none yet."""
+        if deltas is None:
+            deltas = self._decoder.end()
+            self._raw = None
+            error = self._decoder.end_error()
+            if error is not None and not deltas:
+                raise error
+        if not deltas:
+            return None
+        self._pending, self._index = deltas, 1
+        return deltas[0]
 
     def _broken(self, exc: Exception) -> Exception:
         """The error for a read that failed: an idle stream, a lost connection, undecodable bytes."""
@@ -155,7 +185,7 @@ class _StreamView:
         return f"{type(self).__name__}(model={self.model!r})"
 
 
-class ChatStream(_StreamView, Iterator[str]):
+class ChatStream(_StreamView[Iterator[bytes]], Iterator[str]):
     """The text deltas of one chat reply, as they arrive; made by ``client.chat(model, messages)``.
 
     Use it as an iterator (``for delta in stream``), optionally inside ``with`` so that it is closed
@@ -167,7 +197,6 @@ class ChatStream(_StreamView, Iterator[str]):
     def __init__(self, model: str, opener: Opener) -> None:
         super().__init__(model)
         self._opener: Opener | None = opener
-        self._raw: Iterator[bytes] | None = None
 
     def open(self) -> Self:
         """Send the request now and wait for the first text (with the client's retries), unless already
@@ -193,17 +222,8 @@ class ChatStream(_StreamView, Iterator[str]):
         before any text raises here, where the client's retry policy sees it."""
         self._begin(response)
         self._raw = response.iter_raw()
-        while not self._decoder.done:
-            deltas = self._pull()
-            if deltas is None:
-                self._pending = self._decoder.end()
-                error = self._decoder.end_error() if not self._pending else None
-                if error is not None:
-                    raise error
-                break
-            if deltas:
-                self._pending = deltas
-                break
+        while not self._decoder.done and not self._first(self._pull()):
+            pass
         return True
 
     def _pull(self) -> list[str] | None:
@@ -236,16 +256,9 @@ class ChatStream(_StreamView, Iterator[str]):
         decoder = self._decoder
         try:
             while self._raw is not None and not decoder.done:
-                deltas = self._pull()
-                if deltas is None:
-                    deltas = decoder.end()
-                    self._raw = None
-                    error = decoder.end_error()
-                    if error is not None and not deltas:
-                        raise error
-                if deltas:
-                    self._pending, self._index = deltas, 1
-                    return deltas[0]
+                delta = self._next_of(self._pull())
+                if delta is not None:
+                    return delta
         except BaseException:
             self.close()
             raise
@@ -335,7 +348,7 @@ def _close_later(raw: AsyncIterator[bytes] | None, response: httpx.Response) -> 
     task.add_done_callback(_closing.discard)
 
 
-class AsyncChatStream(_StreamView, AsyncIterator[str]):
+class AsyncChatStream(_StreamView[AsyncIterator[bytes]], AsyncIterator[str]):
     """The async twin of :class:`ChatStream`: ``async for delta in stream``.
 
     ``AsyncClient.chat(...)`` returns one without awaiting (the request goes out on the first
@@ -347,7 +360,6 @@ class AsyncChatStream(_StreamView, AsyncIterator[str]):
     def __init__(self, model: str, opener: AsyncOpener) -> None:
         super().__init__(model)
         self._opener: AsyncOpener | None = opener
-        self._raw: AsyncIterator[bytes] | None = None
 
     async def open(self) -> Self:
         """Send the request now and wait for the first text (with the client's retries), unless already
@@ -372,17 +384,8 @@ class AsyncChatStream(_StreamView, AsyncIterator[str]):
         """See :meth:`ChatStream._start`."""
         self._begin(response)
         self._raw = response.aiter_raw()
-        while not self._decoder.done:
-            deltas = await self._pull()
-            if deltas is None:
-                self._pending = self._decoder.end()
-                error = self._decoder.end_error() if not self._pending else None
-                if error is not None:
-                    raise error
-                break
-            if deltas:
-                self._pending = deltas
-                break
+        while not self._decoder.done and not self._first(await self._pull()):
+            pass
         return True
 
     async def _pull(self) -> list[str] | None:
@@ -415,16 +418,9 @@ class AsyncChatStream(_StreamView, AsyncIterator[str]):
         decoder = self._decoder
         try:
             while self._raw is not None and not decoder.done:
-                deltas = await self._pull()
-                if deltas is None:
-                    deltas = decoder.end()
-                    self._raw = None
-                    error = decoder.end_error()
-                    if error is not None and not deltas:
-                        raise error
-                if deltas:
-                    self._pending, self._index = deltas, 1
-                    return deltas[0]
+                delta = self._next_of(await self._pull())
+                if delta is not None:
+                    return delta
         except BaseException:
             await self.aclose()  # shielded: runs even when the task is being cancelled
             raise
