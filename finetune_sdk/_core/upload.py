@@ -41,7 +41,6 @@ __all__ = [
     "avalidate_source",
     "check_upload",
     "open_source",
-    "upload_flow",
     "upload_or_reuse_flow",
     "upload_spec",
     "validate_source",
@@ -333,35 +332,6 @@ def _existing(source: Source, purpose: str, size: int, digest: str) -> Flow[File
         return None
 
 
-def upload_flow(
-    file: UploadInput,
-    *,
-    filename: str | None,
-    purpose: str,
-    validate: bool,
-    on_progress: ProgressCallback | None,
-    options: PostOptions,
-    reuse: bool = False,
-) -> Flow[FileObject]:
-    """Open ``file``, validate it (unless told not to), and send it; the file object the platform made.
-    With ``reuse``, a file already on the server with the same name and the same bytes is returned
-    instead, and nothing is sent (see :func:`upload_or_reuse_flow`).
-
-    Opening (which may copy a one-way stream to a temporary file) and validating run off the event loop
-    on the async client; validating is cancellable there.
-    """
-    found, _ = yield from upload_or_reuse_flow(
-        file,
-        filename=filename,
-        purpose=purpose,
-        validate=validate,
-        on_progress=on_progress,
-        options=options,
-        reuse=reuse,
-    )
-    return found
-
-
 def upload_or_reuse_flow(
     file: UploadInput,
     *,
@@ -372,8 +342,13 @@ def upload_or_reuse_flow(
     options: PostOptions,
     reuse: bool,
 ) -> Flow[tuple[FileObject, bool]]:
-    """:func:`upload_flow`, and whether the file was made by this call (False: an earlier upload of the
-    same bytes under the same name was found and is returned)."""
+    """Open ``file``, validate it (unless told not to), and send it: the file object the platform made,
+    and whether this call made it. With ``reuse``, a file already on the server with the same name and
+    the same bytes is returned instead (and False), and nothing is sent.
+
+    Opening (which may copy a one-way stream to a temporary file) and validating run off the event loop
+    on the async client; validating is cancellable there.
+    """
     apply_options(RequestSpec("POST", "files"), options, post=True)  # bad options fail before any request
     with contextlib.ExitStack() as stack:
         opened = open_source(file, filename=filename, on_progress=on_progress)

@@ -9,20 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..types.metrics import COLUMNS
 from .curves import StepMetrics
 from .simulate import Plan
 
 METRICS_FILENAME = "step_metrics.csv"
-METRICS_COLUMNS = (
-    "step",
-    "train_loss",
-    "train_accuracy",
-    "valid_loss",
-    "valid_mean_token_accuracy",
-    "epoch",
-    "learning_rate",
-)
-"""OpenAI's columns, then the platform's ``epoch`` and ``learning_rate``."""
+# OpenAI's columns, then the platform's ``epoch`` and ``learning_rate``: the ones the SDK reads first.
+METRICS_COLUMNS = COLUMNS
 CHECKPOINT_PREFIX = ":ckpt-step-"
 
 

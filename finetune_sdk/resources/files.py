@@ -21,7 +21,7 @@ from .._core.flow import Flow, request, send
 from .._core.ids import path_segment, resource_id
 from .._core.options import PostOptions, RequestOptions, apply_options
 from .._core.pages import PageQuery
-from .._core.upload import ProgressCallback, UploadInput, upload_flow
+from .._core.upload import ProgressCallback, UploadInput, upload_or_reuse_flow
 from .._core.wire import RequestSpec
 from .._resource import AsyncAPIResource, Listing, Settings, SyncAPIResource
 from .._response import RawResponseView, async_raw_method, raw_method
@@ -79,7 +79,7 @@ def _upload(
     (the same size, then the same SHA-256 of its content) is returned instead and nothing is sent again;
     ``reuse=False`` always uploads.
     """
-    return upload_flow(
+    found, _ = yield from upload_or_reuse_flow(
         file,
         filename=filename,
         purpose=purpose,
@@ -88,6 +88,7 @@ def _upload(
         options=options,
         reuse=reuse,
     )
+    return found
 
 
 def _list(
