@@ -24,7 +24,7 @@ import sys
 import urllib.request
 import weakref
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
-from typing import Any, Final, cast
+from typing import Any, Final, Generic, TypedDict, TypeVar, cast
 
 import httpcore
 import httpx
@@ -34,6 +34,8 @@ from ..errors import ConfigurationError
 from .backend import AsyncDeadlineBackend, DeadlineBackend
 
 __all__ = ["AsyncTransport", "Transport", "proxy_for"]
+
+PoolT = TypeVar("PoolT", httpcore.ConnectionPool, httpcore.AsyncConnectionPool)
 
 _EXCEPTIONS: Final[tuple[tuple[type[Exception], type[httpx.TransportError]], ...]] = (
     # Most specific first: the first match is used.
@@ -157,25 +159,47 @@ class _Settings:
             self._ssl = httpx.create_ssl_context(trust_env=self.trust_env)
         return self._ssl
 
-    def pool(self) -> httpcore.ConnectionPool:
-        return httpcore.ConnectionPool(
+    def pool_options(self) -> _PoolOptions:
+        """What every pool of the transport is made with (its network backend aside)."""
+        return _PoolOptions(
             ssl_context=self.ssl_context,
             proxy=self.proxy,
             max_connections=self.limits.max_connections,
             max_keepalive_connections=self.limits.max_keepalive_connections,
             keepalive_expiry=self.limits.keepalive_expiry,
-            network_backend=DeadlineBackend(),
         )
 
-    def async_pool(self) -> httpcore.AsyncConnectionPool:
-        return httpcore.AsyncConnectionPool(
-            ssl_context=self.ssl_context,
-            proxy=self.proxy,
-            max_connections=self.limits.max_connections,
-            max_keepalive_connections=self.limits.max_keepalive_connections,
-            keepalive_expiry=self.limits.keepalive_expiry,
-            network_backend=AsyncDeadlineBackend(),
+
+class _PoolOptions(TypedDict):
+    ssl_context: ssl.SSLContext | None
+    proxy: httpcore.Proxy | None
+    max_connections: int | None
+    max_keepalive_connections: int | None
+    keepalive_expiry: float | None
+
+
+class _OwnPool(Generic[PoolT]):
+    """What both transports share: the settings, the pool they own, the process it belongs to."""
+
+    def __init__(
+        self, base_url: httpx.URL, limits: httpx.Limits, *, trust_env: bool, allow_insecure_http: bool
+    ) -> None:
+        self._settings = _Settings(
+            base_url, limits, trust_env=trust_env, allow_insecure_http=allow_insecure_http
         )
+        self._pool: PoolT = self._new_pool()
+        self._pid = os.getpid()
+        _live.add(self)
+
+    def _new_pool(self) -> PoolT:
+        raise NotImplementedError
+
+    def forget_connections(self) -> None:
+        """Start over with no connection: in a forked child (the parent's sockets are left to it), and
+        for the async transport on another event loop (the connections of the old one cannot be used
+        here, nor closed if that loop is gone)."""
+        self._pool = self._new_pool()
+        self._pid = os.getpid()
 
 
 def _core_request(
@@ -207,7 +231,7 @@ def _response(
 
 
 # Transports to give fresh pools in a forked child; weak, so that a dropped client is not kept alive.
-_live: Final[weakref.WeakSet[Transport | AsyncTransport]] = weakref.WeakSet()
+_live: Final[weakref.WeakSet[_OwnPool[Any]]] = weakref.WeakSet()
 
 
 def _after_fork_in_child() -> None:
@@ -231,26 +255,11 @@ class _SyncBody(httpx.SyncByteStream):
         self._response.close()
 
 
-class Transport(httpx.BaseTransport):
+class Transport(_OwnPool[httpcore.ConnectionPool], httpx.BaseTransport):
     """The sync transport of a client's own pool; see the module's docstring."""
 
-    def __init__(
-        self, base_url: httpx.URL, limits: httpx.Limits, *, trust_env: bool, allow_insecure_http: bool
-    ) -> None:
-        self._settings = _Settings(
-            base_url, limits, trust_env=trust_env, allow_insecure_http=allow_insecure_http
-        )
-        self._pool = self._new_pool()
-        self._pid = os.getpid()
-        _live.add(self)
-
     def _new_pool(self) -> httpcore.ConnectionPool:
-        return self._settings.pool()
-
-    def forget_connections(self) -> None:
-        """Start over with no connection (in a forked child: the parent's sockets are left to it)."""
-        self._pool = self._new_pool()
-        self._pid = os.getpid()
+        return httpcore.ConnectionPool(**self._settings.pool_options(), network_backend=DeadlineBackend())
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if self._pid != os.getpid():  # a fork that register_at_fork could not see (os.fork from C)
@@ -286,28 +295,18 @@ def _current_loop() -> object:
         return trio.lowlevel.current_trio_token() if trio is not None else None
 
 
-class AsyncTransport(httpx.AsyncBaseTransport):
+class AsyncTransport(_OwnPool[httpcore.AsyncConnectionPool], httpx.AsyncBaseTransport):
     """The async transport of a client's own pool; see the module's docstring."""
 
-    def __init__(
-        self, base_url: httpx.URL, limits: httpx.Limits, *, trust_env: bool, allow_insecure_http: bool
-    ) -> None:
-        self._settings = _Settings(
-            base_url, limits, trust_env=trust_env, allow_insecure_http=allow_insecure_http
-        )
-        self._pool = self._new_pool()
-        self._pid = os.getpid()
-        self._loop: object = None
-        _live.add(self)
+    _loop: object = None  # the event loop (or trio run) the pool's connections belong to
 
     def _new_pool(self) -> httpcore.AsyncConnectionPool:
-        return self._settings.async_pool()
+        return httpcore.AsyncConnectionPool(
+            **self._settings.pool_options(), network_backend=AsyncDeadlineBackend()
+        )
 
     def forget_connections(self) -> None:
-        """Start over with no connection: in a forked child, or on another event loop (the connections
-        of the old one cannot be used here, nor closed if that loop is gone)."""
-        self._pool = self._new_pool()
-        self._pid = os.getpid()
+        super().forget_connections()
         self._loop = None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

@@ -43,7 +43,9 @@ def _bad_file(tmp_path: Path) -> Path:
 def _mixed(api: Any, tmp_path: Path, train: Path) -> list[Any]:
     """A job that succeeds, one that fails, one cancelled, an unknown id, another that succeeds."""
     bad = api.files.upload(_bad_file(tmp_path), validate=False)
-    cancelled = api.jobs.create(model=MODEL, training_file=train)
+    # A job of several seconds, so that it is still running when the cancel arrives on a busy machine.
+    long = write_dataset(tmp_path / "long.jsonl", n=400)
+    cancelled = api.jobs.create(model=MODEL, training_file=long, hyperparameters=LONG)
     api.jobs.cancel(cancelled)
     return [
         api.jobs.create(model=MODEL, training_file=train),
