@@ -38,8 +38,6 @@ HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
 
 # Generous: a service relaying many chat streams keeps many connections open at once.
 DEFAULT_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=20)
-#: The retry budget a client starts with unless told otherwise (see RetryBudget).
-_DEFAULT_BUDGET: Final = object()
 
 
 def _is_instance(value: object, kind: type[object]) -> bool:
@@ -66,7 +64,7 @@ class BaseClient(Generic[HttpT]):
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
-        retry_budget: RetryBudget | object | None = _DEFAULT_BUDGET,
+        retry_budget: RetryBudget | NotGiven | None = NOT_GIVEN,
         http_client: HttpT | None = None,
         default_headers: Mapping[str, str] | None = None,
         poll_interval: PollTypes = None,
@@ -90,9 +88,9 @@ class BaseClient(Generic[HttpT]):
             allow_insecure_http=allow_insecure_http,
             trust_env=trust_env,
         )
-        if retry_budget is _DEFAULT_BUDGET:
+        if isinstance(retry_budget, NotGiven):  # a budget of its own (see RetryBudget)
             budget: RetryBudget | None = RetryBudget()
-        elif retry_budget is None or isinstance(retry_budget, RetryBudget):
+        elif retry_budget is None or _is_instance(retry_budget, RetryBudget):
             budget = retry_budget
         else:
             raise ConfigurationError(f"retry_budget must be a RetryBudget or None, got {retry_budget!r}")

@@ -84,6 +84,8 @@ def named(method: F, build: Callable[..., Any]) -> F:
     first parameter, the client's settings, shown as ``self``)."""
     functools.update_wrapper(method, build)
     method.__name__ = method.__qualname__ = build.__name__.lstrip("_")
+    # A call with wrong arguments fails inside the builder: its message then names the public method.
+    build.__qualname__ = method.__name__
     signature = inspect.signature(build)
     first, *rest = signature.parameters.values()
     this = first.replace(name="self", annotation=inspect.Parameter.empty)

@@ -138,9 +138,9 @@ class RetryBudget:
             raise ValueError(f"retry_cost must be a number of tokens > 0, got {retry_cost!r}")
         if not is_finite_number(refill) or refill < 0:
             raise ValueError(f"refill must be a number of tokens >= 0, got {refill!r}")
-        self.capacity = float(capacity)
-        self.retry_cost = float(retry_cost)
-        self.refill = float(refill)
+        self.capacity: float = float(capacity)
+        self.retry_cost: float = float(retry_cost)
+        self.refill: float = float(refill)
         self._tokens = self.capacity
         self._lock = threading.Lock()
 

@@ -122,15 +122,15 @@ class StreamDecoder:
     def __init__(
         self, model: str, response: httpx.Response | None = None, *, limit: int = 32 * 1024 * 1024
     ) -> None:
-        self.model = model
-        self.response = response
-        self.limit = limit
+        self.model: str = model
+        self.response: httpx.Response | None = response
+        self.limit: int = limit
         self.parts: list[str] = []
-        self.chars = 0
+        self.chars: int = 0
         self.finish_reason: str | None = None
         self.usage: ChatUsage | None = None
-        self.done = False
-        self.events = 0
+        self.done: bool = False
+        self.events: int = 0
         self._buffer = b""
         self._data: list[bytes] = []
         self._event = b""

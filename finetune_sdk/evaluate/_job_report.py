@@ -148,7 +148,7 @@ class JobReport:
     ) -> None:
         self.job = job
         self.metrics: tuple[MetricsRowInput, ...] = tuple(metrics)
-        self.events = tuple(events)
+        self.events: tuple[JobEvent, ...] = tuple(events)
         self.data = data
         self.title = title
         self.note = note
