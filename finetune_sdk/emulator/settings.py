@@ -69,7 +69,7 @@ class Settings:
     base_reply_chars: int = 0
     """Pad base-model replies to at least this many characters (for benchmarks of long streams)."""
     max_file_bytes: int = 512 * 1024 * 1024
-    """Larger uploads get 413 ``request_too_large``."""
+    """A larger uploaded file gets 413 ``file_too_large``."""
     max_request_bytes: int = 8 * 1024 * 1024
     """Larger JSON bodies (a chat request, a job) get 413 ``request_too_large``: far above any context
     window, far below what would hold a shared emulator up."""
