@@ -9,6 +9,7 @@ methods here check their arguments, build the flow and hand it to the client.
 from __future__ import annotations
 
 import datetime
+import math
 from collections.abc import Iterable, Mapping
 from typing import TypedDict
 
@@ -88,16 +89,18 @@ class _ListFilters(TypedDict, total=False):
 
 
 def _seconds(value: object, name: str) -> int | None:
-    """A creation-time filter as Unix seconds: a number, or an aware datetime."""
+    """A creation-time filter as whole Unix seconds (creation times are whole seconds): a number, or an
+    aware datetime. A fraction rounds up, which keeps both ``created_at >= after`` and ``created_at <
+    before`` exact."""
     if value is None:
         return None
     if isinstance(value, datetime.datetime):
         if value.tzinfo is None:
             raise ValueError(f"{name} must be an aware datetime (with tzinfo), got a naive one: {value!r}")
-        return int(value.timestamp())
+        return math.ceil(value.timestamp())
     if not is_finite_number(value):
         raise TypeError(f"{name} must be Unix seconds or a datetime, got {value!r}")
-    return int(value)
+    return math.ceil(value)
 
 
 def _list_query(limit: int | None, filters: _ListFilters, options: RequestOptions) -> PageQuery[FineTuneJob]:
@@ -125,7 +128,7 @@ def _list_query(limit: int | None, filters: _ListFilters, options: RequestOption
             and (model is None or job.model == model)
             and (suffix is None or job.suffix == suffix)
             and (after is None or job.created_at >= after)
-            and (before is None or job.created_at <= before)
+            and (before is None or job.created_at < before)
             and all((job.metadata or {}).get(k) == v for k, v in metadata.items())
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -123,3 +124,41 @@ def test_files_list_follows_pages(mode: str) -> None:
     assert [f.id for f in files] == ["file-1", "file-2"]
     assert script.requests[1].url.params["after"] == "file-1"
     assert script.requests[1].url.params["purpose"] == "fine-tune"
+
+
+def _job(id_: str, created_at: int, **fields: Any) -> dict[str, Any]:
+    return {"id": id_, "model": "m", "status": "succeeded", "created_at": created_at, **fields}
+
+
+# A server that ignores every filter: it answers all its jobs, whatever the query.
+_ALL_JOBS = [
+    _job("ftjob-a", 100, model="Qwen/Qwen2.5-7B-Instruct", suffix="x", metadata={"team": "a"}),
+    _job("ftjob-b", 200, status="running", suffix="y"),
+    _job("ftjob-c", 300, metadata={"team": "b"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("filters", "kept"),
+    [
+        ({"status": "running"}, ["ftjob-b"]),
+        ({"model": "Qwen/Qwen2.5-7B-Instruct"}, ["ftjob-a"]),
+        ({"suffix": "y"}, ["ftjob-b"]),
+        ({"metadata": {"team": "b"}}, ["ftjob-c"]),
+        ({"created_after": 200}, ["ftjob-b", "ftjob-c"]),  # inclusive
+        ({"created_before": 200}, ["ftjob-a"]),  # exclusive, as the wire contract says
+        ({"created_after": 100.5, "created_before": 300}, ["ftjob-b"]),
+    ],
+)
+def test_each_list_filter_holds_against_a_server_that_ignores_it(
+    mode: str, filters: dict[str, Any], kept: list[str]
+) -> None:
+    script = Script([json_response(200, {"object": "list", "data": _ALL_JOBS, "has_more": False})])
+    found = call(mode, script, lambda c: c.jobs.list(**filters))
+    assert [job.id for job in found] == kept
+    sent = script.requests[0].url.params
+    for name, value in filters.items():  # and each was asked of the server
+        if name == "metadata":
+            assert all(sent[f"metadata[{k}]"] == v for k, v in value.items())
+        else:
+            assert sent[name] == str(value if name in ("status", "model", "suffix") else math.ceil(value))
