@@ -11,7 +11,7 @@ import click
 from ..data._json import as_object
 from ..data.convert import FieldMap
 
-__all__ = ["COLUMNS", "FIELD", "ROLE", "field_map"]
+__all__ = ["COLUMNS", "FIELD", "KEY_VALUE", "ROLE", "field_map"]
 
 _COLUMN_KEYS = ("prompt", "response", "system", "input")
 _FIELD_KEYS = ("messages", "role", "content", "system", "prompt", "response", "input")
@@ -90,7 +90,22 @@ class Role(click.ParamType):  # type: ignore[type-arg]
         return name, role
 
 
+class KeyValue(click.ParamType):  # type: ignore[type-arg]
+    """``team=search``: a key and its value (``jobs list --metadata``)."""
+
+    name = "key=value"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[str, str]:
+        try:
+            return _pair(str(value), None, "KEY=VALUE")
+        except click.BadParameter as exc:
+            self.fail(exc.message, param, ctx)
+
+
 COLUMNS = Columns()
+KEY_VALUE = KeyValue()
 FIELD = Field()
 ROLE = Role()
 

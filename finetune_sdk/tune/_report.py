@@ -7,21 +7,21 @@ from pathlib import Path
 
 from .._client import Client
 from .._text import plural
+from ..data import CostEstimate
 from ..evaluate import Comparison
 from ..evaluate._job_report import DataFigures, JobReport
 from ..evaluate._rows import EMULATOR_HEADER
 from ..types import FineTuneJob, MetricsHistory
 from ._prepare import Prepared, cost_line
 
-__all__ = ["data_figures", "write_report"]
+__all__ = ["data_figures", "is_emulated", "write_report"]
 
 
-def data_figures(prepared: Prepared) -> DataFigures:
-    """The job report's data figures: the examples on each side, the tokens and the price given."""
-    cost, split = prepared.cost, prepared.split
+def data_figures(cost: CostEstimate, validation_examples: int | None = None) -> DataFigures:
+    """A job report's data figures: the examples on each side, the tokens and the price given."""
     return DataFigures(
         examples=cost.examples,
-        validation_examples=split.validation if split else None,
+        validation_examples=validation_examples,
         tokens=cost.tokens,
         billed_tokens=cost.billed_tokens,
         tokens_exact=cost.method == "exact",
@@ -43,7 +43,7 @@ def _note(prepared: Prepared) -> str:
     return "; ".join(parts)
 
 
-def _emulated(client: Client, job: FineTuneJob) -> bool:
+def is_emulated(client: Client, job: FineTuneJob) -> bool:
     """Whether the job's server is the SDK's emulator (it marks every answer)."""
     answer = client.jobs.with_raw_response.retrieve(job.id)
     return answer.headers.get(EMULATOR_HEADER) == "1"
@@ -69,8 +69,8 @@ def write_report(
         job,
         history,
         events=events,
-        data=data_figures(prepared),
+        data=data_figures(prepared.cost, prepared.split.validation if prepared.split else None),
         note=note,
-        emulated=_emulated(client, job),
+        emulated=is_emulated(client, job),
     )
     return report.save(path)

@@ -15,8 +15,8 @@ from typing import Final
 
 from .._atomic import StrPath, check_outputs
 from .._client import Client
-from .._core.config import API_KEY_ENV
 from .._core.checks import is_str
+from .._core.config import API_KEY_ENV
 from .._core.create import HyperparametersInput, UpdateCallback
 from .._core.job_settings import check_settings, epochs_of, hyperparameters_body
 from ..data import FieldMap, SourceName
