@@ -159,7 +159,7 @@ def report(
     from .._atomic import check_outputs
     from ..data import estimate_cost
     from ..evaluate._job_report import JobReport
-    from ..tune._report import data_figures, is_emulated
+    from ..tuning._report import data_figures, is_emulated
 
     check_outputs([("the report", output)], [("the data", data)] if data is not None else [])
     _written("the report", output)

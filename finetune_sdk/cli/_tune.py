@@ -1,6 +1,6 @@
 """``finetune tune``: from a raw export to a tuned model and its report in one command, resumable.
 
-A thin face of :mod:`finetune_sdk.tune`: each stage's line goes to stderr, the wait draws the live loss
+A thin face of :mod:`finetune_sdk.tuning`: each stage's line goes to stderr, the wait draws the live loss
 chart of ``jobs watch``, and stdout gets the tuned model and the report's path (or, with ``--dry-run``,
 the cost line).
 """
@@ -105,8 +105,8 @@ def tune(state: State, *, data: Path, **given: Any) -> None:
     Run it again after a crash or Ctrl-C: it finds its job (STEM.tune.json in the output folder, and
     idempotency keys derived from the prepared data and the settings) and uploads nothing twice.
     """
-    from ..tune._prepare import cost_line
-    from ..tune._run import TuneOptions, read_prompts, run
+    from ..tuning._prepare import cost_line
+    from ..tuning._run import TuneOptions, read_prompts, run
 
     prompts, inputs = read_prompts(given["prompts_file"])
     options = TuneOptions(

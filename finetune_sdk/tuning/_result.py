@@ -1,4 +1,4 @@
-"""What :func:`~finetune_sdk.tune.tune` returns."""
+"""What :func:`~finetune_sdk.tune` returns."""
 
 from __future__ import annotations
 
