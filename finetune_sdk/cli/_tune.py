@@ -94,7 +94,7 @@ _PATH = click.Path(path_type=Path)
     help="While waiting, look at least this often (default: every 1 s while the job runs).",
 )
 @pass_state
-def tune(state: State, *, data: Path, **given: Any) -> None:
+def tune(state: State, /, *, data: Path, **given: Any) -> None:
     """Tune a model on DATA (any format convert reads) and write a report, in one command.
 
     Converts DATA (every change listed, rejected records kept with their reason), validates it, drops

@@ -46,7 +46,8 @@ def _note(prepared: Prepared) -> str:
 def is_emulated(client: Client, job: FineTuneJob) -> bool:
     """Whether the job's server is the SDK's emulator (it marks every answer)."""
     answer = client.jobs.with_raw_response.retrieve(job.id)
-    return answer.headers.get(EMULATOR_HEADER) == "1"
+    marked: str | None = answer.headers.get(EMULATOR_HEADER)
+    return marked == "1"
 
 
 def write_report(

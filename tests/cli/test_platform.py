@@ -85,7 +85,9 @@ def test_jobs_create_with_a_preset_and_overrides_waits_for_the_tuned_model(
 def test_jobs_list_get_and_events(finetune: Run, tuned: tuple[str, str]) -> None:
     job_id, model = tuned
     listed = finetune("jobs", "list", "--limit", "5")
-    assert [job_id, "succeeded", BASE_MODEL, model] in [line.split()[:4] for line in listed.stdout.splitlines()]
+    assert [job_id, "succeeded", BASE_MODEL, model] in [
+        line.split()[:4] for line in listed.stdout.splitlines()
+    ]
     as_json = orjson.loads(finetune("jobs", "list", "--json").stdout)
     assert job_id in [job["id"] for job in as_json]
 
