@@ -12,6 +12,7 @@ import orjson
 
 from ..types import FineTuneJob, MetricsHistory
 from ._output import DATASET_FILE, CliError, InputFile, echo, note
+from ._polling import WATCH_POLL
 from ._progress import JobDisplay, chart_display, wait_for
 from ._state import State, pass_state
 
@@ -50,12 +51,7 @@ class JsonLinesDisplay(JobDisplay):
 
 @click.command()
 @click.argument("job_id")
-@click.option(
-    "--poll-interval",
-    type=click.FloatRange(min=0.01),
-    metavar="SECONDS",
-    help="Look at least this often while the job runs (default: every 1 s or as the schedule says).",
-)
+@WATCH_POLL
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per update on stdout, nothing drawn.")
 @pass_state
 def watch(state: State, job_id: str, poll_interval: float | None, as_json: bool) -> None:

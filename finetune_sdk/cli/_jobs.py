@@ -10,8 +10,6 @@ import click
 import orjson
 import pydantic
 
-from .._core.schedule import DEFAULT_SCHEDULE
-from .._core.waiting import DEFAULT_PROGRESS_INTERVAL
 from .._many import JobOutcome
 from ..errors import WaitTimeoutError
 from ..hyperparameters import Hyperparameters, PresetName
@@ -27,31 +25,13 @@ from ._output import (
     print_json,
     when,
 )
+from ._polling import FOLLOW_POLL, POLL
 from ._progress import INTERRUPTED, TIMED_OUT, chart_display, wait_for
 from ._state import State, pass_state
 
 __all__ = ["hyperparameters_of", "jobs", "parse_settings", "settings_options"]
 
 FC = TypeVar("FC", bound=Callable[..., object])
-
-
-def _poll_option(default: str) -> Callable[[FC], FC]:
-    return click.option(
-        "--poll-interval",
-        type=click.FloatRange(min=0.01),
-        metavar="SECONDS",
-        help=f"Poll this often (default: {default}).",
-    )
-
-
-# Waiting polls at a growing pace; following events no slower than the progress interval while the job
-# runs (a growing pause would make a live log lag). The help says which, from the SDK's own numbers.
-_POLL = _poll_option(
-    f"every {DEFAULT_SCHEDULE.first:g} s, growing to {DEFAULT_SCHEDULE.cap:g} s, or as the platform hints"
-)
-_FOLLOW_POLL = _poll_option(
-    f"from {DEFAULT_SCHEDULE.first:g} s, at most every {DEFAULT_PROGRESS_INTERVAL:g} s while the job runs"
-)
 
 
 def _number(raw: str, kind: object) -> object:
@@ -186,7 +166,7 @@ def jobs() -> None:
     is_flag=True,
     help="Wait for the job and print the tuned model's name (on a terminal: the live loss chart).",
 )
-@_POLL
+@POLL
 @json_option
 @pass_state
 def create(
@@ -250,7 +230,7 @@ def cancel(state: State, job_id: str, as_json: bool) -> None:
 @jobs.command()
 @click.argument("job_id")
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new events until the job ends.")
-@_FOLLOW_POLL
+@FOLLOW_POLL
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @pass_state
 def events(state: State, job_id: str, follow: bool, poll_interval: float | None, as_json: bool) -> None:
@@ -269,7 +249,7 @@ def events(state: State, job_id: str, follow: bool, poll_interval: float | None,
     metavar="SECONDS",
     help="Give up after this long (exit 124; the jobs keep running).",
 )
-@_POLL
+@POLL
 @json_option
 @pass_state
 def wait(

@@ -13,12 +13,12 @@ from typing import Any
 import click
 
 from .._client import Client
-from ..data.convert._records import SOURCES
 from ..types import FineTuneJob
 from ._chat import CHECK_OPTION
-from ._fields import COLUMNS, FIELD, ROLE, field_map
+from ._fields import field_map, source_options
 from ._jobs import hyperparameters_of, settings_options
 from ._output import TEXT_FILE, InputFile, echo, key_values, note
+from ._polling import WATCH_POLL
 from ._progress import chart_display, wait_for
 from ._refusals import refuse_conflicts
 from ._state import State, pass_state
@@ -76,23 +76,8 @@ _PATH = click.Path(path_type=Path)
     show_default=True,
     help="Share of the examples held out for validation, without leakage.",
 )
-@click.option(
-    "--from",
-    "source",
-    type=click.Choice(SOURCES),
-    default="auto",
-    show_default=True,
-    help="The format of DATA (auto: detected from its content).",
-)
-@click.option("--columns", "columns", type=COLUMNS, metavar="ROLE=NAME,...", help=COLUMNS.help)
-@click.option("--field", "field_names", type=FIELD, multiple=True, metavar="KEY=NAME", help=FIELD.help)
-@click.option("--role", "roles", type=ROLE, multiple=True, metavar="NAME=ROLE", help=ROLE.help)
-@click.option(
-    "--poll-interval",
-    type=click.FloatRange(min=0.01),
-    metavar="SECONDS",
-    help="While waiting, look at least this often (default: every 1 s while the job runs).",
-)
+@source_options("DATA")
+@WATCH_POLL
 @pass_state
 def tune(state: State, /, *, data: Path, **given: Any) -> None:
     """Tune a model on DATA (any format convert reads) and write a report, in one command.
