@@ -35,7 +35,7 @@ def _note(prepared: Prepared) -> str:
     changes = sum(prepared.changes.values())
     parts = [
         f"trained on {prepared.training_file.name}",
-        f"{plural(changes, 'change')} made by the conversion (listed in {prepared.kept_files['changes']})",
+        f"{plural(changes, 'change')} made by the conversion (listed in {prepared.kept_files['changes'].name})",
         f"{plural(prepared.dropped, 'record')} left out, each kept with its reason "
         f"({prepared.kept_files['rejected'].name}, {prepared.kept_files['duplicates'].name})",
         cost_line(prepared.cost),
