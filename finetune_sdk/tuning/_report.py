@@ -32,12 +32,12 @@ def data_figures(cost: CostEstimate, validation_examples: int | None = None) -> 
 
 def _note(prepared: Prepared) -> str:
     """How the data was made ready: what was changed, what was left out and where it is kept."""
-    changes = sum(prepared.changes.values())
+    changes, kept = sum(prepared.changes.values()), prepared.kept_files
     parts = [
         f"trained on {prepared.training_file.name}",
-        f"{plural(changes, 'change')} made by the conversion (listed in {prepared.kept_files['changes'].name})",
+        f"{plural(changes, 'change')} made by the conversion (listed in {kept['changes'].name})",
         f"{plural(prepared.dropped, 'record')} left out, each kept with its reason "
-        f"({prepared.kept_files['rejected'].name}, {prepared.kept_files['duplicates'].name})",
+        f"({kept['rejected'].name}, {kept['duplicates'].name})",
         cost_line(prepared.cost),
     ]
     return "; ".join(parts)

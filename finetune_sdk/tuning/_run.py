@@ -98,6 +98,9 @@ class TuneOptions:
         if not Path(self.data).is_file():
             raise FileNotFoundError(2, "No such file", os.fspath(self.data))
         settings = self.settings()
+        if self.report is not None and not Path(self.report).absolute().parent.is_dir():
+            # found now, not after the training it would report on
+            raise FileNotFoundError(2, "No such folder for the report", os.fspath(self.report))
         outputs = [("the report", self.report_path), ("the state file", self.state_path)]
         check_outputs(outputs, [("the data", self.data), *self.inputs])
         return settings

@@ -237,3 +237,10 @@ def test_chromium_draws_the_tune_report(client: Client, tmp_path: Path) -> None:
     )
     assert width == 1200
     assert colour_pixels(rows, TRAIN_COLOUR) > 200 and colour_pixels(rows, VALID_COLOUR) > 50
+
+
+def test_a_report_in_a_missing_folder_is_refused_before_any_work(client: Client, tmp_path: Path) -> None:
+    data = write_sharegpt(tmp_path / "chats.json")
+    with pytest.raises(FileNotFoundError, match="No such folder for the report"):
+        finetune_sdk.tune(data, model=BASE_MODEL, client=client, report=tmp_path / "nowhere" / "r.html")
+    assert not (tmp_path / "chats.tune").exists()
