@@ -71,6 +71,7 @@ if TYPE_CHECKING:
     from .evaluate import Comparison, ComparisonRow
     from .hyperparameters import Hyperparameters, PresetName
     from .pagination import AsyncCursorPage, AsyncPaginator, SyncCursorPage
+    from .tuning import TuneResult, tune
     from .types import (
         BaseModelName,
         Checkpoint,
@@ -112,6 +113,7 @@ _EXPORTS: dict[str, str] = {
     ".evaluate": "Comparison ComparisonRow",
     ".hyperparameters": "Hyperparameters PresetName",
     ".pagination": "AsyncCursorPage AsyncPaginator SyncCursorPage",
+    ".tuning": "TuneResult tune",
     ".types": (
         "BaseModelName Checkpoint EventLevel FileDeleted FileObject FineTuneJob JobEvent JobStatus "
         "MetricsHistory MetricsRow SucceededJob"
@@ -187,6 +189,7 @@ __all__ = [
     "StreamInterruptedError",
     "SucceededJob",
     "SyncCursorPage",
+    "TuneResult",
     "UnprocessableEntityError",
     "ValidationIssue",
     "ValidationReport",
@@ -195,6 +198,7 @@ __all__ = [
     "convert_file",
     "estimate_cost",
     "leakage",
+    "tune",
 ]
 
 # Subpackages and modules reachable as attributes (``finetune_sdk.relay``), imported on first use.

@@ -31,6 +31,7 @@ from ._logs import install as install_log_handler
 from ._output import CliError, error, note, report_lines
 from ._progress import INTERRUPTED
 from ._state import State
+from ._tune import tune
 
 __all__ = ["cli", "run"]
 
@@ -58,7 +59,8 @@ def cli(ctx: click.Context, api_key: str | None, base_url: str | None, debug: bo
     """Fine-tune Qwen2.5 chat models with LoRA on the hosted platform, then chat with them.
 
     Typical session: validate a dataset, create a job from it (--wait), chat with the tuned model,
-    compare it with the base model. Results go to stdout, progress and errors to stderr.
+    compare it with the base model; or all of it at once, from a raw export: finetune tune. Results go
+    to stdout, progress and errors to stderr.
     """
     state = ctx.ensure_object(State)
     state.api_key, state.base_url, state.debug = api_key or None, base_url or None, debug
@@ -80,6 +82,7 @@ for command in (
     jobs,
     chat,
     compare,
+    tune,
     emulator,
 ):
     cli.add_command(command)

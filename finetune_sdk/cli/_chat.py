@@ -17,10 +17,11 @@ from .._client import Client
 from .._text import plural
 from ..evaluate import CHECK_NAMES, Check, Comparison, parse_check
 from ..evaluate._run import DEFAULT_CONCURRENCY
+from ..types import FineTuneJob, MetricsHistory
 from ._output import TEXT_FILE, CliError, echo, note, print_comparison, stderr
 from ._state import State, pass_state
 
-__all__ = ["chat", "compare"]
+__all__ = ["CHECK_OPTION", "chat", "compare"]
 
 _EXIT_WORDS = frozenset({"/exit", "/quit"})
 
@@ -129,6 +130,18 @@ def _checks(ctx: click.Context, param: click.Parameter, specs: tuple[str, ...]) 
         raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
 
 
+CHECK_OPTION = click.option(
+    "--check",
+    "checks",
+    multiple=True,
+    metavar="CHECK",
+    callback=_checks,
+    help=f"Score every reply with a named check (repeatable): {', '.join(CHECK_NAMES)};"
+    " a value follows '=', e.g. ends-with=。, max-chars=40, valid-json=title,score, matches=REGEX.",
+)
+"""``--check CHECK`` (repeatable), parsed into checks: ``compare`` and ``tune``."""
+
+
 @contextlib.contextmanager
 def _call_progress(description: str, total: int) -> Generator[Callable[[int, int], None] | None, None, None]:
     """A bar of the calls made, on stderr when it is a terminal (else nothing: logs stay clean)."""
@@ -144,13 +157,16 @@ def _call_progress(description: str, total: int) -> Generator[Callable[[int, int
         yield lambda done, all_calls: progress.update(task, completed=done)
 
 
-def _write_report(comparison: Comparison, path: Path) -> None:
-    """``.md`` gets Markdown, ``.json`` JSON, anything else the HTML page (written atomically)."""
+def _write_report(comparison: Comparison, path: Path, job: tuple[FineTuneJob, MetricsHistory] | None) -> None:
+    """``.md`` gets Markdown, ``.json`` JSON, anything else the HTML page (with the tuned job's loss
+    curves when it is known), written atomically."""
     suffix = path.suffix.lower()
     if suffix in {".md", ".markdown"}:
         text = comparison.to_markdown()
     elif suffix == ".json":
         text = comparison.to_json()
+    elif job is not None:
+        text = comparison.to_html(metrics=job[1], job=job[0])
     else:
         text = comparison.to_html()
     try:
@@ -160,23 +176,23 @@ def _write_report(comparison: Comparison, path: Path) -> None:
     note(f"report written to {path}")
 
 
+def _tuned_job(client: Client, job_id: str, tuned: str | None) -> tuple[FineTuneJob, MetricsHistory]:
+    """The job and its metrics; a job that made another model than ``--tuned`` is a usage error."""
+    job = client.jobs.retrieve(job_id)
+    if tuned is not None and job.fine_tuned_model not in (None, tuned):
+        raise click.UsageError(f"job {job.id} made {job.fine_tuned_model}, not {tuned}")
+    return job, client.jobs.metrics(job)
+
+
 @click.command()
 @click.option("--base", required=True, metavar="MODEL", help="The base model.")
 @click.option("--base-system", type=TEXT_FILE, metavar="FILE", help="The base setup's (long) system prompt.")
-@click.option("--tuned", required=True, metavar="MODEL", help="The tuned model (ft:...).")
+@click.option("--tuned", metavar="MODEL", help="The tuned model (ft:...); with --job, its model by default.")
 @click.option(
     "--tuned-system", type=TEXT_FILE, metavar="FILE", help="The tuned setup's (short) system prompt."
 )
 @click.option("--prompts-file", type=TEXT_FILE, metavar="FILE", help="More prompts, one per line.")
-@click.option(
-    "--check",
-    "checks",
-    multiple=True,
-    metavar="CHECK",
-    callback=_checks,
-    help=f"Score every reply with a named check (repeatable): {', '.join(CHECK_NAMES)};"
-    " a value follows '=', e.g. ends-with=。, max-chars=40, valid-json=title,score, matches=REGEX.",
-)
+@CHECK_OPTION
 @click.option(
     "--samples",
     type=click.IntRange(min=1),
@@ -200,6 +216,12 @@ def _write_report(comparison: Comparison, path: Path) -> None:
     help="Also write a report: FILE.html (one self-contained page), FILE.md (Markdown) or FILE.json;"
     " repeatable, every report showing the same figures.",
 )
+@click.option(
+    "--job",
+    "job_id",
+    metavar="JOB",
+    help="The tuned model's job: the HTML report shows its loss curves (--tuned defaults to its model).",
+)
 @_MAX_TOKENS
 @_TEMPERATURE
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
@@ -210,13 +232,14 @@ def compare(
     *,
     base: str,
     base_system: Path | None,
-    tuned: str,
+    tuned: str | None,
     tuned_system: Path | None,
     prompts_file: Path | None,
     checks: list[Check],
     samples: int,
     concurrency: int,
     reports: tuple[Path, ...],
+    job_id: str | None,
     max_tokens: int | None,
     temperature: float | None,
     as_json: bool,
@@ -227,7 +250,8 @@ def compare(
     Sends each prompt to both and prints replies, prompt tokens and latency side by side, then the
     figures (median and p95 latency, time to first token, tokens per call counted by the SDK and as
     the server reported them) and with --check the pass rate of every check on each side. The reports
-    show the same figures; all say "emulated" when the server is the finetune emulator.
+    show the same figures; all say "emulated" when the server is the finetune emulator. With --job,
+    the HTML report adds the tuned job's loss curves.
     """
     todo = list(prompts)
     if prompts_file is not None:
@@ -243,6 +267,10 @@ def compare(
         if not report.absolute().parent.is_dir():
             raise CliError(f"cannot write the report to {report}: No such file or directory")
     client = state.client()
+    job = _tuned_job(client, job_id, tuned) if job_id is not None else None
+    tuned = tuned or (job[0].fine_tuned_model if job is not None else None)
+    if not tuned:
+        raise click.UsageError("give the tuned model (--tuned MODEL) or a job that has one (--job JOB)")
     total = 2 * samples * len(todo)
     with _call_progress(f"comparing {plural(len(todo), 'prompt')}", total) as on_progress:
         comparison = client.chat.compare(
@@ -256,7 +284,7 @@ def compare(
             **_sampling(max_tokens, temperature),
         )
     for report in reports:
-        _write_report(comparison, report)
+        _write_report(comparison, report, job)
     if as_json:
         echo(comparison.to_json())
     elif Console().is_terminal:

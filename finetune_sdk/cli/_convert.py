@@ -13,9 +13,8 @@ import orjson
 
 from .._text import plural
 from ..data.convert import ConversionReport, Preview, Repairs, SourceName, convert_file
-from ..data.convert._records import SOURCES
 from ..data.convert._repairs import MASKED_RULES
-from ._fields import COLUMNS, FIELD, ROLE, field_map
+from ._fields import field_map, source_options
 from ._output import CliError, InputFile, echo, note
 from ._refusals import refuse_conflicts
 
@@ -38,20 +37,10 @@ def masked_help() -> str:
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="The .jsonl file to write."
 )
-@click.option(
-    "--from",
-    "source",
-    type=click.Choice(SOURCES),
-    default="auto",
-    show_default=True,
-    help="The format of SRC (auto: detected from its content; table: prompt/response columns).",
-)
+@source_options("SRC")
 @click.option(
     "--encoding", metavar="NAME", help="The text encoding of SRC (default UTF-8), e.g. gb18030, big5."
 )
-@click.option("--columns", "columns", type=COLUMNS, metavar="ROLE=NAME,...", help=COLUMNS.help)
-@click.option("--field", "field_names", type=FIELD, multiple=True, metavar="KEY=NAME", help=FIELD.help)
-@click.option("--role", "roles", type=ROLE, multiple=True, metavar="NAME=ROLE", help=ROLE.help)
 @click.option(
     "--rejects",
     type=click.Path(dir_okay=False, path_type=Path),

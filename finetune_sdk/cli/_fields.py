@@ -3,15 +3,18 @@ face of :class:`~finetune_sdk.data.convert.FieldMap`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import click
 
 from ..data._json import as_object
 from ..data.convert import FieldMap
+from ..data.convert._records import SOURCES
 
-__all__ = ["COLUMNS", "FIELD", "ROLE", "field_map"]
+FC = TypeVar("FC", bound=Callable[..., object])
+
+__all__ = ["COLUMNS", "FIELD", "KEY_VALUE", "ROLE", "field_map", "source_options"]
 
 _COLUMN_KEYS = ("prompt", "response", "system", "input")
 _FIELD_KEYS = ("messages", "role", "content", "system", "prompt", "response", "input")
@@ -90,7 +93,22 @@ class Role(click.ParamType):  # type: ignore[type-arg]
         return name, role
 
 
+class KeyValue(click.ParamType):  # type: ignore[type-arg]
+    """``team=search``: a key and its value (``jobs list --metadata``)."""
+
+    name = "key=value"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[str, str]:
+        try:
+            return _pair(str(value), None, "KEY=VALUE")
+        except click.BadParameter as exc:
+            self.fail(exc.message, param, ctx)
+
+
 COLUMNS = Columns()
+KEY_VALUE = KeyValue()
 FIELD = Field()
 ROLE = Role()
 
@@ -119,3 +137,30 @@ def field_map(
         input=names.get("input"),
         roles=role_map,
     )
+
+
+def source_options(name: str) -> Callable[[FC], FC]:
+    """``--from`` (the format of the input ``name``), ``--columns``, ``--field`` and ``--role``: how to
+    read another format (``convert`` and ``tune``); :func:`field_map` makes their ``FieldMap``."""
+    options = (
+        click.option(
+            "--from",
+            "source",
+            type=click.Choice(SOURCES),
+            default="auto",
+            show_default=True,
+            help=f"The format of {name} (auto: detected from its content; table: prompt/response columns).",
+        ),
+        click.option("--columns", "columns", type=COLUMNS, metavar="ROLE=NAME,...", help=COLUMNS.help),
+        click.option(
+            "--field", "field_names", type=FIELD, multiple=True, metavar="KEY=NAME", help=FIELD.help
+        ),
+        click.option("--role", "roles", type=ROLE, multiple=True, metavar="NAME=ROLE", help=ROLE.help),
+    )
+
+    def decorate(command: FC) -> FC:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate

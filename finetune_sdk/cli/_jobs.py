@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import typing
 from collections.abc import Callable, Iterable
 from typing import TypeVar, get_args
@@ -11,8 +10,6 @@ import click
 import orjson
 import pydantic
 
-from .._core.schedule import DEFAULT_SCHEDULE
-from .._core.waiting import DEFAULT_PROGRESS_INTERVAL
 from .._many import JobOutcome
 from ..errors import WaitTimeoutError
 from ..hyperparameters import Hyperparameters, PresetName
@@ -28,31 +25,13 @@ from ._output import (
     print_json,
     when,
 )
-from ._progress import INTERRUPTED, TIMED_OUT, wait_for
+from ._polling import FOLLOW_POLL, POLL
+from ._progress import INTERRUPTED, TIMED_OUT, chart_display, wait_for
 from ._state import State, pass_state
 
-__all__ = ["jobs", "parse_settings"]
+__all__ = ["hyperparameters_of", "jobs", "parse_settings", "settings_options"]
 
 FC = TypeVar("FC", bound=Callable[..., object])
-
-
-def _poll_option(default: str) -> Callable[[FC], FC]:
-    return click.option(
-        "--poll-interval",
-        type=click.FloatRange(min=0.01),
-        metavar="SECONDS",
-        help=f"Poll this often (default: {default}).",
-    )
-
-
-# Waiting polls at a growing pace; following events no slower than the progress interval while the job
-# runs (a growing pause would make a live log lag). The help says which, from the SDK's own numbers.
-_POLL = _poll_option(
-    f"every {DEFAULT_SCHEDULE.first:g} s, growing to {DEFAULT_SCHEDULE.cap:g} s, or as the platform hints"
-)
-_FOLLOW_POLL = _poll_option(
-    f"from {DEFAULT_SCHEDULE.first:g} s, at most every {DEFAULT_PROGRESS_INTERVAL:g} s while the job runs"
-)
 
 
 def _number(raw: str, kind: object) -> object:
@@ -81,7 +60,31 @@ def parse_settings(items: Iterable[str]) -> dict[str, object]:
     return overrides
 
 
-def _hyperparameters(preset: str | None, settings: tuple[str, ...]) -> Hyperparameters | None:
+def settings_options(command: FC) -> FC:
+    """``--preset``, ``--set KEY=VALUE``, ``--suffix`` and ``--seed``: the job's settings (``jobs create``
+    and ``tune``); :func:`hyperparameters_of` makes the hyperparameters of the first two."""
+    options = (
+        click.option(
+            "--preset",
+            type=click.Choice(get_args(PresetName)),
+            help="Start from the guide's preset (default: standard).",
+        ),
+        click.option(
+            "--set",
+            "settings",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help="Override one hyperparameter, e.g. --set n_epochs=2 (repeatable).",
+        ),
+        click.option("--suffix", help="Part of the tuned model's name."),
+        click.option("--seed", type=int, help="Makes the run reproducible."),
+    )
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def hyperparameters_of(preset: str | None, settings: tuple[str, ...]) -> Hyperparameters | None:
     """The preset (``standard`` by default) with the ``--set`` overrides; None when neither was given."""
     if preset is None and not settings:
         return None
@@ -138,7 +141,7 @@ def _event_row(event: JobEvent) -> tuple[object, ...]:
 
 @click.group()
 def jobs() -> None:
-    """Fine-tuning jobs: create, list, get, cancel, events, wait."""
+    """Fine-tuning jobs: create, list, get, cancel, events, wait, watch, plot, report."""
 
 
 @jobs.command()
@@ -157,22 +160,13 @@ def jobs() -> None:
     metavar="X",
     help="Hold out this share of the training data instead (0 < X <= 0.5).",
 )
+@settings_options
 @click.option(
-    "--preset",
-    type=click.Choice(get_args(PresetName)),
-    help="Start from the guide's preset (default: standard).",
+    "--wait",
+    is_flag=True,
+    help="Wait for the job and print the tuned model's name (on a terminal: the live loss chart).",
 )
-@click.option(
-    "--set",
-    "settings",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Override one hyperparameter, e.g. --set n_epochs=2 (repeatable).",
-)
-@click.option("--suffix", help="Part of the tuned model's name.")
-@click.option("--seed", type=int, help="Makes the run reproducible.")
-@click.option("--wait", is_flag=True, help="Wait for the job and print the tuned model's name.")
-@_POLL
+@POLL
 @json_option
 @pass_state
 def create(
@@ -191,7 +185,7 @@ def create(
     as_json: bool,
 ) -> None:
     """Create a job and print its id (paths are checked and uploaded first)."""
-    hyperparameters = _hyperparameters(preset, settings)
+    hyperparameters = hyperparameters_of(preset, settings)
     client = state.client()
     job = client.jobs.create(
         model=model,
@@ -205,23 +199,10 @@ def create(
     if not as_json:
         echo(job.id)  # at once: a script has the id even if the wait is interrupted
     if wait:
-        _finish(wait_for(client, job.id, timeout=None, poll_interval=poll_interval), as_json)
+        display = chart_display(client, job.id)
+        _finish(wait_for(client, job.id, timeout=None, poll_interval=poll_interval, display=display), as_json)
     elif as_json:
         print_json(job)
-
-
-@jobs.command("list")
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Show at most N.")
-@json_option
-@pass_state
-def list_jobs(state: State, limit: int, as_json: bool) -> None:
-    """The newest jobs, one line each: id, status, model, fine_tuned_model."""
-    # list() pages (limit is its page size): take the newest `limit` jobs from as many pages as needed
-    found = list(itertools.islice(state.client().jobs.list(limit=min(limit, 100)), limit))
-    if as_json:
-        print_json(found)
-    else:
-        columns((job.id, job.status, job.model, job.fine_tuned_model) for job in found)
 
 
 @jobs.command("get")
@@ -249,7 +230,7 @@ def cancel(state: State, job_id: str, as_json: bool) -> None:
 @jobs.command()
 @click.argument("job_id")
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new events until the job ends.")
-@_FOLLOW_POLL
+@FOLLOW_POLL
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @pass_state
 def events(state: State, job_id: str, follow: bool, poll_interval: float | None, as_json: bool) -> None:
@@ -268,7 +249,7 @@ def events(state: State, job_id: str, follow: bool, poll_interval: float | None,
     metavar="SECONDS",
     help="Give up after this long (exit 124; the jobs keep running).",
 )
-@_POLL
+@POLL
 @json_option
 @pass_state
 def wait(
@@ -328,3 +309,15 @@ def _wait_many(
     if all(outcome.ok or isinstance(outcome.error, WaitTimeoutError) for outcome in found):
         return TIMED_OUT
     return 1
+
+
+def _add_views() -> None:
+    # The commands that draw (watch, plot, report) and the filtered list live in modules of their own.
+    from ._job_list import list_jobs
+    from ._job_views import plot, report, watch
+
+    for command in (list_jobs, watch, plot, report):
+        jobs.add_command(command)
+
+
+_add_views()

@@ -14,6 +14,7 @@ from rich.progress import (
     TaskID,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
 )
 
 from .._client import Client
@@ -21,7 +22,7 @@ from ..errors import WaitTimeoutError
 from ..types import FineTuneJob, JobStatus
 from ._output import error, note, safe_markup, stderr
 
-__all__ = ["INTERRUPTED", "TIMED_OUT", "describe", "wait_for"]
+__all__ = ["INTERRUPTED", "TIMED_OUT", "JobDisplay", "chart_display", "describe", "wait_for"]
 
 INTERRUPTED = 130
 """The exit status of a command stopped by Ctrl-C (128 + SIGINT), as shells report it."""
@@ -48,7 +49,8 @@ def describe(job: FineTuneJob) -> str:
 
 
 class JobDisplay:
-    """Shows each update of a job: a rich bar when stderr is a terminal, else a line per change."""
+    """Shows each update of a job: a rich bar (status, steps done of all, the latest figures, the time
+    so far and the time left) when stderr is a terminal, else a line per change."""
 
     def __init__(self, job_id: str) -> None:
         self.job_id = job_id
@@ -64,6 +66,8 @@ class JobDisplay:
                 MofNCompleteColumn(),
                 TextColumn("{task.fields[detail]}"),
                 TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
                 console=console,
             )
             self._task = self._progress.add_task("waiting", total=None, detail="")
@@ -97,15 +101,30 @@ class JobDisplay:
         )
 
 
+def chart_display(client: Client, job_id: str) -> JobDisplay:
+    """The bar with the live loss chart under it on a terminal; elsewhere the line per change."""
+    if not stderr().is_terminal:
+        return JobDisplay(job_id)
+    from ._live import LiveJobDisplay  # rich.live and the chart only when drawn
+
+    return LiveJobDisplay(client, job_id)
+
+
 def wait_for(
-    client: Client, job_id: str, *, timeout: float | None, poll_interval: float | None
+    client: Client,
+    job_id: str,
+    *,
+    timeout: float | None,
+    poll_interval: float | None,
+    display: JobDisplay | None = None,
+    resume: str | None = None,
 ) -> FineTuneJob:
-    """Wait for the job to succeed, showing its progress.
+    """Wait for the job to succeed, showing its progress on ``display`` (default: the bar).
 
     Ctrl-C exits 130 and ``timeout`` running out exits 124; both leave the job running and say how to
-    resume from the shell.
+    resume from the shell (``resume``: the command, by default ``finetune jobs wait JOB``).
     """
-    display = JobDisplay(job_id)
+    display = display if display is not None else JobDisplay(job_id)
     try:
         with display:
             return client.jobs.wait(
@@ -120,7 +139,7 @@ def wait_for(
             f"stopped waiting for job {job_id} after {exc.timeout:g}s{_last_seen(exc.job or display.last)};"
             " it keeps running on the platform"
         )
-    note(f"resume with: finetune jobs wait {job_id}")
+    note(f"resume with: {resume or f'finetune jobs wait {job_id}'}")
     raise click.exceptions.Exit(status)
 
 

@@ -10,7 +10,13 @@ from .._client import Client
 from .._core.config import API_KEY_ENV
 from ._output import CliError
 
-__all__ = ["State", "pass_state"]
+__all__ = ["NO_KEY_LINE", "State", "pass_state"]
+
+NO_KEY_LINE = (
+    f"no API key: set {API_KEY_ENV} (or pass --api-key) to the platform's key, or start the local "
+    'emulator and use its key: eval "$(finetune emulator --env &)"'
+)
+"""What a command that needs the platform says without a key: both ways forward."""
 
 
 @dataclasses.dataclass
@@ -26,7 +32,7 @@ class State:
     def client(self) -> Client:
         if self._client is None:
             if not self.api_key:
-                raise CliError(f"no API key: set {API_KEY_ENV} or pass --api-key")
+                raise CliError(NO_KEY_LINE)
             self._client = Client(api_key=self.api_key, base_url=self.base_url)
         return self._client
 

@@ -25,6 +25,7 @@ COMMANDS = (
     "jobs",
     "chat",
     "compare",
+    "tune",
     "emulator",
 )
 
