@@ -11,9 +11,10 @@ import click
 import orjson
 
 from ..types import FineTuneJob, MetricsHistory
+from ._display import JobDisplay
 from ._output import DATASET_FILE, CliError, InputFile, echo, note
 from ._polling import WATCH_POLL
-from ._progress import JobDisplay, chart_display, wait_for
+from ._progress import chart_display, wait_for
 from ._state import State, pass_state
 
 __all__ = ["plot", "report", "watch"]

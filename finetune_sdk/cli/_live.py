@@ -18,8 +18,8 @@ from .._client import Client
 from ..errors import FineTuneError, JobError
 from ..evaluate._terminal_chart import TerminalLossChart
 from ..types import FineTuneJob, JobMetrics
+from ._display import JobDisplay
 from ._output import note, safe, stderr
-from ._progress import JobDisplay
 
 __all__ = ["CHART_HEIGHT", "LiveJobDisplay"]
 
