@@ -264,20 +264,27 @@ class ClientConfig:
             max_answer_bytes=self.max_answer_bytes,
         )
 
-    def limits_for(self, timeout: httpx.Timeout | None, deadline: float | None = None) -> Limits:
-        """The bounds of an attempt sent with a per-call ``timeout`` and total ``deadline`` (None: the
-        client's). A per-call timeout caps the attempt's deadline and idle limit as the client's
-        ``timeout`` does (an explicit client ``deadline`` / ``idle_timeout`` still applies when sooner);
-        a per-call deadline (a wait's time left) caps the attempt's."""
-        if timeout is None and deadline is None:
+    def limits_for(
+        self,
+        timeout: httpx.Timeout | None,
+        deadline: float | None = None,
+        max_answer_bytes: int | None = None,
+    ) -> Limits:
+        """The bounds of an attempt sent with a per-call ``timeout``, total ``deadline`` and answer size
+        (None: the client's). A per-call timeout caps the attempt's deadline and idle limit as the
+        client's ``timeout`` does (an explicit client ``deadline`` / ``idle_timeout`` still applies when
+        sooner); a per-call deadline (a wait's time left) caps the attempt's."""
+        if timeout is None and deadline is None and max_answer_bytes is None:
             return self.limits
         base = self.limits
+        if max_answer_bytes is not None:
+            base = dataclasses.replace(base, max_answer_bytes=max_answer_bytes)
         if timeout is not None:
             longest = _longest(timeout)
             base = Limits(
                 deadline=_sooner(self.deadline, longest),
                 idle_timeout=_sooner(self.idle_timeout, longest),
-                max_answer_bytes=self.max_answer_bytes,
+                max_answer_bytes=base.max_answer_bytes,
             )
         return (
             base if deadline is None else dataclasses.replace(base, deadline=_sooner(base.deadline, deadline))

@@ -303,8 +303,9 @@ def _digest(source: Source) -> tuple[int, str]:
 
 def _existing(source: Source, purpose: str, size: int, digest: str) -> Flow[FileObject | None]:
     """A file already on the server with the same name, the same size and the same bytes, if any (each
-    candidate of the same name and size is downloaded and hashed). A server that cannot list or send a
-    file back makes this None: the upload goes ahead."""
+    candidate of the same name and size is downloaded and hashed; its size, known, bounds the download
+    whatever the client's ``max_answer_bytes``). A server that cannot list or send a file back makes
+    this None: the upload goes ahead."""
     after: str | None = None
     seen: set[str] = set()
     try:
@@ -317,9 +318,9 @@ def _existing(source: Source, purpose: str, size: int, digest: str) -> Flow[File
             for found in page.data:
                 if found.filename != source.filename or found.bytes != size or found.status == "error":
                     continue
-                content = yield from send(
-                    RequestSpec("GET", f"files/{path_segment(found.id)}/content", binary=True)
-                )
+                path = f"files/{path_segment(found.id)}/content"
+                download = RequestSpec("GET", path, binary=True, max_answer_bytes=max(size, 1))
+                content = yield from send(download)
                 if hashlib.sha256(content.payload).hexdigest() == digest:
                     return found
             fresh = [f.id for f in page.data if f.id not in seen]

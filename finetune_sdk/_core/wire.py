@@ -89,6 +89,8 @@ class RequestSpec:
     max_retries: int | None = None
     binary: bool = False
     """A download: the answer's payload is its bytes (an error answer is still decoded as JSON)."""
+    max_answer_bytes: int | None = None
+    """The largest answer taken for this call (None: the client's ``max_answer_bytes``)."""
 
 
 class Answer(NamedTuple):
@@ -130,7 +132,9 @@ def request_args(config: ClientConfig, spec: RequestSpec) -> dict[str, Any]:
         "headers": headers,
         "timeout": config.timeout if spec.timeout is None else spec.timeout,
         # The attempt's own bounds travel with the request, for the transport and the reader.
-        "extensions": {LIMITS_EXTENSION: config.limits_for(spec.timeout, spec.deadline)},
+        "extensions": {
+            LIMITS_EXTENSION: config.limits_for(spec.timeout, spec.deadline, spec.max_answer_bytes)
+        },
     }
     if spec.binary:
         args["extensions"][BINARY_EXTENSION] = True

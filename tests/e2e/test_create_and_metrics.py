@@ -16,7 +16,7 @@ from finetune_sdk.emulator import Emulator
 from finetune_sdk.types import MetricsHistory
 
 from ..chat.sse_server import RawServer, Reply, Request, json_reply
-from .conftest import POLL, write_dataset
+from .conftest import POLL, make_api, write_dataset
 
 MODEL = "Qwen/Qwen2.5-7B-Instruct"
 OTHER = "gpt-4o-mini-2024-07-18"  # a model of another OpenAI-shaped server
@@ -136,6 +136,25 @@ def test_the_same_bytes_under_the_same_name_are_uploaded_once(
     assert api.files.upload(path, reuse=False).id != first.id
     renamed = api.files.upload(path, filename=f"another-{path.name}")
     assert renamed.id != first.id and emu.state.counts()["files"] == before + 3
+
+
+def test_a_file_larger_than_the_answer_cap_is_still_found_again(
+    mode: str, emu: Emulator, tmp_path: Path
+) -> None:
+    path = _unique(tmp_path, n=2000)
+    # Below the file's size, above a page of the file list: the comparison's download is bounded by the
+    # file's own size instead.
+    small_cap = path.stat().st_size // 2
+    assert small_cap > 64 * 1024
+    api = make_api(mode, emu, max_answer_bytes=small_cap)
+    client = next(api)
+    try:
+        before = emu.state.counts()["files"]
+        first = client.files.upload(path)
+        assert client.files.upload(path).id == first.id
+        assert emu.state.counts()["files"] == before + 1
+    finally:
+        api.close()
 
 
 def test_max_cost_refuses_before_any_upload(
