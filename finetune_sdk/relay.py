@@ -358,14 +358,18 @@ async def achat_frames(stream: AsyncChatSource) -> AsyncIterator[bytes]:
 
 
 def job_event_frame(event: JobEvent) -> bytes:
-    """One job event as a frame: ``id:`` (for ``Last-Event-ID``), ``event:`` and the event as JSON."""
+    """One job event as a frame: ``id:`` (for ``Last-Event-ID``), ``event:`` and the event as JSON
+    (its ``data`` with the keys the server sent, not every known key as null)."""
+    body = event.model_dump(mode="json")
+    if event.data is not None:
+        body["data"] = event.data.model_dump(mode="json", exclude_unset=True)
     return (
         b"id: "
         + _line_value("id", event.id)
         + b"\nevent: "
         + _line_value("event name", event.object)
         + b"\n"
-        + _frame(orjson.dumps(event.model_dump(mode="json")))
+        + _frame(orjson.dumps(body))
     )
 
 

@@ -240,6 +240,14 @@ def test_job_event_frame_has_id_event_and_json_data() -> None:
     assert JobEvent.model_validate(data) == event(data={"step": 3, "train_loss": 1.25})
 
 
+@pytest.mark.parametrize(
+    "sent", [{}, {"step": 3, "train_loss": 1.25}, {"step": 1, "custom": {"a": [1, 2]}}, None]
+)
+def test_job_event_data_is_relayed_with_the_keys_the_server_sent(sent: object) -> None:
+    (parsed,) = parse([job_event_frame(event(data=sent))])
+    assert orjson.loads(parsed.data)["data"] == sent
+
+
 def test_job_event_message_with_newlines_stays_one_frame() -> None:
     frames = [
         job_event_frame(event(message="line one\nline two\r\n\nthree")),
