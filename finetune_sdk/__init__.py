@@ -8,10 +8,10 @@ interpreter, the type checkers and ``import *``; tests/unit/test_exports.py hold
 
 from __future__ import annotations
 
-import importlib
 import logging as _logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ._lazy import module_hooks
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -120,7 +120,6 @@ _EXPORTS: dict[str, str] = {
     ),
     ".types.chat": "ChatCompletion ChatUsage",
 }
-_LAZY: dict[str, str] = {name: module for module, names in _EXPORTS.items() for name in names.split()}
 
 __all__ = [
     "NOT_GIVEN",
@@ -202,24 +201,13 @@ __all__ = [
 ]
 
 # Subpackages and modules reachable as attributes (``finetune_sdk.relay``), imported on first use.
-_SUBMODULES = frozenset(
-    ("chat", "data", "errors", "evaluate", "hyperparameters", "pagination", "relay", "resources", "types")
+__getattr__, __dir__ = module_hooks(
+    __name__,
+    _EXPORTS,
+    globals(),
+    __all__,
+    ("chat", "data", "errors", "evaluate", "hyperparameters", "pagination", "relay", "resources", "types"),
 )
-
-
-def __getattr__(name: str) -> Any:
-    if name in _SUBMODULES:
-        return importlib.import_module(f".{name}", __name__)
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
 
 
 # A library logs and lets the application decide where logs go: without this, Python's last-resort

@@ -11,33 +11,52 @@ and :func:`save_loss_chart` (an SVG line chart), :class:`TerminalLossChart` (a l
 :class:`JobReport` (a job's page: curves, hyperparameters, data figures, timeline).
 """
 
-from typing import TYPE_CHECKING, Any
+from __future__ import annotations
 
-from ._checks import (
-    CHECK_NAMES,
-    Check,
-    CheckFunction,
-    CheckLike,
-    ends_with,
-    matches,
-    max_chars,
-    no_cjk,
-    no_latin,
-    no_prompt_words,
-    one_sentence,
-    parse_check,
-    prompt_words,
-    valid_json,
-)
-from ._comparison import Comparison, ComparisonRow, Reply, Setup
-from ._run import DEFAULT_CONCURRENCY, arun_comparison, run_comparison
+from typing import TYPE_CHECKING
+
+from .._lazy import module_hooks
 
 if TYPE_CHECKING:
+    from ._checks import (
+        CHECK_NAMES,
+        Check,
+        CheckFunction,
+        CheckLike,
+        ends_with,
+        matches,
+        max_chars,
+        no_cjk,
+        no_latin,
+        no_prompt_words,
+        one_sentence,
+        parse_check,
+        prompt_words,
+        valid_json,
+    )
+    from ._comparison import Comparison, ComparisonRow, Reply, Setup
     from ._curves import MetricsRowLike, MetricsRows
     from ._figures import CheckResult, Figures, SideFigures
     from ._job_report import DataFigures, JobReport, TimelineEntry
     from ._loss_chart import loss_chart_svg, save_loss_chart
+    from ._run import DEFAULT_CONCURRENCY, arun_comparison, run_comparison
     from ._terminal_chart import TerminalLossChart
+
+# Each name loads from its module on first use (see finetune_sdk._lazy; the imports above say the same):
+# a comparison does not load the charts, a chart not the comparison's runner.
+_EXPORTS = {
+    "._checks": (
+        "CHECK_NAMES Check CheckFunction CheckLike ends_with matches max_chars no_cjk no_latin "
+        "no_prompt_words one_sentence parse_check prompt_words valid_json"
+    ),
+    "._comparison": "Comparison ComparisonRow Reply Setup",
+    "._curves": "MetricsRowLike MetricsRows",
+    "._figures": "CheckResult Figures SideFigures",
+    "._job_report": "DataFigures JobReport TimelineEntry",
+    "._loss_chart": "loss_chart_svg save_loss_chart",
+    "._run": "DEFAULT_CONCURRENCY arun_comparison run_comparison",
+    "._terminal_chart": "TerminalLossChart",
+}
 
 __all__ = [
     "CHECK_NAMES",
@@ -74,27 +93,4 @@ __all__ = [
     "valid_json",
 ]
 
-# Loaded on first use, not with ``import finetune_sdk``: the figures (statistics), the charts and the
-# job report.
-_LAZY = {
-    "CheckResult": "_figures",
-    "Figures": "_figures",
-    "SideFigures": "_figures",
-    "MetricsRowLike": "_curves",
-    "MetricsRows": "_curves",
-    "DataFigures": "_job_report",
-    "JobReport": "_job_report",
-    "TimelineEntry": "_job_report",
-    "loss_chart_svg": "_loss_chart",
-    "save_loss_chart": "_loss_chart",
-    "TerminalLossChart": "_terminal_chart",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+__getattr__, __dir__ = module_hooks(__name__, _EXPORTS, globals(), __all__)

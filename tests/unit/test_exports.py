@@ -1,5 +1,6 @@
-"""The export table of ``finetune_sdk``: the lazy table, the type checkers' imports and ``__all__`` say the
-same thing, and every name imports from where the table says."""
+"""The export tables of ``finetune_sdk``, ``finetune_sdk.data`` and ``finetune_sdk.evaluate``: the lazy
+table, the type checkers' imports and ``__all__`` say the same thing, and every name imports from where
+the table says."""
 
 from __future__ import annotations
 
@@ -8,15 +9,26 @@ import importlib
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
+
+import pytest
 
 import finetune_sdk
+import finetune_sdk.data
+import finetune_sdk.evaluate
 
-INIT = Path(finetune_sdk.__file__)
+PACKAGES = [finetune_sdk, finetune_sdk.data, finetune_sdk.evaluate]
+EXTRA = {"finetune_sdk": {"__version__"}}  # names in __all__ that are not in the table
 
 
-def _type_checking_imports() -> dict[str, set[str]]:
-    """module -> names, from the ``if TYPE_CHECKING:`` block of ``__init__.py``."""
-    tree = ast.parse(INIT.read_text(encoding="utf-8"))
+@pytest.fixture(params=PACKAGES, ids=lambda p: p.__name__)
+def package(request: pytest.FixtureRequest) -> ModuleType:
+    return request.param  # type: ignore[no-any-return]
+
+
+def _type_checking_imports(package: ModuleType) -> dict[str, set[str]]:
+    """module -> names, from the ``if TYPE_CHECKING:`` block of the package's ``__init__.py``."""
+    tree = ast.parse(Path(str(package.__file__)).read_text(encoding="utf-8"))
     found: dict[str, set[str]] = {}
     for node in tree.body:
         if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
@@ -27,44 +39,43 @@ def _type_checking_imports() -> dict[str, set[str]]:
     return found
 
 
-def _lazy_table() -> dict[str, set[str]]:
-    return {module: set(names.split()) for module, names in finetune_sdk._EXPORTS.items()}
+def _lazy_table(package: ModuleType) -> dict[str, set[str]]:
+    exports: dict[str, str] = package._EXPORTS
+    return {module: set(names.split()) for module, names in exports.items()}
 
 
-def test_the_table_and_the_type_checkers_imports_agree() -> None:
-    assert _type_checking_imports() == _lazy_table()
+def test_the_table_and_the_type_checkers_imports_agree(package: ModuleType) -> None:
+    assert _type_checking_imports(package) == _lazy_table(package)
 
 
-def test_all_is_the_table_plus_the_version_sorted_and_without_repeats() -> None:
-    table = {name for names in _lazy_table().values() for name in names}
-    assert set(finetune_sdk.__all__) == table | {"__version__"}
-    assert len(finetune_sdk.__all__) == len(set(finetune_sdk.__all__))
-    assert sum(len(names) for names in _lazy_table().values()) == len(table)  # no name in two modules
+def test_all_is_the_table_sorted_and_without_repeats(package: ModuleType) -> None:
+    table = {name for names in _lazy_table(package).values() for name in names}
+    assert set(package.__all__) == table | EXTRA.get(package.__name__, set())
+    assert len(package.__all__) == len(set(package.__all__))
+    assert sum(len(names) for names in _lazy_table(package).values()) == len(table)  # no name twice
 
 
-def test_every_exported_name_imports_and_comes_from_its_module() -> None:
-    for module, names in _lazy_table().items():
-        source = importlib.import_module(module, "finetune_sdk")
+def test_every_exported_name_imports_and_comes_from_its_module(package: ModuleType) -> None:
+    for module, names in _lazy_table(package).items():
+        source = importlib.import_module(module, package.__name__)
         for name in names:
-            value = getattr(finetune_sdk, name)
+            value = getattr(package, name)
             assert value is getattr(source, name), name
+            assert name in dir(package)
 
 
-def test_star_import_gives_every_name() -> None:
+def test_star_import_gives_every_name(package: ModuleType) -> None:
+    name = package.__name__
     code = (
-        "from finetune_sdk import *; import finetune_sdk; names = set(dir()); "
-        "assert set(finetune_sdk.__all__) <= names, set(finetune_sdk.__all__) - names"
+        f"from {name} import *; import {name} as p; names = set(dir()); "
+        "assert set(p.__all__) <= names, set(p.__all__) - names"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_an_unknown_name_is_an_attribute_error() -> None:
-    try:
-        finetune_sdk.NoSuchName  # type: ignore[attr-defined]  # noqa: B018
-    except AttributeError as exc:
-        assert "NoSuchName" in str(exc)
-    else:
-        raise AssertionError("an unknown name must raise AttributeError")
+def test_an_unknown_name_is_an_attribute_error(package: ModuleType) -> None:
+    with pytest.raises(AttributeError, match="NoSuchName"):
+        getattr(package, "NoSuchName")  # noqa: B009
 
 
 def test_the_documented_subpackages_are_reachable_as_attributes() -> None:
