@@ -14,6 +14,7 @@ import httpx
 
 from ..errors import ConfigurationError
 from .durations import check_seconds
+from .env import ALLOW_HTTP_ENV, API_KEY_ENV, BASE_URL_ENV, POLL_INTERVAL_ENV
 from .limits import Limits
 from .schedule import DEFAULT_SCHEDULE, PollSchedule
 
@@ -38,14 +39,6 @@ __all__ = [
     "as_timeout",
     "is_loopback",
 ]
-
-# -- the environment ---------------------------------------------------------------------------------
-API_KEY_ENV: Final = "FINETUNE_API_KEY"
-BASE_URL_ENV: Final = "FINETUNE_BASE_URL"
-#: Seconds between the polls of ``jobs.wait``, a steady pace (the emulator's test helpers set it).
-POLL_INTERVAL_ENV: Final = "FINETUNE_POLL_INTERVAL"
-#: Set to 1 (or true/yes) to allow a plain http:// base URL on a host other than this machine.
-ALLOW_HTTP_ENV: Final = "FINETUNE_ALLOW_INSECURE_HTTP"
 
 # -- defaults ----------------------------------------------------------------------------------------
 DEFAULT_BASE_URL: Final = "https://api.openapi.cn/v1"

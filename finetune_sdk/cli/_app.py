@@ -10,37 +10,62 @@ traceback and logs every request. A dataset that breaks the rules prints its pro
 
 from __future__ import annotations
 
+import importlib
 import logging
 import traceback
 from collections.abc import Sequence
+from typing import Final
 
 import click
 
 from .._core.checks import is_dataset_error
-from .._core.config import API_KEY_ENV, BASE_URL_ENV
+from .._core.env import API_KEY_ENV, BASE_URL_ENV
 from .._version import __version__
 from ..errors import FineTuneError
-from ._chat import chat, compare
-from ._convert import convert
-from ._data import split, stats, validate
-from ._dedupe import dedupe, leakage
-from ._emulator import emulator
-from ._files import files, upload
-from ._jobs import jobs
 from ._logs import install as install_log_handler
-from ._output import CliError, error, note, report_lines
-from ._progress import INTERRUPTED
+from ._output import INTERRUPTED, CliError, error, note, report_lines
 from ._state import State
-from ._tune import tune
 
-__all__ = ["cli", "run"]
+__all__ = ["COMMANDS", "cli", "run"]
+
+COMMANDS: Final = {
+    "convert": ("_convert", "Convert an export (JSON, CSV, Parquet, xlsx ...) to JSON Lines."),
+    "validate": ("_data", "Check datasets (files or folders) against the platform's rules."),
+    "stats": ("_data", "Statistics of a valid dataset; with --price, what training costs."),
+    "split": ("_data", "Split a dataset into training and validation, without leakage."),
+    "dedupe": ("_dedupe", "Drop repeated examples of a dataset, keeping the first copy."),
+    "leakage": ("_dedupe", "List examples of VALIDATION also in TRAIN; exit 1 if any."),
+    "upload": ("_files", "Check a dataset, upload it and print its file id."),
+    "files": ("_files", "Uploaded files: upload, list, get, delete."),
+    "jobs": ("_jobs", "Fine-tuning jobs: create, list, wait, watch, plot, report ..."),
+    "chat": ("_chat", "Chat with a model: one PROMPT, or a conversation."),
+    "compare": ("_chat", "Compare a base setup with a tuned one."),
+    "tune": ("_tune", "From raw DATA to a tuned model and its report, in one command."),
+    "emulator": ("_emulator", "Run the platform emulator in the foreground."),
+}
+"""Each command: the module that defines it, and the line ``finetune --help`` shows for it (the order is
+that of a usual session; a line fits an 80-column terminal)."""
 
 
 class _Group(click.Group):
-    """Lists its commands in the order they were added (the order of a usual session), not A-Z."""
+    """Loads a command's module only when that command runs, so that ``finetune --help`` and a command
+    that needs no platform start without the client, the data side or the evaluation."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(self.commands)
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = COMMANDS.get(cmd_name)
+        if found is None:
+            return None
+        module, summary = found
+        command: click.Command = getattr(importlib.import_module(f".{module}", __package__), cmd_name)
+        command.short_help = summary  # the same line in the list and in the command's own context
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, summary) for name, (_, summary) in COMMANDS.items()])
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -68,24 +93,6 @@ def cli(ctx: click.Context, api_key: str | None, base_url: str | None, debug: bo
         logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     ctx.call_on_close(install_log_handler(debug=debug))
     ctx.call_on_close(state.close)
-
-
-for command in (
-    convert,
-    validate,
-    stats,
-    split,
-    dedupe,
-    leakage,
-    upload,
-    files,
-    jobs,
-    chat,
-    compare,
-    tune,
-    emulator,
-):
-    cli.add_command(command)
 
 
 def _explain(exc: Exception) -> str:

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import click
 import orjson
 
 from .._text import plural, table_lines
-from ..data._dedupe import GroupBy
-from ..data._files import split_file
 from ..data._price import PRICE_ENV, PRICE_TABLE_ENV, cost_of
 from ..data._schema import ValidationReport
-from ..data._stats import DatasetStats
 from ..data._tokens import DEFAULT_EPOCHS
 from ..data.dataset import Dataset
 from ._output import DATASET_FILE, WORKERS, CliError, echo, note, report_lines, stats_lines
 from ._refusals import refuse_conflicts
+
+if TYPE_CHECKING:
+    from ..data._dedupe import GroupBy
+    from ..data._stats import DatasetStats
 
 __all__ = ["data_stats_lines", "dataset_files", "split", "stats", "summary_table", "validate"]
 
@@ -240,6 +241,8 @@ def split(file: Path, ratio: float, seed: int, group_by: GroupBy, out_dir: Path 
     folder.mkdir(parents=True, exist_ok=True)
     train, held_out = folder / f"{file.stem}.train.jsonl", folder / f"{file.stem}.validation.jsonl"
     with refuse_conflicts():
+        from ..data._files import split_file  # only split needs the file writers
+
         result = split_file(file, train, held_out, validation_ratio=ratio, seed=seed, group_by=group_by)
     what = "sharing a first prompt (or equal)" if group_by == "prompt" else "equal once normalised"
     note(

@@ -15,6 +15,8 @@ from ..errors import WaitTimeoutError
 from ..hyperparameters import Hyperparameters, PresetName
 from ..types import FineTuneJob, JobEvent
 from ._output import (
+    INTERRUPTED,
+    TIMED_OUT,
     CliError,
     columns,
     describe_value,
@@ -26,7 +28,7 @@ from ._output import (
     when,
 )
 from ._polling import FOLLOW_POLL, POLL
-from ._progress import INTERRUPTED, TIMED_OUT, chart_display, wait_for
+from ._progress import chart_display, wait_for
 from ._state import State, pass_state
 
 __all__ = ["hyperparameters_of", "jobs", "parse_settings", "settings_options"]

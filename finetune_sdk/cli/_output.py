@@ -16,23 +16,28 @@ import functools
 import re
 from collections.abc import Generator, Iterable, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import click
 import orjson
-from pydantic import BaseModel
-from rich.console import Console
-from rich.markup import escape
-from rich.text import Text
 
 from .._text import plural, table_lines
-from ..data._schema import ValidationIssue, ValidationReport
-from ..data._stats import DatasetStats
-from ..evaluate import Comparison
+
+# Every command imports this module, ``finetune --help`` too: rich, pydantic, the data side and the
+# evaluation load where they are used, not here.
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+    from rich.console import Console
+
+    from ..data._schema import ValidationIssue, ValidationReport
+    from ..data._stats import DatasetStats
+    from ..evaluate import Comparison
 
 __all__ = [
     "DATASET_FILE",
+    "INTERRUPTED",
     "TEXT_FILE",
+    "TIMED_OUT",
     "WORKERS",
     "CliError",
     "InputFile",
@@ -53,6 +58,13 @@ __all__ = [
     "stderr",
     "when",
 ]
+
+
+INTERRUPTED: Final = 130
+"""The exit status of a command stopped by Ctrl-C (128 + SIGINT), as shells report it."""
+
+TIMED_OUT: Final = 124
+"""The exit status of a wait that gave up after ``--timeout`` (the job still runs), as ``timeout(1)``."""
 
 
 class CliError(Exception):
@@ -129,12 +141,17 @@ def safe(text: str) -> str:
 
 def safe_markup(text: str) -> str:
     """:func:`safe` text for a rich markup string (a progress column): ``[...]`` shown as it is."""
+    from rich.markup import escape
+
     return escape(safe(text))
 
 
 def print_comparison(comparison: Comparison) -> None:
     """The comparison on a terminal: the setups, then a rich table of the answers with the summary (the
     figures every report shows) as its caption; every text :func:`safe` and none read as markup."""
+    from rich.console import Console
+    from rich.text import Text
+
     from ..evaluate._report_text import rich_table, setups
 
     console = Console(highlight=False)
@@ -145,6 +162,8 @@ def print_comparison(comparison: Comparison) -> None:
 @functools.cache
 def stderr() -> Console:
     """The console for progress and errors; ``stderr().is_terminal`` decides whether bars are drawn."""
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -160,16 +179,18 @@ def note(text: str) -> None:
 
 def error(message: str) -> None:
     """``error: <message>`` on stderr, the prefix in red on a colour terminal."""
+    from rich.text import Text
+
     stderr().print(Text.assemble(("error:", "bold red"), " ", safe(message)))
 
 
 def print_json(value: BaseModel | Sequence[BaseModel]) -> None:
     """A model, or a list of models, as indented JSON on stdout."""
-    if isinstance(value, BaseModel):
-        echo(value.model_dump_json(indent=2))
-    else:
+    if isinstance(value, Sequence):
         data = [item.model_dump(mode="json") for item in value]
         echo(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
+    else:
+        echo(value.model_dump_json(indent=2))
 
 
 def columns(rows: Iterable[Sequence[object]]) -> None:

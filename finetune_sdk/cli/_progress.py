@@ -9,15 +9,10 @@ from .._client import Client
 from ..errors import WaitTimeoutError
 from ..types import FineTuneJob
 from ._display import JobDisplay, describe
-from ._output import error, note, stderr
+from ._output import INTERRUPTED, TIMED_OUT, error, note, stderr
 
-__all__ = ["INTERRUPTED", "TIMED_OUT", "chart_display", "wait_for"]
+__all__ = ["chart_display", "wait_for"]
 
-INTERRUPTED = 130
-"""The exit status of a command stopped by Ctrl-C (128 + SIGINT), as shells report it."""
-
-TIMED_OUT = 124
-"""The exit status of a wait that gave up after ``--timeout`` (the job still runs), as ``timeout(1)``."""
 
 
 def chart_display(client: Client, job_id: str) -> JobDisplay:

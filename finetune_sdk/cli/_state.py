@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 import click
 
-from .._client import Client
-from .._core.config import API_KEY_ENV
+from .._core.env import API_KEY_ENV
 from ._output import CliError
+
+if TYPE_CHECKING:
+    from .._client import Client
 
 __all__ = ["NO_KEY_LINE", "State", "pass_state"]
 
@@ -33,6 +36,8 @@ class State:
         if self._client is None:
             if not self.api_key:
                 raise CliError(NO_KEY_LINE)
+            from .._client import Client  # the commands that need no platform never load the client
+
             self._client = Client(api_key=self.api_key, base_url=self.base_url)
         return self._client
 

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import orjson
 import pytest
 
@@ -177,3 +178,14 @@ def test_stats_counts_exact_copies_beside_normalised_ones_and_prices_the_trainin
     assert "(1.5 per 1M tokens, FINETUNE_PRICE_PER_MTOKENS)" in env.stdout
     none = offline("stats", str(merged), "--price")
     assert "cost: no price given" in none.stdout
+
+
+def test_each_command_is_listed_with_one_line_that_fits_80_columns() -> None:
+    from finetune_sdk.cli._app import COMMANDS, cli
+
+    width = max(map(len, COMMANDS))
+    for name, (_, summary) in COMMANDS.items():
+        assert 2 + width + 2 + len(summary) <= 80, name
+        command = cli.get_command(click.Context(cli), name)
+        assert command is not None and command.name == name
+        assert command.get_short_help_str(limit=200) == summary

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from finetune_sdk import Client, FineTuneJob, JobStatus
-from finetune_sdk.cli._progress import INTERRUPTED, TIMED_OUT
+from finetune_sdk.cli._output import INTERRUPTED, TIMED_OUT
 from finetune_sdk.emulator import Emulator
 from tests.cli.conftest import BASE_MODEL, Run, cli_env, command, make_runner, start, write_dataset
 from tests.emulator.helpers import exports_of

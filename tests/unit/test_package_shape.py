@@ -115,3 +115,12 @@ def test_the_client_loads_none_of_the_heavy_parts(code: str) -> None:
     # rich may come in with httpx (its command line, when rich is installed): only ours count.
     ours = {name for name in loaded if name.startswith("finetune_sdk")}
     assert {name for name in ours if name.startswith(HEAVY[:4])} == set()
+
+
+def test_the_command_lines_help_loads_no_client_data_or_rich() -> None:
+    code = "import contextlib, io\nfrom finetune_sdk.cli._app import run\n"
+    code += "with contextlib.redirect_stdout(io.StringIO()): run(['--help'])"
+    loaded = _loaded_after(code)
+    heavy = ("finetune_sdk._client", "finetune_sdk.data", "finetune_sdk.evaluate", "finetune_sdk.emulator")
+    assert {name for name in loaded if name.startswith(heavy)} == set()
+    assert "rich" not in loaded and "httpx" not in loaded and "pydantic" not in loaded
