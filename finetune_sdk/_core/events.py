@@ -10,18 +10,13 @@ fixed amount of memory).
 from __future__ import annotations
 
 import collections
-from typing import Final
 
 from ..types import JobEvent, Page
 from .ids import path_segment, resource_id
+from .pages import PAGE_MAX, SEEN_WINDOW
 from .wire import Answer, RequestSpec, parse_model
 
 __all__ = ["PAGE_MAX", "SEEN_WINDOW", "EventCursor", "events_spec", "job_path", "read_events"]
-
-#: The most items the platform returns in one page.
-PAGE_MAX: Final = 100
-#: How many of the latest event ids a reader remembers to recognise a repeat.
-SEEN_WINDOW: Final = 4 * PAGE_MAX
 
 
 def job_path(job_id: str) -> str:
