@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 from ..errors import APIResponseValidationError
 from .flow import Flow, send
-from .ids import request_id_of
+from .ids import MAX_CURSOR_LENGTH, cursor_fits, request_id_of
 from .options import apply_options
 from .wire import RequestSpec, parse_model
 
@@ -94,6 +94,11 @@ class PageQuery(Generic[ModelT]):
         params: dict[str, object] = {k: v for k, v in self.params.items() if v is not None}
         params["limit"] = PAGE_MAX if self.limit is None else self.limit
         if after is not None:
+            if not cursor_fits(after):  # a caller's: a server's too long one was refused as it came
+                raise ValueError(
+                    f"after is {len(after)} characters long: too long to send as ?after= (at most "
+                    f"{MAX_CURSOR_LENGTH} once URL-encoded); pass the id of an item of the list"
+                )
             params["after"] = after
         return apply_options(RequestSpec("GET", self.path, params=params), self.options)
 
@@ -112,11 +117,11 @@ class PageQuery(Generic[ModelT]):
             items = [item for item in items if _cursor_of(item, response) not in known]
             if not items:
                 return items, False, after, walk
-            last = _cursor_of(items[-1], response)
+            last = _next_cursor(items[-1], self.path, response, has_more)
             seen = (*walk.seen, *(_cursor_of(item, response) for item in items))[-SEEN_WINDOW:]
             walk = Walk(walk.used, seen)
         else:
-            last = _cursor_of(items[-1], response)
+            last = _next_cursor(items[-1], self.path, response, has_more)
             used = walk.used | {after}
             if has_more and last in used:
                 raise APIResponseValidationError(
@@ -161,5 +166,18 @@ def _cursor_of(item: pydantic.BaseModel, response: httpx.Response | None = None)
     if not isinstance(cursor, str):
         raise APIResponseValidationError(
             f"a listed {type(item).__name__} has no id to page after", response=response
+        )
+    return cursor
+
+
+def _next_cursor(item: pydantic.BaseModel, path: str, response: httpx.Response | None, more: bool) -> str:
+    """The id of a page's last item, to ask for the next page after it (when ``more`` follow): one too
+    long to send back is refused here (rather than as a URL httpx cannot build)."""
+    cursor = _cursor_of(item, response)
+    if more and not cursor_fits(cursor):
+        raise APIResponseValidationError(
+            f"GET {path} sent a {type(item).__name__} id of {len(cursor)} characters, too long to page "
+            f"after (at most {MAX_CURSOR_LENGTH} once URL-encoded); paging stopped",
+            response=response,
         )
     return cursor
