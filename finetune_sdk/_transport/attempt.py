@@ -153,7 +153,7 @@ def _misused(
             f"another event loop ({exc}). Make it inside the loop that uses it (one per asyncio.run or "
             "anyio.run), or leave http_client out: the SDK's own pool follows the event loop."
         )
-    return exc
+    return None
 
 
 def _failed(exc: httpx.TransportError, request: httpx.Request, deadline: Deadline) -> APIError:

@@ -10,6 +10,7 @@ shows as an id or a delta that process never asked for.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import sys
 import time
@@ -212,7 +213,7 @@ def preload_relay(base_url: str, workers: int, replies: int) -> dict[str, Any]:
         return tally.figures()
 
     start_at = time.time() + 0.2
-    children = [_in_child(lambda number=number: worker(number), start_at) for number in range(workers)]
+    children = [_in_child(functools.partial(worker, number), start_at) for number in range(workers)]
     figures = {f"worker {number}": _collect(*child) for number, child in enumerate(children)}
     client.close()
     return figures

@@ -139,7 +139,7 @@ def _recv(sock: socket.socket, stop: threading.Event) -> bytes:
     return b""
 
 
-def head(status: int = 200, content_type: str = "application/json", **headers: str | int) -> bytes:
+def head(status: int = 200, content_type: str | int = "application/json", **headers: str | int) -> bytes:
     """A response head; ``content_length=`` or ``transfer_encoding=`` etc. as keywords."""
     lines = [f"HTTP/1.1 {status} X", f"content-type: {content_type}"]
     lines += [f"{k.replace('_', '-')}: {v}" for k, v in headers.items()]

@@ -5,6 +5,7 @@ page, sent back as the next page's ``after``) an ``APIResponseValidationError``.
 from __future__ import annotations
 
 import urllib.parse
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -46,7 +47,7 @@ def server_with_ids(event_id: str = "ftevent-1", job_id: str = "ftjob-1") -> Hos
     return HostileServer(handler)
 
 
-AFTER_CALLS = {
+AFTER_CALLS: dict[str, Callable[[Any, Any], Any]] = {
     "events": lambda c, after: c.jobs.events("ftjob-1", after=after),
     "follow": lambda c, after: c.jobs.follow("ftjob-1", after=after, poll_interval=0.01),
     "list": lambda c, after: c.jobs.list(after=after),

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import cast
 
 import orjson
 import pytest
@@ -147,7 +148,7 @@ def test_a_nested_bomb_stops_at_the_cap_with_flat_memory(
     )
     outcomes = result["outcomes"]
     assert isinstance(outcomes, dict)
-    for mode, outcome in outcomes.items():
+    for mode, outcome in cast("dict[str, str]", outcomes).items():
         assert str(outcome).startswith("ResponseTooLargeError: "), (mode, outcome)
         assert "33554432 bytes" in str(outcome), (mode, outcome)
     assert after - before < GROWTH_BOUND_MIB[kind], f"peak RSS grew by {after - before} MiB"

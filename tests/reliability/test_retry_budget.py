@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -92,7 +92,9 @@ async def _async_at_once(client: AsyncClient, calls: int) -> Outcomes:
 
 
 @contextlib.contextmanager
-def one_client(mode: str, base_url: str, **settings: Any) -> Iterator[tuple[Any, Callable[[int], Outcomes]]]:
+def one_client(
+    mode: str, base_url: str, **settings: Any
+) -> Generator[tuple[Any, Callable[[int], Outcomes]], None, None]:
     """A client of ``mode`` and ``at_once(n)``, which makes ``n`` calls on it at once (threads, or tasks
     on the one event loop the async client lives on)."""
     settings = {"api_key": KEY, "base_url": base_url, "max_retries": RETRIES, **settings}
