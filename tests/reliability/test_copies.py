@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import anyio
+import httpx
 import pytest
 
 from finetune_sdk import AsyncClient, Client, ConfigurationError
@@ -116,3 +117,29 @@ def test_a_call_on_a_closed_client_says_it_is_closed(mode: str) -> None:
                 anyio.run(main, backend=mode)
         assert server.requests == []
     assert isinstance(info.value.__cause__, RuntimeError)  # httpx's own words kept as the cause
+
+
+def test_another_runtime_error_is_raised_as_it_is(mode: str) -> None:
+    """Only a pool's closing or its event loop is explained: a caller's own hook failing is its own."""
+
+    def hook(request: object) -> None:
+        raise RuntimeError("the caller's hook failed")
+
+    async def ahook(request: object) -> None:
+        hook(request)
+
+    with answering() as server:
+        if mode == "sync":
+            with httpx.Client(event_hooks={"request": [hook]}) as http, pytest.raises(RuntimeError) as info:
+                Client(api_key=KEY, base_url=server.base_url, http_client=http).jobs.retrieve("ftjob-1")
+        else:
+
+            async def main() -> None:
+                async with httpx.AsyncClient(event_hooks={"request": [ahook]}) as http:
+                    client = AsyncClient(api_key=KEY, base_url=server.base_url, http_client=http)
+                    await client.jobs.retrieve("ftjob-1")
+
+            with pytest.raises(RuntimeError) as info:
+                anyio.run(main, backend=mode)
+    assert str(info.value) == "the caller's hook failed"
+    assert not isinstance(info.value, ConfigurationError) and info.value.__cause__ is None
