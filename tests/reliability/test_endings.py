@@ -58,7 +58,9 @@ def test_a_finished_job_with_an_unknown_status_ends_a_follow(mode: str) -> None:
         return conn.send(queue.pop(0) if len(queue) > 1 else queue[0])
 
     with HostileServer(handler) as server:
-        events = call(mode, server.base_url, lambda c: c.jobs.follow("ftjob-1", poll_interval=0.01))
+        events = call(
+            mode, server.base_url, lambda c: c.jobs.follow("ftjob-1", poll_interval=0.01)
+        )
         assert len(server.requests) < 10
     assert [e.message for e in events] == ["started"]
 
