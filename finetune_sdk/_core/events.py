@@ -10,18 +10,14 @@ fixed amount of memory).
 from __future__ import annotations
 
 import collections
-from typing import Final
 
+from ..errors import APIResponseValidationError
 from ..types import JobEvent, Page
-from .ids import path_segment, resource_id
+from .ids import MAX_CURSOR_LENGTH, cursor_fits, path_segment, resource_id
+from .pages import PAGE_MAX, SEEN_WINDOW
 from .wire import Answer, RequestSpec, parse_model
 
 __all__ = ["PAGE_MAX", "SEEN_WINDOW", "EventCursor", "events_spec", "job_path", "read_events"]
-
-#: The most items the platform returns in one page.
-PAGE_MAX: Final = 100
-#: How many of the latest event ids a reader remembers to recognise a repeat.
-SEEN_WINDOW: Final = 4 * PAGE_MAX
 
 
 def job_path(job_id: str) -> str:
@@ -67,4 +63,11 @@ def events_spec(job_id: str, after: str | None, limit: int = PAGE_MAX) -> Reques
 def read_events(answer: Answer, cursor: EventCursor) -> tuple[list[JobEvent], bool]:
     """The new events of one page, and whether the server says more follow."""
     page = parse_model(Page[JobEvent], answer.payload, response=answer.response)
+    if page.data and not cursor_fits(page.data[-1].id):
+        # The next read sends it back as ``?after=``: refused here, not as a URL httpx cannot build.
+        raise APIResponseValidationError(
+            f"GET {answer.response.request.url.path} sent an event id of {len(page.data[-1].id)} "
+            f"characters, too long to read on after (at most {MAX_CURSOR_LENGTH} once URL-encoded)",
+            response=answer.response,
+        )
     return cursor.take(page), page.has_more

@@ -9,8 +9,10 @@ from typing import Final, cast
 
 __all__ = [
     "IDEMPOTENCY_KEY_MAX",
+    "MAX_CURSOR_LENGTH",
     "MAX_ID_LENGTH",
     "check_idempotency_key",
+    "cursor_fits",
     "new_idempotency_key",
     "path_segment",
     "request_id_of",
@@ -20,6 +22,9 @@ __all__ = [
 _UNSAFE_IN_ID: Final = frozenset("/?#% \t\r\n")
 #: The longest id accepted: real ids are a few dozen characters; a huge one only makes a huge URL.
 MAX_ID_LENGTH: Final = 256
+#: The longest cursor (the last id of a page a server sent, sent back as ``?after=``), percent-encoded:
+#: far above any real id, well under the longest URL httpx builds (65,536 characters).
+MAX_CURSOR_LENGTH: Final = 16384
 #: The longest idempotency key sent (a header value; real keys are a few dozen characters).
 IDEMPOTENCY_KEY_MAX: Final = 200
 
@@ -36,6 +41,12 @@ def resource_id(value: object, what: str) -> str:
     if not value or value in (".", "..") or not _UNSAFE_IN_ID.isdisjoint(value) or not value.isprintable():
         raise ValueError(f"not a {what} id: {value!r}")
     return value
+
+
+def cursor_fits(value: str) -> bool:
+    """Whether a server's id can be sent back as the ``after`` of the next page (``MAX_CURSOR_LENGTH``
+    once percent-encoded); a longer one would make a URL httpx refuses to build."""
+    return len(value) <= MAX_CURSOR_LENGTH and len(path_segment(value)) <= MAX_CURSOR_LENGTH
 
 
 def path_segment(value: str) -> str:

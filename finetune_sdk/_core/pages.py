@@ -18,16 +18,19 @@ if TYPE_CHECKING:
 
 from ..errors import APIResponseValidationError
 from .flow import Flow, send
-from .ids import request_id_of
+from .ids import MAX_CURSOR_LENGTH, cursor_fits, request_id_of
 from .options import apply_options
 from .wire import RequestSpec, parse_model
 
-__all__ = ["PAGE_MAX", "PageData", "PageQuery", "Walk", "check_limit", "page_flow"]
+__all__ = ["PAGE_MAX", "SEEN_WINDOW", "PageData", "PageQuery", "Walk", "check_limit", "page_flow"]
 
 ModelT = TypeVar("ModelT", bound="pydantic.BaseModel")
 
 #: The most items the platform returns in one page.
 PAGE_MAX: Final = 100
+#: How many of the latest ids a reader of a log remembers to recognise a repeat (a server that ignores
+#: ``after`` repeats a page or a few; a window near the cursor is all it takes).
+SEEN_WINDOW: Final = 4 * PAGE_MAX
 
 
 def check_limit(limit: object) -> None:
@@ -43,10 +46,12 @@ def check_limit(limit: object) -> None:
 @dataclasses.dataclass(frozen=True)
 class Walk:
     """What a chain of pages has seen on the way to one page: the cursors asked and (``dedupe``) the
-    ids handed out. Immutable, so walking the same list twice starts afresh."""
+    latest ids handed out, oldest first (at most ``SEEN_WINDOW``: a repeat only needs recognising near
+    the cursor, and a long log must not be held whole). Immutable, so walking the same list twice starts
+    afresh."""
 
     used: frozenset[str | None] = frozenset()
-    seen: frozenset[str] = frozenset()
+    seen: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,6 +94,11 @@ class PageQuery(Generic[ModelT]):
         params: dict[str, object] = {k: v for k, v in self.params.items() if v is not None}
         params["limit"] = PAGE_MAX if self.limit is None else self.limit
         if after is not None:
+            if not cursor_fits(after):  # a caller's: a server's too long one was refused as it came
+                raise ValueError(
+                    f"after is {len(after)} characters long: too long to send as ?after= (at most "
+                    f"{MAX_CURSOR_LENGTH} once URL-encoded); pass the id of an item of the list"
+                )
             params["after"] = after
         return apply_options(RequestSpec("GET", self.path, params=params), self.options)
 
@@ -103,22 +113,27 @@ class PageQuery(Generic[ModelT]):
         if not items:  # a page that says "more" but brings nothing would be asked forever
             return items, False, after, walk
         if self.dedupe:
-            items = [item for item in items if _cursor_of(item, response) not in walk.seen]
+            known = frozenset(walk.seen)
+            items = [item for item in items if _cursor_of(item, response) not in known]
             if not items:
                 return items, False, after, walk
-        last = _cursor_of(items[-1], response)
-        used = walk.used | {after}
-        if has_more and last in used and not self.dedupe:
-            raise APIResponseValidationError(
-                f"GET {self.path} answered has_more=true with a page ending at {last!r} again: its cursor "
-                "does not advance, so paging stopped instead of asking forever",
-                body=payload,
-                response=response,
-            )
-        seen = walk.seen | {_cursor_of(item, response) for item in items} if self.dedupe else walk.seen
+            last = _next_cursor(items[-1], self.path, response, has_more)
+            seen = (*walk.seen, *(_cursor_of(item, response) for item in items))[-SEEN_WINDOW:]
+            walk = Walk(walk.used, seen)
+        else:
+            last = _next_cursor(items[-1], self.path, response, has_more)
+            used = walk.used | {after}
+            if has_more and last in used:
+                raise APIResponseValidationError(
+                    f"GET {self.path} answered has_more=true with a page ending at {last!r} again: its "
+                    "cursor does not advance, so paging stopped instead of asking forever",
+                    body=payload,
+                    response=response,
+                )
+            walk = Walk(used, walk.seen)
         if self.keep is not None:  # after the cursor is taken: the next page starts past what was dropped
             items = [item for item in items if self.keep(item)]
-        return items, has_more, last, Walk(used, seen)
+        return items, has_more, last, walk
 
 
 def page_flow(query: PageQuery[ModelT], walk: Walk, after: str | None) -> Flow[PageData[ModelT]]:
@@ -151,5 +166,18 @@ def _cursor_of(item: pydantic.BaseModel, response: httpx.Response | None = None)
     if not isinstance(cursor, str):
         raise APIResponseValidationError(
             f"a listed {type(item).__name__} has no id to page after", response=response
+        )
+    return cursor
+
+
+def _next_cursor(item: pydantic.BaseModel, path: str, response: httpx.Response | None, more: bool) -> str:
+    """The id of a page's last item, to ask for the next page after it (when ``more`` follow): one too
+    long to send back is refused here (rather than as a URL httpx cannot build)."""
+    cursor = _cursor_of(item, response)
+    if more and not cursor_fits(cursor):
+        raise APIResponseValidationError(
+            f"GET {path} sent a {type(item).__name__} id of {len(cursor)} characters, too long to page "
+            f"after (at most {MAX_CURSOR_LENGTH} once URL-encoded); paging stopped",
+            response=response,
         )
     return cursor

@@ -23,6 +23,7 @@ from ..errors import (
     APIError,
     APIResponseValidationError,
     APITimeoutError,
+    ConfigurationError,
     ResponseTooLargeError,
 )
 from .backend import enter_deadline, leave_deadline
@@ -33,6 +34,14 @@ OnAnswer = Callable[[httpx.Request, httpx.Response], None]
 _DEFAULT_LIMITS: Final = Limits()
 # Headers that describe the body as sent, not as decoded: a decoded answer drops them.
 _ENCODING_HEADERS: Final = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+# What asyncio, anyio and trio say when connections made on one event loop are used from another.
+_OTHER_LOOP: Final = (
+    "event loop is closed",
+    "no running event loop",
+    "different loop",
+    "different event loop",
+    "must be called from async context",
+)
 
 
 def limits_of(request: httpx.Request) -> Limits:
@@ -127,6 +136,26 @@ class _Body:
         )
 
 
+def _misused(
+    exc: RuntimeError, http: httpx.Client | httpx.AsyncClient, request: httpx.Request
+) -> ConfigurationError | None:
+    """The SDK's error for a ``RuntimeError`` about how a pool is used (a closed one, or one of another
+    event loop), saying what to do; None for any other."""
+    call = f"{request.method} {request.url.path}"
+    if http.is_closed:
+        return ConfigurationError(
+            f"{call} cannot be sent: the client's connection pool is closed (the client, or the "
+            "http_client it was given, was closed). Close a client only once done with it, or make a new one."
+        )
+    if isinstance(http, httpx.AsyncClient) and any(words in str(exc).lower() for words in _OTHER_LOOP):
+        return ConfigurationError(
+            f"{call} cannot be sent: the httpx.AsyncClient given as http_client holds connections of "
+            f"another event loop ({exc}). Make it inside the loop that uses it (one per asyncio.run or "
+            "anyio.run), or leave http_client out: the SDK's own pool follows the event loop."
+        )
+    return None
+
+
 def _failed(exc: httpx.TransportError, request: httpx.Request, deadline: Deadline) -> APIError:
     if isinstance(exc, httpx.TimeoutException) and deadline.expired():
         return deadline_error(deadline, request)
@@ -156,6 +185,11 @@ def send_attempt(
             response = http.send(request, stream=True)
         except httpx.TransportError as exc:
             raise _failed(exc, request, deadline) from exc
+        except RuntimeError as exc:
+            misused = _misused(exc, http, request)
+            if misused is None:
+                raise
+            raise misused from exc
         on_answer(request, response)
         if stream and is_stream_answer(response):
             if start is None:
@@ -212,6 +246,11 @@ async def asend_attempt(
         raise deadline_error(deadline, request) from None
     except httpx.TransportError as exc:
         raise _failed(exc, request, deadline) from exc
+    except RuntimeError as exc:
+        misused = _misused(exc, http, request)
+        if misused is None:
+            raise
+        raise misused from exc
     finally:
         leave_deadline(token)
 

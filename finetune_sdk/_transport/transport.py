@@ -72,10 +72,15 @@ class _HttpxErrors:
 _httpx_errors: Final = _HttpxErrors()
 
 
+_DEFAULT_PORTS: Final = {"http": 80, "https": 443}
+
+
 def _bypassed(url: httpx.URL, no_proxy: str) -> bool:
     """Whether ``NO_PROXY`` names the host: ``*``, the host itself, a domain it is in (``example.com``
     or ``.example.com``), ``host:port``, or an address range (``10.0.0.0/8``)."""
     host = url.host.strip("[]").lower()
+    # httpx leaves a scheme's default port out of the URL: ``host:443`` names it all the same.
+    port_used = url.port if url.port is not None else _DEFAULT_PORTS.get(url.scheme)
     for raw in no_proxy.split(","):
         entry = raw.strip().lower()
         if not entry:
@@ -83,7 +88,7 @@ def _bypassed(url: httpx.URL, no_proxy: str) -> bool:
         if entry == "*":
             return True
         name, _, port = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "")
-        if port and port.isdigit() and int(port) != url.port:
+        if port and port.isdigit() and int(port) != port_used:
             continue
         name = name.lstrip(".")
         if host == name or host.endswith("." + name):

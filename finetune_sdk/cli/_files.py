@@ -11,7 +11,17 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, Trans
 
 from .._core.upload import ProgressCallback
 from ..types import FileObject
-from ._output import DATASET_FILE, columns, echo, json_option, key_values, print_json, stderr, when
+from ._output import (
+    DATASET_FILE,
+    columns,
+    echo,
+    json_option,
+    key_values,
+    print_json,
+    safe_markup,
+    stderr,
+    when,
+)
 from ._state import State, pass_state
 
 __all__ = ["files", "upload"]
@@ -26,7 +36,7 @@ def _upload_bar(name: str) -> Generator[ProgressCallback | None, None, None]:
         return
     columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task(f"uploading {name}", total=None)
+        task = progress.add_task(f"uploading {safe_markup(name)}", total=None)  # a file name, as all text
 
         def update(sent: int, total: int) -> None:
             progress.update(task, completed=sent, total=total)

@@ -5,7 +5,8 @@ Progress bars and spinners are drawn by rich on stderr, and only when stderr is 
 honours ``NO_COLOR``. Nothing here colours or decorates stdout.
 
 Everything written goes through :func:`safe` first, on a terminal and in a pipe alike: text from the
-platform or from file names cannot move the cursor, clear the screen or retitle the terminal.
+platform or from file names cannot move the cursor, clear the screen or retitle the terminal, nor show
+itself in another order (bidi controls) or hide a character (invisible ones).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import contextlib
 import datetime
 import functools
 import re
+import unicodedata
 from collections.abc import Generator, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, cast
@@ -121,22 +123,79 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON i
 """``--json`` on the commands that show platform objects: for scripts."""
 
 
-# C0 controls but newline and tab, DEL, and C1 controls (8-bit CSI, OSC ...); ESC is in C0, so every
-# escape sequence loses its introducer and prints as plain text.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# What a terminal must not be handed raw, from a server or a file name:
+# * C0 controls but newline and tab, DEL, and C1 controls (8-bit CSI, OSC ...); ESC is in C0, so every
+#   escape sequence loses its introducer and prints as plain text;
+# * every format character (Unicode category Cf, as of Unicode 15): the bidi controls (U+202A-U+202E,
+#   U+2066-U+2069, U+200E, U+200F, U+061C) that make a terminal show text in another order than it is
+#   (``invoice\u202efdp.exe`` shows as ``invoiceexe.pdf``), and the invisible ones (U+200B-U+200D, U+2060,
+#   U+FEFF, the tag characters ...) that make two different names look the same;
+# * the line and paragraph separators (U+2028, U+2029) and the Hangul fillers, blank as they are.
+_UNSAFE_CLASS = (
+    "\x00-\x08\x0b-\x1f\x7f-\x9f"
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+    "\u2028\u2029\u115f\u1160\u3164\uffa0"
+)
+_UNSAFE = re.compile(f"[{_UNSAFE_CLASS}]")
+_UNSAFE_ASCII = re.compile("[\x00-\x08\x0b-\x1f\x7f]")  # the same, for text of ASCII only (faster)
+_ZWJ = "\u200d"
+# The skin tones and the emoji presentation selector, which end an emoji as a symbol (So) does.
+_EMOJI_ENDS = frozenset(["\ufe0f", *map(chr, range(0x1F3FB, 0x1F400))])
+# An emoji flag of a region (England: the black flag, the tag letters g b e n g, the cancel tag) is
+# written with tag characters: kept whole, as the emoji it is. A longer run of tags is not a flag.
+_FLAG = re.compile("\U0001f3f4[\U000e0020-\U000e007e]{1,7}\U000e007f")
+_TAGS = range(0xE0020, 0xE0080)
+
+
+def _is_emoji(char: str) -> bool:
+    return char in _EMOJI_ENDS or unicodedata.category(char) == "So"
+
+
+def _joins_emoji(text: str, at: int) -> bool:
+    """Whether the zero-width joiner at ``at`` is part of an emoji sequence (woman, ZWJ, laptop: a woman
+    at a computer): an emoji on each side (or the edge of ``text`` on one side only, as a streamed reply
+    may be cut there)."""
+    before = text[at - 1] if at > 0 else None
+    after = text[at + 1] if at + 1 < len(text) else None
+    if before is None and after is None:
+        return False
+    return (before is None or _is_emoji(before)) and (after is None or _is_emoji(after))
+
+
+def _in_flag(text: str, at: int) -> bool:
+    """Whether the tag character at ``at`` belongs to a region's flag (at most 9 characters long)."""
+    start = text.rfind("\U0001f3f4", max(0, at - 8), at)
+    return start >= 0 and (found := _FLAG.match(text, start)) is not None and at < found.end()
+
+
+def _escaped(char: str) -> str:
+    # The JSON escape: readable as text, and the same character again inside a JSON string (a character
+    # beyond U+FFFF as its two surrogates, as JSON writes it).
+    code = ord(char)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def _visible(found: re.Match[str]) -> str:
-    # The JSON escape: readable as text, and the same character again inside a JSON string.
-    return f"\\u{ord(found[0]):04x}"
+    char = found[0]
+    if char == _ZWJ and _joins_emoji(found.string, found.start()):
+        return char
+    if ord(char) in _TAGS and _in_flag(found.string, found.start()):
+        return char
+    return _escaped(char)
 
 
 def safe(text: str) -> str:
-    """``text`` with every control character but newline and tab shown as ``\\u001b`` and the like
-    (a CR-LF line end is kept as a newline)."""
+    """``text`` with every control character but newline and tab, every bidi control and every invisible
+    character shown as ``\\u001b``, ``\\u202e`` and the like (a CR-LF line end is kept as a newline; the
+    zero-width joiner inside an emoji sequence, and the tags of a region's flag, are kept)."""
     if "\r\n" in text:
         text = text.replace("\r\n", "\n")
-    return _CONTROL.sub(_visible, text)
+    return (_UNSAFE_ASCII if text.isascii() else _UNSAFE).sub(_visible, text)
 
 
 def safe_markup(text: str) -> str:

@@ -70,7 +70,7 @@ class HostileServer:
         self.stop = threading.Event()
         self._sock = socket.socket()
         self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(32)
+        self._sock.listen(512)  # bursts of connections (hundreds of calls at once) are not dropped
         self._sock.settimeout(0.05)  # so that the accepting thread sees ``stop`` soon
         self.base_url = f"http://127.0.0.1:{self._sock.getsockname()[1]}/v1"
         self._threads: list[threading.Thread] = []
@@ -139,7 +139,7 @@ def _recv(sock: socket.socket, stop: threading.Event) -> bytes:
     return b""
 
 
-def head(status: int = 200, content_type: str = "application/json", **headers: str | int) -> bytes:
+def head(status: int = 200, content_type: str | int = "application/json", **headers: str | int) -> bytes:
     """A response head; ``content_length=`` or ``transfer_encoding=`` etc. as keywords."""
     lines = [f"HTTP/1.1 {status} X", f"content-type: {content_type}"]
     lines += [f"{k.replace('_', '-')}: {v}" for k, v in headers.items()]
@@ -151,25 +151,41 @@ def json_answer(status: int, body: object, **headers: str | int) -> bytes:
     return head(status, content_length=len(data), **headers) + data
 
 
-def gzip_bomb(inflated: int, prefix: bytes = b'{"id": "') -> bytes:
-    """A valid gzip body of ``prefix`` and then ``0`` digits, about ``inflated`` bytes in all (whole
-    MiB), about a thousandth of that on the wire.
+def gzip_bomb(inflated: int, prefix: bytes = b'{"id": "', coding: str = "gzip") -> bytes:
+    """A valid gzip body (``coding="deflate"``: zlib-wrapped deflate) of ``prefix`` and then ``0``
+    digits, about ``inflated`` bytes in all (whole MiB), about a thousandth of that on the wire.
 
     Made fast: after a full flush the compressor forgets what came before, so every MiB of zeros
-    compresses to the same bytes; those are repeated, and the trailer's CRC and size written for the
-    whole.
+    compresses to the same bytes; those are repeated, and the trailer's checksum and size written for
+    the whole.
     """
     block = b"0" * (1 << 20)
     blocks = max(1, (inflated - len(prefix)) >> 20)
-    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    gzip = coding == "gzip"
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31 if gzip else 15)
     start = packer.compress(prefix) + packer.flush(zlib.Z_FULL_FLUSH)
     unit = packer.compress(block) + packer.flush(zlib.Z_FULL_FLUSH)
     end = packer.flush()
-    crc = zlib.crc32(prefix)
+    check = zlib.crc32 if gzip else zlib.adler32
+    total = check(prefix)
     for _ in range(blocks):
-        crc = zlib.crc32(block, crc)
+        total = check(block, total)
+    if not gzip:
+        return start + unit * blocks + end[:-4] + struct.pack(">I", total)
     size = (len(prefix) + blocks * len(block)) & 0xFFFFFFFF
-    return start + unit * blocks + end[:-8] + struct.pack("<II", crc, size)
+    return start + unit * blocks + end[:-8] + struct.pack("<II", total, size)
+
+
+def encoded(data: bytes, *codings: str) -> bytes:
+    """``data`` with each coding applied in turn (``gzip`` or ``deflate``), as ``Content-Encoding:
+    <codings in that order>`` says; a bomb wrapped once more shrinks about a thousandfold again."""
+    for coding in codings:
+        if coding == "gzip":
+            packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+            data = packer.compress(data) + packer.flush()
+        else:
+            data = zlib.compress(data, 9)
+    return data
 
 
 def job(status: str = "running", **fields: object) -> dict[str, object]:
