@@ -107,7 +107,7 @@ class StreamDecoder:
         "_data",
         "_error",
         "_event",
-        "_pending",
+        "_seen",
         "chars",
         "done",
         "events",
@@ -131,10 +131,14 @@ class StreamDecoder:
         self.usage: ChatUsage | None = None
         self.done: bool = False
         self.events: int = 0
-        self._buffer = b""
+        # The start of a line not yet ended, in the pieces it came in: joined once, when its end comes,
+        # so a long line costs one copy, not one per chunk.
+        self._buffer: list[bytes] = []
+        # Bytes fed in all: the whole stream is bounded by ``limit``, and so every line and event in it
+        # (and the text kept, whatever the number of deltas).
+        self._seen = 0
         self._data: list[bytes] = []
         self._event = b""
-        self._pending = 0  # bytes of data lines since the last event
         self._error: Exception | None = None  # a failure found after text in the same chunk
 
     @property
@@ -158,27 +162,38 @@ class StreamDecoder:
     def feed(self, chunk: bytes) -> list[str]:
         """The text deltas of the events ``chunk`` completes (none once ``[DONE]`` has come)."""
         self.check()
-        buffer = self._buffer + chunk if self._buffer else chunk
-        if b"\r" in buffer:
+        self._seen += len(chunk)
+        if self._seen > self.limit:
+            raise self._too_large()
+        carriage = b"\r" in chunk
+        if not carriage and b"\n" not in chunk:  # no line ends here: keep it
+            if chunk:
+                self._buffer.append(chunk)
+            return []
+        if self._buffer:
+            # Only the first piece kept can hold a \r (the one held back at its end); the others came
+            # without any line end.
+            carriage = carriage or self._buffer[0].endswith(b"\r")
+            buffer = b"".join(self._buffer) + chunk
+            self._buffer.clear()
+        else:
+            buffer = chunk
+        if carriage:
             # A trailing \r may be the first half of \r\n: keep it for the next chunk.
             held = buffer.endswith(b"\r")
             if held:
                 buffer = buffer[:-1]
             buffer = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n") + (b"\r" if held else b"")
         lines = buffer.split(b"\n")
-        self._buffer = lines.pop()
-        if len(self._buffer) > self.limit:
-            raise self._too_large()
+        rest = lines.pop()
+        if rest:
+            self._buffer.append(rest)
         deltas: list[str] = []
         data = self._data
         for line in lines:
             if line:
                 if line.startswith(b"data:"):
-                    value = line[6:] if line[5:6] == b" " else line[5:]
-                    data.append(value)
-                    self._pending += len(value)
-                    if self._pending > self.limit:
-                        raise self._too_large()
+                    data.append(line[6:] if line[5:6] == b" " else line[5:])
                 elif line.startswith(b"event:"):
                     self._event = line[7:] if line[6:7] == b" " else line[6:]
                 # comments (":") and other fields (id, retry) do not change a chat stream
@@ -192,7 +207,6 @@ class StreamDecoder:
                     self._error = exc  # the text before it goes out first
                     break
                 data.clear()
-                self._pending = 0
                 if delta is not None:
                     deltas.append(delta)
                 if self.done:
@@ -210,13 +224,13 @@ class StreamDecoder:
             if delta is not None:
                 deltas.append(delta)
         self._data.clear()
-        self._buffer = b""
+        self._buffer.clear()
         return deltas
 
     def _too_large(self) -> ResponseTooLargeError:
         where = f" from {self.response.request.url.path}" if self.response is not None else ""
         return ResponseTooLargeError(
-            f"the stream{where} sent an event stream line larger than {self.limit} bytes; stopped reading. "
+            f"the stream{where} sent more than {self.limit} bytes; stopped reading. "
             "Raise the limit with Client(max_answer_bytes=...) if it is expected.",
             limit=self.limit,
             response=self.response,
@@ -230,13 +244,12 @@ class StreamDecoder:
         if data == _DONE:
             self.done = True
             return None
-        error_event = self._event == b"error"
         try:
             chunk = orjson.loads(data)
         except orjson.JSONDecodeError:
             if not data.strip():
                 return None  # a blank data line: some servers' keep-alive
-            if error_event:
+            if self._event == b"error":
                 raise self._in_stream_error(data.decode("utf-8", "replace")) from None
             raise self._bad_chunk(data, "it is not JSON") from None
         # No isinstance checks on the way: a chunk of the wrong shape fails on a lookup (a list or a string
@@ -259,18 +272,20 @@ class StreamDecoder:
                 delta = choice.get("delta")
                 content = delta.get("content") if delta else None
                 if content:
-                    self.chars += len(content)  # before the append: content without a length leaves no trace
+                    if content.__class__ is not str:
+                        raise TypeError("a delta's content is not a string")
+                    self.chars += len(content)
                     self.parts.append(content)
-                    return cast(str, content)
+                    return content
                 return None
-            if error_event or _is_error_payload(chunk):
+            if self._event == b"error" or _is_error_payload(chunk):
                 raise self._in_stream_error(chunk)
             usage = chunk.get("usage")
             if usage:
                 self.usage = ChatUsage.from_wire(usage)
             return None
         except (AttributeError, TypeError, LookupError, ValueError) as exc:
-            if error_event:
+            if self._event == b"error":
                 raise self._in_stream_error(chunk) from None
             raise self._bad_chunk(data, _chunk_problem(chunk, exc)) from None
 

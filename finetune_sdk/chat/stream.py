@@ -70,6 +70,7 @@ class _StreamView(Generic[RawT]):
     def __init__(self, model: str) -> None:
         self._decoder = StreamDecoder(model)
         self._raw: RawT | None = None  # the attempt's raw bytes
+        self._pieces: Iterator[bytes] | None = None  # decoded pieces of a raw chunk not yet fed
         self._closed = False
         self._pending: list[str] = []
         self._index = 0
@@ -95,15 +96,29 @@ class _StreamView(Generic[RawT]):
         self._decoder = StreamDecoder(self.model, response, limit=limits.max_answer_bytes)
         self._idle = Deadline.after(limits.idle_timeout, "idle_timeout")
         self._pending, self._index = [], 0
+        self._pieces = None
 
-    def _deltas(self, raw: bytes) -> list[str]:
-        """The deltas of one raw chunk (decoded first if the answer is compressed)."""
+    def _deltas(self, raw: bytes | None) -> list[str]:
+        """The deltas of one raw chunk; ``None``: of the decoded pieces of the last one still waiting.
+
+        A compressed chunk is decoded a bounded piece at a time, and only up to the first piece that
+        completes a delta, the rest waiting (``_pieces``): a small chunk that inflates to millions of
+        deltas never has them all in memory at once.
+        """
         decoder = self._decoder
         events = decoder.events
         if self._body.identity:
-            deltas = decoder.feed(raw)
+            deltas = decoder.feed(raw) if raw is not None else []
         else:
-            deltas = [delta for piece in self._body.feed(raw) for delta in decoder.feed(piece)]
+            pieces = self._pieces = self._body.feed(raw) if raw is not None else self._pieces
+            deltas = []
+            if pieces is not None:
+                for piece in pieces:
+                    deltas = decoder.feed(piece)
+                    if deltas:
+                        break
+                else:
+                    self._pieces = None
         if decoder.events != events:
             self._idle.restart()  # the idle limit counts from the last event, not the last byte
         return deltas
@@ -232,6 +247,8 @@ class ChatStream(_StreamView[Iterator[bytes]], Iterator[str]):
         self._decoder.check()  # a failure held back behind text already handed out
         token = enter_deadline(self._idle)  # the attempt's deadline, if sooner, still applies
         try:
+            if self._pieces is not None:  # the last chunk's decoded pieces first
+                return self._deltas(None)
             raw = next(self._raw, None)
             return None if raw is None else self._deltas(raw)
         except (httpx.RequestError, UndecodableBodyError) as exc:
@@ -394,6 +411,8 @@ class AsyncChatStream(_StreamView[AsyncIterator[bytes]], AsyncIterator[str]):
         self._decoder.check()  # a failure held back behind text already handed out
         token = enter_deadline(self._idle)  # the attempt's deadline, if sooner, still applies
         try:
+            if self._pieces is not None:  # the last chunk's decoded pieces first
+                return self._deltas(None)
             raw = await anext(self._raw, None)
             return None if raw is None else self._deltas(raw)
         except (httpx.RequestError, UndecodableBodyError) as exc:

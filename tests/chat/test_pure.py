@@ -18,6 +18,7 @@ from finetune_sdk import (
     ChatUsage,
     Conversation,
     Message,
+    ResponseTooLargeError,
     StreamInterruptedError,
 )
 from finetune_sdk.chat.request import chat_body, normalize_messages
@@ -142,6 +143,7 @@ def test_non_json_array_chunk_is_a_validation_error() -> None:
         ('{"choices": ["x"]}', "choices[0] is a string, not an object"),
         ('{"choices": [{"delta": "x"}]}', "choices[0].delta is a string, not an object"),
         ('{"choices": [{"index": 0, "delta": {"content": 5}}]}', "choices[0].delta.content is a number"),
+        ('{"choices": [{"delta": {"content": ["a"]}}]}', "choices[0].delta.content is an array"),
         ('{"choices": 5}', "'choices' is a number, not an array"),
         ('{"choices": {"a": 1}}', "'choices' is an object, not an array"),
         ('{"choices": [], "usage": 5}', "'usage' is a number, not an object"),
@@ -162,6 +164,17 @@ def test_malformed_chunks_are_validation_errors_naming_the_model(data: str, prob
     assert problem in message and repr(data) in message
     assert info.value.__cause__ is None and info.value.__suppress_context__
     assert state.text == "ab" and state.chars == 2  # nothing of the bad chunk was kept
+
+
+def test_the_whole_stream_is_bounded_however_small_its_events() -> None:
+    state = StreamState("m", limit=4096)
+    event = f"data: {_chunk('x')}\n\n".encode()
+    fits = 4096 // len(event)
+    for _ in range(fits):
+        state.feed(event)
+    assert state.text == "x" * fits
+    with pytest.raises(ResponseTooLargeError, match="more than 4096 bytes"):
+        state.feed(event)
 
 
 def test_an_error_event_with_non_object_json_is_an_error_event() -> None:
