@@ -206,8 +206,9 @@ def measure_chunk(
         wide = list(zeros)
     for at in compress(range(size), map(operator.ne, sizes, characters)):
         mark = marks[at]
-        if at in extra or b"\\" in mark or mark.count(b'"') != _STRUCTURE_QUOTES[counts[at]]:
-            # not only white space between the tokens: measured from the contents
+        if b"\\" in mark or mark.count(b'"') != _STRUCTURE_QUOTES[counts[at]]:
+            # not only white space between the tokens (another key, or a key written twice, brings more
+            # quotes; an escape may be a \u one): measured from the contents
             raw = "".join(_contents_of(messages[at])).encode()
             wide[at] = len(raw) - characters[at]
             singles[at] = singles_of(raw)
