@@ -134,6 +134,7 @@ class Chunk:
     singles: list[int]  # ASCII digits and punctuation marks
     extra: list[int]  # indexes of the examples with other keys than messages/role/content
     plain: list[bool] | bool  # per line (or for all): ASCII without a backslash
+    compact: bool = True  # every line written compactly (so measured from its bytes alone)
 
 
 def check_chunk(objs: Sequence[Any], lines: Sequence[Line]) -> Checked | None:
@@ -161,10 +162,17 @@ def check_chunk(objs: Sequence[Any], lines: Sequence[Line]) -> Checked | None:
 
 
 def measure_chunk(
-    checked: Checked, objs: Sequence[Any], lines: Sequence[Line], lengths: Sequence[int], marks: list[bytes]
+    checked: Checked,
+    objs: Sequence[Any],
+    lines: Sequence[Line],
+    lengths: Sequence[int],
+    marks: list[bytes],
+    *,
+    compact: bool = True,
 ) -> Chunk:
     """The measures of a checked chunk: ``lines`` of ``lengths`` bytes whose :func:`line_marks` are
-    ``marks`` (see the module's docstring for how)."""
+    ``marks`` (see the module's docstring for how). ``compact=False`` (the chunk before was not: a file is
+    written one way throughout) skips the try of the sums and sums the characters per example at once."""
     messages, counts, contents = checked
     size = len(counts)
     zeros = [0] * size
@@ -198,9 +206,12 @@ def measure_chunk(
     else:
         sizes = list(map(sub, map(sub, map(sub, lengths, structure), escapes), wide))
         singles = list(map(sub, map(sub, marked, leads), escapes))
-    if sum(sizes) == sum(map(len, contents)):  # every line compact: each figure exact
-        return Chunk(messages, counts, sizes, wide, singles, [], True if plain is None else plain)
+    every_plain = True if plain is None else plain
+    if compact and sum(sizes) == sum(map(len, contents)):  # every line compact: each figure exact
+        return Chunk(messages, counts, sizes, wide, singles, [], every_plain)
     characters = _characters(contents, counts)
+    if not compact and sizes == characters:  # compact after all (each figure at least the characters)
+        return Chunk(messages, counts, sizes, wide, singles, [], every_plain)
     extra = _extra(objs, messages, contents)
     if wide is zeros:
         wide = list(zeros)
@@ -212,7 +223,7 @@ def measure_chunk(
             raw = "".join(_contents_of(messages[at])).encode()
             wide[at] = len(raw) - characters[at]
             singles[at] = singles_of(raw)
-    return Chunk(messages, counts, characters, wide, singles, extra, True if plain is None else plain)
+    return Chunk(messages, counts, characters, wide, singles, extra, every_plain, compact=False)
 
 
 def _escapes(marks: bytes, line: Line) -> int:

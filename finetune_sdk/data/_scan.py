@@ -203,6 +203,7 @@ def scan(
     max_errors, size, loads = options.max_errors, CHUNK_LINES, orjson.loads
     add_chunk = part.stats.add_chunk
     lineno = 0
+    compact = True  # the lines so far were written compactly
     blocks = iter_blocks(file, start, end, max_line=options.max_line, cancel=cancel)
     for block in blocks:
         lines: list[Line] = block.lines if block.last is None else [block.last]
@@ -226,7 +227,10 @@ def scan(
                     part.stopped = lineno < block_end or next(blocks, None) is not None
                     break
                 continue
-            found = measure_chunk(checked, objs, chunk, lengths[at : at + size], marks[at : at + size])
+            found = measure_chunk(
+                checked, objs, chunk, lengths[at : at + size], marks[at : at + size], compact=compact
+            )
+            compact = found.compact
             add_chunk(found, objs, chunk, lineno + 1, starts[at : at + size] if reader is not None else None)
             if found.extra:
                 part.extra_keys += len(found.extra)
