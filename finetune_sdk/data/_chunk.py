@@ -164,15 +164,15 @@ def check_chunk(objs: Sequence[Any], lines: Sequence[Line]) -> Checked | None:
 def measure_chunk(
     checked: Checked,
     objs: Sequence[Any],
-    lines: Sequence[Line],
     lengths: Sequence[int],
     marks: list[bytes],
     *,
     compact: bool = True,
 ) -> Chunk:
-    """The measures of a checked chunk: ``lines`` of ``lengths`` bytes whose :func:`line_marks` are
-    ``marks`` (see the module's docstring for how). ``compact=False`` (the chunk before was not: a file is
-    written one way throughout) skips the try of the sums and sums the characters per example at once."""
+    """The measures of a checked chunk, parsed ``objs`` of lines of ``lengths`` bytes whose
+    :func:`line_marks` are ``marks`` (see the module's docstring for how). ``compact=False`` (the chunk
+    before was not: a file is written one way throughout) skips the try of the sums and sums the
+    characters per example at once."""
     messages, counts, contents = checked
     size = len(counts)
     zeros = [0] * size
@@ -195,7 +195,7 @@ def measure_chunk(
     if b"\\" in every:
         escapes = list(zeros)
         for at in compress(range(size), map(operator.contains, marks, repeat(b"\\"))):
-            escapes[at] = _escapes(marks[at], lines[at])
+            escapes[at] = _escapes(marks[at], messages[at])
         unescaped = list(map(not_, escapes))
         plain = unescaped if plain is None else list(map(bool.__and__, plain, unescaped))
     structure: Iterator[int] = map(_STRUCTURE.__getitem__, counts)
@@ -226,11 +226,18 @@ def measure_chunk(
     return Chunk(messages, counts, characters, wide, singles, extra, every_plain, compact=False)
 
 
-def _escapes(marks: bytes, line: Line) -> int:
-    """How many escapes (``\\n``, ``\\\\``...) ``line`` holds: its backslashes less the second of each pair
-    (a run of k backslashes is k // 2 escaped ones, and one escape more when k is odd)."""
-    pairs = bytes(line).count(b"\\\\") if b"\\\\" in marks else 0  # marks hold every pair the line does
-    return marks.count(b"\\") - pairs
+def _escapes(marks: bytes, messages: list[Any]) -> int:
+    """The number of escapes (``\\n``, ``\\\\``...) in a compact line with these ``marks``: its
+    backslashes less its contents' own backslashes (each written ``\\\\``: two backslashes, one escape).
+
+    For a line written otherwise the figure still leaves its length less the structure, the escapes and
+    the wide bytes at least its characters (an escape takes two bytes or more, ``\\u005c`` six), which is
+    what the chunk's sums rely on. A content's backslash puts two side by side among the marks; without
+    that (most lines: their escapes are ``\\n``) the contents are not looked at."""
+    found = marks.count(b"\\")
+    if b"\\\\" in marks:
+        found -= sum(text.count("\\") for text in map(_get_content, messages) if "\\" in text)
+    return found
 
 
 def _characters(contents: list[str], counts: list[int]) -> list[int]:

@@ -228,7 +228,7 @@ def scan(
                     break
                 continue
             found = measure_chunk(
-                checked, objs, chunk, lengths[at : at + size], marks[at : at + size], compact=compact
+                checked, objs, lengths[at : at + size], marks[at : at + size], compact=compact
             )
             compact = found.compact
             add_chunk(found, objs, chunk, lineno + 1, starts[at : at + size] if reader is not None else None)

@@ -304,7 +304,7 @@ def test_chunk_measures_are_the_per_line_measures(seed: int) -> None:
         chunk, objs = lines[at : at + 32], [orjson.loads(line) for line in lines[at : at + 32]]
         checked = check_chunk(objs, chunk)
         assert checked is not None
-        found = measure_chunk(checked, objs, chunk, [len(x) for x in chunk], marks[at : at + 32])
+        found = measure_chunk(checked, objs, [len(x) for x in chunk], marks[at : at + 32])
         expected = [fast_measure(obj) for obj in objs]
         assert found.characters == [e[2] for e in expected if e is not None]
         assert found.wide == [e[3] for e in expected if e is not None]
