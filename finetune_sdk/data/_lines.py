@@ -150,15 +150,28 @@ class Block(NamedTuple):
     text: bytes | None = None
 
 
-def _newlines(block: bytes, first: int) -> list[int]:
-    """The offsets of every newline in ``block``, the first being at ``first``."""
-    found = [first]
-    find, add = block.find, found.append
-    at = find(b"\n", first + 1)
+#: A block whose first ``_SAMPLE`` bytes hold lines shorter than ``_VIEWED`` bytes on average is split into
+#: copies; below that a line costs less to copy than to find and view (measured).
+_SAMPLE, _VIEWED = 1 << 16, 1 << 10
+
+
+def _cut(block: bytes, head: int) -> tuple[list[Line], bytes]:
+    """The lines of ``block`` (its first newline at ``head``) and what follows its last newline: views of
+    it when its lines are long, copies when they are short (a sample of its start tells)."""
+    if block.count(b"\n", head, head + _SAMPLE) > _SAMPLE // _VIEWED:
+        lines: list[Line] = []
+        lines += block.split(b"\n")
+        return lines, bytes(lines.pop())
+    ends = [head]
+    find, add = block.find, ends.append
+    at = find(b"\n", head + 1)
     while at >= 0:
         add(at)
         at = find(b"\n", at + 1)
-    return found
+    view = memoryview(block)
+    lines = [block[:head]]
+    lines += map(view.__getitem__, map(slice, map((1).__add__, ends), ends[1:]))
+    return lines, block[ends[-1] + 1 :]
 
 
 def iter_blocks(
@@ -171,10 +184,10 @@ def iter_blocks(
 ) -> Iterator[Block]:
     """Yield the complete lines of each block, and at the end the unfinished last line (if any).
 
-    The lines of a block after its first are views of it, not copies: splitting a block into new ``bytes``
-    costs as much as parsing them. A stream is read from where it stands when ``start`` is 0; a seekable
-    file is moved to ``start`` otherwise. ``cancel`` is looked at before every block: once set,
-    :class:`ValidationCancelledError`.
+    The lines of a block after its first are views of it, not copies, when they are long: splitting a
+    block of long lines into new ``bytes`` costs as much as parsing them (:func:`_cut`). A stream is read
+    from where it stands when ``start`` is 0; a seekable file is moved to ``start`` otherwise. ``cancel``
+    is looked at before every block: once set, :class:`ValidationCancelledError`.
     """
     if start:
         file.seek(start)
@@ -201,20 +214,17 @@ def iter_blocks(
                 if pending_len > max_line:
                     pending, skipping = [], True
             continue
-        ends = _newlines(block, head)
         lead: Line
         if skipping or pending_len + head > max_line:
             lead = LongLine.of(pending_len + head, max_line)
         else:
             lead = b"".join((*pending, block[:head])) if pending else block[:head]
-        view = memoryview(block)
-        lines: list[Line] = [lead]
-        lines += map(view.__getitem__, map(slice, map((1).__add__, ends), ends[1:]))
+        lines, tail = _cut(block, head)
+        lines[0] = lead
         exact = not isinstance(lead, LongLine)
         if max_line < BLOCK_SIZE and max(map(len, lines)) > max_line:
             lines = [LongLine.of(len(x), max_line) if len(x) > max_line else x for x in lines]
             exact = False
-        tail = block[ends[-1] + 1 :]
         skipping = len(tail) > max_line
         pending, pending_len = ([tail] if tail and not skipping else []), len(tail)
         yield Block(lines, None, block if exact else None)
