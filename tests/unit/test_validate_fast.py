@@ -353,3 +353,25 @@ CONTENT = st.lists(
 @given(st.lists(CONTENT | st.text(max_size=6), max_size=4))
 def test_normal_text_per_content_is_the_join_normalised(contents: list[str]) -> None:
     assert normal_text(contents) == _normal_text_before(contents)
+
+
+@pytest.mark.parametrize("block", [4096, 1 << 16])
+def test_short_lines_copied_and_long_lines_viewed_alike(
+    block: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Blocks of short lines (cut by copying) and of long ones (viewed) in one file, lines across blocks."""
+    monkeypatch.setattr(_lines, "BLOCK_SIZE", block)
+    rng = random.Random(block)
+    long = generate(block, 300)
+    lines: list[bytes] = []
+    for i in range(3000):
+        prompt = f"q{i % 97}" + " ok" * rng.randint(0, 3)
+        lines.append(orjson.dumps({"messages": [pair("user", prompt), pair("assistant", f"a {i % 301}.")]}))
+        if i % 10 == 0 and long:
+            lines.append(long.pop())
+    report = check(lines, tmp_path)
+    assert report.stats.duplicate_prompts and report.stats.exact_duplicates
+
+
+def pair(role: str, content: str) -> dict[str, str]:
+    return {"role": role, "content": content}
