@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from hashlib import blake2b
 from itertools import compress, repeat
-from operator import getitem, itemgetter, ne
+from operator import getitem, itemgetter, ne, not_
 from typing import Any
 
 import orjson
@@ -42,6 +42,7 @@ LineReader = Callable[[int], bytes]
 _LINE_BITS = 32
 _LINE_MASK = (1 << _LINE_BITS) - 1
 _get_content = itemgetter("content")
+_setdefault: Callable[[dict[int, int], int, int], int] = dict[int, int].setdefault
 
 
 @dataclass
@@ -55,6 +56,13 @@ class Tally:
         self.count += 1
         if self.first_repeat is None or line < self.first_repeat[0]:
             self.first_repeat = (line, earlier)
+
+    def hit_many(self, lines: list[int], earlier: list[int]) -> None:
+        """:meth:`hit` for each of ``lines`` (in order) and its ``earlier`` line."""
+        if lines:
+            self.count += len(lines)
+            if self.first_repeat is None or lines[0] < self.first_repeat[0]:
+                self.first_repeat = (lines[0], earlier[0])
 
 
 @dataclass
@@ -71,6 +79,12 @@ class _Group:
 def _raw_key(line: Line) -> int:
     """A key of a line's bytes, the same in every process."""
     return zlib.crc32(line) << 32 | zlib.adler32(line)
+
+
+def _raw_keys(lines: list[Line]) -> list[int]:
+    """:func:`_raw_key` of each line."""
+    crcs = map(int.__lshift__, map(zlib.crc32, lines), repeat(32))
+    return list(map(int.__or__, crcs, map(zlib.adler32, lines)))
 
 
 def _shifted(group: _Group, lines: int) -> _Group:
@@ -160,28 +174,17 @@ class DuplicateCounter:
             return
         packed = list(map(int.__or__, map(int.__lshift__, offsets, repeat(_LINE_BITS)), lines))
         repeats = self._see(keys, packed, lines)
-        if not repeats:
-            return
-        others: list[int] = []
-        for at in repeats:  # most repeat the first example of their prompt: the same bytes
-            first = self.firsts[keys[at]]
-            known = self.first_raw.get(keys[at])
-            if known is None:
-                known = self.first_raw[keys[at]] = _raw_key(self._read(first))
-            if _raw_key(raw[at]) == known:
-                self.exact.hit(lines[at], first & _LINE_MASK)
-                self.examples.hit(lines[at], first & _LINE_MASK)
-            else:
-                others.append(at)
-        if not others:
-            return
-        ends = tails([messages[at][-1]["content"] for at in others], subset(plain, others))
-        for at, end in zip(others, ends, strict=True):
-            key = keys[at]
-            sketch = sketch_of(counts[at], key, end, self.portable)
-            first = self._by_sketch(key).setdefault(sketch, packed[at])
-            if first != packed[at]:
-                self._settle(sketch, first, raw[at], objs[at], lines[at], key=key)
+        if repeats:
+            self._repeated(
+                repeats,
+                keys=keys,
+                packed=packed,
+                counts=counts,
+                messages=messages,
+                objs=objs,
+                raw=raw,
+                plain=plain,
+            )
 
     def _see(self, keys: Sequence[int], packed: list[int], lines: Sequence[int]) -> list[int]:
         """Note the prompt ``keys`` of examples at ``packed`` (on ``lines``); the indexes of those whose
@@ -190,13 +193,70 @@ class DuplicateCounter:
         if firsts == packed:
             return []
         repeats = list(compress(range(len(packed)), map(ne, firsts, packed)))
-        for at in repeats:
-            self.prompts.hit(lines[at], firsts[at] & _LINE_MASK)
+        earlier = map(firsts.__getitem__, repeats)
+        self.prompts.hit_many(
+            list(map(lines.__getitem__, repeats)), list(map(int.__and__, earlier, repeat(_LINE_MASK)))
+        )
         return repeats
+
+    def _repeated(
+        self,
+        repeats: list[int],
+        *,
+        keys: Sequence[int],
+        packed: list[int],
+        counts: Sequence[int],
+        messages: Sequence[Sequence[Any]],
+        objs: Sequence[Any],
+        raw: Sequence[Line],
+        plain: Plain,
+    ) -> None:
+        """Look further at the examples (at ``repeats``) whose prompt came before, a few passes for them
+        all: most repeat the first example of their prompt (the same bytes); the others are sketched."""
+        wanted = list(map(keys.__getitem__, repeats))
+        known = list(map(self.first_raw.get, wanted))
+        if None in known:
+            known = [self._first_raw(key) if k is None else k for key, k in zip(wanted, known, strict=True)]
+        mine = [packed[at] for at in repeats]
+        copies = list(map(int.__eq__, _raw_keys([raw[at] for at in repeats]), known))
+        if any(copies):
+            lines = list(map(int.__and__, compress(mine, copies), repeat(_LINE_MASK)))
+            firsts = list(
+                map(int.__and__, map(self.firsts.__getitem__, compress(wanted, copies)), repeat(_LINE_MASK))
+            )
+            self.exact.hit_many(lines, firsts)
+            self.examples.hit_many(lines, firsts)
+            if all(copies):
+                return
+        others = list(compress(repeats, map(not_, copies)))
+        others_keys = list(map(keys.__getitem__, others))
+        ends = tails([messages[at][-1]["content"] for at in others], subset(plain, others))
+        sketches = list(
+            map(sketch_of, map(counts.__getitem__, others), others_keys, ends, repeat(self.portable))
+        )
+        found = list(map(self.sketches.get, others_keys))
+        by_sketch = [
+            self._by_sketch(key) if group is None else group
+            for key, group in zip(others_keys, found, strict=True)
+        ]
+        others_packed = list(map(packed.__getitem__, others))
+        firsts = list(map(_setdefault, by_sketch, sketches, others_packed))
+        for i in compress(range(len(others)), map(ne, firsts, others_packed)):
+            at = others[i]
+            self._settle(
+                sketches[i], firsts[i], raw[at], objs[at], packed[at] & _LINE_MASK, key=others_keys[i]
+            )
+
+    def _first_raw(self, key: int) -> int:
+        """The key of the bytes of prompt ``key``'s first example (read again, once)."""
+        found = self.first_raw.get(key)
+        if found is None:
+            found = self.first_raw[key] = _raw_key(self._read(self.firsts[key]))
+        return found
 
     def _by_sketch(self, key: int) -> dict[int, int]:
         """The first example of each sketch of prompt ``key``, from its first example (read again) when the
-        prompt is seen repeated for the first time."""
+        prompt is first repeated by other bytes."""
         found = self.sketches.get(key)
         if found is None:
             first = self.firsts[key]
