@@ -29,7 +29,7 @@ import orjson
 
 from ._duplicates import is_normal, keyed_text, normalize
 from ._json import Line
-from ._sketches import Plain, prompt_keys, sketch_of, subset, tails
+from ._sketches import Plain, prompt_keys, sketch_of, subset, tails, text_key
 
 __all__ = ["DuplicateCounter", "LineReader", "Tally"]
 
@@ -231,9 +231,8 @@ class DuplicateCounter:
         others = list(compress(repeats, map(not_, copies)))
         others_keys = list(map(keys.__getitem__, others))
         ends = tails([messages[at][-1]["content"] for at in others], subset(plain, others))
-        sketches = list(
-            map(sketch_of, map(counts.__getitem__, others), others_keys, ends, repeat(self.portable))
-        )
+        marks: list[str] | list[int] = list(map(text_key, ends, repeat(True))) if self.portable else ends
+        sketches = list(map(hash, zip(map(counts.__getitem__, others), others_keys, marks, strict=True)))
         found = list(map(self.sketches.get, others_keys))
         by_sketch = [
             self._by_sketch(key) if group is None else group

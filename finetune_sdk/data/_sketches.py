@@ -120,19 +120,24 @@ def prompt_keys(prompts: list[str], plain: Plain = False, portable: bool = False
 
 def tails(lasts: list[str], plain: Plain = False) -> list[str]:
     """The last 16 characters that are not white space of each message, normalised (a message of a
-    ``plain`` line holds no white space but the space and is NFC)."""
+    ``plain`` line holds no white space but the space and is NFC). Taken from the last 64 characters of
+    all the messages at once; one by one only for a message whose window falls short (more than 48
+    spaces in it) or may not be normalised."""
     windows: list[str] = list(map(str.__getitem__, lasts, repeat(_WINDOW_SLICE)))
     looked = _looked_at(windows, plain)
-    if not looked or (
+    if looked and not (
         "a".join(map(windows.__getitem__, looked)).isprintable()
         and _nfc_all(list(map(lasts.__getitem__, looked)))
     ):
-        found: list[str] = list(
-            map(str.__getitem__, "\0".join(windows).replace(" ", "").split("\0"), repeat(_TAIL_SLICE))
-        )
-        if min(map(len, found)) >= _TAIL or max(map(len, lasts)) <= _WINDOW:
-            return found
-    return [_tail(last) for last in lasts]
+        return list(map(_tail, lasts))
+    found: list[str] = list(
+        map(str.__getitem__, "\0".join(windows).replace(" ", "").split("\0"), repeat(_TAIL_SLICE))
+    )
+    if min(map(len, found)) < _TAIL:  # a window held too few characters: unless it is the whole message
+        for at in compress(range(len(found)), map(int.__gt__, map(len, lasts), repeat(_WINDOW))):
+            if len(found[at]) < _TAIL:
+                found[at] = _tail(lasts[at])
+    return found
 
 
 def _tail(last: str) -> str:
