@@ -41,6 +41,7 @@ LineReader = Callable[[int], bytes]
 
 _LINE_BITS = 32
 _LINE_MASK = (1 << _LINE_BITS) - 1
+_READ_AGAIN_KEPT = 256
 _get_content = itemgetter("content")
 _setdefault: Callable[[dict[int, int], int, int], int] = dict[int, int].setdefault
 
@@ -145,7 +146,11 @@ class DuplicateCounter:
     sketches: dict[int, dict[int, int]] = field(default_factory=dict[int, dict[int, int]])
     groups: dict[int, _Group] = field(default_factory=dict[int, _Group])
     eager: _Group = field(default_factory=_Group)
-    _last: tuple[int, Any] | None = field(default=None, repr=False, compare=False)
+    # The lines read again for the chunk at hand, and their parsed examples: a first example is often
+    # wanted more than once in a row (its bytes, then its sketch, then its digests). Cleared each chunk.
+    _read_again: dict[int, tuple[bytes, Any]] = field(
+        default_factory=dict[int, tuple[bytes, Any]], repr=False, compare=False
+    )
 
     @property
     def exact_count(self) -> int:
@@ -175,6 +180,7 @@ class DuplicateCounter:
         packed = list(map(int.__or__, map(int.__lshift__, offsets, repeat(_LINE_BITS)), lines))
         repeats = self._see(keys, packed, lines)
         if repeats:
+            self._read_again.clear()
             self._repeated(
                 repeats,
                 keys=keys,
@@ -263,11 +269,12 @@ class DuplicateCounter:
         return found
 
     def _load(self, packed: int) -> Any:
-        """The example at ``packed``, read again and parsed (the last one is kept: a first example is
-        often wanted twice in a row, for its sketch and then its digests)."""
-        if self._last is None or self._last[0] != packed:
-            self._last = (packed, orjson.loads(self._read(packed)))
-        return self._last[1]
+        """The example at ``packed``, read again and parsed."""
+        data, parsed = self._read_again.get(packed) or (self._read(packed), None)
+        if parsed is None:
+            parsed = orjson.loads(data)
+            self._read_again[packed] = (data, parsed)
+        return parsed
 
     def _sketch_of(self, packed: int, key: int) -> int:
         """The sketch of the example at ``packed`` (read again), whose prompt key is ``key``."""
@@ -296,8 +303,16 @@ class DuplicateCounter:
         return earlier
 
     def _read(self, packed: int) -> bytes:
+        """The line at ``packed``, read again (once a chunk)."""
+        found = self._read_again.get(packed)
+        if found is not None:
+            return found[0]
         assert self.reader is not None
-        return self.reader(packed >> _LINE_BITS)
+        data = self.reader(packed >> _LINE_BITS)
+        if len(self._read_again) >= _READ_AGAIN_KEPT:  # bounded when parts are merged, too
+            self._read_again.clear()
+        self._read_again[packed] = (data, None)
+        return data
 
     def _group(self, sketch: int, first: int, key: int | None = None) -> _Group:
         """The group of ``sketch``, made from its first example's bytes (read again unless it is the first of
