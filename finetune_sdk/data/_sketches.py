@@ -38,6 +38,28 @@ def text_key(text: str, portable: bool) -> int:
     return zlib.crc32(data) << 32 | zlib.adler32(data)
 
 
+_OTHER_SPACES = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"  # the white space of ASCII but the space
+
+
+def _spaces_only(texts: list[str]) -> bool:
+    """True when no text holds white space but the space, looked at together: the ASCII ones for the
+    nine other white-space characters of ASCII (a fast search each), the others printable (stricter:
+    white space and control characters are not)."""
+    narrow = list(map(str.isascii, texts))
+    joined = "".join(compress(texts, narrow))
+    if any(map(joined.__contains__, _OTHER_SPACES)):
+        return False
+    wide = list(compress(texts, map(not_, narrow)))
+    return not wide or "".join(wide).isprintable()
+
+
+def _clean(text: str) -> bool:
+    """True when ``text`` holds no white space but the space and is in NFC."""
+    if text.isascii():
+        return not any(map(text.__contains__, _OTHER_SPACES))
+    return text.isprintable() and _nfc("NFC", text)
+
+
 def _nfc_all(texts: list[str]) -> bool:
     """True when every text is in NFC; only the texts that are not ASCII are looked at (a NUL between
     them keeps each apart: it is a starter that composes with nothing)."""
@@ -67,9 +89,8 @@ def _odd_ones(texts: list[str], plain: Plain = False) -> set[int]:
 
     Spaces: in the join of the texts by a space, a text that holds two spaces side by side, or begins or
     ends with one, puts two side by side (each place found is traced back to the texts on both of its
-    sides). The texts of lines that are not ``plain`` must also be printable (so no white space but the
-    space, no control character) and in NFC: looked at together (joined by a letter), and one by one only
-    when that fails.
+    sides). The texts of lines that are not ``plain`` must also hold no other white space and be in NFC:
+    looked at together, and one by one only when that fails.
     """
     odd: set[int] = set()
     joined = " ".join(texts)
@@ -79,7 +100,7 @@ def _odd_ones(texts: list[str], plain: Plain = False) -> set[int]:
     looked = _looked_at(texts, plain)
     if looked:
         wide = list(map(texts.__getitem__, looked))
-        if not ("a".join(wide).isprintable() and _nfc_all(wide)):
+        if not (_spaces_only(wide) and _nfc_all(wide)):
             odd.update(at for at, text in zip(looked, wide, strict=True) if not _clean(text))
     return odd
 
@@ -99,11 +120,6 @@ def _spaced(texts: list[str], joined: str, at: int) -> set[int]:
         found.add(bisect_right(starts, at + 1) - 1)
         at = joined.find("  ", at + 1)
     return found
-
-
-def _clean(text: str) -> bool:
-    """True when ``text`` is printable (so no white space but the space) and in NFC."""
-    return text.isprintable() and (text.isascii() or _nfc("NFC", text))
 
 
 def prompt_keys(prompts: list[str], plain: Plain = False, portable: bool = False) -> list[int]:
@@ -126,13 +142,14 @@ def tails(lasts: list[str], plain: Plain = False) -> list[str]:
     windows: list[str] = list(map(str.__getitem__, lasts, repeat(_WINDOW_SLICE)))
     looked = _looked_at(windows, plain)
     if looked and not (
-        "a".join(map(windows.__getitem__, looked)).isprintable()
+        _spaces_only(list(map(windows.__getitem__, looked)))
         and _nfc_all(list(map(lasts.__getitem__, looked)))
     ):
         return list(map(_tail, lasts))
-    found: list[str] = list(
-        map(str.__getitem__, "\0".join(windows).replace(" ", "").split("\0"), repeat(_TAIL_SLICE))
-    )
+    cut = "\0".join(windows).replace(" ", "").split("\0")
+    if len(cut) != len(windows):  # a message holds a NUL of its own
+        return list(map(_tail, lasts))
+    found: list[str] = list(map(str.__getitem__, cut, repeat(_TAIL_SLICE)))
     if min(map(len, found)) < _TAIL:  # a window held too few characters: unless it is the whole message
         for at in compress(range(len(found)), map(int.__gt__, map(len, lasts), repeat(_WINDOW))):
             if len(found[at]) < _TAIL:
@@ -142,7 +159,7 @@ def tails(lasts: list[str], plain: Plain = False) -> list[str]:
 
 def _tail(last: str) -> str:
     window = last[_WINDOW_SLICE]
-    if window.isprintable() and (last.isascii() or _nfc("NFC", last)):
+    if _spaces_only([window]) and (last.isascii() or _nfc("NFC", last)):
         found = window.replace(" ", "")[_TAIL_SLICE]
         if len(found) >= _TAIL or len(last) <= _WINDOW:
             return found
