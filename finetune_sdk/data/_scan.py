@@ -1,10 +1,11 @@
 """The validator's hot loop: one scan of a byte range of a file, chunk by chunk.
 
 Each chunk of :data:`CHUNK_LINES` lines is parsed with ``orjson`` and checked at once
-(:func:`~finetune_sdk.data._chunk.check_chunk`); when every line is a valid example their statistics are
-added together. Otherwise the chunk is gone through again line by line, and every bad line is explained
-by :func:`explain_line`, which decodes and parses it again and lets the pydantic models say which rule
-broke first.
+(:func:`~finetune_sdk.data._chunk.check_chunk`); when every line is a valid example they are measured
+from their bytes (:func:`~finetune_sdk.data._chunk.measure_chunk`, with the marks one ``translate`` of the
+block kept) and their statistics added together. Otherwise the chunk is gone through again line by line,
+and every bad line is explained by :func:`explain_line`, which decodes and parses it again and lets the
+pydantic models say which rule broke first.
 """
 
 from __future__ import annotations
