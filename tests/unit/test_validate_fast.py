@@ -14,6 +14,7 @@ marks, sketches or re-reads.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import random
 import re
@@ -26,9 +27,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from finetune_sdk.data import Dataset, ValidationReport, _lines, _scan, _validate
+from finetune_sdk.data import Dataset, ValidationReport, _lines, _parallel, _scan, _validate
 from finetune_sdk.data._chunk import block_marks, check_chunk, measure_chunk
 from finetune_sdk.data._duplicates import example_keys, normal_text
+from finetune_sdk.data._lines import open_regular
+from finetune_sdk.data._scan import Options, fd_reader, scan_path
 from finetune_sdk.data._stats import StatsBuilder
 from finetune_sdk.data._validate import explain_line, fast_measure
 
@@ -375,3 +378,21 @@ def test_short_lines_copied_and_long_lines_viewed_alike(
 
 def pair(role: str, content: str) -> dict[str, str]:
     return {"role": role, "content": content}
+
+
+def test_parts_keyed_portably_merge_to_the_same_counts(tmp_path: Path) -> None:
+    """Parts scanned with the keys workers not forked from this process use (CRC keys, BLAKE2b digests),
+    then merged, report what one process does."""
+    lines = generate(11, 900)
+    path = tmp_path / "d.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    one = check(lines, tmp_path)
+    options = Options(max_errors=len(lines) + 1, max_tokens=400, portable=True)
+    points = _parallel._split_points(path, path.stat().st_size, 4)
+    parts = [scan_path(path, a, b, options) for a, b in itertools.pairwise(points)]
+    assert len(parts) == 4
+    with open_regular(path) as file:
+        merged = _validate._report(str(path), [], parts, options, fd_reader(file.fileno()))
+    assert merged.stats == one.stats
+    assert merged.errors == [e for e in one.errors if e.line is not None]  # a path also gets file-level hints
+    assert merged.warnings == [w for w in one.warnings if w.code != "ignored_weight"]
