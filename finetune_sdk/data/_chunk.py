@@ -171,8 +171,8 @@ def measure_chunk(
 ) -> Chunk:
     """The measures of a checked chunk, parsed ``objs`` of lines of ``lengths`` bytes whose
     :func:`line_marks` are ``marks`` (see the module's docstring for how). ``compact=False`` (the chunk
-    before was not: a file is written one way throughout) skips the try of the sums and sums the
-    characters per example at once."""
+    before was not: a file is written one way throughout) skips the try of the sums, sums the characters
+    per example at once and measures the lines with escapes from their contents."""
     messages, counts, contents = checked
     size = len(counts)
     zeros = [0] * size
@@ -193,11 +193,13 @@ def measure_chunk(
             wide[at] = more
         plain = list(map(not_, leads))
     if b"\\" in every:
-        escapes = list(zeros)
-        for at in compress(range(size), map(operator.contains, marks, repeat(b"\\"))):
-            escapes[at] = _escapes(marks[at], messages[at])
-        unescaped = list(map(not_, escapes))
+        escaped = list(map(operator.contains, marks, repeat(b"\\")))
+        unescaped = list(map(not_, escaped))
         plain = unescaped if plain is None else list(map(bool.__and__, plain, unescaped))
+        if compact:  # else not counted: a line with an escape then looks longer, so it is measured apart
+            escapes = list(zeros)
+            for at in compress(range(size), escaped):
+                escapes[at] = _escapes(marks[at], messages[at])
     structure: Iterator[int] = map(_STRUCTURE.__getitem__, counts)
     marked: Iterator[int] = map(sub, map(len, marks), map(_STRUCTURE_SINGLES.__getitem__, counts))
     if wide is zeros and escapes is zeros:  # ASCII without escapes: the bytes are the characters
