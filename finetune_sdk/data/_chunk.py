@@ -1,8 +1,21 @@
 """The validator's checks of a chunk of parsed lines, all at once: a few C-level passes (``map`` over the
-chunk's objects and messages) instead of a Python loop per line. They only answer "all good" (with what
-the statistics need) or "look again line by line"; the per-line path explains what is wrong.
+chunk's objects and messages) instead of a Python loop per line. :func:`check_chunk` only answers "all
+good" or "look again line by line" (the per-line path explains what is wrong); :func:`measure_chunk` then
+measures the good examples for the statistics, mostly from the bytes of their lines.
 
-Also :func:`fast_measure`, the same checks for one parsed line, and :func:`fast_check`.
+Also :func:`fast_measure`, the same checks and measures for one parsed line, and :func:`fast_check`.
+
+How a chunk is measured. The token estimate needs, per example, its characters, the UTF-8 bytes beyond
+one per character ("wide") and its ASCII digits and punctuation marks ("singles"). One ``translate`` of the
+whole block keeps the *marks* of each line: its singles and the lead byte of each character that is not
+ASCII (:func:`block_marks`). When a line is written compactly (as ``orjson`` and ``json.dumps(...,
+separators=(",", ":"))`` write it) its bytes are the structure (known from the number of messages), the
+contents, and one byte more per escape (``\\n``, ``\\"``): so its characters are its length less all that,
+and its singles the marks less the structure's. That is proven, not assumed: the length less the
+structure, escapes and wide bytes is at least the characters of every line, and equal only when the line
+is compact with no other key, so when the chunk's sums agree every line's figure is exact. Otherwise (white
+space between the tokens, other keys, ``\\u`` escapes) the characters are summed per example and the lines
+that are not simply spaced are measured from their contents, as :func:`fast_measure` does.
 """
 
 from __future__ import annotations
@@ -12,14 +25,28 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from itertools import accumulate, chain, compress, repeat
-from typing import Any, cast
+from operator import not_, sub
+from typing import Any, NamedTuple
 
-from ._json import as_array, as_object
-from ._singles import NOT_SINGLES, singles_of
+from ._json import Line, as_array, as_object
+from ._singles import SINGLES, singles_of
 
-__all__ = ["Chunk", "Measure", "check_chunk", "fast_check", "fast_measure"]
+__all__ = [
+    "Checked",
+    "Chunk",
+    "Measure",
+    "block_marks",
+    "check_chunk",
+    "fast_check",
+    "fast_measure",
+    "line_marks",
+    "measure_chunk",
+]
 
 _SEP = "\x00"
+_LONGEST = 2 * 64 + 1
+"""The most messages the chunk checks know (64 pairs and a system message); longer conversations go the
+per-line way."""
 
 
 def _valid_role_orders(pairs: int) -> dict[str, tuple[int, bool]]:
@@ -40,91 +67,193 @@ def _valid_role_orders(pairs: int) -> dict[str, tuple[int, bool]]:
 
 
 _ROLE_ORDERS = _valid_role_orders(64)
+
+
+def _roles(count: int) -> tuple[str, ...] | None:
+    """The one valid order of ``count`` roles (an odd count starts with the system message), if any."""
+    if count < 2:
+        return None
+    return ("system",) * (count & 1) + ("user", "assistant") * (count >> 1)
+
+
+_ORDERS: list[tuple[str, ...] | None] = [_roles(n) for n in range(_LONGEST + 1)]
+# ``None`` where no order is valid: ``join`` refuses it (TypeError), which check_chunk reads as "look again".
+_ORDER_BY_COUNT: list[Any] = [None if r is None else _SEP.join(r) for r in _ORDERS]
+# The compact structure of n messages, {"messages":[{"role":"user","content":""},...]}: its bytes, its
+# singles (6 marks, and 14 a message) and its quotes (2, and 8 a message).
+_STRUCTURE = [0 if r is None else 15 + sum(24 + len(role) for role in r) + len(r) - 1 for r in _ORDERS]
+_STRUCTURE_SINGLES = [6 + 14 * n for n in range(_LONGEST + 1)]
+_STRUCTURE_QUOTES = [2 + 8 * n for n in range(_LONGEST + 1)]
+
+# The marks of a line: its singles and, for each character that is not ASCII, its lead byte (0xC0 and up)
+# made 0xC0, 0xE0 or 0xF0 for a character of 2, 3 or 4 UTF-8 bytes; of a block, the newlines too, to cut
+# them apart.
+_MARKS = frozenset(SINGLES) | frozenset(range(0xC0, 0x100))
+_LEAD_OF = bytes(c if c < 0xC0 else 0xC0 if c < 0xE0 else 0xE0 if c < 0xF0 else 0xF0 for c in range(256))
+_NOT_MARKS = bytes(c for c in range(256) if c not in _MARKS)
+_NOT_BLOCK_MARKS = bytes(c for c in range(256) if c not in _MARKS and c != 0x0A)
+_HIGH = bytes(range(0x80, 0x100))
+
 # C-level getters: the hot loop maps them over a chunk (a Python function per item costs several times
 # more). Parsed JSON is ``Any``: their declared types say so.
 Get = Callable[[Any], Any]
 _get_role: Get = operator.itemgetter("role")
 _get_content: Get = operator.itemgetter("content")
 _get_messages: Get = operator.itemgetter("messages")
-_get_first: Get = operator.itemgetter(0)
-_get_second: Get = operator.itemgetter(1)
-_get_last: Get = operator.itemgetter(-1)
-_roles_of: Callable[[Any], Iterator[Any]] = partial(map, _get_role)
 _contents_of: Callable[[Any], Iterator[Any]] = partial(map, _get_content)
-_keep_singles: Callable[[bytes], bytes] = operator.methodcaller("translate", None, NOT_SINGLES)
 _isspace = str.isspace
+_strip = str.strip
+
+
+def line_marks(line: Line) -> bytes:
+    """The marks of one line: its ASCII digits and punctuation and the lead bytes of its wide characters."""
+    return bytes(line).translate(_LEAD_OF, _NOT_MARKS)
+
+
+def block_marks(text: bytes) -> list[bytes]:
+    """The marks of every line of ``text``, one ``translate`` for the whole block."""
+    return text.translate(_LEAD_OF, _NOT_BLOCK_MARKS).split(b"\n")
+
+
+class Checked(NamedTuple):
+    """A chunk of valid examples as :func:`check_chunk` found them."""
+
+    messages: list[list[Any]]
+    counts: list[int]  # messages per example
+    contents: list[str]  # every message's content, example after example
 
 
 @dataclass
 class Chunk:
     """What the statistics need of a chunk of valid examples, one entry per example."""
 
-    orders: list[tuple[int, bool]]  # (messages, starts with a system message)
-    prompts: list[str]  # the first user message
-    lasts: list[str]  # the last message (the assistant's answer)
+    messages: list[list[Any]]
+    counts: list[int]  # messages (an odd count starts with a system message)
     characters: list[int]
     wide: list[int]  # UTF-8 bytes beyond one per character
     singles: list[int]  # ASCII digits and punctuation marks
     extra: list[int]  # indexes of the examples with other keys than messages/role/content
-    plain: list[bool]  # lines of ASCII without a backslash: no escape, so no white space but the space
+    plain: list[bool] | bool  # per line (or for all): ASCII without a backslash
+    compact: bool = True  # every line written compactly (so measured from its bytes alone)
 
 
-def check_chunk(objs: Sequence[Any], lines: Sequence[bytes]) -> Chunk | None:
-    """The measures of ``objs`` (parsed from ``lines``) when every one is a valid example, else ``None``.
+def check_chunk(objs: Sequence[Any], lines: Sequence[Line]) -> Checked | None:
+    """The messages of ``objs`` (parsed from ``lines``) when every one is a valid example, else ``None``.
 
-    A missing key, a wrong type or a non-string role or content makes one of the passes raise, which
-    means "look again"; so does a conversation longer than 64 pairs (the per-line path knows it).
+    A missing key, a wrong type (a ``len`` or a getter that does not apply, a role that ``join`` refuses,
+    a content that ``str.strip`` refuses) makes a pass raise, which means "look again"; so does a
+    conversation longer than 64 pairs (the per-line path knows it). The roles are checked by comparing
+    the join of them all with the join of the one valid order for each example's number of messages (as
+    exact as the comparison of :data:`_ROLE_ORDERS`: the separators counted on both sides agree).
     """
     try:
         messages = list(map(_get_messages, objs))
-        if set(map(type, messages)) != {list}:
-            return None
-        orders = list(map(_ROLE_ORDERS.get, map(_SEP.join, map(_roles_of, messages))))
-        if None in orders:
-            return None
-        found = cast("list[tuple[int, bool]]", orders)  # no None left
         counts = list(map(len, messages))
-        if list(map(_get_first, found)) != counts:
+        expected = _SEP.join(map(_ORDER_BY_COUNT.__getitem__, counts))
+        flat = list(chain.from_iterable(messages))
+        if _SEP.join(map(_get_role, flat)) != expected:
             return None
-        flat_messages = list(chain.from_iterable(messages))
-        flat = list(map(_get_content, flat_messages))
-        if set(map(type, flat)) != {str}:
+        contents = list(map(_get_content, flat))
+        if not all(map(_strip, contents)):  # empty, or only white space
             return None
-        lengths = list(map(len, flat))
-        if 0 in lengths or any(map(_isspace, flat)):
-            return None
-        systems = list(map(_get_second, found))
-        prompts = list(map(_get_content, map(operator.getitem, messages, systems)))
-        lasts = list(map(_get_content, map(_get_last, messages)))
-        extra: list[int] = []
-        if set(map(len, objs)) != {1} or sum(map(len, flat_messages)) != 2 * len(flat):
-            extra = [
-                i for i, (obj, msgs) in enumerate(zip(objs, messages, strict=True)) if _has_extra(obj, msgs)
-            ]
-        # The characters of each example: sums of its messages' lengths, taken from running totals.
-        ends = list(accumulate(counts))
-        totals = [0, *accumulate(lengths)]
-        at_end = list(map(totals.__getitem__, ends))
-        characters = list(map(operator.sub, at_end, [0, *at_end[:-1]]))
-        escaped = list(map(operator.contains, lines, repeat(b"\\")))
-        ascii = list(map(bytes.isascii, lines))  # an escape (\u4f60) may hide a wide character
-        # A line's own bytes hold its contents' digits and punctuation, and its structure's punctuation
-        # ({"messages":[...]}: 6 marks, and 14 a message), unless it has escapes (\u0031 is "1", \" a
-        # quote) or other keys.
-        structure = map(operator.add, map(operator.mul, counts, repeat(14)), repeat(6))
-        singles = list(map(operator.sub, map(len, map(_keep_singles, lines)), structure))
-        wide = [0] * len(lines)
-        looked = set(compress(range(len(lines)), map(operator.not_, ascii)))
-        looked |= set(compress(range(len(lines)), escaped)) | set(extra)
-        for at in looked:
-            raw = "".join(map(_get_content, messages[at])).encode()
-            wide[at] = len(raw) - characters[at]
-            if escaped[at] or at in extra:
-                singles[at] = singles_of(raw)
-        plain = list(map(bool.__and__, ascii, map(operator.not_, escaped)))
-    except (KeyError, TypeError, UnicodeEncodeError):
+    except (KeyError, TypeError, IndexError):
         return None
-    return Chunk(found, prompts, lasts, characters, wide, singles, extra, plain)
+    return Checked(messages, counts, contents)
+
+
+def measure_chunk(
+    checked: Checked,
+    objs: Sequence[Any],
+    lengths: Sequence[int],
+    marks: list[bytes],
+    *,
+    compact: bool = True,
+) -> Chunk:
+    """The measures of a checked chunk, parsed ``objs`` of lines of ``lengths`` bytes whose
+    :func:`line_marks` are ``marks`` (see the module's docstring for how). ``compact=False`` (the chunk
+    before was not: a file is written one way throughout) skips the try of the sums, sums the characters
+    per example at once and measures the lines with escapes from their contents."""
+    messages, counts, contents = checked
+    size = len(counts)
+    zeros = [0] * size
+    wide, leads, escapes = zeros, zeros, zeros
+    every = b"".join(marks)
+    plain: list[bool] | None = None  # every line plain
+    if not every.isascii():
+        wide, leads = list(zeros), list(zeros)
+        for at in compress(range(size), map(not_, map(bytes.isascii, marks))):
+            mark = marks[at]
+            leads[at] = count = len(mark) - len(mark.translate(None, _HIGH))
+            # 1, 2 or 3 bytes more for a character of 2, 3 or 4 (most wide text is of 3: looked for first)
+            more = 2 * count
+            if b"\xc0" in mark:
+                more -= mark.count(b"\xc0")
+            if b"\xf0" in mark:
+                more += mark.count(b"\xf0")
+            wide[at] = more
+        plain = list(map(not_, leads))
+    if b"\\" in every:
+        escaped = list(map(operator.contains, marks, repeat(b"\\")))
+        unescaped = list(map(not_, escaped))
+        plain = unescaped if plain is None else list(map(bool.__and__, plain, unescaped))
+        if compact:  # else not counted: a line with an escape then looks longer, so it is measured apart
+            escapes = list(zeros)
+            for at in compress(range(size), escaped):
+                escapes[at] = _escapes(marks[at], messages[at])
+    structure: Iterator[int] = map(_STRUCTURE.__getitem__, counts)
+    marked: Iterator[int] = map(sub, map(len, marks), map(_STRUCTURE_SINGLES.__getitem__, counts))
+    if wide is zeros and escapes is zeros:  # ASCII without escapes: the bytes are the characters
+        sizes = list(map(sub, lengths, structure))
+        singles = list(marked)
+    else:
+        sizes = list(map(sub, map(sub, map(sub, lengths, structure), escapes), wide))
+        singles = list(map(sub, map(sub, marked, leads), escapes))
+    every_plain = True if plain is None else plain
+    if compact and sum(sizes) == sum(map(len, contents)):  # every line compact: each figure exact
+        return Chunk(messages, counts, sizes, wide, singles, [], every_plain)
+    characters = _characters(contents, counts)
+    if not compact and sizes == characters:  # compact after all (each figure at least the characters)
+        return Chunk(messages, counts, sizes, wide, singles, [], every_plain)
+    extra = _extra(objs, messages, contents)
+    if wide is zeros:
+        wide = list(zeros)
+    for at in compress(range(size), map(operator.ne, sizes, characters)):
+        mark = marks[at]
+        if b"\\" in mark or mark.count(b'"') != _STRUCTURE_QUOTES[counts[at]]:
+            # not only white space between the tokens (another key, or a key written twice, brings more
+            # quotes; an escape may be a \u one): measured from the contents
+            raw = "".join(_contents_of(messages[at])).encode()
+            wide[at] = len(raw) - characters[at]
+            singles[at] = singles_of(raw)
+    return Chunk(messages, counts, characters, wide, singles, extra, every_plain, compact=False)
+
+
+def _escapes(marks: bytes, messages: list[Any]) -> int:
+    """The number of escapes (``\\n``, ``\\\\``...) in a compact line with these ``marks``: its
+    backslashes less its contents' own backslashes (each written ``\\\\``: two backslashes, one escape).
+
+    For a line written otherwise the figure still leaves its length less the structure, the escapes and
+    the wide bytes at least its characters (an escape takes two bytes or more, ``\\u005c`` six), which is
+    what the chunk's sums rely on. A content's backslash puts two side by side among the marks; without
+    that (most lines: their escapes are ``\\n``) the contents are not looked at."""
+    found = marks.count(b"\\")
+    if b"\\\\" in marks:
+        found -= sum(text.count("\\") for text in map(_get_content, messages) if "\\" in text)
+    return found
+
+
+def _characters(contents: list[str], counts: list[int]) -> list[int]:
+    """The characters of each example: sums of its messages' lengths, taken from running totals."""
+    totals = [0, *accumulate(map(len, contents))]
+    at_end = list(map(totals.__getitem__, accumulate(counts)))
+    return list(map(sub, at_end, [0, *at_end[:-1]]))
+
+
+def _extra(objs: Sequence[Any], messages: list[list[Any]], contents: list[str]) -> list[int]:
+    """The indexes of the examples with other keys than messages/role/content."""
+    if set(map(len, objs)) == {1} and sum(map(len, chain.from_iterable(messages))) == 2 * len(contents):
+        return []
+    return [i for i, (obj, msgs) in enumerate(zip(objs, messages, strict=True)) if _has_extra(obj, msgs)]
 
 
 def _has_extra(obj: dict[str, Any], messages: list[dict[str, Any]]) -> bool:
@@ -147,7 +276,7 @@ def fast_measure(obj: Any) -> Measure | None:
         if found is not None and found[0] == len(msgs):
             system = found[1]
         else:
-            long = None if len(msgs) <= 2 * 64 + 1 else _long_order(tuple(map(_get_role, msgs)))
+            long = None if len(msgs) <= _LONGEST else _long_order(tuple(map(_get_role, msgs)))
             if long is None:
                 return None
             system = long

@@ -1,10 +1,15 @@
-"""Parsed JSON seen through types: ``orjson`` gives ``Any``; these say what a value is, or ``None``."""
+"""JSON lines seen through types: a line's bytes (:data:`Line`), and parsed JSON (``orjson`` gives ``Any``;
+these say what a value is, or ``None``)."""
 
 from __future__ import annotations
 
 from typing import Any, TypeGuard, cast
 
-__all__ = ["as_array", "as_object", "as_pair_list"]
+__all__ = ["Line", "as_array", "as_object", "as_pair_list"]
+
+Line = bytes | memoryview
+"""A line as the validator reads it: the first line of a block is ``bytes`` (it may join the end of the
+block before), the others are views of the block (never copied)."""
 
 
 def _is_array(value: object) -> TypeGuard[list[Any]]:

@@ -13,14 +13,16 @@ import os
 import stat
 import threading
 from collections.abc import Iterator
-from typing import IO
+from typing import IO, NamedTuple
 
+from ._json import Line
 from ._schema import StrPath
 
 __all__ = [
     "BLOCK_SIZE",
     "BOM",
     "MAX_LINE_BYTES",
+    "Block",
     "LongLine",
     "NotARegularFileError",
     "ValidationCancelledError",
@@ -114,12 +116,12 @@ def iter_lines(
     than ``max_line`` comes as a :class:`LongLine`.
     """
     lineno = 0
-    for lines, last in iter_blocks(file, start, end, max_line=max_line):
-        for line in lines:
+    for block in iter_blocks(file, start, end, max_line=max_line):
+        for line in block.lines:
             lineno += 1
-            yield lineno, line
-        if last is not None:
-            yield lineno + 1, last
+            yield lineno, line if isinstance(line, bytes) else bytes(line)
+        if block.last is not None:
+            yield lineno + 1, block.last
 
 
 def _without_bom(file: IO[bytes], block: bytes, left: int) -> tuple[bytes, int]:
@@ -136,6 +138,42 @@ def _without_bom(file: IO[bytes], block: bytes, left: int) -> tuple[bytes, int]:
     return (block[len(BOM) :] if block.startswith(BOM) else block), left
 
 
+class Block(NamedTuple):
+    """The complete lines of one block read, or at the end the unfinished last line.
+
+    ``text`` is the block the lines were cut from when it is exact: its newlines end ``lines[0]`` (of which
+    it holds the end) and each of the other lines, in order; ``None`` when a line was too long to keep.
+    """
+
+    lines: list[Line]
+    last: bytes | None = None
+    text: bytes | None = None
+
+
+#: A block whose first ``_SAMPLE`` bytes hold lines shorter than ``_VIEWED`` bytes on average is split into
+#: copies; below that a line costs less to copy than to find and view (measured).
+_SAMPLE, _VIEWED = 1 << 16, 1 << 10
+
+
+def _cut(block: bytes, head: int) -> tuple[list[Line], bytes]:
+    """The lines of ``block`` (its first newline at ``head``) and what follows its last newline: views of
+    it when its lines are long, copies when they are short (a sample of its start tells)."""
+    if block.count(b"\n", head, head + _SAMPLE) > _SAMPLE // _VIEWED:
+        lines: list[Line] = []
+        lines += block.split(b"\n")
+        return lines, bytes(lines.pop())
+    ends = [head]
+    find, add = block.find, ends.append
+    at = find(b"\n", head + 1)
+    while at >= 0:
+        add(at)
+        at = find(b"\n", at + 1)
+    view = memoryview(block)
+    lines = [block[:head]]
+    lines += map(view.__getitem__, map(slice, map((1).__add__, ends), ends[1:]))
+    return lines, block[ends[-1] + 1 :]
+
+
 def iter_blocks(
     file: IO[bytes],
     start: int = 0,
@@ -143,11 +181,13 @@ def iter_blocks(
     *,
     max_line: int = MAX_LINE_BYTES,
     cancel: threading.Event | None = None,
-) -> Iterator[tuple[list[bytes], bytes | None]]:
+) -> Iterator[Block]:
     """Yield the complete lines of each block, and at the end the unfinished last line (if any).
 
-    A stream is read from where it stands when ``start`` is 0; a seekable file is moved to ``start``
-    otherwise. ``cancel`` is looked at before every block: once set, :class:`ValidationCancelledError`.
+    The lines of a block after its first are views of it, not copies, when they are long: splitting a
+    block of long lines into new ``bytes`` costs as much as parsing them (:func:`_cut`). A stream is read
+    from where it stands when ``start`` is 0; a seekable file is moved to ``start`` otherwise. ``cancel``
+    is looked at before every block: once set, :class:`ValidationCancelledError`.
     """
     if start:
         file.seek(start)
@@ -166,29 +206,29 @@ def iter_blocks(
         if first:
             first = False
             block, left = _without_bom(file, block, left)
-        if block.rfind(b"\n") < 0:
+        head = block.find(b"\n")
+        if head < 0:
             pending_len += len(block)
             if not skipping:
                 pending.append(block)
                 if pending_len > max_line:
                     pending, skipping = [], True
             continue
-        head = block.find(b"\n")
+        lead: Line
         if skipping or pending_len + head > max_line:
-            lines = block[head + 1 :].split(b"\n")
-            lines.insert(0, LongLine.of(pending_len + head, max_line))
+            lead = LongLine.of(pending_len + head, max_line)
         else:
-            if pending:
-                pending.append(block)
-                block = b"".join(pending)
-            lines = block.split(b"\n")
-        tail = lines.pop()
+            lead = b"".join((*pending, block[:head])) if pending else block[:head]
+        lines, tail = _cut(block, head)
+        lines[0] = lead
+        exact = not isinstance(lead, LongLine)
         if max_line < BLOCK_SIZE and max(map(len, lines)) > max_line:
             lines = [LongLine.of(len(x), max_line) if len(x) > max_line else x for x in lines]
+            exact = False
         skipping = len(tail) > max_line
         pending, pending_len = ([tail] if tail and not skipping else []), len(tail)
-        yield lines, None
+        yield Block(lines, None, block if exact else None)
     if skipping or pending_len > max_line:
-        yield [], LongLine.of(pending_len, max_line)
+        yield Block([], LongLine.of(pending_len, max_line))
     elif pending:
-        yield [], b"".join(pending)
+        yield Block([], b"".join(pending))

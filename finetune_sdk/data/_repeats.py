@@ -1,13 +1,15 @@
 """The validator's count of repeated examples and prompts, cheap enough for its hot loop.
 
-Proving that an example is normalised already costs a scan of all its text for two spaces side by side,
-as much as parsing it; so the hot loop proves it only for the first user prompt (short) and keys every
-example by a *sketch* that normalisation cannot change: its roles, its normalised prompt and the last 16
-characters of its last message that are not white space. Examples whose normalised forms are equal have
-equal sketches; two examples with equal sketches may still differ, so only then (rarely: duplicates, and
-answers to one prompt that end alike) both are read again from the file (their line's offset is kept)
-and compared by the digests of :mod:`finetune_sdk.data._duplicates`, exactly and normalised. Memory is
-one sketch and one prompt key per example (a few dozen bytes), plus the digests of those few.
+Two examples that are the same once normalised have the same first user prompt once normalised, so the
+hot loop keys every example by its normalised prompt alone (proving a prompt normalised costs a scan of a
+short text; the whole example would cost as much as parsing it) and keeps the first line of each prompt
+(its byte offset and its number: a few dozen bytes an example). Only an example whose prompt came before
+(rarely: duplicates, and other answers to one prompt) is looked at further: it gets a *sketch* that
+normalisation cannot change (its number of messages, its prompt and the last 16 characters of its last
+message that are not white space), and the first example of its prompt, read again from the file, gets
+one too. Two examples with equal sketches may still differ, so only then both are compared: by their
+line's bytes (a copy has the same), else by the digests of :mod:`finetune_sdk.data._duplicates`, exactly
+and normalised.
 
 Without a way to read a line again (a stream that cannot seek, a dataset in memory), every example is
 digested as it comes: the same counts, slower.
@@ -15,30 +17,33 @@ digested as it comes: the same counts, slower.
 
 from __future__ import annotations
 
-import unicodedata
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from hashlib import blake2b
 from itertools import compress, repeat
-from operator import contains, is_, not_
+from operator import getitem, itemgetter, ne, not_
 from typing import Any
 
 import orjson
 
-from ._duplicates import example_digest, normalize
+from ._duplicates import is_normal, keyed_text, normalize
+from ._json import Line
+from ._sketches import Plain, prompt_keys, sketch_of, subset, tails, text_key
 
-__all__ = ["DuplicateCounter", "LineReader", "Repeats", "Tally"]
+__all__ = ["DuplicateCounter", "LineReader", "Tally"]
+
+Digest = bytes | int
+"""An example's digest (see :func:`_digests`)."""
 
 LineReader = Callable[[int], bytes]
 """Reads the line that starts at a byte offset of the file (without its newline)."""
 
-#: Characters of a message's end kept in the sketch, and how far back they are looked for.
-_TAIL, _WINDOW = 16, 64
 _LINE_BITS = 32
 _LINE_MASK = (1 << _LINE_BITS) - 1
-_TAIL_SLICE = slice(-_TAIL, None)
-_WINDOW_SLICE = slice(-_WINDOW, None)
-_nfc = unicodedata.is_normalized
+_READ_AGAIN_KEPT = 256
+_get_content = itemgetter("content")
+_setdefault: Callable[[dict[int, int], int, int], int] = dict[int, int].setdefault
 
 
 @dataclass
@@ -53,42 +58,12 @@ class Tally:
         if self.first_repeat is None or line < self.first_repeat[0]:
             self.first_repeat = (line, earlier)
 
-
-@dataclass
-class Repeats:
-    """The first line of every key seen, and the :class:`Tally` of the lines that repeated one."""
-
-    first: dict[int, int] = field(default_factory=dict[int, int])
-    tally: Tally = field(default_factory=Tally)
-
-    @property
-    def count(self) -> int:
-        return self.tally.count
-
-    @property
-    def first_repeat(self) -> tuple[int, int] | None:
-        return self.tally.first_repeat
-
-    def see_all(self, keys: Sequence[int], lines: Sequence[int]) -> None:
-        """Note ``keys`` seen on ``lines`` (in order)."""
-        firsts = list(map(self.first.setdefault, keys, lines))
-        if firsts != lines:
-            for line, earlier in zip(lines, firsts, strict=True):
-                if earlier != line:
-                    self.tally.hit(line, earlier)
-
-    def merge(self, other: Repeats, line_offset: int) -> None:
-        """Add the part that follows this one, ``line_offset`` lines further on."""
-        for key, line in other.first.items():  # a dict keeps insertion order: line order
-            shifted = line + line_offset
-            earlier = self.first.setdefault(key, shifted)
-            if earlier != shifted:
-                self.tally.hit(shifted, earlier)
-        self.tally.count += other.tally.count
-        if other.tally.first_repeat is not None:
-            line, earlier = other.tally.first_repeat
-            if self.tally.first_repeat is None or line + line_offset < self.tally.first_repeat[0]:
-                self.tally.first_repeat = (line + line_offset, earlier + line_offset)
+    def hit_many(self, lines: list[int], earlier: list[int]) -> None:
+        """:meth:`hit` for each of ``lines`` (in order) and its ``earlier`` line."""
+        if lines:
+            self.count += len(lines)
+            if self.first_repeat is None or lines[0] < self.first_repeat[0]:
+                self.first_repeat = (lines[0], earlier[0])
 
 
 @dataclass
@@ -97,14 +72,20 @@ class _Group:
     line of its normalised form), and, once two differ, of each exact and normalised digest."""
 
     raw: dict[int, tuple[int, int]] = field(default_factory=dict[int, tuple[int, int]])
-    exact: dict[bytes, int] = field(default_factory=dict[bytes, int])
-    normal: dict[bytes, int] = field(default_factory=dict[bytes, int])
+    exact: dict[Digest, int] = field(default_factory=dict[Digest, int])
+    normal: dict[Digest, int] = field(default_factory=dict[Digest, int])
     digested: bool = False
 
 
-def _raw_key(line: bytes) -> int:
+def _raw_key(line: Line) -> int:
     """A key of a line's bytes, the same in every process."""
     return zlib.crc32(line) << 32 | zlib.adler32(line)
+
+
+def _raw_keys(lines: list[Line]) -> list[int]:
+    """:func:`_raw_key` of each line."""
+    crcs = map(int.__lshift__, map(zlib.crc32, lines), repeat(32))
+    return list(map(int.__or__, crcs, map(zlib.adler32, lines)))
 
 
 def _shifted(group: _Group, lines: int) -> _Group:
@@ -117,8 +98,24 @@ def _shifted(group: _Group, lines: int) -> _Group:
     )
 
 
-def _digests(roles: Sequence[str], contents: Sequence[str]) -> tuple[bytes, bytes]:
-    return example_digest(roles, contents, key="exact"), example_digest(roles, contents)
+def _digests(roles: Sequence[str], contents: Sequence[str], portable: bool) -> tuple[Digest, Digest]:
+    """An example's exact and normalised digests: two examples are the same (exactly, or normalised) when
+    their digests are equal, as for :func:`~finetune_sdk.data._duplicates.example_digest`. When the parts
+    of a scan come from other processes they are its 16-byte BLAKE2b; else the cheaper ``hash`` of the
+    roles and contents (compared only within this process and those forked from it, which share its
+    secret): the contents already normalised are the same strings, their hashes computed once."""
+    if portable:
+        return _blake(keyed_text(roles, contents, "exact")), _blake(keyed_text(roles, contents))
+    shape = tuple(roles)
+    return hash((shape, tuple(contents))), hash((shape, tuple(map(_normal_one, contents))))
+
+
+def _normal_one(text: str) -> str:
+    return text if is_normal(text) else normalize(text)
+
+
+def _blake(text: str) -> bytes:
+    return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def _parts(obj: Any) -> tuple[list[str], list[str]]:
@@ -126,97 +123,34 @@ def _parts(obj: Any) -> tuple[list[str], list[str]]:
     return [m["role"] for m in messages], [m["content"] for m in messages]
 
 
-def _text_key(text: str, portable: bool) -> int:
-    if not portable:
-        return hash(text)
-    data = text.encode("utf-8", "surrogatepass")
-    return zlib.crc32(data) << 32 | zlib.adler32(data)
-
-
-def _nfc_all(texts: list[str]) -> bool:
-    """True when every text is in NFC; only the texts that are not ASCII are looked at (a NUL between
-    them keeps each apart: it is a starter that composes with nothing)."""
-    wide = list(compress(texts, map(not_, map(str.isascii, texts))))
-    return not wide or _nfc("NFC", "\0".join(wide))
-
-
-def _normal_already(texts: list[str], plain: Sequence[bool] | None = None) -> bool:
-    """True when every text is normalised already, proven on the chunk at once: no two spaces side by
-    side, nothing to strip at an end, and, unless every line is ``plain``, printable (so no white space
-    but the space, no control character) and NFC. The printable test joins the texts with a letter, the
-    others with a NUL (not white space: a space beside it is a space at the end of a text)."""
-    joined = "\0".join(texts)
-    spaced = "  " in joined or " \0" in joined or "\0 " in joined or joined[:1] == " " or joined[-1:] == " "
-    if spaced:
-        return False
-    if plain is not None:  # the texts of plain lines are ASCII without control characters: not looked at
-        texts = list(compress(texts, map(not_, plain)))
-    return "a".join(texts).isprintable() and _nfc_all(texts)
-
-
-def _suspects(texts: list[str]) -> list[int]:
-    """The indexes of the texts that may not be normalised (the others are)."""
-    printable = map(str.isprintable, texts)
-    single = map(not_, map(contains, texts, repeat("  ")))
-    stripped = map(is_, map(str.strip, texts), texts)
-    ascii = map(str.isascii, texts)
-    return [
-        at
-        for at, (p, s, t, a, text) in enumerate(zip(printable, single, stripped, ascii, texts, strict=True))
-        if not (p and s and t and (a or _nfc("NFC", text)))
-    ]
-
-
-def prompt_keys(prompts: list[str], plain: Sequence[bool] | None = None, portable: bool = False) -> list[int]:
-    """The keys of normalised prompts; only those not proven normalised already are normalised. A prompt
-    of a ``plain`` line (ASCII, no escape) holds no white space but the space: only spaces are looked at."""
-    texts = prompts
-    if not _normal_already(prompts, plain):
-        texts = list(prompts)
-        for at in _suspects(prompts):
-            texts[at] = normalize(prompts[at])
-    return [_text_key(t, True) for t in texts] if portable else list(map(hash, texts))
-
-
-def tails(lasts: list[str], plain: Sequence[bool] | None = None) -> list[str]:
-    """The last 16 characters that are not white space of each message, normalised (a message of a
-    ``plain`` line holds no white space but the space and is NFC)."""
-    windows: list[str] = list(map(str.__getitem__, lasts, repeat(_WINDOW_SLICE)))
-    joined = "\0".join(windows)
-    looked = windows if plain is None else list(compress(windows, map(not_, plain)))
-    whole = lasts if plain is None else list(compress(lasts, map(not_, plain)))
-    if "a".join(looked).isprintable() and _nfc_all(whole):
-        found: list[str] = list(
-            map(str.__getitem__, joined.replace(" ", "").split("\0"), repeat(_TAIL_SLICE))
-        )
-        if min(map(len, found)) >= _TAIL or max(map(len, lasts)) <= _WINDOW:
-            return found
-    return [_tail(last) for last in lasts]
-
-
-def _tail(last: str) -> str:
-    window = last[_WINDOW_SLICE]
-    if window.isprintable() and (last.isascii() or _nfc("NFC", last)):
-        found = window.replace(" ", "")[_TAIL_SLICE]
-        if len(found) >= _TAIL or len(last) <= _WINDOW:
-            return found
-    return "".join(normalize(last).split())[_TAIL_SLICE]
-
-
 @dataclass
 class DuplicateCounter:
     """Counts the examples that repeat an earlier one (normalised, and exactly) and those whose first
-    prompt does, as the validator reads them. With a ``reader`` it keeps a sketch and an offset per
-    example and reads lines again to settle equal sketches; without one it digests every example."""
+    prompt does, as the validator reads them. With a ``reader`` it keeps the first line of each prompt
+    and reads lines again to settle the examples that repeat a prompt; without one it digests every
+    example.
+
+    ``firsts`` maps a prompt key to its first example, ``offset << 32 | line`` (the line alone without a
+    reader); ``first_raw`` a repeated prompt key to the key of its first example's bytes (a copy of that
+    example, the usual repeat, is known by its bytes alone); ``sketches`` a prompt key repeated by other
+    bytes to the first example of each sketch; ``groups`` a sketch two examples share to their
+    digests."""
 
     reader: LineReader | None = None
     portable: bool = False
-    prompts: Repeats = field(default_factory=Repeats)
+    prompts: Tally = field(default_factory=Tally)
     examples: Tally = field(default_factory=Tally)
     exact: Tally = field(default_factory=Tally)
-    sketches: dict[int, int] = field(default_factory=dict[int, int])  # sketch -> offset << 32 | line
+    firsts: dict[int, int] = field(default_factory=dict[int, int])
+    first_raw: dict[int, int] = field(default_factory=dict[int, int])
+    sketches: dict[int, dict[int, int]] = field(default_factory=dict[int, dict[int, int]])
     groups: dict[int, _Group] = field(default_factory=dict[int, _Group])
     eager: _Group = field(default_factory=_Group)
+    # The lines read again for the chunk at hand, and their parsed examples: a first example is often
+    # wanted more than once in a row (its bytes, then its sketch, then its digests). Cleared each chunk.
+    _read_again: dict[int, tuple[bytes, Any]] = field(
+        default_factory=dict[int, tuple[bytes, Any]], repr=False, compare=False
+    )
 
     @property
     def exact_count(self) -> int:
@@ -224,47 +158,141 @@ class DuplicateCounter:
 
     def add_chunk(
         self,
-        prompts: list[str],
-        lasts: list[str],
-        orders: Sequence[tuple[int, bool]],
+        messages: Sequence[Sequence[Any]],
+        counts: Sequence[int],
         lines: Sequence[int],
         *,
         offsets: Sequence[int] | None,
         objs: Sequence[Any],
-        raw: Sequence[bytes] | None = None,
-        plain: Sequence[bool] | None = None,
+        raw: Sequence[Line] | None = None,
+        plain: Plain = False,
     ) -> None:
-        """Count valid examples: their first user messages and last messages, ``(messages, starts with a
-        system message)``, their line numbers, the byte offsets of their lines (``None``: the lines
-        cannot be read again), the parsed lines, their bytes (``raw``) and whether each is ``plain``."""
+        """Count valid examples: their messages and how many (an odd count starts with a system message),
+        their line numbers, the byte offsets of their lines (``None``: the lines cannot be read again), the
+        parsed lines, their bytes (``raw``) and which are ``plain``."""
+        prompts = list(map(_get_content, map(getitem, messages, map(int.__and__, counts, repeat(1)))))
         keys = prompt_keys(prompts, plain, self.portable)
-        self.prompts.see_all(keys, lines)
-        if offsets is None or self.reader is None or raw is None:
+        if self.reader is None or offsets is None or raw is None:
+            self._see(keys, list(lines), lines)
             for line, obj in zip(lines, objs, strict=True):
                 self._digest(_parts(obj), line)
             return
-        ends = tails(lasts, plain)
-        ends_keys: Iterable[Any] = map(_text_key, ends, repeat(True)) if self.portable else ends
-        sketches = list(map(hash, zip(orders, keys, ends_keys, strict=True)))
-        packed: list[int] = list(map(int.__or__, map(int.__lshift__, offsets, repeat(_LINE_BITS)), lines))
-        firsts = list(map(self.sketches.setdefault, sketches, packed))
-        if firsts != packed:
-            for at, (first, mine) in enumerate(zip(firsts, packed, strict=True)):
-                if first != mine:
-                    self._settle(sketches[at], first, raw[at], objs[at], mine & _LINE_MASK)
+        packed = list(map(int.__or__, map(int.__lshift__, offsets, repeat(_LINE_BITS)), lines))
+        repeats = self._see(keys, packed, lines)
+        if repeats:
+            self._read_again.clear()
+            self._repeated(
+                repeats,
+                keys=keys,
+                packed=packed,
+                counts=counts,
+                messages=messages,
+                objs=objs,
+                raw=raw,
+                plain=plain,
+            )
+
+    def _see(self, keys: Sequence[int], packed: list[int], lines: Sequence[int]) -> list[int]:
+        """Note the prompt ``keys`` of examples at ``packed`` (on ``lines``); the indexes of those whose
+        prompt came before."""
+        firsts = list(map(self.firsts.setdefault, keys, packed))
+        if firsts == packed:
+            return []
+        repeats = list(compress(range(len(packed)), map(ne, firsts, packed)))
+        earlier = map(firsts.__getitem__, repeats)
+        self.prompts.hit_many(
+            list(map(lines.__getitem__, repeats)), list(map(int.__and__, earlier, repeat(_LINE_MASK)))
+        )
+        return repeats
+
+    def _repeated(
+        self,
+        repeats: list[int],
+        *,
+        keys: Sequence[int],
+        packed: list[int],
+        counts: Sequence[int],
+        messages: Sequence[Sequence[Any]],
+        objs: Sequence[Any],
+        raw: Sequence[Line],
+        plain: Plain,
+    ) -> None:
+        """Look further at the examples (at ``repeats``) whose prompt came before, a few passes for them
+        all: most repeat the first example of their prompt (the same bytes); the others are sketched."""
+        wanted = list(map(keys.__getitem__, repeats))
+        known = list(map(self.first_raw.get, wanted))
+        if None in known:
+            known = [self._first_raw(key) if k is None else k for key, k in zip(wanted, known, strict=True)]
+        mine = [packed[at] for at in repeats]
+        copies = list(map(int.__eq__, _raw_keys([raw[at] for at in repeats]), known))
+        if any(copies):
+            lines = list(map(int.__and__, compress(mine, copies), repeat(_LINE_MASK)))
+            firsts = list(
+                map(int.__and__, map(self.firsts.__getitem__, compress(wanted, copies)), repeat(_LINE_MASK))
+            )
+            self.exact.hit_many(lines, firsts)
+            self.examples.hit_many(lines, firsts)
+            if all(copies):
+                return
+        others = list(compress(repeats, map(not_, copies)))
+        others_keys = list(map(keys.__getitem__, others))
+        ends = tails([messages[at][-1]["content"] for at in others], subset(plain, others))
+        marks: list[str] | list[int] = list(map(text_key, ends, repeat(True))) if self.portable else ends
+        sketches = list(map(hash, zip(map(counts.__getitem__, others), others_keys, marks, strict=True)))
+        found = list(map(self.sketches.get, others_keys))
+        by_sketch = [
+            self._by_sketch(key) if group is None else group
+            for key, group in zip(others_keys, found, strict=True)
+        ]
+        others_packed = list(map(packed.__getitem__, others))
+        firsts = list(map(_setdefault, by_sketch, sketches, others_packed))
+        for i in compress(range(len(others)), map(ne, firsts, others_packed)):
+            at = others[i]
+            self._settle(
+                sketches[i], firsts[i], raw[at], objs[at], packed[at] & _LINE_MASK, key=others_keys[i]
+            )
+
+    def _first_raw(self, key: int) -> int:
+        """The key of the bytes of prompt ``key``'s first example (read again, once)."""
+        found = self.first_raw.get(key)
+        if found is None:
+            found = self.first_raw[key] = _raw_key(self._read(self.firsts[key]))
+        return found
+
+    def _by_sketch(self, key: int) -> dict[int, int]:
+        """The first example of each sketch of prompt ``key``, from its first example (read again) when the
+        prompt is first repeated by other bytes."""
+        found = self.sketches.get(key)
+        if found is None:
+            first = self.firsts[key]
+            found = self.sketches[key] = {self._sketch_of(first, key): first}
+        return found
+
+    def _load(self, packed: int) -> Any:
+        """The example at ``packed``, read again and parsed."""
+        data, parsed = self._read_again.get(packed) or (self._read(packed), None)
+        if parsed is None:
+            parsed = orjson.loads(data)
+            self._read_again[packed] = (data, parsed)
+        return parsed
+
+    def _sketch_of(self, packed: int, key: int) -> int:
+        """The sketch of the example at ``packed`` (read again), whose prompt key is ``key``."""
+        messages = self._load(packed)["messages"]
+        return sketch_of(len(messages), key, tails([messages[-1]["content"]])[0], self.portable)
 
     def add(self, roles: Sequence[str], contents: Sequence[str], line: int) -> None:
         """Count one valid example (digested: for datasets in memory)."""
         first_user = next((i for i, role in enumerate(roles) if role == "user"), None)
         if first_user is not None:
-            self.prompts.see_all(prompt_keys([contents[first_user]], None, self.portable), [line])
+            self._see(prompt_keys([contents[first_user]], False, self.portable), [line], [line])
         self._digest((list(roles), list(contents)), line)
 
     def _digest(self, parts: tuple[list[str], list[str]], line: int) -> None:
-        exact, normal = _digests(*parts)
+        exact, normal = _digests(*parts, self.portable)
         self._note(self.eager, exact, normal, line)
 
-    def _note(self, group: _Group, exact: bytes, normal: bytes, line: int) -> int:
+    def _note(self, group: _Group, exact: Digest, normal: Digest, line: int) -> int:
         """Note an example's digests in ``group``; the first line of its normalised form."""
         earlier = group.exact.setdefault(exact, line)
         if earlier != line:
@@ -275,46 +303,61 @@ class DuplicateCounter:
         return earlier
 
     def _read(self, packed: int) -> bytes:
+        """The line at ``packed``, read again (once a chunk)."""
+        found = self._read_again.get(packed)
+        if found is not None:
+            return found[0]
         assert self.reader is not None
-        return self.reader(packed >> _LINE_BITS)
+        data = self.reader(packed >> _LINE_BITS)
+        if len(self._read_again) >= _READ_AGAIN_KEPT:  # bounded when parts are merged, too
+            self._read_again.clear()
+        self._read_again[packed] = (data, None)
+        return data
 
-    def _group(self, sketch: int, first: int) -> _Group:
-        """The group of ``sketch``, made from its first example's bytes (read again) when it has none."""
+    def _group(self, sketch: int, first: int, key: int | None = None) -> _Group:
+        """The group of ``sketch``, made from its first example's bytes (read again unless it is the first of
+        its prompt ``key``, whose bytes' key is known) when it has none."""
         group = self.groups.get(sketch)
         if group is None:
             line = first & _LINE_MASK
-            group = self.groups[sketch] = _Group({_raw_key(self._read(first)): (line, line)})
+            known = self.first_raw.get(key) if key is not None and self.firsts.get(key) == first else None
+            group = self.groups[sketch] = _Group(
+                {_raw_key(self._read(first)) if known is None else known: (line, line)}
+            )
         return group
 
-    def _digested(self, group: _Group, sketch: int) -> _Group:
-        """``group`` with the digests of its first example (read again, once): until a line with other
-        bytes comes, every example of the group is a copy of that one."""
+    def _digested(self, group: _Group, first: int) -> _Group:
+        """``group`` with the digests of its first example, at ``first`` (read again, once): until a line
+        with other bytes comes, every example of the group is a copy of that one."""
         if not group.digested:
-            packed = self.sketches[sketch]
-            exact, normal = _digests(*_parts(orjson.loads(self._read(packed))))
-            line = packed & _LINE_MASK
+            exact, normal = _digests(*_parts(self._load(first)), self.portable)
+            line = first & _LINE_MASK
             group.exact.setdefault(exact, line)
             group.normal.setdefault(normal, line)
             group.digested = True
         return group
 
-    def _settle(self, sketch: int, first: int, data: bytes, obj: Any, line: int) -> None:
-        """An example whose sketch an earlier one has: compared by its bytes, else by its digests."""
-        group = self._group(sketch, first)
+    def _settle(self, sketch: int, first: int, data: Line, obj: Any, line: int, *, key: int) -> None:
+        """An example (of prompt ``key``) whose sketch an earlier one has: compared by its bytes, else by
+        its digests."""
+        group = self._group(sketch, first, key)
         key = _raw_key(data)
         seen = group.raw.get(key)
         if seen is not None:  # the same bytes (the usual repeat): the same example, exactly and normalised
             self.exact.hit(line, seen[0])
             self.examples.hit(line, seen[1])
             return
-        exact, normal = _digests(*_parts(obj))
-        normal_first = self._note(self._digested(group, sketch), exact, normal, line)
+        exact, normal = _digests(*_parts(obj), self.portable)
+        normal_first = self._note(self._digested(group, first), exact, normal, line)
         group.raw[key] = (group.exact[exact], normal_first)
 
     def merge(self, other: DuplicateCounter, line_offset: int) -> None:
         """Add the part that follows this one (its offsets in the same file), ``line_offset`` lines on."""
-        self.prompts.merge(other.prompts, line_offset)
-        for tally, more in ((self.examples, other.examples), (self.exact, other.exact)):
+        for tally, more in (
+            (self.prompts, other.prompts),
+            (self.examples, other.examples),
+            (self.exact, other.exact),
+        ):
             tally.count += more.count
             if more.first_repeat is not None:
                 line, earlier = more.first_repeat
@@ -324,35 +367,58 @@ class DuplicateCounter:
             self._merge_one(self.eager.exact, exact, line + line_offset, self.exact)
         for normal, line in other.eager.normal.items():
             self._merge_one(self.eager.normal, normal, line + line_offset, self.examples)
-        for sketch, packed in other.sketches.items():
+        for key, packed in other.firsts.items():  # a dict keeps insertion order: line order
             shifted = packed + line_offset
-            first = self.sketches.setdefault(sketch, shifted)
-            theirs = other.groups.get(sketch)
-            if first == shifted:
+            mine = self.firsts.setdefault(key, shifted)
+            theirs = other.sketches.get(key)
+            if mine == shifted:  # a prompt new to this part: its sketches and groups as they are
                 if theirs is not None:
-                    self.groups[sketch] = _shifted(theirs, line_offset)
+                    self.sketches[key] = {sketch: at + line_offset for sketch, at in theirs.items()}
+                    for sketch in theirs.keys() & other.groups.keys():
+                        self.groups[sketch] = _shifted(other.groups[sketch], line_offset)
                 continue
-            mine = self._digested(self._group(sketch, first), sketch)
+            self.prompts.hit(shifted & _LINE_MASK, mine & _LINE_MASK)
+            if self.reader is None:
+                continue  # the examples were digested: merged above
             if theirs is None:
-                theirs = self._group_of(shifted)
+                theirs = {self._sketch_of(shifted, key): shifted}
             else:
-                theirs = _shifted(theirs, line_offset)
-                if not theirs.digested:
-                    alone = self._group_of(shifted)
-                    theirs.exact, theirs.normal = alone.exact, alone.normal
-            for exact, line in theirs.exact.items():
-                self._merge_one(mine.exact, exact, line, self.exact)
-            for normal, line in theirs.normal.items():
-                self._merge_one(mine.normal, normal, line, self.examples)
+                theirs = {sketch: at + line_offset for sketch, at in theirs.items()}
+            by_sketch = self._by_sketch(key)
+            for sketch, at in theirs.items():
+                self._merge_sketch(by_sketch, sketch, at, other.groups.get(sketch), line_offset)
+
+    def _merge_sketch(
+        self, by_sketch: dict[int, int], sketch: int, at: int, theirs: _Group | None, line_offset: int
+    ) -> None:
+        """Add the examples of ``sketch`` in the part that follows (the first at ``at``, the others in
+        ``theirs``, not yet shifted by ``line_offset``) to those of this part."""
+        first = by_sketch.setdefault(sketch, at)
+        if first == at:
+            if theirs is not None:
+                self.groups[sketch] = _shifted(theirs, line_offset)
+            return
+        mine = self._digested(self._group(sketch, first), first)
+        if theirs is None:
+            theirs = self._group_of(at)
+        else:
+            theirs = _shifted(theirs, line_offset)
+            if not theirs.digested:  # all copies of its first: the first stands for them
+                alone = self._group_of(at)
+                theirs.exact, theirs.normal = alone.exact, alone.normal
+        for exact, line in theirs.exact.items():
+            self._merge_one(mine.exact, exact, line, self.exact)
+        for normal, line in theirs.normal.items():
+            self._merge_one(mine.normal, normal, line, self.examples)
 
     def _group_of(self, packed: int) -> _Group:
         """A digested group of the one example at ``packed``."""
-        exact, normal = _digests(*_parts(orjson.loads(self._read(packed))))
+        exact, normal = _digests(*_parts(self._load(packed)), self.portable)
         line = packed & _LINE_MASK
         return _Group({}, {exact: line}, {normal: line}, True)
 
     @staticmethod
-    def _merge_one(seen: dict[bytes, int], digest: bytes, line: int, tally: Tally) -> None:
+    def _merge_one(seen: dict[Digest, int], digest: Digest, line: int, tally: Tally) -> None:
         earlier = seen.setdefault(digest, line)
         if earlier != line:
             tally.hit(line, earlier)

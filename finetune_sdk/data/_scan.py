@@ -1,10 +1,11 @@
 """The validator's hot loop: one scan of a byte range of a file, chunk by chunk.
 
 Each chunk of :data:`CHUNK_LINES` lines is parsed with ``orjson`` and checked at once
-(:func:`~finetune_sdk.data._chunk.check_chunk`); when every line is a valid example their statistics are
-added together. Otherwise the chunk is gone through again line by line, and every bad line is explained
-by :func:`explain_line`, which decodes and parses it again and lets the pydantic models say which rule
-broke first.
+(:func:`~finetune_sdk.data._chunk.check_chunk`); when every line is a valid example they are measured
+from their bytes (:func:`~finetune_sdk.data._chunk.measure_chunk`, with the marks one ``translate`` of the
+block kept) and their statistics added together. Otherwise the chunk is gone through again line by line,
+and every bad line is explained by :func:`explain_line`, which decodes and parses it again and lets the
+pydantic models say which rule broke first.
 """
 
 from __future__ import annotations
@@ -21,8 +22,17 @@ from typing import IO
 import orjson
 from pydantic import ValidationError
 
-from ._chunk import check_chunk, fast_measure
-from ._lines import BOM, MAX_LINE_BYTES, LongLine, ValidationCancelledError, iter_blocks, open_regular
+from ._chunk import block_marks, check_chunk, fast_measure, line_marks, measure_chunk
+from ._json import Line
+from ._lines import (
+    BOM,
+    MAX_LINE_BYTES,
+    Block,
+    LongLine,
+    ValidationCancelledError,
+    iter_blocks,
+    open_regular,
+)
 from ._repeats import DuplicateCounter, LineReader
 from ._schema import Conversation, StrPath, explain_error
 from ._stats import DEFAULT_MAX_TOKENS, StatsBuilder
@@ -135,13 +145,15 @@ def fd_reader(fd: int, base: int = 0) -> LineReader | None:
     def read(offset: int) -> bytes:
         pieces: list[bytes] = []
         at = base + offset
-        while block := os.pread(fd, 1 << 16, at):
+        size = 1 << 13  # most lines are shorter: a read of 64 KiB for each would cost more than the line
+        while block := os.pread(fd, size, at):
             cut = block.find(b"\n")
             if cut >= 0:
                 pieces.append(block[:cut])
                 break
             pieces.append(block)
             at += len(block)
+            size = min(2 * size, 1 << 20)
         return b"".join(pieces)
 
     return read
@@ -156,11 +168,22 @@ def scan_path(path: StrPath, start: int, end: int | None, options: Options) -> P
     return part
 
 
-def _line_lengths(lines: list[bytes]) -> list[int]:
+def _line_lengths(lines: list[Line]) -> list[int]:
     lengths = list(map(len, lines))
     if 0 in lengths:  # a blank line, or a line too long to keep (its marker is empty)
         lengths = [line.length if isinstance(line, LongLine) else len(line) for line in lines]
     return lengths
+
+
+def _marks(block: Block, lines: list[Line]) -> list[bytes]:
+    """The marks of each line (see :func:`~finetune_sdk.data._chunk.block_marks`): one ``translate`` of
+    the whole block when it is exact, the first line (which may start in the block before) apart."""
+    if block.text is None or not lines:
+        return list(map(line_marks, lines))
+    found = block_marks(block.text)
+    found[0] = line_marks(lines[0])
+    del found[len(lines) :]
+    return found
 
 
 def scan(
@@ -181,12 +204,14 @@ def scan(
     max_errors, size, loads = options.max_errors, CHUNK_LINES, orjson.loads
     add_chunk = part.stats.add_chunk
     lineno = 0
+    compact = True  # the lines so far were written compactly
     blocks = iter_blocks(file, start, end, max_line=options.max_line, cancel=cancel)
-    for lines, last in blocks:
-        if last is not None:
-            lines = [last]  # noqa: PLW2901 (the unfinished last line)
+    for block in blocks:
+        lines: list[Line] = block.lines if block.last is None else [block.last]
         block_end = lineno + len(lines)
-        starts = list(accumulate(map(operator.add, _line_lengths(lines), repeat(1)), initial=position))
+        lengths = _line_lengths(lines)
+        marks = _marks(block, lines)
+        starts = list(accumulate(map(operator.add, lengths, repeat(1)), initial=position))
         position = starts.pop()
         for at in range(0, len(lines), size):
             if cancel is not None and cancel.is_set():  # a slow chunk (exact tokens) must not hold it
@@ -196,13 +221,17 @@ def scan(
                 objs = list(map(loads, chunk))
             except orjson.JSONDecodeError:
                 objs = []
-            found = check_chunk(objs, chunk) if objs else None
-            if found is None:
+            checked = check_chunk(objs, chunk) if objs else None
+            if checked is None:
                 lineno = _one_by_one(part, chunk, lineno, max_errors, starts[at : at + size])
                 if len(part.errors) >= max_errors:
                     part.stopped = lineno < block_end or next(blocks, None) is not None
                     break
                 continue
+            found = measure_chunk(
+                checked, objs, lengths[at : at + size], marks[at : at + size], compact=compact
+            )
+            compact = found.compact
             add_chunk(found, objs, chunk, lineno + 1, starts[at : at + size] if reader is not None else None)
             if found.extra:
                 part.extra_keys += len(found.extra)
@@ -216,7 +245,7 @@ def scan(
     return part
 
 
-def _one_by_one(part: Part, lines: list[bytes], lineno: int, max_errors: int, starts: list[int]) -> int:
+def _one_by_one(part: Part, lines: list[Line], lineno: int, max_errors: int, starts: list[int]) -> int:
     """Check ``lines`` (after line ``lineno``) one at a time, explaining the bad ones, until ``max_errors``;
     return the number of the last line checked."""
     for line, offset in zip(lines, starts, strict=True):
@@ -233,7 +262,7 @@ def _one_by_one(part: Part, lines: list[bytes], lineno: int, max_errors: int, st
                 if part.first_extra_line is None:
                     part.first_extra_line = lineno
             continue
-        found = explain_line(line)
+        found = explain_line(line if isinstance(line, bytes) else bytes(line))
         if found is None:  # the fast path was stricter than the models: trust the models
             continue
         code, index, message = found

@@ -15,12 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
-from operator import itemgetter, lt
+from operator import lt
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
 from ._chunk import Chunk, Measure
+from ._json import Line
 from ._repeats import DuplicateCounter
 from ._singles import singles_of
 from ._tokens import ExactCounter, ExactTokens
@@ -44,9 +45,6 @@ MESSAGE_OVERHEAD_TOKENS = 5
 DEFAULT_SYSTEM_TOKENS = 21
 """Qwen2.5's template adds "You are Qwen, created by Alibaba Cloud. You are a helpful assistant." (with its
 message overhead: 21 tokens exactly) to a conversation that has no system message."""
-
-_get_count = itemgetter(0)
-_get_system = itemgetter(1)
 
 # The estimate in fortieths of a token: 27/40 per wide character, 40/40 per ASCII digit or punctuation
 # mark, 8/40 (1 per 5) per other character, plus 20/40 to round to the nearest.
@@ -150,46 +148,39 @@ class StatsBuilder:
         self,
         chunk: Chunk,
         objs: Sequence[Any],
-        lines: Sequence[bytes],
+        lines: Sequence[Line],
         first_line: int,
         offsets: list[int] | None,
     ) -> None:
         """Count a chunk of valid examples (parsed ``objs`` of ``lines``) on consecutive lines from
         ``first_line``, from what the validator's checks measured (``offsets``: where each line starts in
         the file, or ``None``)."""
-        orders = chunk.orders
+        counts = chunk.counts
         self.add_many(
-            list(map(_get_count, orders)),
-            list(map(_get_system, orders)),
+            counts,
+            list(map(int.__and__, counts, repeat(1))),
             chunk.characters,
             chunk.wide,
             first_line,
             singles=chunk.singles,
         )
         if self.duplicates is not None:
-            numbers = list(range(first_line, first_line + len(orders)))
+            numbers = list(range(first_line, first_line + len(counts)))
             self.duplicates.add_chunk(
-                chunk.prompts,
-                chunk.lasts,
-                orders,
-                numbers,
-                offsets=offsets,
-                objs=objs,
-                raw=lines,
-                plain=chunk.plain,
+                chunk.messages, counts, numbers, offsets=offsets, objs=objs, raw=lines, plain=chunk.plain
             )
         if self.exact is not None:
             self.exact.add_parsed(objs, first_line)
 
     def add_one(
-        self, measured: Measure, obj: Any, line: int, offset: int | None, raw: bytes | None = None
+        self, measured: Measure, obj: Any, line: int, offset: int | None, raw: Line | None = None
     ) -> None:
         """Count one valid example the validator's per-line path measured (``raw``: its line's bytes)."""
-        messages, system, characters, wide, _, singles, contents = measured
+        messages, system, characters, wide, _, singles, _ = measured
         self.add(messages, system, characters, wide, line, singles=singles)
         if self.duplicates is not None:
             self.duplicates.add_chunk(
-                [contents[system]], [contents[-1]], [(messages, system)], [line],
+                [obj["messages"]], [messages], [line],
                 offsets=None if offset is None else [offset], objs=[obj], raw=None if raw is None else [raw],
             )  # fmt: skip
         if self.exact is not None:
@@ -229,7 +220,7 @@ class StatsBuilder:
     def add_many(
         self,
         messages: Sequence[int],
-        has_system: Sequence[bool],
+        has_system: Sequence[int],
         characters: Sequence[int],
         extra_bytes: Sequence[int] | None,
         first_line: int,

@@ -58,9 +58,12 @@ def _examples(count: int) -> str:
 def _buffer_reader(data: memoryview, base: int) -> LineReader:
     def read(offset: int) -> bytes:
         at = base + offset
-        cut = bytes(data[at : at + (1 << 16)]).find(b"\n")
-        if cut >= 0:
-            return bytes(data[at : at + cut])
+        size = 1 << 13
+        while at + size < len(data):  # a window that grows until it holds the newline
+            cut = bytes(data[at : at + size]).find(b"\n")
+            if cut >= 0:
+                return bytes(data[at : at + cut])
+            size *= 2
         rest = bytes(data[at:])
         cut = rest.find(b"\n")
         return rest if cut < 0 else rest[:cut]
