@@ -15,6 +15,7 @@ from typing import IO, Any, Literal
 
 import orjson
 
+from ..._text import plural
 from .._json import as_object
 from .._schema import StrPath
 from ._columnar import column_names, iter_columnar, iter_sheet, sheet_names
@@ -393,6 +394,7 @@ def _text_records(what: _Input, source: SourceName) -> tuple[SourceName, Iterato
 def _with_encoding_hint(what: _Input, records: Iterator[Raw]) -> Iterator[Raw]:
     yield from records
     if what.undecoded.sample is not None:
-        what.report.problems.append(
-            f"{what.undecoded.count} records are not valid UTF-8: {encoding_hint(what.undecoded.sample)}"
-        )
+        count = what.undecoded.count
+        verb = "is" if count == 1 else "are"
+        hint = encoding_hint(what.undecoded.sample)
+        what.report.problems.append(f"{plural(count, 'record')} {verb} not valid UTF-8: {hint}")
