@@ -21,10 +21,10 @@ from .convert._describe import describe
 from .convert._detect import shape_issue
 from .convert._open import shape_of, sniff
 
-__all__ = ["avalidate_file", "validate_file", "validate_path"]
+__all__ = ["avalidate_file", "validate_file"]
 
 
-def validate_path(
+def validate_file(
     source: Source,
     *,
     max_errors: int = 100,
@@ -38,7 +38,38 @@ def validate_path(
     all_issues: bool = False,
     cancel: threading.Event | None = None,
 ) -> ValidationReport:
-    """:func:`validate_file` with a ``cancel`` event, looked at between chunks of lines."""
+    """Check a ``.jsonl`` file line by line against the platform's rules, streaming it (also
+    ``Dataset.validate_file``).
+
+    ``source`` is a path, the bytes of a file, or a binary file object (read from where it stands, in
+    blocks: memory stays flat). Never raises for the content: every problem is in the returned
+    :class:`ValidationReport`; only I/O errors raise, among them ``FileNotFoundError`` and
+    :class:`~finetune_sdk.NotARegularFileError` for a folder, a FIFO or a device (refused before a
+    byte is read). Stops after ``max_errors`` errors (``report.truncated``). A line longer than
+    ``max_line_bytes`` (16 MiB) is reported as ``line_too_long`` without being held in memory.
+
+    ``max_tokens`` is the limit for the "would be truncated" warning. ``filename`` is the name the
+    report shows and whose extension is checked (default: the path, or a file object's ``name``;
+    bytes without a name skip the extension check). ``tokens="exact"`` adds exact Qwen2.5 counts
+    (``report.stats.exact``, the ``tokens`` extra) and bases the warning on them; ``n_epochs`` is for
+    their billed total. ``duplicates=False`` skips counting duplicate examples and prompts (their
+    stats are then ``None``): about twice as fast on long lines, for a check that only needs errors.
+
+    ``workers`` splits a large file over that many processes. The default ``"auto"`` uses one per
+    core (at most 4) for files of 128 MiB and more when they can be forked safely (no other thread
+    running), and validates in-process otherwise; ``workers=1`` never starts a process. An explicit
+    ``workers > 1`` in a threaded program starts its workers from a fork server, which imports the
+    main module: guard scripts with ``if __name__ == "__main__":``. Workers that cannot start fall
+    back to one process; the report is the same either way. Bytes and file objects use one process.
+
+    For a path, a file that is clearly another format gets a file-level ``json_array``,
+    ``looks_like_sharegpt``, ``looks_like_alpaca`` or ``csv_file`` error naming the ``finetune
+    convert`` command to run; ``all_issues=True`` lists every rule a bad line breaks, not only the
+    first (``max_errors`` then counts the first issue of each line); the keys ``weight`` and a
+    top-level ``system`` get warnings saying what ignoring them loses. ``cancel``, a
+    ``threading.Event`` set from another thread, stops the work before its next 64 lines
+    (:class:`~finetune_sdk.data.ValidationCancelledError`).
+    """
     if _is_path(source):
         shown = filename if filename is not None else os.fspath(source)
         found = shape_issue(shape_of(source), shown)
@@ -66,35 +97,6 @@ def validate_path(
     return describe(report, source, all_issues=all_issues, max_line_bytes=max_line_bytes)
 
 
-def validate_file(
-    source: Source,
-    *,
-    max_errors: int = 100,
-    max_tokens: int = DEFAULT_MAX_TOKENS,
-    filename: str | None = None,
-    workers: int | Literal["auto"] = "auto",
-    tokens: Literal["estimate", "exact"] = "estimate",
-    n_epochs: int = DEFAULT_EPOCHS,
-    max_line_bytes: int = MAX_LINE_BYTES,
-    duplicates: bool = True,
-    all_issues: bool = False,
-) -> ValidationReport:
-    """Check a ``.jsonl`` file line by line against the platform's rules, streaming it; see
-    :meth:`Dataset.validate_file <finetune_sdk.Dataset.validate_file>`, which this is."""
-    return validate_path(
-        source,
-        max_errors=max_errors,
-        max_tokens=max_tokens,
-        filename=filename,
-        workers=workers,
-        tokens=tokens,
-        n_epochs=n_epochs,
-        max_line_bytes=max_line_bytes,
-        duplicates=duplicates,
-        all_issues=all_issues,
-    )
-
-
 async def avalidate_file(
     source: Source,
     *,
@@ -116,7 +118,7 @@ async def avalidate_file(
     """
     cancel = threading.Event()
     work = functools.partial(
-        validate_path, source, max_errors=max_errors, max_tokens=max_tokens, filename=filename,
+        validate_file, source, max_errors=max_errors, max_tokens=max_tokens, filename=filename,
         workers=workers, tokens=tokens, n_epochs=n_epochs, max_line_bytes=max_line_bytes,
         duplicates=duplicates, all_issues=all_issues, cancel=cancel,
     )  # fmt: skip

@@ -44,7 +44,7 @@ def test_an_async_twin_takes_the_same_parameters(name: str) -> None:
 
 
 def test_dataset_methods_and_their_twins_take_the_same_parameters() -> None:
-    plain = inspect.signature(data.Dataset.validate_file).parameters
-    twin = inspect.signature(data.Dataset.avalidate_file).parameters
-    assert list(plain) == list(twin)
-    assert list(inspect.signature(data.validate_file).parameters)[1:] == list(plain)[1:]
+    assert data.Dataset.validate_file is data.validate_file  # one function, two ways to reach it
+    assert data.Dataset.avalidate_file is data.avalidate_file
+    plain = [name for name in inspect.signature(data.Dataset.validate_file).parameters if name != "cancel"]
+    assert list(inspect.signature(data.Dataset.avalidate_file).parameters) == plain
