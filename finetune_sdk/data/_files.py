@@ -5,13 +5,11 @@ files renamed together at the end, nothing left behind on a failure or a kill) a
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 from collections.abc import Iterable
 from typing import IO, ClassVar
 
-import anyio.to_thread
 import orjson
 from pydantic import BaseModel, ConfigDict
 
@@ -21,6 +19,7 @@ from ._dedupe import DroppedDuplicate, GroupBy, split_groups
 from ._duplicates import Key
 from ._lines import BLOCK_SIZE, open_regular
 from ._schema import Conversation, StrPath
+from ._threads import in_a_thread
 from .dataset import Dataset, Deduplication
 
 __all__ = [
@@ -50,11 +49,6 @@ def sha256_file(path: StrPath) -> str:
         while block := file.read(BLOCK_SIZE):
             digest.update(block)
     return digest.hexdigest()
-
-
-async def asha256_file(path: StrPath) -> str:
-    """:func:`sha256_file` in a worker thread, for asyncio and trio alike."""
-    return await anyio.to_thread.run_sync(sha256_file, path)
 
 
 class SplitReport(BaseModel):
@@ -133,22 +127,6 @@ def split_file(
     )
 
 
-async def asplit_file(
-    path: StrPath,
-    train: StrPath,
-    validation: StrPath,
-    *,
-    validation_ratio: float = 0.1,
-    seed: int = 0,
-    group_by: GroupBy = "prompt",
-) -> SplitReport:
-    """:func:`split_file` in a worker thread, for asyncio and trio alike; the same arguments."""
-    work = functools.partial(
-        split_file, path, train, validation, validation_ratio=validation_ratio, seed=seed, group_by=group_by
-    )
-    return await anyio.to_thread.run_sync(work)
-
-
 def _dropped_line(item: DroppedDuplicate) -> bytes:
     record = {
         "line": item.line,
@@ -177,8 +155,7 @@ def dedupe_file(
     return result
 
 
-async def adedupe_file(
-    path: StrPath, output: StrPath, dropped: StrPath | None = None, *, key: Key = "normalized"
-) -> Deduplication:
-    """:func:`dedupe_file` in a worker thread, for asyncio and trio alike; the same arguments."""
-    return await anyio.to_thread.run_sync(functools.partial(dedupe_file, path, output, dropped, key=key))
+# The async twins: the same functions in a worker thread, with the same arguments.
+asha256_file = in_a_thread(sha256_file)
+asplit_file = in_a_thread(split_file)
+adedupe_file = in_a_thread(dedupe_file)

@@ -4,17 +4,16 @@ converter's detection adds. It sits above both, since the converter checks its o
 
 from __future__ import annotations
 
-import functools
 import os
 import threading
 from typing import Literal
 
-import anyio.to_thread
 from typing_extensions import TypeIs
 
 from ._lines import MAX_LINE_BYTES
 from ._schema import ValidationIssue, ValidationReport
 from ._stats import DEFAULT_MAX_TOKENS, DatasetStats
+from ._threads import in_a_thread
 from ._tokens import DEFAULT_EPOCHS
 from ._validate import Source, validate_source
 from .convert._describe import describe
@@ -97,35 +96,10 @@ def validate_file(
     return describe(report, source, all_issues=all_issues, max_line_bytes=max_line_bytes)
 
 
-async def avalidate_file(
-    source: Source,
-    *,
-    max_errors: int = 100,
-    max_tokens: int = DEFAULT_MAX_TOKENS,
-    filename: str | None = None,
-    workers: int | Literal["auto"] = "auto",
-    tokens: Literal["estimate", "exact"] = "estimate",
-    n_epochs: int = DEFAULT_EPOCHS,
-    max_line_bytes: int = MAX_LINE_BYTES,
-    duplicates: bool = True,
-    all_issues: bool = False,
-) -> ValidationReport:
-    """:func:`validate_file` in a worker thread, for asyncio and trio alike; the same arguments.
-
-    Cancelling the awaiting task returns at once and stops the thread before its next 64 lines
-    (milliseconds; a block of exact token counting included); a file object passed in is then left
-    part-read.
-    """
-    cancel = threading.Event()
-    work = functools.partial(
-        validate_file, source, max_errors=max_errors, max_tokens=max_tokens, filename=filename,
-        workers=workers, tokens=tokens, n_epochs=n_epochs, max_line_bytes=max_line_bytes,
-        duplicates=duplicates, all_issues=all_issues, cancel=cancel,
-    )  # fmt: skip
-    try:
-        return await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
-    finally:
-        cancel.set()  # on cancellation the thread is left running: this makes it stop
+#: :func:`validate_file` in a worker thread, for asyncio and trio alike; the same arguments. Cancelling
+#: the awaiting task returns at once and stops the thread before its next 64 lines (milliseconds; a block
+#: of exact token counting included); a file object passed in is then left part-read.
+avalidate_file = in_a_thread(validate_file)
 
 
 def _foreign(found: tuple[str, str], name: str) -> ValidationReport:

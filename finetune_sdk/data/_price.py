@@ -11,7 +11,6 @@ Billed tokens are those the platform bills: every example, chat template include
 
 from __future__ import annotations
 
-import functools
 import importlib
 import math
 import os
@@ -19,7 +18,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-import anyio.to_thread
 import orjson
 from pydantic import BaseModel, ConfigDict
 
@@ -27,6 +25,7 @@ from ..errors import ConfigurationError
 from ._json import as_object
 from ._schema import StrPath
 from ._stats import DEFAULT_MAX_TOKENS, DatasetStats
+from ._threads import in_a_thread
 from ._tokens import DEFAULT_EPOCHS
 from .dataset import Dataset
 
@@ -267,19 +266,5 @@ def cost_of(
     )
 
 
-async def aestimate_cost(
-    source: StrPath | Dataset,
-    *,
-    n_epochs: int = DEFAULT_EPOCHS,
-    max_tokens: int = DEFAULT_MAX_TOKENS,
-    price_per_mtokens: float | None = None,
-    price_table: StrPath | None = None,
-    model: str | None = None,
-    tokens: TokenCount = "auto",
-) -> CostEstimate:
-    """:func:`estimate_cost` in a worker thread, for asyncio and trio alike; the same arguments."""
-    work = functools.partial(
-        estimate_cost, source, n_epochs=n_epochs, max_tokens=max_tokens, price_per_mtokens=price_per_mtokens,
-        price_table=price_table, model=model, tokens=tokens,
-    )  # fmt: skip
-    return await anyio.to_thread.run_sync(work)
+#: :func:`estimate_cost` in a worker thread, for asyncio and trio alike; the same arguments.
+aestimate_cost = in_a_thread(estimate_cost)

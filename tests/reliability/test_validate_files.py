@@ -18,8 +18,7 @@ import anyio
 import pytest
 
 from finetune_sdk import Dataset, NotARegularFileError
-from finetune_sdk.data import _lines
-from finetune_sdk.data._inspect import validate_path
+from finetune_sdk.data import _lines, validate_file
 from finetune_sdk.data._lines import ValidationCancelledError
 
 GOOD = b'{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}\n'
@@ -148,7 +147,7 @@ def test_a_set_cancel_event_stops_validation_between_blocks() -> None:
     stream = Endless()
     cancel = threading.Event()
     threading.Timer(0.1, cancel.set).start()
-    raised = finishes(lambda: validate_path(stream, filename="x.jsonl", cancel=cancel))
+    raised = finishes(lambda: validate_file(stream, filename="x.jsonl", cancel=cancel))
     assert isinstance(raised, ValidationCancelledError)
 
 

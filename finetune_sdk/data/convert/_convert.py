@@ -4,16 +4,14 @@ records in memory."""
 
 from __future__ import annotations
 
-import functools
 import os
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any, Literal, cast
 
-import anyio.to_thread
-
 from ..._atomic import atomic_writes, check_outputs
 from .._schema import StrPath
+from .._threads import in_a_thread
 from ._alpaca import alpaca_turns
 from ._chat import chat_turns
 from ._fields import ALPACA, CSV, OPENAI, SHAREGPT, FieldMap
@@ -123,35 +121,10 @@ def convert_file(
     return report
 
 
-async def aconvert_file(
-    src: StrPath,
-    dst: StrPath | None,
-    *,
-    source: SourceName = "auto",
-    rejects: StrPath | None = None,
-    changes: StrPath | None = None,
-    repairs: Repairs | None = None,
-    fields: FieldMap | None = None,
-    encoding: str | None = None,
-    preview: int = 0,
-    previews: list[Preview] | None = None,
-    examples: list[dict[str, Any]] | None = None,
-    on_change: Callable[[Change | Rejection], None] | None = None,
-    max_listed: int = MAX_LISTED,
-) -> ConversionReport:
-    """:func:`convert_file` in a worker thread, for asyncio and trio alike (``on_change`` is called in that
-    thread); it takes the same keyword arguments. Cancelling the awaiting task returns at once and stops
-    the thread before its next record: no output is left behind."""
-    cancel = threading.Event()
-    work = functools.partial(
-        convert_file, src, dst, source=source, rejects=rejects, changes=changes, repairs=repairs,
-        fields=fields, encoding=encoding, preview=preview, previews=previews, examples=examples,
-        on_change=on_change, max_listed=max_listed, cancel=cancel,
-    )  # fmt: skip
-    try:
-        return await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
-    finally:
-        cancel.set()  # on cancellation the thread is left running: this makes it stop
+#: :func:`convert_file` in a worker thread, for asyncio and trio alike (``on_change`` is called in that
+#: thread); the same arguments. Cancelling the awaiting task returns at once and stops the thread before
+#: its next record: no output is left behind.
+aconvert_file = in_a_thread(convert_file)
 
 
 def convert_records(
