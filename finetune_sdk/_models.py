@@ -8,7 +8,7 @@ from typing import ClassVar, TypeVar
 from pydantic import AliasChoices, AliasGenerator, BaseModel, ConfigDict, PrivateAttr
 from pydantic.alias_generators import to_camel
 
-__all__ = ["APIModel", "request_id_of_model", "retyped", "tag"]
+__all__ = ["APIModel", "APIPart", "request_id_of_model", "retyped", "tag"]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -17,9 +17,10 @@ def _either_case(name: str) -> AliasChoices:
     return AliasChoices(name, to_camel(name))
 
 
-class APIModel(BaseModel):
-    """An object the platform sends. Fields it adds later are kept (``model_extra``), not refused,
-    and ``createdAt`` is read as ``created_at``, since the live platform answers in both cases."""
+class APIPart(BaseModel):
+    """A part of an object the platform sends (a job's hyperparameters, an event's data ...). Fields it
+    adds later are kept (``model_extra``), not refused, and ``createdAt`` is read as ``created_at``, since
+    the live platform answers in both cases."""
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
         extra="allow",
@@ -30,9 +31,6 @@ class APIModel(BaseModel):
         # job builds the job's models and none of the others (a quicker first answer).
         defer_build=True,
     )
-
-    _request_id: str | None = PrivateAttr(default=None)
-    """The ``x-request-id`` of the answer this object came from (quote it when asking for help)."""
 
     def __eq__(self, other: object) -> bool:
         # The same data is equal whichever request it came from: the request id is not compared.
@@ -45,6 +43,15 @@ class APIModel(BaseModel):
         )
 
     __hash__ = None  # type: ignore[assignment]  # mutable, as pydantic's models are
+
+
+class APIModel(APIPart):
+    """An object the platform answers with (a job, a file, an event ...): an :class:`APIPart` that also
+    keeps the request id of the answer it came from. (Only the answer's own object keeps it: the parts
+    inside it do not pay for a private attribute, which pydantic sets up per instance.)"""
+
+    _request_id: str | None = PrivateAttr(default=None)
+    """The ``x-request-id`` of the answer this object came from (quote it when asking for help)."""
 
 
 def tag(model: ModelT, request_id: str | None) -> ModelT:

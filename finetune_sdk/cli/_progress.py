@@ -14,7 +14,6 @@ from ._output import INTERRUPTED, TIMED_OUT, error, note, stderr
 __all__ = ["chart_display", "wait_for"]
 
 
-
 def chart_display(client: Client, job_id: str) -> JobDisplay:
     """The bar with the live loss chart under it on a terminal; elsewhere the line per change."""
     if not stderr().is_terminal:

@@ -12,12 +12,12 @@ from typing import Any
 
 from pydantic import Field
 
-from .._models import APIModel, request_id_of_model
+from .._models import APIModel, APIPart, request_id_of_model
 
 __all__ = ["ChatChoice", "ChatCompletion", "ChatMessage", "ChatUsage"]
 
 
-class ChatUsage(APIModel):
+class ChatUsage(APIPart):
     """Tokens a chat call used, as the server counted them (``usage`` in the answer)."""
 
     prompt_tokens: int = 0
@@ -48,7 +48,7 @@ class ChatUsage(APIModel):
         return cls(prompt, completion, int(total) if total is not None else prompt + completion)
 
 
-class ChatMessage(APIModel):
+class ChatMessage(APIPart):
     """The message of a choice: its text (``content``), or a ``refusal``, or tool calls."""
 
     role: str = "assistant"
@@ -57,7 +57,7 @@ class ChatMessage(APIModel):
     tool_calls: list[dict[str, Any]] | None = None
 
 
-class ChatChoice(APIModel):
+class ChatChoice(APIPart):
     """One choice of a reply (there are several when the call asked for ``n > 1``)."""
 
     index: int = 0

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from .._models import APIModel
+from .._models import APIModel, APIPart
 from ._common import Number, Timestamp
 
 __all__ = ["Checkpoint", "CheckpointMetrics"]
 
 
-class CheckpointMetrics(APIModel):
+class CheckpointMetrics(APIPart):
     """The metrics at the step the checkpoint was saved. The schema calls each a number: ``step`` is
     read as sent (an int, or a float such as ``88.0``)."""
 

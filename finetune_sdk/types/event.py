@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._models import APIModel
+from .._models import APIModel, APIPart
 from ._common import Lenient, Number, OpenEnum, Timestamp
 
 __all__ = ["EventLevel", "EventType", "JobEvent", "JobEventData"]
@@ -36,7 +36,7 @@ class EventType(OpenEnum):
     METRICS = "metrics"
 
 
-class JobEventData(APIModel):
+class JobEventData(APIPart):
     """What a training-step event carries: the step and its metrics (other keys are kept in
     ``model_extra``). OpenAI's schema gives event data no shape, so a key below holding something else
     than a number reads as None here rather than failing the event."""

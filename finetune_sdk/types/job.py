@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from .._models import APIModel
+from .._models import APIModel, APIPart
 from ._common import Lenient, OpenEnum, Timestamp
 from .job_hyperparameters import JobHyperparameters
 from .method import Integration, JobMethod
@@ -43,7 +43,7 @@ class JobStatus(OpenEnum):
 _FINAL = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED})
 
 
-class JobErrorDetail(APIModel):
+class JobErrorDetail(APIPart):
     """Why a job failed: a stable ``code`` (``invalid_training_file`` ...), a readable message, and the
     ``param`` at fault (``training_file``, ``validation_file``) or None."""
 
@@ -52,7 +52,7 @@ class JobErrorDetail(APIModel):
     param: str | None = None
 
 
-class JobMetrics(APIModel):
+class JobMetrics(APIPart):
     """The latest training metrics of a job (the platform's addition to OpenAI's job)."""
 
     step: Lenient[int] = None

@@ -7,7 +7,7 @@ from typing import Any, ClassVar, TypeGuard
 
 from pydantic import ConfigDict
 
-from .._models import APIModel
+from .._models import APIPart
 from ..hyperparameters import Hyperparameters
 from ._common import Auto, Lenient
 
@@ -22,7 +22,7 @@ def _is_mapping(value: object) -> TypeGuard[Mapping[Any, Any]]:
     return isinstance(value, Mapping)
 
 
-class JobHyperparameters(APIModel):
+class JobHyperparameters(APIPart):
     """The hyperparameters a job reports, read leniently: what the server says it used, even outside
     today's ranges.
 

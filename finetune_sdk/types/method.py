@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from .._models import APIModel
+from .._models import APIPart
 from ._common import Auto, OpenEnum
 
 __all__ = [
@@ -31,7 +31,7 @@ class MethodType(OpenEnum):
     REINFORCEMENT = "reinforcement"
 
 
-class MethodHyperparameters(APIModel):
+class MethodHyperparameters(APIPart):
     """OpenAI's hyperparameters of a method: each ``"auto"``, a number, or absent (None). Keys a server
     adds (the platform's LoRA settings) are kept in ``model_extra``."""
 
@@ -55,26 +55,26 @@ class ReinforcementHyperparameters(MethodHyperparameters):
     eval_samples: int | Auto | None = None
 
 
-class SupervisedMethod(APIModel):
+class SupervisedMethod(APIPart):
     """``method.supervised``: supervised fine-tuning, the training the platform runs."""
 
     hyperparameters: MethodHyperparameters | None = None
 
 
-class DpoMethod(APIModel):
+class DpoMethod(APIPart):
     """``method.dpo``: direct preference optimisation."""
 
     hyperparameters: DpoHyperparameters | None = None
 
 
-class ReinforcementMethod(APIModel):
+class ReinforcementMethod(APIPart):
     """``method.reinforcement``: the ``grader`` is kept as sent (it comes in five shapes)."""
 
     grader: dict[str, Any] | None = None
     hyperparameters: ReinforcementHyperparameters | None = None
 
 
-class JobMethod(APIModel):
+class JobMethod(APIPart):
     """The ``method`` of a job: its ``type`` and the settings under the key of that name."""
 
     type: MethodType
@@ -93,7 +93,7 @@ class JobMethod(APIModel):
         return None if chosen is None else chosen.hyperparameters
 
 
-class WandbIntegration(APIModel):
+class WandbIntegration(APIPart):
     """Where a Weights & Biases integration reports."""
 
     project: str
@@ -102,7 +102,7 @@ class WandbIntegration(APIModel):
     tags: list[str] = Field(default_factory=list)
 
 
-class Integration(APIModel):
+class Integration(APIPart):
     """One of a job's ``integrations``: its ``type`` (``wandb``) and settings."""
 
     type: str
