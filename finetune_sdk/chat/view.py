@@ -5,7 +5,7 @@ and the figures read so far. The streams themselves are in :mod:`finetune_sdk.ch
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import Generic, TypeVar
+from typing import Final, Generic, TypeVar
 
 import httpx
 
@@ -20,6 +20,22 @@ from .state import StreamDecoder
 __all__ = ["RawT", "StreamView", "not_a_stream"]
 
 RawT = TypeVar("RawT", Iterator[bytes], AsyncIterator[bytes])
+
+
+FEED_STEP: Final = 8 * 1024
+"""The most bytes fed to the decoder at once: what may be parsed before the first delta in it is out."""
+
+
+def _sliced(pieces: Iterator[bytes]) -> Iterator[bytes]:
+    """``pieces`` cut into slices of at most ``FEED_STEP`` bytes, each ending at a line end if one falls
+    in it (so a line is rarely split across two)."""
+    for piece in pieces:
+        start, size = 0, len(piece)
+        while size - start > FEED_STEP:
+            cut = piece.rfind(b"\n", start, start + FEED_STEP) + 1 or start + FEED_STEP
+            yield piece[start:cut]
+            start = cut
+        yield piece[start:] if start else piece
 
 
 def not_a_stream(answer: Answer, model: str) -> APIResponseValidationError:
@@ -69,21 +85,23 @@ class StreamView(Generic[RawT]):
         self._pieces = None
 
     def _deltas(self, raw: bytes | None) -> list[str]:
-        """The deltas of one raw chunk; ``None``: of the decoded pieces of the last one still waiting.
+        """The deltas of one raw chunk; ``None``: of the pieces of the last one still waiting.
 
-        A compressed chunk is decoded a bounded piece at a time, and only up to the first piece that
-        completes a delta, the rest waiting (``_pieces``): a small chunk that inflates to millions of
-        deltas never has them all in memory at once.
+        A chunk is fed a bounded piece at a time (decoded first, if compressed), and only up to the first
+        piece that completes a delta, the rest waiting (``_pieces``): the first delta of a burst (a proxy
+        that buffered the answer) is handed out without parsing the whole burst first, and a small chunk
+        that inflates to millions of deltas never has them all in memory at once.
         """
         decoder = self._decoder
         events = decoder.events
-        if self._body.identity:
-            deltas = decoder.feed(raw) if raw is not None else []
+        if raw is not None and len(raw) <= FEED_STEP and self._body.identity:
+            deltas = decoder.feed(raw)  # the common case: a read of a few events, as they come
         else:
-            pieces = self._pieces = self._body.feed(raw) if raw is not None else self._pieces
+            if raw is not None:
+                self._pieces = _sliced(self._body.feed(raw))
             deltas = []
-            if pieces is not None:
-                for piece in pieces:
+            if self._pieces is not None:
+                for piece in self._pieces:
                     deltas = decoder.feed(piece)
                     if deltas:
                         break

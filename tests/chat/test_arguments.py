@@ -150,3 +150,30 @@ def test_a_misspelt_keyword_is_a_type_checker_error(tmp_path: Path) -> None:
     assert 'Unexpected keyword argument "temprature"' in out
     assert 'Unexpected keyword argument "timeot"' in out
     assert '"max_tokens"' in out and "incompatible type" in out
+
+
+@pytest.mark.parametrize("mode", ["sync", "asyncio", "trio"])
+def test_the_first_delta_of_a_burst_comes_before_the_burst_is_parsed(mode: str) -> None:
+    # A proxy that buffers the answer sends it in one burst: the first delta is handed out after a
+    # bounded slice is parsed, not after every event of the read (a read is up to 64 KiB, ~600 events).
+    from tests.chat.sse_server import chunk, sse
+
+    burst = sse(*(chunk("w") for _ in range(3000)), chunk(finish="stop"), "[DONE]")
+    with RawServer(lambda _: Reply(status=200, parts=[burst])) as server:
+        if mode == "sync":
+            with Client(api_key=KEY, base_url=server.base_url) as client:
+                stream = client.chat("m", "hi")
+                first, parsed = next(stream), stream.deltas
+                rest = stream.read()
+        else:
+
+            async def main() -> tuple[str, int, str]:
+                async with AsyncClient(api_key=KEY, base_url=server.base_url) as client:
+                    stream = client.chat("m", "hi")
+                    first = await stream.__anext__()
+                    parsed = stream.deltas
+                    return first, parsed, await stream.read()
+
+            first, parsed, rest = anyio.run(main, backend=mode)
+    assert first == "w" and parsed < 200
+    assert rest == "w" * 3000  # nothing lost: read() gives the whole reply
