@@ -10,6 +10,8 @@ from typing import Any, ClassVar, Literal, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
+from ._core import guide
+
 __all__ = ["Hyperparameters", "PresetName"]
 
 PresetName = Literal["standard", "quality", "fast"]
@@ -69,15 +71,17 @@ class Hyperparameters(BaseModel):
     preset with :meth:`preset`.
     """
 
-    model_config: ClassVar[ConfigDict] = ConfigDict(strict=True, frozen=True, extra="forbid")
+    model_config: ClassVar[ConfigDict] = ConfigDict(
+        strict=True, frozen=True, extra="forbid", defer_build=True
+    )
 
-    learning_rate: float = 1e-4
-    n_epochs: int = 3
-    batch_size: int = 8
-    max_tokens: int = 4096
-    lora_rank: int = 8
-    lora_alpha: int = 32
-    lora_dropout: float = 0.05
+    learning_rate: float = guide.LEARNING_RATE
+    n_epochs: int = guide.N_EPOCHS
+    batch_size: int = guide.BATCH_SIZE
+    max_tokens: int = guide.MAX_TOKENS
+    lora_rank: int = guide.LORA_RANK
+    lora_alpha: int = guide.LORA_ALPHA
+    lora_dropout: float = guide.LORA_DROPOUT
 
     @model_validator(mode="before")
     @classmethod

@@ -18,6 +18,7 @@ import orjson
 
 from ..errors import APIError, APIStatusError, CostLimitError
 from ..types import FileObject, FineTuneJob, JobEvent
+from . import guide
 from .checks import is_dataset, is_finite_number, is_number, is_str
 from .flow import Call, Flow, call, send
 from .ids import check_idempotency_key, path_segment, resource_id
@@ -69,7 +70,6 @@ AsyncUpdateCallback = Callable[[FineTuneJob], Union[Awaitable[None], None]]  # n
 
 #: The share of the training data held out locally when no validation data is given.
 DEFAULT_LOCAL_SPLIT: Final = 0.1
-_DEFAULT_EPOCHS: Final = 3
 
 
 def job_id_of(job: JobRef) -> str:
@@ -238,7 +238,7 @@ def _priced(source: UploadInput, body: Mapping[str, Any], max_cost: float) -> Co
 
     model: object = body.get("model")
     estimate = estimate_cost(
-        source, n_epochs=epochs_of(body) or _DEFAULT_EPOCHS, model=model if is_str(model) else None
+        source, n_epochs=epochs_of(body) or guide.N_EPOCHS, model=model if is_str(model) else None
     )
     if estimate.cost is None:
         raise ValueError(

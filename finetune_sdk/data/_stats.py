@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from .._core import guide
 from ._chunk import Chunk, Measure
 from ._json import Line
 from ._repeats import DuplicateCounter
@@ -36,7 +37,7 @@ __all__ = [
     "singles_of",
 ]
 
-DEFAULT_MAX_TOKENS = 4096
+DEFAULT_MAX_TOKENS = guide.MAX_TOKENS
 """The guide's ``max_tokens``: the longest training sequence, in tokens."""
 
 MESSAGE_OVERHEAD_TOKENS = 5

@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from .._core import guide
+
 if TYPE_CHECKING:
     import tiktoken
 
@@ -45,7 +47,7 @@ __all__ = [
     "load_encoding",
 ]
 
-DEFAULT_EPOCHS = 3
+DEFAULT_EPOCHS = guide.N_EPOCHS
 """The guide's suggested ``n_epochs``, for the billed total."""
 
 DEFAULT_SYSTEM_PROMPT = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."

@@ -15,6 +15,7 @@ from typing import Final
 
 from .._atomic import StrPath, check_outputs
 from .._client import Client
+from .._core import guide
 from .._core.checks import is_str
 from .._core.config import API_KEY_ENV
 from .._core.create import HyperparametersInput, UpdateCallback
@@ -35,8 +36,6 @@ NO_KEY: Final = (
     'eval "$(finetune emulator --env &)"'
 )
 """The error of a tuning without a key: the two ways forward."""
-
-_DEFAULT_EPOCHS: Final = 3
 
 Wait = Callable[[Client, FineTuneJob], FineTuneJob]
 """Waits for a job to succeed and returns it (raising the job's error when it does not)."""
@@ -157,7 +156,7 @@ def run(options: TuneOptions, *, client: Callable[[], Client], wait: Wait, say: 
         options.data,
         folder=options.folder,
         model=options.model,
-        n_epochs=epochs or _DEFAULT_EPOCHS,
+        n_epochs=epochs or guide.N_EPOCHS,
         validation_ratio=options.validation_ratio,
         source=options.source,
         fields=options.fields,

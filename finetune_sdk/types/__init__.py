@@ -4,26 +4,48 @@ per-step metrics history (:mod:`.metrics`). Every name is re-exported here."""
 
 from __future__ import annotations
 
-from ._common import Timestamp
-from .checkpoint import Checkpoint, CheckpointMetrics
-from .event import EventLevel, EventType, JobEvent, JobEventData
-from .file import FileDeleted, FileObject, FileStatus
-from .job import BaseModelName, FineTuneJob, JobErrorDetail, JobMetrics, JobStatus, SucceededJob
-from .job_hyperparameters import JobHyperparameters
-from .method import (
-    DpoHyperparameters,
-    DpoMethod,
-    Integration,
-    JobMethod,
-    MethodHyperparameters,
-    MethodType,
-    ReinforcementHyperparameters,
-    ReinforcementMethod,
-    SupervisedMethod,
-    WandbIntegration,
-)
-from .metrics import MetricsHistory, MetricsRow
-from .page import Page
+from typing import TYPE_CHECKING
+
+from .._lazy import module_hooks
+
+if TYPE_CHECKING:
+    from ._common import Timestamp
+    from .checkpoint import Checkpoint, CheckpointMetrics
+    from .event import EventLevel, EventType, JobEvent, JobEventData
+    from .file import FileDeleted, FileObject, FileStatus
+    from .job import BaseModelName, FineTuneJob, JobErrorDetail, JobMetrics, JobStatus, SucceededJob
+    from .job_hyperparameters import JobHyperparameters
+    from .method import (
+        DpoHyperparameters,
+        DpoMethod,
+        Integration,
+        JobMethod,
+        MethodHyperparameters,
+        MethodType,
+        ReinforcementHyperparameters,
+        ReinforcementMethod,
+        SupervisedMethod,
+        WandbIntegration,
+    )
+    from .metrics import MetricsHistory, MetricsRow
+    from .page import Page
+
+# Each name loads from its module on first use (see finetune_sdk._lazy; the imports above say the same):
+# reading a job loads neither the checkpoint, the event nor the metrics models.
+_EXPORTS = {
+    "._common": "Timestamp",
+    ".checkpoint": "Checkpoint CheckpointMetrics",
+    ".event": "EventLevel EventType JobEvent JobEventData",
+    ".file": "FileDeleted FileObject FileStatus",
+    ".job": "BaseModelName FineTuneJob JobErrorDetail JobMetrics JobStatus SucceededJob",
+    ".job_hyperparameters": "JobHyperparameters",
+    ".method": (
+        "DpoHyperparameters DpoMethod Integration JobMethod MethodHyperparameters MethodType "
+        "ReinforcementHyperparameters ReinforcementMethod SupervisedMethod WandbIntegration"
+    ),
+    ".metrics": "MetricsHistory MetricsRow",
+    ".page": "Page",
+}
 
 __all__ = [
     "BaseModelName",
@@ -57,3 +79,5 @@ __all__ = [
     "Timestamp",
     "WandbIntegration",
 ]
+
+__getattr__, __dir__ = module_hooks(__name__, _EXPORTS, globals(), __all__)

@@ -7,13 +7,12 @@ from typing import Any, ClassVar, TypeGuard
 
 from pydantic import ConfigDict
 
+from .._core import guide
 from .._models import APIPart
-from ..hyperparameters import Hyperparameters
 from ._common import Auto, Lenient
 
 __all__ = ["JobHyperparameters"]
 
-_STANDARD = Hyperparameters()
 _OPTIONAL = ("learning_rate_multiplier",)
 """Fields shown (in ``==``, ``[]``, ``str``) only when the server sent them."""
 
@@ -37,13 +36,13 @@ class JobHyperparameters(APIPart):
 
     model_config: ClassVar[ConfigDict] = ConfigDict(frozen=True)  # merged with APIModel's
 
-    learning_rate: Lenient[float] = _STANDARD.learning_rate
-    n_epochs: int | Auto | None = _STANDARD.n_epochs
-    batch_size: int | Auto | None = _STANDARD.batch_size
-    max_tokens: Lenient[int] = _STANDARD.max_tokens
-    lora_rank: Lenient[int] = _STANDARD.lora_rank
-    lora_alpha: Lenient[int] = _STANDARD.lora_alpha
-    lora_dropout: Lenient[float] = _STANDARD.lora_dropout
+    learning_rate: Lenient[float] = guide.LEARNING_RATE
+    n_epochs: int | Auto | None = guide.N_EPOCHS
+    batch_size: int | Auto | None = guide.BATCH_SIZE
+    max_tokens: Lenient[int] = guide.MAX_TOKENS
+    lora_rank: Lenient[int] = guide.LORA_RANK
+    lora_alpha: Lenient[int] = guide.LORA_ALPHA
+    lora_dropout: Lenient[float] = guide.LORA_DROPOUT
     learning_rate_multiplier: float | Auto | None = None
 
     def as_dict(self) -> dict[str, Any]:

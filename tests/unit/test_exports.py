@@ -1,6 +1,6 @@
-"""The export tables of ``finetune_sdk``, ``finetune_sdk.data`` and ``finetune_sdk.evaluate``: the lazy
-table, the type checkers' imports and ``__all__`` say the same thing, and every name imports from where
-the table says."""
+"""The export tables of ``finetune_sdk``, ``finetune_sdk.data``, ``finetune_sdk.evaluate`` and
+``finetune_sdk.types``: the lazy table, the type checkers' imports and ``__all__`` say the same thing, and
+every name imports from where the table says."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ import pytest
 import finetune_sdk
 import finetune_sdk.data
 import finetune_sdk.evaluate
+import finetune_sdk.types
 
-PACKAGES = [finetune_sdk, finetune_sdk.data, finetune_sdk.evaluate]
+PACKAGES = [finetune_sdk, finetune_sdk.data, finetune_sdk.evaluate, finetune_sdk.types]
 EXTRA = {"finetune_sdk": {"__version__"}}  # names in __all__ that are not in the table
 
 
