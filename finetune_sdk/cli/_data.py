@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Literal
 import click
 import orjson
 
+from .._core import guide
 from .._text import plural, table_lines
 from ..data._price import PRICE_ENV, PRICE_TABLE_ENV, cost_of
 from ..data._schema import ValidationReport
@@ -37,7 +38,7 @@ __all__ = ["data_stats_lines", "dataset_files", "split", "stats", "summary_table
 @click.option(
     "--max-tokens",
     type=click.IntRange(min=1),
-    default=4096,
+    default=guide.MAX_TOKENS,
     show_default=True,
     help="Warn about examples estimated longer than this.",
 )
@@ -119,7 +120,7 @@ _FROM_CONFIG = -1.0
 @click.option(
     "--max-tokens",
     type=click.IntRange(min=1),
-    default=4096,
+    default=guide.MAX_TOKENS,
     show_default=True,
     help="Count the examples longer than this.",
 )

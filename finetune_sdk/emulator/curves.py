@@ -14,7 +14,7 @@ import math
 import random
 from dataclasses import dataclass
 
-SUGGESTED_LEARNING_RATE = 1e-4
+from .._core.guide import LEARNING_RATE as SUGGESTED_LEARNING_RATE
 
 
 @dataclass(frozen=True)
