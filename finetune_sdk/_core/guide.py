@@ -18,10 +18,16 @@ __all__ = [
 ]
 
 LEARNING_RATE: Final = 1e-4
+"""The step size of the LoRA weights' updates (range: above 0, up to 0.1)."""
 N_EPOCHS: Final = 3
+"""Passes over the training data (1 to 10); the billed tokens are the data's times this."""
 BATCH_SIZE: Final = 8
+"""Examples per training step (1 to 32)."""
 MAX_TOKENS: Final = 4096
 """Tokens per training example: the longest the platform trains on (longer ones are cut)."""
 LORA_RANK: Final = 8
+"""The rank of the LoRA matrices (1 to 64)."""
 LORA_ALPHA: Final = 32
+"""The LoRA scaling factor (1 to 128)."""
 LORA_DROPOUT: Final = 0.05
+"""Dropout on the LoRA layers (0 up to, not including, 1)."""

@@ -14,7 +14,9 @@ import math
 import random
 from dataclasses import dataclass
 
-from .._core.guide import LEARNING_RATE as SUGGESTED_LEARNING_RATE
+from .._core import guide
+
+SUGGESTED_LEARNING_RATE = guide.LEARNING_RATE
 
 
 @dataclass(frozen=True)
