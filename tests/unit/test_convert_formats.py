@@ -249,6 +249,20 @@ def test_json_lines_that_are_not_utf8_are_rejected_and_the_encoding_named(tmp_pa
     assert (report.read, report.written) == (10, 10)
 
 
+def test_json_lines_not_utf8_with_no_format_named_say_the_encoding_not_the_format(tmp_path: Path) -> None:
+    # Detection parses nothing when no line decodes (every record holds Chinese): the error names the
+    # likely encoding and the option, rather than "cannot tell the format".
+    path = tmp_path / "gbk.jsonl"
+    chinese = [(q, a) for q, a in PAIRS if not (q + a).isascii()]
+    assert len(chinese) >= 3
+    body = b"".join(json.dumps(chat(q, a), ensure_ascii=False).encode("gb18030") + b"\n" for q, a in chinese)
+    path.write_bytes(body)
+    with pytest.raises(ValueError, match=r"line 1 of .* is not valid UTF-8: .*--encoding gb18030") as caught:
+        convert(tmp_path, path)
+    assert "cannot tell the format" not in str(caught.value)
+    assert not list(tmp_path.glob("*.converted*"))  # nothing written
+
+
 # --- headers ---------------------------------------------------------------------------------------------
 
 

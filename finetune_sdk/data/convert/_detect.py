@@ -25,6 +25,7 @@ __all__ = [
     "foreign_format",
     "foreign_head",
     "format_of",
+    "not_utf8",
     "sample",
     "shape_issue",
 ]
@@ -171,7 +172,7 @@ def foreign_format(path: str | os.PathLike[str], display: str) -> tuple[str, str
 
 def foreign_head(head: bytes, display: str, name: str | None = None) -> tuple[str, str] | None:
     """:func:`foreign_format` from the first bytes of a file shown as ``display`` (named ``name``)."""
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or _undecodable(head):
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or not_utf8(head):
         found = guess_encoding(head)  # a stray byte in UTF-8 text is left to the line's own error
         if found is not None:
             hint = encoding_hint(head)
@@ -230,7 +231,7 @@ def _clearly_openai(records: list[Any]) -> bool:
     return False
 
 
-def _undecodable(head: bytes) -> bool:
+def not_utf8(head: bytes) -> bool:
     """True when the head is not UTF-8 (a character cut at its very end aside)."""
     try:
         head.decode("utf-8")

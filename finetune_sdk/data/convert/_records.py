@@ -20,7 +20,7 @@ from .._json import as_object
 from .._schema import StrPath
 from ._columnar import column_names, iter_columnar, iter_sheet, sheet_names
 from ._csv import CsvRows, UndecodableError, first_bad_line
-from ._detect import Container, container_of, format_of
+from ._detect import Container, container_of, format_of, not_utf8
 from ._encoding import UTF8, TranscodedReader, encoding_hint, normal_encoding
 from ._fields import CSV, FieldMap
 from ._jsonarray import BOM, ArrayState, iter_array, iter_json_lines
@@ -380,6 +380,9 @@ def _text_records(what: _Input, source: SourceName) -> tuple[SourceName, Iterato
     if what.encoding != UTF8:
         what.note("encoding", f"read as {what.encoding}, as asked")
     records = _sample_records(what, container) if container != "csv" and source in ("auto", "table") else []
+    if not records and source == "auto" and what.encoding == UTF8 and not_utf8(head):
+        # Nothing parsed because nothing decodes: say so (and guess the encoding), not "no format".
+        raise _undecodable(what)
     chosen, detected = _choose(source, container, records, what)
     what.report.detected = detected
     if container == "csv":
