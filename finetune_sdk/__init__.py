@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging as _logging
 from typing import TYPE_CHECKING
 
-from ._lazy import module_hooks
+from ._lazy import ModuleDir, ModuleGetattr, module_hooks
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -201,6 +201,8 @@ __all__ = [
 ]
 
 # Subpackages and modules reachable as attributes (``finetune_sdk.relay``), imported on first use.
+__getattr__: ModuleGetattr
+__dir__: ModuleDir
 __getattr__, __dir__ = module_hooks(
     __name__,
     _EXPORTS,

@@ -12,7 +12,12 @@ import importlib
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
-__all__ = ["module_hooks"]
+__all__ = ["ModuleDir", "ModuleGetattr", "module_hooks"]
+
+ModuleGetattr = Callable[[str], Any]
+"""A package's ``__getattr__``."""
+ModuleDir = Callable[[], list[str]]
+"""A package's ``__dir__``."""
 
 
 def module_hooks(
@@ -21,7 +26,7 @@ def module_hooks(
     namespace: MutableMapping[str, Any],
     public: Iterable[str],
     submodules: Iterable[str] = (),
-) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+) -> tuple[ModuleGetattr, ModuleDir]:
     """``__getattr__`` and ``__dir__`` for ``package`` (its ``__name__``), whose ``namespace`` (its
     ``globals()``) gets each name of ``exports`` on first use; ``submodules`` are reachable as
     attributes too (``finetune_sdk.relay``)."""

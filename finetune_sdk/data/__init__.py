@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .._lazy import module_hooks
+from .._lazy import ModuleDir, ModuleGetattr, module_hooks
 
 if TYPE_CHECKING:
     from ._dedupe import DroppedDuplicate, GroupBy, Leak, LeakageReport, leakage
@@ -123,4 +123,6 @@ __all__ = [
     "validate_file",
 ]
 
+__getattr__: ModuleGetattr
+__dir__: ModuleDir
 __getattr__, __dir__ = module_hooks(__name__, _EXPORTS, globals(), __all__)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .._lazy import module_hooks
+from .._lazy import ModuleDir, ModuleGetattr, module_hooks
 
 if TYPE_CHECKING:
     from ._checks import (
@@ -93,4 +93,6 @@ __all__ = [
     "valid_json",
 ]
 
+__getattr__: ModuleGetattr
+__dir__: ModuleDir
 __getattr__, __dir__ = module_hooks(__name__, _EXPORTS, globals(), __all__)
