@@ -9,6 +9,7 @@ import bz2
 import gzip
 import json
 import lzma
+import re
 from pathlib import Path
 from typing import Any
 
@@ -383,3 +384,83 @@ def test_image_parts_reject_or_drop_keeping_the_text(tmp_path: Path) -> None:
         c.action for c in report.changes if c.code == "drop_media_parts"
     )
     assert report.rejection_counts == {"nothing_left": 1}  # an image alone leaves no question
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ('prompt,response\nq1,a1\nq2,"unclosed quote\nq3,a3\nq4,a4\n', "row 3 (from line 3)"),
+        ('prompt,response\nq1,"Hi" he said\nq2,a2\n', "row 2 (from line 2)"),
+        ('prompt,response\nq1,"starts quoted\nq2,a2\nq3,"x"\nq4,a4\n', "row 2 (from line 2)"),
+    ],
+    ids=["unclosed at the end", "text after a closing quote", "unclosed in the middle"],
+)
+def test_a_csv_with_bad_quoting_stops_and_names_the_row(tmp_path: Path, text: str, where: str) -> None:
+    # Read leniently, such a file ran rows together into one cell, or dropped quotes, with nothing said.
+    path = tmp_path / "faq.csv"
+    path.write_text(text, encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    with pytest.raises(ValueError, match=re.escape(where) + ".*quote"):
+        convert_file(path, out)
+    assert not out.exists()
+
+
+def test_excel_cells_are_written_as_the_sheet_shows_them(tmp_path: Path) -> None:
+    # Percentages, thousands, dates and long ID numbers: the text the sheet shows, no digit made up
+    # (str(int(1.10105199003071e17)) would end in ...008).
+    import datetime
+
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["问题", "答案"])
+    cells: list[tuple[str, object, str | None, str]] = [
+        ("发货日期？", datetime.datetime(2024, 3, 5), "yyyy-mm-dd", "2024-03-05"),
+        ("几点开门？", datetime.time(9, 30), "h:mm", "09:30"),
+        ("折扣？", 0.15, "0%", "15%"),
+        ("价格？", 1234.5, "#,##0.00", "1,234.50"),
+        ("身份证号？", 110105199003071000.0, "0", "110105199003071000"),
+        ("大数字？", 1.23456789012345e20, None, "123456789012345000000"),
+        ("几件？", 3.0, None, "3"),
+    ]
+    for row, (question, value, number_format, _) in enumerate(cells, 2):
+        sheet.append([question, value])
+        if number_format is not None:
+            sheet.cell(row=row, column=2).number_format = number_format
+    path = tmp_path / "values.xlsx"
+    book.save(path)
+    report, written = convert(tmp_path, path)
+    assert [contents(e)[1][1] for e in written] == [text for *_, text in cells]
+    assert report.change_counts["cell_as_text"] == len(cells)  # each one listed
+
+
+def test_a_compressed_workbook_is_read_and_a_broken_one_is_a_clear_error(tmp_path: Path) -> None:
+    import gzip
+    import zipfile
+
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    book.active.append(["问题", "答案"])
+    book.active.append(["在吗？", "在的"])
+    plain = tmp_path / "faq.xlsx"
+    book.save(plain)
+    packed = tmp_path / "faq.xlsx.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    report, written = convert(tmp_path, packed)
+    assert (report.read, report.written) == (1, 1) and contents(written[0])[1] == ("assistant", "在的")
+    broken = tmp_path / "broken.xlsx"
+    with zipfile.ZipFile(broken, "w") as archive:
+        archive.writestr("hello.txt", "not a workbook")
+    with pytest.raises(ValueError, match=r"broken\.xlsx: it cannot be read as an Excel workbook"):
+        convert_file(broken, tmp_path / "out.jsonl")
+
+
+@pytest.mark.parametrize("line", ["运费多少,十元", "你好,你好呀", "会员有几种?,三种", "在吗？,在的"])
+def test_one_short_gbk_row_among_ascii_ones_is_named_gb18030(tmp_path: Path, line: str) -> None:
+    # A few wide bytes are too few for a detector's statistics (they read as CP949 or UTF-16, and
+    # following that hint garbles the text): the strict decoders name GB18030.
+    path = tmp_path / "faq.csv"
+    ascii_rows = "".join(f"question {i},answer {i}\n" for i in range(3000))
+    path.write_bytes(b"prompt,response\n" + ascii_rows.encode() + (line + "\n").encode("gbk"))
+    with pytest.raises(ValueError, match=r"line 3002 of .* is not valid UTF-8: it looks like GB18030"):
+        convert_file(path, tmp_path / "out.jsonl")

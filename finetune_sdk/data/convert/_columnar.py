@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
+from ._cells import shown
+
 __all__ = ["BATCH_ROWS", "column_names", "iter_columnar", "iter_sheet", "sheet_names"]
 
 #: Rows per record batch read from a Parquet file.
@@ -72,7 +74,13 @@ def column_names(path: str, kind: str) -> list[str]:
 
 def _workbook(path: str) -> Any:
     openpyxl = _require("openpyxl", "xlsx", "an Excel workbook")
-    return openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl's own, zipfile's, KeyError for a missing part: all one answer
+        raise ValueError(
+            f"it cannot be read as an Excel workbook ({type(exc).__name__}: {exc}): open it in Excel "
+            "and save it again as .xlsx, or save the sheet as CSV"
+        ) from exc
 
 
 def sheet_names(path: str) -> list[str]:
@@ -91,8 +99,11 @@ def iter_sheet(path: str) -> Iterator[tuple[object, ...]]:
     book = _workbook(path)
     try:
         sheet = book.worksheets[0]
-        for values in sheet.iter_rows(values_only=True):
-            row: tuple[object, ...] = tuple(values)
+        for cells in sheet.iter_rows():
+            # Each value as its number format shows it (``15%``, not ``0.15``): the text people read.
+            row: tuple[object, ...] = tuple(
+                shown(cell.value, getattr(cell, "number_format", None)) for cell in cells
+            )
             end = len(row)
             while end and (row[end - 1] is None or row[end - 1] == ""):
                 end -= 1

@@ -35,13 +35,16 @@ class CsvRows:
         tab = ("\t" in first) if tsv else first.count("\t") > first.count(",")
         self.delimiter = "\t" if tab else ","
         self._text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
-        self._reader = csv.reader(self._text, delimiter=self.delimiter)
+        # strict: a stray or unclosed quote is an error, not text run together (the lenient reader drops
+        # the quote, or reads every row after it into one cell, silently).
+        self._reader = csv.reader(self._text, delimiter=self.delimiter, strict=True)
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """Each row with its number; a row that cannot be read is a ``ValueError`` (the reader cannot go
         on after it, so the file must be fixed, and nothing is written)."""
         number = 0
         while True:
+            start = self._reader.line_num + 1  # where the row begins: a quoted cell may span lines
             try:
                 row = next(self._reader)
             except StopIteration:
@@ -50,7 +53,8 @@ class CsvRows:
                 raise UndecodableError(str(exc)) from None
             except csv.Error as exc:
                 raise ValueError(
-                    f"row {number + 1} (line {self._reader.line_num}) cannot be read: {exc}"
+                    f"row {number + 1} (from line {start}) cannot be read: {exc}: a cell that "
+                    'starts with a quote must end with one, and a quote inside it is written twice ("")'
                 ) from exc
             number += 1
             yield number, row

@@ -84,6 +84,23 @@ _NAMEABLE = frozenset(
 _MIN_WIDE_BYTES = 8
 
 
+#: Fewer bytes above ASCII than this are too few for a detector's statistics.
+_FEW_WIDE_BYTES = 256
+
+
+def _by_strict_decoding(sample: bytes) -> str | None:
+    """The first candidate that decodes ``sample`` strictly into mostly letters of a script."""
+    for name in _CANDIDATES:
+        decoder = codecs.getincrementaldecoder(name)("strict")
+        try:
+            text = decoder.decode(sample, final=False)
+        except UnicodeDecodeError:
+            continue
+        if _plausible(text) > 0.95:
+            return name
+    return None
+
+
 def _by_charset_normalizer(sample: bytes) -> str | None:
     try:
         module: Any = importlib.import_module("charset_normalizer")
@@ -102,19 +119,15 @@ def guess_encoding(sample: bytes) -> str | None:
     found = _from_bom(sample) or _utf16_without_bom(sample)
     if found is not None:
         return found
-    if sum(1 for byte in sample if byte > 127) < _MIN_WIDE_BYTES:
+    wide = sum(1 for byte in sample if byte > 127)
+    if wide < _MIN_WIDE_BYTES:
         return None
-    detected = _by_charset_normalizer(sample)
+    # On a few characters a detector's statistics are noise (a short GBK line reads as CP949 or
+    # UTF-16): there the strict decoders, GB18030 first, speak first.
+    first = _by_strict_decoding(sample) if wide < _FEW_WIDE_BYTES else None
+    detected = first or _by_charset_normalizer(sample) or _by_strict_decoding(sample)
     if detected is not None:
         return detected
-    for name in _CANDIDATES:
-        decoder = codecs.getincrementaldecoder(name)("strict")
-        try:
-            text = decoder.decode(sample, final=False)
-        except UnicodeDecodeError:
-            continue
-        if _plausible(text) > 0.95:
-            return name
     try:
         sample.decode("cp1252")
     except UnicodeDecodeError:

@@ -211,13 +211,16 @@ def open_decompressed(path: StrPath, compression: Compression | None) -> Generat
 
 
 @contextlib.contextmanager
-def random_access(path: StrPath, compression: Compression | None) -> Generator[str]:
+def random_access(
+    path: StrPath, compression: Compression | None, suffix: str = ".decompressed"
+) -> Generator[str]:
     """A path that can be read with seeks: ``path`` itself, or for a compressed file a temporary copy of
-    what it holds, removed when the block ends."""
+    what it holds, named with ``suffix`` (a reader such as openpyxl goes by it), removed when the block
+    ends."""
     if compression is None:
         yield os.fspath(path)
         return
-    handle, temporary = tempfile.mkstemp(prefix="finetune-", suffix=".decompressed")
+    handle, temporary = tempfile.mkstemp(prefix="finetune-", suffix=suffix)
     try:
         with os.fdopen(handle, "wb") as out, open_decompressed(path, compression) as source:
             shutil.copyfileobj(source, out, 1 << 20)

@@ -18,6 +18,7 @@ import orjson
 from ..._text import plural
 from .._json import as_object
 from .._schema import StrPath
+from ._cells import cells_of
 from ._columnar import column_names, iter_columnar, iter_sheet, sheet_names
 from ._csv import CsvRows, UndecodableError, first_bad_line
 from ._detect import Container, container_of, format_of, not_utf8
@@ -27,7 +28,7 @@ from ._jsonarray import BOM, ArrayState, iter_array, iter_json_lines
 from ._open import Shape, open_decompressed, random_access, shape_of
 from ._repairs import Reject, Repairs, Turn
 from ._report import Change, ConversionReport
-from ._table import Columns, UnsureColumnsError, cells_of, detect_columns, table_turns
+from ._table import Columns, UnsureColumnsError, detect_columns, table_turns
 
 __all__ = ["SOURCES", "Raw", "SourceName", "open_records", "parse_record"]
 
@@ -321,7 +322,10 @@ def _columnar(what: _Input, source: SourceName, table_path: str) -> tuple[Source
 
 
 def _sheet(what: _Input, table_path: str) -> Iterator[Raw]:
-    sheets = sheet_names(table_path)
+    try:
+        sheets = sheet_names(table_path)
+    except ValueError as exc:
+        raise ValueError(f"{what.path}: {exc}") from exc.__cause__
     what.report.detected = (
         f"auto: {what.shape.describe()}, sheet {sheets[0]!r}" if sheets else "an empty workbook"
     )
@@ -365,7 +369,7 @@ def open_records(
             table_path = stack.enter_context(random_access(path, shape.compression))
             chosen, records = _columnar(what, source, table_path)
         elif shape.kind == "xlsx":
-            table_path = stack.enter_context(random_access(path, shape.compression))
+            table_path = stack.enter_context(random_access(path, shape.compression, ".xlsx"))
             chosen, records = ("table" if source in ("auto", "csv") else source), _sheet(what, table_path)
         else:
             chosen, records = _text_records(what, source)

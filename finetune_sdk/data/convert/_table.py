@@ -14,7 +14,7 @@ asks for the mapping, so a header is never trained on.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -244,30 +244,3 @@ def table_turns(
         notes.append(("ignored_columns", f"left out the columns {', '.join(left)} (not training text)"))
     turns += [Turn("user", prompt), Turn("assistant", row[index["response"]])]
     return turns, notes
-
-
-def cells_of(values: Iterable[object]) -> tuple[list[str], list[str]]:
-    """A row of cell values (from a workbook or a table file) as text: ``None`` is empty, a number or a
-    date is written as text (named in the second list, by kind)."""
-    cells: list[str] = []
-    kinds: list[str] = []
-    for value in values:
-        if value is None:
-            cells.append("")
-        elif isinstance(value, str):
-            cells.append(value)
-        else:
-            cells.append(_as_text(value))
-            kinds.append(type(value).__name__)
-    return cells, kinds
-
-
-def _as_text(value: object) -> str:
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    isoformat = getattr(value, "isoformat", None)
-    if callable(isoformat):
-        return str(isoformat())
-    return str(value)
