@@ -68,21 +68,28 @@ class _Inflater:
         self._first = not self._gzip
 
     def inflate(self, data: bytes) -> Iterator[bytes]:
-        zobj = self._zlib
-        try:
-            piece = zobj.decompress(data, INFLATE_STEP)
-        except zlib.error:
-            if not self._first:
-                raise
-            zobj = self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
-            piece = zobj.decompress(data, INFLATE_STEP)
-        self._first = False
-        if piece:
-            yield piece
-        while zobj.unconsumed_tail:
-            piece = zobj.decompress(zobj.unconsumed_tail, INFLATE_STEP)
+        while True:
+            zobj = self._zlib
+            try:
+                piece = zobj.decompress(data, INFLATE_STEP)
+            except zlib.error:
+                if not self._first:
+                    raise
+                zobj = self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+                piece = zobj.decompress(data, INFLATE_STEP)
+            self._first = False
             if piece:
                 yield piece
+            while zobj.unconsumed_tail:
+                piece = zobj.decompress(zobj.unconsumed_tail, INFLATE_STEP)
+                if piece:
+                    yield piece
+            # A gzip body may be several members one after another (RFC 1952): on to the next one
+            # (zero bytes after the last, as some servers pad, are no member).
+            if not (self._gzip and zobj.eof and zobj.unused_data.strip(b"\0")):
+                return
+            data = zobj.unused_data
+            self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 16)
 
     def finish(self) -> Iterator[bytes]:
         # Output zlib still holds once every input byte is in: drained in bounded steps too.

@@ -29,9 +29,10 @@ from ..errors import (
 )
 from ..types.chat import ChatUsage
 
-__all__ = ["StreamDecoder"]
+__all__ = ["StreamDecoder", "answer_error"]
 
 _DONE: Final = b"[DONE]"
+_BOM: Final = b"\xef\xbb\xbf"
 
 
 def _kind(value: object) -> str:
@@ -72,8 +73,21 @@ def _chunk_problem(chunk: object, exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+#: OpenAI's error ``type`` names, for an error that gives no status of its own.
+_TYPE_STATUS: Final = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "rate_limit_error": 429,
+    "rate_limit_exceeded": 429,
+    "server_error": 500,
+}
+
+
 def _in_stream_status(payload: object) -> int:
-    """The HTTP status an in-stream error stands for; 500 (a server failure) when it names none."""
+    """The HTTP status an in-stream error stands for: its status or code, else its ``type`` (OpenAI's
+    ``invalid_request_error`` is a 400); 500 (a server failure) when it names none."""
     if not isinstance(payload, dict):
         return 500
     fields = cast("dict[str, object]", payload)
@@ -82,7 +96,28 @@ def _in_stream_status(payload: object) -> int:
     for raw in (detail.get("status"), detail.get("code"), fields.get("code")):
         if isinstance(raw, int) and not isinstance(raw, bool):
             return raw if 400 <= raw < 600 else envelope_status(raw, 500)
-    return 500
+    kind = detail.get("type")
+    return _TYPE_STATUS.get(kind, 500) if isinstance(kind, str) else 500
+
+
+def answer_error(payload: object, model: str, response: httpx.Response | None) -> APIStatusError | None:
+    """The typed error for a non-streamed chat answer that is an error object under a success status
+    (``{"error": {...}}`` and no choices), or None: it must not read as an empty reply."""
+    if not isinstance(payload, dict):
+        return None
+    fields = cast("dict[str, object]", payload)
+    if fields.get("error") is None or "choices" in fields:
+        return None
+    message, code = error_fields(fields)
+    status = _in_stream_status(fields)
+    return status_error_class(status)(
+        f"the answer from {model} is an error: {message or 'no message'}",
+        status_code=status,
+        code=code,
+        body=fields,
+        response=response,
+        request=response.request if response is not None else None,
+    )
 
 
 def _is_error_payload(chunk: dict[str, Any]) -> bool:
@@ -107,6 +142,7 @@ class StreamDecoder:
         "_data",
         "_error",
         "_event",
+        "_lf_due",
         "_seen",
         "chars",
         "done",
@@ -140,6 +176,7 @@ class StreamDecoder:
         self._data: list[bytes] = []
         self._event = b""
         self._error: Exception | None = None  # a failure found after text in the same chunk
+        self._lf_due = False  # the last chunk ended with \r: a \n first in the next one is skipped
 
     @property
     def text(self) -> str:
@@ -162,28 +199,32 @@ class StreamDecoder:
     def feed(self, chunk: bytes) -> list[str]:
         """The text deltas of the events ``chunk`` completes (none once ``[DONE]`` has come)."""
         self.check()
+        if self.done:
+            return []  # what follows [DONE] is no part of the answer
+        if not self._seen and chunk.startswith(_BOM):
+            chunk = chunk[len(_BOM) :]  # the event stream format ignores one leading byte order mark
         self._seen += len(chunk)
         if self._seen > self.limit:
             raise self._too_large()
+        if self._lf_due:
+            # The chunk before ended with \r, which ended its line then: a \n here is the rest of \r\n.
+            self._lf_due = False
+            if chunk.startswith(b"\n"):
+                chunk = chunk[1:]
         carriage = b"\r" in chunk
         if not carriage and b"\n" not in chunk:  # no line ends here: keep it
             if chunk:
                 self._buffer.append(chunk)
             return []
         if self._buffer:
-            # Only the first piece kept can hold a \r (the one held back at its end); the others came
-            # without any line end.
-            carriage = carriage or self._buffer[0].endswith(b"\r")
-            buffer = b"".join(self._buffer) + chunk
+            buffer = b"".join(self._buffer) + chunk  # the kept pieces hold no line end
             self._buffer.clear()
         else:
             buffer = chunk
         if carriage:
-            # A trailing \r may be the first half of \r\n: keep it for the next chunk.
-            held = buffer.endswith(b"\r")
-            if held:
-                buffer = buffer[:-1]
-            buffer = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n") + (b"\r" if held else b"")
+            # A \r ends its line at once, even last in the chunk (a \r-only stream is not an event late).
+            self._lf_due = buffer.endswith(b"\r")
+            buffer = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         lines = buffer.split(b"\n")
         rest = lines.pop()
         if rest:
@@ -241,17 +282,17 @@ class StreamDecoder:
     def _dispatch(self, data: bytes) -> str | None:
         """One event's data: its text delta (None for role-only, finish, usage and other chunks)."""
         self.events += 1
-        if data == _DONE:
+        if data.startswith(_DONE) and not data[len(_DONE) :].strip():  # "[DONE] " too
             self.done = True
             return None
         try:
             chunk = orjson.loads(data)
-        except orjson.JSONDecodeError:
+        except orjson.JSONDecodeError as exc:
             if not data.strip():
                 return None  # a blank data line: some servers' keep-alive
             if self._event == b"error":
                 raise self._in_stream_error(data.decode("utf-8", "replace")) from None
-            raise self._bad_chunk(data, "it is not JSON") from None
+            raise self._bad_chunk(data, f"it is not JSON: {exc}") from None
         # No isinstance checks on the way: a chunk of the wrong shape fails on a lookup (a list or a string
         # has no .get, an int no [0]), and the handler below says what was wrong. The valid path pays nothing.
         try:

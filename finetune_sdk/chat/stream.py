@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from types import TracebackType
@@ -34,11 +35,12 @@ from typing import Any, Final
 import httpx
 from typing_extensions import Self
 
+from .._core.durations import Deadline
 from .._core.limits import UndecodableBodyError
 from .._core.wire import Answer
 from .._transport.backend import enter_deadline, leave_deadline
 from ..relay import SyncFrames, achat_frames, chat_frames
-from .view import StreamView, not_a_stream
+from .view import DRAIN_READS, DRAIN_SECONDS, StreamView, not_a_stream
 
 __all__ = ["AsyncChatStream", "ChatStream"]
 
@@ -131,12 +133,17 @@ class ChatStream(StreamView[Iterator[bytes]], Iterator[str]):
 
     def _drain(self) -> None:
         """After ``[DONE]``: read to the end of the body (normally nothing left), so that the
-        connection goes back to the pool instead of being closed; then release it."""
+        connection goes back to the pool instead of being closed; then release it. A server that goes
+        on sending is not waited for: past a few reads the connection is closed instead."""
         raw, self._raw = self._raw, None
         if raw is not None:
-            with contextlib.suppress(httpx.RequestError):
-                for _ in raw:
-                    pass
+            token = enter_deadline(Deadline.after(DRAIN_SECONDS))
+            try:
+                with contextlib.suppress(httpx.RequestError):
+                    for _ in itertools.islice(raw, DRAIN_READS):
+                        pass
+            finally:
+                leave_deadline(token)
         self.close()
 
     def read(self) -> str:
@@ -297,9 +304,16 @@ class AsyncChatStream(StreamView[AsyncIterator[bytes]], AsyncIterator[str]):
         """See :meth:`ChatStream._drain`."""
         raw, self._raw = self._raw, None
         if raw is not None:
-            with contextlib.suppress(httpx.RequestError):
-                async for _ in raw:
-                    pass
+            token = enter_deadline(Deadline.after(DRAIN_SECONDS))
+            try:
+                with contextlib.suppress(httpx.RequestError):
+                    reads = 0
+                    async for _ in raw:
+                        reads += 1
+                        if reads >= DRAIN_READS:
+                            break
+            finally:
+                leave_deadline(token)
         await self.aclose()
 
     async def read(self) -> str:

@@ -17,10 +17,19 @@ from ..errors import APIResponseValidationError
 from ..types.chat import ChatUsage
 from .state import StreamDecoder
 
-__all__ = ["RawT", "StreamView", "not_a_stream"]
+__all__ = ["DRAIN_READS", "DRAIN_SECONDS", "RawT", "StreamView", "not_a_stream"]
 
 RawT = TypeVar("RawT", Iterator[bytes], AsyncIterator[bytes])
 
+
+DRAIN_READS: Final = 4
+"""The most reads of what follows ``[DONE]`` (normally none, or the body's last empty chunk) before the
+connection is closed rather than kept: a server that goes on sending is not waited for."""
+
+DRAIN_SECONDS: Final = 0.5
+"""How long the end of the body after ``[DONE]`` is waited for (it normally comes with it) before the
+connection is closed rather than kept: the answer is whole at ``[DONE]``, and a server that holds the
+body open must not hold the caller."""
 
 FEED_STEP: Final = 8 * 1024
 """The most bytes fed to the decoder at once: what may be parsed before the first delta in it is out."""

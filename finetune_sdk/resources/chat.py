@@ -19,11 +19,12 @@ import httpx
 from typing_extensions import ParamSpec, Unpack
 
 from .._core.config import DEFAULT_COMPARE_CONCURRENCY
-from .._core.flow import Flow, open_stream, request
-from .._core.wire import Answer, RequestSpec
+from .._core.flow import Flow, open_stream, send
+from .._core.wire import Answer, RequestSpec, parse_model
 from .._resource import AsyncAPIResource, Settings, SyncAPIResource, named
 from .._response import RawResponseView, async_raw_method, raw_method
 from ..chat.request import ChatOptions, Messages, chat_request, without_stream_options
+from ..chat.state import answer_error
 from ..chat.stream import AsyncChatStream, ChatStream
 from ..errors import APIStatusError
 from ..types.chat import ChatCompletion
@@ -92,7 +93,12 @@ def _complete(
     """The whole reply in one answer (not streamed): a :class:`~finetune_sdk.ChatCompletion` with
     ``text``, ``finish_reason``, ``usage`` and ``request_id``. Same arguments as calling
     ``client.chat``."""
-    return request(chat_request(model, messages, stream=False, **options), ChatCompletion)
+    spec = chat_request(model, messages, stream=False, **options)
+    answer = yield from send(spec)
+    error = answer_error(answer.payload, model, answer.response)
+    if error is not None:
+        raise error
+    return parse_model(ChatCompletion, answer.payload, response=answer.response)
 
 
 def _compare(

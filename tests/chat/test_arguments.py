@@ -11,7 +11,7 @@ from typing import Any
 import anyio
 import pytest
 
-from finetune_sdk import AsyncClient, ChatCompletion, ChatUsage, Client
+from finetune_sdk import APIStatusError, AsyncClient, ChatCompletion, ChatUsage, Client
 from finetune_sdk.emulator import Emulator
 from tests.chat.sse_server import RawServer, Reply, Request, json_reply, standard_stream
 
@@ -177,3 +177,74 @@ def test_the_first_delta_of_a_burst_comes_before_the_burst_is_parsed(mode: str) 
             first, parsed, rest = anyio.run(main, backend=mode)
     assert first == "w" and parsed < 200
     assert rest == "w" * 3000  # nothing lost: read() gives the whole reply
+
+
+def _read_all(mode: str, base_url: str) -> str:
+    """The whole text of one chat stream, through the sync client or an async one on ``mode``."""
+    if mode == "sync":
+        with Client(api_key=KEY, base_url=base_url) as client:
+            return client.chat("m", "hi").read()
+
+    async def main() -> str:
+        async with AsyncClient(api_key=KEY, base_url=base_url) as client:
+            return await client.chat("m", "hi").read()
+
+    return anyio.run(main, backend=mode)
+
+
+@pytest.mark.parametrize("mode", ["sync", "asyncio", "trio"])
+def test_nothing_after_done_is_text_even_in_one_burst(mode: str) -> None:
+    # More than 8 KiB in one read: the slice after the one holding [DONE] is not read as the answer.
+    from tests.chat.sse_server import chunk, sse
+
+    padding = b": " + b"x" * 9000 + b"\n\n"  # a long comment: what follows is in a later slice
+    burst = sse(*(chunk("w") for _ in range(200)), chunk(finish="stop"), "[DONE]") + padding
+    burst += sse(chunk("AFTER"))
+    with RawServer(lambda _: Reply(status=200, parts=[burst])) as server:
+        assert _read_all(mode, server.base_url) == "w" * 200
+
+
+@pytest.mark.parametrize("mode", ["sync", "asyncio", "trio"])
+def test_a_server_holding_the_body_open_after_done_does_not_hold_the_caller(mode: str) -> None:
+    import threading
+    import time
+
+    from tests.chat.sse_server import chunk, sse
+
+    released = threading.Event()  # the server holds the body open until this is set (or 10 s pass)
+    body = sse(chunk("Hi"), chunk(finish="stop"), "[DONE]")
+    with RawServer(lambda _: Reply(status=200, parts=[body, released, sse(chunk("late"))])) as server:
+        started = time.monotonic()
+        try:
+            text = _read_all(mode, server.base_url)
+        finally:
+            released.set()
+        waited = time.monotonic() - started
+    assert text == "Hi"
+    assert waited < 5, f"read() waited {waited:.1f} s for a body the answer did not need"
+
+
+@pytest.mark.parametrize("mode", ["sync", "asyncio", "trio"])
+def test_a_gzip_stream_of_several_members_is_read_whole(mode: str) -> None:
+    import gzip
+
+    from tests.chat.sse_server import chunk, sse
+
+    # RFC 1952: a gzip body may be several members one after another; each is the stream's next part.
+    body = gzip.compress(sse(chunk("Hello"))) + gzip.compress(
+        sse(chunk(" world"), chunk(finish="stop"), "[DONE]")
+    )
+    reply = Reply(status=200, parts=[body], headers={"content-encoding": "gzip"})
+    with RawServer(lambda _: reply) as server:
+        assert _read_all(mode, server.base_url) == "Hello world"
+
+
+def test_complete_raises_for_an_error_object_under_a_success_status() -> None:
+    error = {"error": {"message": "model melted", "type": "server_error", "code": "melted"}}
+    with (
+        RawServer(lambda _: json_reply(200, error)) as server,
+        Client(api_key=KEY, base_url=server.base_url, max_retries=0) as client,
+        pytest.raises(APIStatusError, match="the answer from m is an error: model melted") as info,
+    ):
+        client.chat.complete("m", "hi")
+    assert info.value.status_code == 500 and info.value.code == "melted"

@@ -207,3 +207,50 @@ def test_a_completion_reads_its_first_choice() -> None:
 def test_importing_the_sdk_does_not_import_openai() -> None:
     code = "import sys, finetune_sdk; assert 'openai' not in sys.modules, 'openai was imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _event(text: str, end: bytes = b"\n") -> bytes:
+    return b"data: " + orjson.dumps({"choices": [{"index": 0, "delta": {"content": text}}]}) + end + end
+
+
+def test_nothing_after_done_is_read_in_later_pieces_of_the_same_read() -> None:
+    state = StreamDecoder("m")
+    assert state.feed(_event("Hi") + b"data: [DONE]\n\n") == ["Hi"]
+    assert state.feed(_event("AFTER")) == []  # the next slice of the same burst
+    assert state.feed(b'data: {"error": {"message": "late"}}\n\n') == []
+    assert state.text == "Hi" and state.done and state.end_error() is None
+
+
+def test_a_byte_order_mark_before_the_first_event_is_ignored() -> None:
+    state = StreamDecoder("m")
+    assert state.feed(b"\xef\xbb\xbf" + _event("Hello")) == ["Hello"]
+
+
+def test_a_carriage_return_ends_its_line_at_once() -> None:
+    # \r-only: the delta is out as soon as its blank line is in, not one event late.
+    state = StreamDecoder("m")
+    assert state.feed(_event("one", b"\r")) == ["one"]
+    # A \n starting the next chunk is the rest of a \r\n: no extra blank line, no lost event.
+    assert state.feed(b"\n" + _event("two", b"\r\n")) == ["two"]
+    # Cut between the \r and the \n of the last \r\n: the \r already ends the blank line...
+    assert state.feed(_event("three", b"\r\n")[:-1]) == ["three"]
+    assert state.feed(b"\n") == []  # ...and its \n is skipped, no second blank line
+    assert state.text == "onetwothree"
+
+
+def test_done_with_white_space_after_it_ends_the_stream() -> None:
+    state = StreamDecoder("m")
+    state.feed(_event("Hi") + b"data: [DONE] \n\n")
+    assert state.done and state.end_error() is None
+
+
+def test_an_error_event_of_openais_invalid_request_type_is_a_400() -> None:
+    error = {"message": "maximum context length", "type": "invalid_request_error", "code": "context_length"}
+    with pytest.raises(APIStatusError) as info:
+        StreamState("m").feed_event(orjson.dumps({"error": error}).decode())
+    assert info.value.status_code == 400 and type(info.value).__name__ == "BadRequestError"
+
+
+def test_a_chunk_that_is_not_json_says_why() -> None:
+    with pytest.raises(APIResponseValidationError, match=r"it is not JSON: .*surrogate"):
+        StreamState("m").feed_event('{"choices": [{"delta": {"content": "\\ud83d"}}]}')
