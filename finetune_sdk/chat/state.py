@@ -108,13 +108,18 @@ def answer_error(payload: object, model: str, response: httpx.Response | None) -
     fields = cast("dict[str, object]", payload)
     if fields.get("error") is None or "choices" in fields:
         return None
-    message, code = error_fields(fields)
-    status = _in_stream_status(fields)
+    return _status_error(fields, f"the answer from {model} is an error", response)
+
+
+def _status_error(payload: object, what: str, response: httpx.Response | None) -> APIStatusError:
+    """The typed error of an error object inside an answer: ``what`` it is, then the server's message."""
+    message, code = error_fields(payload)
+    status = _in_stream_status(payload)
     return status_error_class(status)(
-        f"the answer from {model} is an error: {message or 'no message'}",
+        f"{what}: {message or 'no message'}",
         status_code=status,
         code=code,
-        body=fields,
+        body=payload,
         response=response,
         request=response.request if response is not None else None,
     )
@@ -344,18 +349,8 @@ class StreamDecoder:
         Its message says how much text had come first. Before any text it is retried like the same status
         answered outright (429, 5xx, the overload code); after text, never.
         """
-        message, code = error_fields(payload)
-        status = _in_stream_status(payload)
-        response = self.response
-        return status_error_class(status)(
-            f"the stream from {self.model} reported an error after {self.chars} characters: "
-            f"{message or 'no message'}",
-            status_code=status,
-            code=code,
-            body=payload,
-            response=response,
-            request=response.request if response is not None else None,
-        )
+        what = f"the stream from {self.model} reported an error after {self.chars} characters"
+        return _status_error(payload, what, self.response)
 
     # -- the end -----------------------------------------------------------------------------------
 
