@@ -207,19 +207,28 @@ def _check_retries(max_retries: object, max_retry_wait: object) -> tuple[int, fl
     return max_retries, wait
 
 
-def _check_base_url(raw: str) -> httpx.URL:
+def _check_base_url(given: str) -> httpx.URL:
+    raw = given.strip()  # a space pasted with it would become part of every path
     try:
         url = httpx.URL(raw)
     except httpx.InvalidURL as exc:
-        raise ConfigurationError(f"base_url {raw!r} is not a valid URL: {exc}") from None
+        raise ConfigurationError(f"base_url {_shown(raw)} is not a valid URL: {exc}") from None
     if url.scheme not in ("http", "https") or not url.host:
         raise ConfigurationError(
-            f"base_url {raw!r} must be an http:// or https:// URL, "
+            f"base_url {_shown(raw)} must be an http:// or https:// URL, "
             f"for example {DEFAULT_BASE_URL!r} (set it with base_url= or {BASE_URL_ENV})."
         )
     # A trailing slash makes relative joining keep the /v1 prefix.
     path = url.raw_path.decode("ascii").split("?")[0]
     return url.copy_with(raw_path=(path.rstrip("/") + "/").encode("ascii"))
+
+
+def _shown(raw: str) -> str:
+    """``raw`` for a message about a base URL, unless it may be a key: a value without ``://`` is often
+    the key given in the URL's place (the two arguments swapped), and a key is never shown."""
+    if "://" in raw:
+        return repr(raw)
+    return f"({len(raw)} characters, not shown: without a scheme it may be the API key, given in its place)"
 
 
 def _optional(name: str, value: object) -> float | None:

@@ -55,6 +55,9 @@ __all__ = [
 ]
 
 logger: Final = logging.getLogger("finetune_sdk")
+NOTE: Final = {"user_note": True}
+"""``extra=`` of a record the user should see without asking for logs (a command line prints it): what
+was done to their data."""
 
 #: A job, or its id.
 JobRef = Union[FineTuneJob, str]  # noqa: UP007 - runtime aliases, valid on 3.10
@@ -277,7 +280,9 @@ def _split(source: UploadInput, share: float, folder: str) -> SplitReport | None
             validation_ratio=share,
         )
     except ValueError as exc:
-        logger.info("not splitting %s locally (%s): the platform holds out its own share", path, exc)
+        logger.info(
+            "not splitting %s locally (%s): the platform holds out its own share", path, exc, extra=NOTE
+        )
         return None
     logger.info(
         "split %s locally without leakage (grouped by first prompt): %d training and %d validation "
@@ -285,6 +290,7 @@ def _split(source: UploadInput, share: float, folder: str) -> SplitReport | None
         path,
         report.train,
         report.validation,
+        extra=NOTE,
     )
     return report
 

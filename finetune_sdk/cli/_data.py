@@ -95,12 +95,12 @@ def validate(
     elif len(files) == 1 and isinstance(reports[0], ValidationReport):
         only = reports[0]
         stats = data_stats_lines(only.stats) if only.stats.examples else []
-        for line in [*validate_lines(only, every=all_issues), *stats]:
+        for line in [*report_lines(only, every=all_issues), *stats]:
             echo(line)
     else:
         for report in reports:
             shown = (
-                validate_lines(report, every=all_issues) if isinstance(report, ValidationReport) else [report]
+                report_lines(report, every=all_issues) if isinstance(report, ValidationReport) else [report]
             )
             for line in shown:
                 echo(line)
@@ -257,39 +257,6 @@ def split(file: Path, ratio: float, seed: int, group_by: GroupBy, out_dir: Path 
             f"({result.validation / total:.0%}, {ratio:.0%} asked): its groups could not be cut"
         )
     echo(result.summary())
-
-
-#: Codes that say a file is another format (the convert command comes with them).
-FORMAT_CODES = frozenset(
-    {
-        "json_array", "looks_like_sharegpt", "looks_like_alpaca", "looks_like_openai", "looks_like_table",
-        "csv_file", "not_utf8", "compressed_file", "parquet_file", "arrow_file", "xlsx_file", "zip_file",
-    }
-)  # fmt: skip
-#: Line errors printed for a file of another format before the count of the others.
-SHOWN_LINE_ERRORS = 5
-
-
-def validate_lines(report: ValidationReport, *, every: bool = False) -> list[str]:
-    """The lines ``validate`` prints for one file: for a file of another format, what it is and the
-    command that converts it first, then a few line errors and the count of the others (all of them
-    with ``every``); else every problem; then the summary line."""
-    foreign = [e for e in report.errors if e.code in FORMAT_CODES]
-    others = [e for e in report.errors if e.code not in FORMAT_CODES]
-    report = report.model_copy(update={"errors": foreign + others})  # the format and its command first
-    line_errors = sum(1 for e in report.errors if e.line is not None)
-    if not foreign or every or line_errors <= SHOWN_LINE_ERRORS:
-        return report_lines(report)
-    cut = len(report.errors) - line_errors + SHOWN_LINE_ERRORS
-    *shown, _ = report_lines(report.model_copy(update={"errors": report.errors[:cut]}))
-    more = line_errors - SHOWN_LINE_ERRORS
-    stopped = " at least (validation stopped early)" if report.truncated else ""
-    count = (
-        f"{report.path}: ... and {plural(more, 'more line error')}{stopped}, most likely all from the format "
-        "above (--all-issues lists every one)"
-    )
-    at = len(shown) - len(report.warnings)
-    return [*shown[:at], count, *shown[at:], report_lines(report)[-1]]
 
 
 def dataset_files(paths: Sequence[Path]) -> list[Path]:

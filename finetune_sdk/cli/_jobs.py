@@ -308,6 +308,9 @@ def _wait_many(
         columns(rows)
     if all(outcome.ok for outcome in found):
         return 0
+    timed_out = [o.job_id for o in found if isinstance(o.error, WaitTimeoutError)]
+    if timed_out:
+        note(f"resume with: finetune jobs wait {' '.join(timed_out)}")
     if all(outcome.ok or isinstance(outcome.error, WaitTimeoutError) for outcome in found):
         return TIMED_OUT
     return 1

@@ -69,6 +69,8 @@ class SdkLogHandler(logging.Handler):
             if record.levelno >= logging.WARNING or _RETRY.match(message):
                 if self.retries:
                     note(retry_line(message))
+            elif getattr(record, "user_note", False):  # what was done to the user's data
+                note(message)
             elif self.debug:
                 note(f"{record.name}: {message}")
         except Exception:  # logging must never break the command

@@ -292,7 +292,40 @@ def _issue_line(path: str, issue: ValidationIssue, kind: str = "") -> str:
     return f"{where}: {kind}{issue.code}: {issue.message}"
 
 
-def report_lines(report: ValidationReport) -> list[str]:
+#: Codes that say a file is another format (the convert command comes with them).
+FORMAT_CODES = frozenset(
+    {
+        "json_array", "looks_like_sharegpt", "looks_like_alpaca", "looks_like_openai", "looks_like_table",
+        "csv_file", "not_utf8", "compressed_file", "parquet_file", "arrow_file", "xlsx_file", "zip_file",
+    }
+)  # fmt: skip
+#: Line errors printed for a file of another format before the count of the others.
+SHOWN_LINE_ERRORS = 5
+
+
+def report_lines(report: ValidationReport, *, every: bool = False) -> list[str]:
+    """The lines for one file's report, as every command prints them: for a file of another format, what
+    it is and the command that converts it first, then a few line errors and the count of the others (all
+    of them with ``every``); else every problem; then the summary line."""
+    foreign = [e for e in report.errors if e.code in FORMAT_CODES]
+    others = [e for e in report.errors if e.code not in FORMAT_CODES]
+    report = report.model_copy(update={"errors": foreign + others})  # the format and its command first
+    line_errors = sum(1 for e in report.errors if e.line is not None)
+    if not foreign or every or line_errors <= SHOWN_LINE_ERRORS:
+        return _all_lines(report)
+    cut = len(report.errors) - line_errors + SHOWN_LINE_ERRORS
+    *shown, _ = _all_lines(report.model_copy(update={"errors": report.errors[:cut]}))
+    more = line_errors - SHOWN_LINE_ERRORS
+    stopped = " at least (validation stopped early)" if report.truncated else ""
+    count = (
+        f"{report.path}: ... and {plural(more, 'more line error')}{stopped}, most likely all from the format "
+        "above (finetune validate --all-issues lists every one)"
+    )
+    at = len(shown) - len(report.warnings)
+    return [*shown[:at], count, *shown[at:], _all_lines(report)[-1]]
+
+
+def _all_lines(report: ValidationReport) -> list[str]:
     """Each problem as ``FILE:LINE: code: message`` (editors jump to it), then a summary line."""
     lines = [_issue_line(report.path, issue) for issue in report.errors]
     lines += [_issue_line(report.path, issue, "warning: ") for issue in report.warnings]

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import orjson
+import pytest
 
 from finetune_sdk import Dataset
 from tests.cli.conftest import Run
@@ -208,6 +209,23 @@ def test_validate_prints_the_format_first_and_only_a_few_line_errors(offline: Ru
     assert not any(line.startswith("examples: ") for line in lines)
     every = offline("validate", str(array), "--all-issues")
     assert sum(": invalid_json: " in line for line in every.stdout.splitlines()) > 90
+
+
+@pytest.mark.parametrize("command", ["stats", "split", "dedupe"])
+def test_other_data_commands_print_a_json_array_as_briefly_as_validate(
+    offline: Run, tmp_path: Path, command: str
+) -> None:
+    array = tmp_path / "chats.json"
+    rows = [
+        {"conversations": [{"from": "human", "value": f"问{i}"}, {"from": "gpt", "value": "答"}]}
+        for i in range(60)
+    ]
+    array.write_text(json.dumps(rows, ensure_ascii=False, indent=2), encoding="utf-8")
+    result = offline(command, str(array))
+    assert result.returncode != 0
+    lines = result.stderr.splitlines()
+    assert "json_array" in lines[0] and "`finetune convert " in lines[0]  # the way forward comes first
+    assert len(lines) <= 10 and sum(": invalid_json: " in line for line in lines) == 5
 
 
 def test_images_drop_on_the_command_line(offline: Run, tmp_path: Path) -> None:

@@ -75,6 +75,7 @@ def test_several_jobs_still_running_at_the_timeout_exit_124(emu: Emulator, tmp_p
             client.jobs.cancel(job_id)
     assert result.returncode == 124, result.stderr
     assert all("still going: stopped waiting after 0.2s" in line for line in result.stdout.splitlines())
+    assert f"resume with: finetune jobs wait {' '.join(long)}" in result.stderr  # as for one job
 
 
 # -- finetune emulator -------------------------------------------------------------------------------

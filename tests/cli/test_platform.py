@@ -205,3 +205,11 @@ def test_the_poll_interval_help_says_how_each_command_polls(offline: Run) -> Non
     assert option_help("jobs", "wait").startswith(
         "Poll this often (default: every 0.1 s, growing to 15 s, or as the platform hints)."
     )
+
+
+def test_jobs_create_says_what_it_held_out_for_validation(
+    created: subprocess.CompletedProcess[str], data_dir: Path
+) -> None:
+    # The local split changes what is trained on: the command says so without --debug.
+    assert created.returncode == 0, created.stderr
+    assert f"split {data_dir / 'train.jsonl'} locally without leakage" in created.stderr

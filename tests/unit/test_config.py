@@ -59,6 +59,18 @@ def test_bad_base_url_is_a_configuration_error(url: str) -> None:
         resolve(base_url=url)
 
 
+def test_a_key_given_in_the_base_urls_place_is_never_shown() -> None:
+    # Client(base_url, key): the two positional arguments swapped, a likely slip.
+    key = "sk-live-0123456789abcdef0123456789abcdef"
+    with pytest.raises(ConfigurationError, match="may be the API key") as info:
+        Client("https://api.example.cn/v1", key)
+    assert key not in str(info.value) and key[:12] not in str(info.value)
+
+
+def test_white_space_around_the_base_url_is_dropped() -> None:
+    assert str(resolve(base_url=" https://h:1/v1 \n").url("files")) == "https://h:1/v1/files"
+
+
 def test_url_joining_keeps_the_prefix() -> None:
     cfg = resolve(base_url="https://h:1/api/v1")
     assert str(cfg.url("fine_tuning/jobs")) == "https://h:1/api/v1/fine_tuning/jobs"
