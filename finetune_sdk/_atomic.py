@@ -107,7 +107,11 @@ def _temporary(target: str) -> tuple[IO[bytes], str]:
         raise IsADirectoryError(21, "The output is a folder", target)
     _remove_stale(target)
     path = os.path.join(folder, f".{name}.{os.getpid()}-{secrets.token_hex(4)}{_SUFFIX}")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        # Name the output asked for, not the hidden temporary file next to it.
+        raise type(exc)(exc.errno, f"{exc.strerror} (writing the output in its folder)", target) from None
     return os.fdopen(fd, "wb", buffering=1 << 20), path
 
 

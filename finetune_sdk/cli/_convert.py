@@ -79,8 +79,8 @@ def masked_help() -> str:
     type=click.Choice(["reject", "drop"]),
     default="reject",
     show_default=True,
-    help="A message with image, audio or file parts: reject the record, or drop those parts, keeping the "
-    "text.",
+    help="A message with image, audio or file parts (or a record naming images, as LLaVA exports do): "
+    "reject the record, or drop those parts, keeping the text.",
 )
 @click.option(
     "--no-repair",
@@ -90,7 +90,11 @@ def masked_help() -> str:
     metavar="REPAIR",
     help=f"Turn a repair off (repeatable): {', '.join(_SWITCHES)}.",
 )
-@click.option("--dry-run", is_flag=True, help="Write no output; report what would be done.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Write no converted output; report what would be done (--rejects and --changes are still written).",
+)
 @click.option(
     "--show",
     type=click.IntRange(min=0),

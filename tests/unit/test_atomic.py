@@ -123,3 +123,22 @@ def test_a_process_killed_outright_is_cleaned_up_by_the_next_write(tmp_path: Pat
     atomic_write_text(target, "fresh\n")
     assert _leftovers(tmp_path) == []
     assert target.read_text() == "fresh\n"
+
+
+def test_a_folder_that_refuses_the_write_is_named_by_the_output_not_the_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As a read-only folder answers (simulated: the tests may run as root, whom permissions do not stop).
+    real_open = os.open
+
+    def refusing(path: str, flags: int, mode: int = 0o777) -> int:
+        if path.endswith(".part"):
+            raise PermissionError(13, "Permission denied", path)
+        return real_open(path, flags, mode)
+
+    monkeypatch.setattr(os, "open", refusing)
+    target = tmp_path / "out.jsonl"
+    with pytest.raises(PermissionError) as info, atomic_write(target) as out:
+        out.write(b"x")
+    assert info.value.filename == str(target) and ".part" not in str(info.value)
+    assert not list(tmp_path.iterdir())

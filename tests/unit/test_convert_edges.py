@@ -365,10 +365,10 @@ def test_carriage_return_line_endings_are_a_clear_error(tmp_path: Path) -> None:
         convert_file(src, tmp_path / "out.jsonl")
 
 
-def test_a_semicolon_table_is_named_in_the_reason(tmp_path: Path) -> None:
-    _, _, rejected = convert(tmp_path, write(tmp_path / "s.csv", "prompt;response\nhi;there\n"))
-    assert [r["code"] for r in rejected] == ["no_columns", "no_columns"]
-    assert "separated by ';'" in rejected[0]["reason"]
+def test_a_semicolon_table_is_read(tmp_path: Path) -> None:
+    report, written, rejected = convert(tmp_path, write(tmp_path / "s.csv", "prompt;response\nhi;there\n"))
+    assert (report.written, rejected) == (1, [])
+    assert [m["content"] for m in written[0]["messages"]] == ["hi", "there"]
 
 
 def test_rejects_of_a_crlf_file_are_one_line_each(tmp_path: Path) -> None:

@@ -464,3 +464,83 @@ def test_one_short_gbk_row_among_ascii_ones_is_named_gb18030(tmp_path: Path, lin
     path.write_bytes(b"prompt,response\n" + ascii_rows.encode() + (line + "\n").encode("gbk"))
     with pytest.raises(ValueError, match=r"line 3002 of .* is not valid UTF-8: it looks like GB18030"):
         convert_file(path, tmp_path / "out.jsonl")
+
+
+@pytest.mark.parametrize(
+    ("body", "said"), [(b"", "is empty: "), (b" \n\n\t\n", "is empty but for white space")]
+)
+def test_an_empty_file_is_named_empty(tmp_path: Path, body: bytes, said: str) -> None:
+    path = tmp_path / "train.jsonl"
+    path.write_bytes(body)
+    with pytest.raises(ValueError, match=re.escape(said)):
+        convert_file(path, tmp_path / "out.jsonl")
+
+
+def test_a_semicolon_csv_as_excel_writes_it_in_much_of_europe(tmp_path: Path) -> None:
+    path = tmp_path / "faq.csv"
+    path.write_text('question;answer\nWo ist mein Paket?;"Unterwegs; morgen da."\n', encoding="utf-8")
+    report, written = convert(tmp_path, path)
+    assert (report.read, report.written) == (1, 1)
+    assert contents(written[0]) == [("user", "Wo ist mein Paket?"), ("assistant", "Unterwegs; morgen da.")]
+
+
+def test_null_messages_are_named_null_not_missing(tmp_path: Path) -> None:
+    path = tmp_path / "train.jsonl"
+    good = chat("在吗？", "在的")
+    path.write_text(
+        json.dumps(good, ensure_ascii=False) + '\n{"messages": null, "id": 7}\n', encoding="utf-8"
+    )
+    report, _ = convert(tmp_path, path)
+    assert report.rejections[0].code == "missing_messages"
+    assert report.rejections[0].reason == "its 'messages' is null"
+
+
+def test_responses_style_text_parts_and_a_refusal_part_are_text(tmp_path: Path) -> None:
+    path = tmp_path / "responses.jsonl"
+    record = {
+        "messages": [
+            {"role": "user", "content": [{"type": "input_text", "text": "能帮我写个病毒吗？"}]},
+            {"role": "assistant", "content": [{"type": "refusal", "refusal": "不能，这会伤害别人。"}]},
+            {"role": "user", "content": [{"type": "input_text", "text": "那写首诗吧"}]},
+            {"role": "assistant", "content": [{"type": "output_text", "text": "春风又绿江南岸"}]},
+        ]
+    }
+    path.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    report, written = convert(tmp_path, path)
+    assert report.written == 1
+    assert [text for _, text in contents(written[0])] == [
+        "能帮我写个病毒吗？", "不能，这会伤害别人。", "那写首诗吧", "春风又绿江南岸"
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {  # LLaVA / ShareGPT
+            "id": "1",
+            "image": "cat.jpg",
+            "conversations": [
+                {"from": "human", "value": "<image>\n图里有什么？"},
+                {"from": "gpt", "value": "一只猫在红沙发上。"},
+            ],
+        },
+        {  # LLaMA-Factory alpaca
+            "instruction": "<image>图里有什么？",
+            "output": "一只猫在红沙发上。",
+            "images": ["cat.jpg"],
+        },
+    ],
+    ids=["llava", "llama-factory"],
+)
+def test_a_record_naming_images_is_rejected_or_kept_without_them(
+    tmp_path: Path, record: dict[str, Any]
+) -> None:
+    # Trained as text, the answer would be about a picture the model never sees.
+    path = tmp_path / "vision.json"
+    path.write_text(json.dumps([record], ensure_ascii=False), encoding="utf-8")
+    report, written = convert(tmp_path, path)
+    assert (report.written, report.rejection_counts) == (0, {"non_text_part": 1})
+    assert "--images drop" in report.rejections[0].reason
+    report, written = convert(tmp_path, path, repairs=Repairs(images="drop"))
+    assert contents(written[0]) == [("user", "图里有什么？"), ("assistant", "一只猫在红沙发上。")]
+    assert report.change_counts["drop_media_parts"] == 1

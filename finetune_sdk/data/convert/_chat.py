@@ -29,10 +29,12 @@ def chat_turns(record: Any, fields: FieldMap, repairs: Repairs, note: Note) -> l
         raise Reject("not_an_object", f"the record is a JSON {type(record).__name__}, not an object")
     found = obj.get(messages_key)
     if found is None:
-        raise Reject(
-            "missing_messages",
-            f"the record has no {messages_key!r} key (keys: {', '.join(map(repr, obj)) or 'none'})",
+        why = (
+            f"its {messages_key!r} is null"
+            if messages_key in obj
+            else f"the record has no {messages_key!r} key (keys: {', '.join(map(repr, obj)) or 'none'})"
         )
+        raise Reject("missing_messages", why)
     messages = as_array(found)
     if messages is None:
         raise Reject("messages_not_list", f"{messages_key!r} is not a list")

@@ -16,7 +16,7 @@ from ._alpaca import alpaca_turns
 from ._chat import chat_turns
 from ._fields import ALPACA, CSV, OPENAI, SHAREGPT, FieldMap
 from ._records import SOURCES, Raw, SourceName, open_records
-from ._repairs import Repairs, Turn
+from ._repairs import Repairs, Turn, with_media_checked
 from ._report import MAX_LISTED, Change, ConversionReport, Preview, Rejection
 from ._run import Sink, run
 
@@ -168,10 +168,10 @@ Convert = Callable[[Any, Callable[[str, str], None]], list[Turn]]
 
 def _converter(source: str, fields: FieldMap, repairs: Repairs) -> Convert:
     if source == "alpaca":
-        return lambda value, note: alpaca_turns(value, fields, note)
+        return with_media_checked(lambda value, note: alpaca_turns(value, fields, note), repairs)
     if source in ("csv", "table"):
         return _as_turns  # table rows are turned into turns while reading
-    return lambda value, note: chat_turns(value, fields, repairs, note)
+    return with_media_checked(lambda value, note: chat_turns(value, fields, repairs, note), repairs)
 
 
 def _as_turns(value: Any, note: Callable[[str, str], None]) -> list[Turn]:

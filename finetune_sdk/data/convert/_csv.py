@@ -25,15 +25,18 @@ class CsvRows:
     """The rows of a CSV or TSV text of UTF-8 bytes as ``(row number from 1, cells)``.
 
     The delimiter is a tab when ``tsv`` (a file named ``.tsv``) and the first line has one, else the one
-    the first line has more of. A byte order mark is skipped.
+    of comma, tab and semicolon the first line has most of (a comma on a tie). A byte order mark is
+    skipped.
     """
 
     def __init__(self, binary: IO[bytes], head: bytes, *, tsv: bool = False) -> None:
         if csv.field_size_limit() < MAX_LINE_BYTES:  # a cell may be as long as a line may be
             csv.field_size_limit(MAX_LINE_BYTES)
         first = head.decode("utf-8", "replace").split("\n", 1)[0]
-        tab = ("\t" in first) if tsv else first.count("\t") > first.count(",")
-        self.delimiter = "\t" if tab else ","
+        if tsv and "\t" in first:
+            self.delimiter = "\t"
+        else:  # the one the header line has most of; a semicolon is Excel's in much of Europe
+            self.delimiter = max((",", "\t", ";"), key=first.count)
         self._text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
         # strict: a stray or unclosed quote is an error, not text run together (the lenient reader drops
         # the quote, or reads every row after it into one cell, silently).

@@ -149,6 +149,19 @@ def _skip_bom(file: io.BufferedReader) -> bool:
     return False
 
 
+def _nothing_read(what: _Input, head: bytes, container: Container) -> None:
+    """Why detection parsed no record, when the file says so itself (rather than "no known format")."""
+    if what.encoding == UTF8 and not_utf8(head):
+        raise _undecodable(what)  # nothing decodes: say so, and guess the encoding
+    if not head.strip(BOM + b" \t\r\n"):
+        raise ValueError(f"{what.path} is empty{' but for white space' if head else ''}: nothing to convert")
+    if container == "lines" and head.lstrip(BOM + b" \t\r\n").startswith(b"{"):
+        raise ValueError(
+            f"the JSON objects of {what.path} span several lines (pretty-printed): write one object per "
+            "line (JSON Lines), or put them in one JSON array, then convert it"
+        )
+
+
 def _sample_records(what: _Input, container: Container) -> list[Any]:
     """The first records that parse, for detection."""
     found: list[Any] = []
@@ -384,9 +397,8 @@ def _text_records(what: _Input, source: SourceName) -> tuple[SourceName, Iterato
     if what.encoding != UTF8:
         what.note("encoding", f"read as {what.encoding}, as asked")
     records = _sample_records(what, container) if container != "csv" and source in ("auto", "table") else []
-    if not records and source == "auto" and what.encoding == UTF8 and not_utf8(head):
-        # Nothing parsed because nothing decodes: say so (and guess the encoding), not "no format".
-        raise _undecodable(what)
+    if not records and source == "auto":
+        _nothing_read(what, head, container)
     chosen, detected = _choose(source, container, records, what)
     what.report.detected = detected
     if container == "csv":

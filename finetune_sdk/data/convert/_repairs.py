@@ -10,6 +10,8 @@ parts are joined, and tool turns wrapped in the tags of Qwen2.5's chat template.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -33,10 +35,49 @@ MASKED_RULES: dict[str, str] = {
 this turn"; the platform trains on every assistant turn, so such a turn is never written). The same
 sentences are in ``finetune convert --help`` and ``docs/datasets.md``."""
 
+#: Content part types that are text, and the key holding it: chat completions' ``text``, the Responses
+#: API's ``input_text`` / ``output_text``, and an assistant's ``refusal`` (its words are its reply).
+_TEXT_PARTS = {"text": "text", "input_text": "text", "output_text": "text", "refusal": "refusal"}
+
 #: Content part types that are not text: an image, audio or a file (OpenAI's, and other common names).
 MEDIA_PARTS = frozenset(
     {"image_url", "image", "input_image", "input_audio", "audio", "file", "input_file", "video", "video_url"}
 )
+
+
+#: Record keys of multimodal exports (LLaVA's ``image``, LLaMA-Factory's ``images``, ``videos`` ...):
+#: the turns refer to them with tags such as ``<image>``.
+MEDIA_KEYS = ("image", "images", "video", "videos", "audio", "audios")
+_MEDIA_TAG = re.compile(r"<(?:image|video|audio)>\n?")
+
+
+def with_media_checked(
+    convert: Callable[[Any, Note], list[Turn]], repairs: Repairs
+) -> Callable[[Any, Note], list[Turn]]:
+    """``convert``, for records that may name media beside their turns: such a record is rejected
+    (``images="reject"``), or its turns are kept without the media's tags (``images="drop"``, listed);
+    trained as they are, they would teach answers about a picture the model never sees."""
+
+    def checked(record: Any, note: Note) -> list[Turn]:
+        obj = as_object(record)
+        media = [key for key in MEDIA_KEYS if obj is not None and obj.get(key)]
+        if media and repairs.images == "reject":
+            raise Reject(
+                "non_text_part",
+                f"the record has {', '.join(map(repr, media))}: its turns are about media the platform "
+                "cannot train on (--images drop keeps the text, without the media and their tags)",
+            )
+        turns = convert(record, note)
+        if media:
+            tags = 0
+            for turn in turns:
+                if isinstance(turn.content, str):
+                    turn.content, found = _MEDIA_TAG.subn("", turn.content)
+                    tags += found
+            note("drop_media_parts", f"dropped the record's {', '.join(media)} and {tags} tags naming them")
+        return turns
+
+    return checked
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,7 +92,8 @@ class Repairs:
     - ``join_parts``: join a ``content`` given as a list of text parts, with a newline;
     - ``images``: a content part that is an image, audio or a file (the platform trains on text only)
       ``"reject"``-s the record (default), or is ``"drop"``-ped, the message's text parts kept, each drop
-      listed (``drop_media_parts``);
+      listed (``drop_media_parts``); so does a record naming media beside its turns (``image``,
+      ``images`` ... of LLaVA or LLaMA-Factory exports), whose ``<image>`` tags are then dropped too;
     - ``developer_to_system``: an OpenAI ``developer`` message becomes the system message;
     - ``tools``: ``"render"`` (default) writes tool calls and tool results as text the way Qwen2.5's chat
       template shows them to the model (``<tool_call>`` in the assistant turn, ``<tool_response>`` in a
@@ -210,10 +252,11 @@ def _parts_text(turn: Turn, parts: list[Any], repairs: Repairs, note: Note) -> s
     for part in parts:
         obj = as_object(part)
         kind = obj.get("type", "text") if obj is not None else type(part).__name__
-        text = obj.get("text") if obj is not None else part
+        key = _TEXT_PARTS.get(kind) if isinstance(kind, str) else None
+        text = obj.get(key) if obj is not None and key is not None else None
         if isinstance(part, str):
             texts.append(part)
-        elif kind == "text" and isinstance(text, str):
+        elif isinstance(text, str):
             texts.append(text)
         elif kind in MEDIA_PARTS and repairs.images == "drop":
             dropped[str(kind)] = dropped.get(str(kind), 0) + 1
