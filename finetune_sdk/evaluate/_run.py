@@ -8,11 +8,12 @@ everything else, from the same :class:`Plan`: ``samples`` calls per prompt and s
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import NoReturn, cast
 
 import anyio
@@ -38,6 +39,11 @@ DEFAULT_CONCURRENCY = 4
 """How many chat calls a comparison runs at once by default."""
 
 Ask = Callable[[Setup, str], Reply]
+
+stopping: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar("stopping", default=None)
+"""In a comparison's worker threads: set once its calls should end early (a call failed, or the caller
+was interrupted), so that a call reading a stream stops at its next delta instead of reading the whole
+reply (the SDK's own ask looks at it; any other ask may)."""
 """One timed chat call: ``(setup, prompt) -> Reply``."""
 AsyncAsk = Callable[[Setup, str], Awaitable[Reply]]
 OnProgress = Callable[[int, int], None]
@@ -125,7 +131,8 @@ def run_comparison(
 ) -> Comparison:
     """Make every call of the comparison on a pool of ``concurrency`` threads (``1``: one after the other,
     in this thread) and score the replies. The first failed call in call order raises its error; calls
-    not yet started are dropped."""
+    not yet started are dropped, and the calls under way are told to stop (:data:`stopping`), as they
+    are when the caller is interrupted (Ctrl-C)."""
     plan = Plan.make(prompts, base=base, tuned=tuned, checks=checks, samples=samples, concurrency=concurrency)
     counter = _Counter(len(plan.calls), on_progress)
 
@@ -138,10 +145,21 @@ def run_comparison(
         replies = [one(setup, plan.prompts[index]) for index, _, setup in plan.calls]
     else:
         pool = ThreadPoolExecutor(min(concurrency, len(plan.calls)), thread_name_prefix="finetune-compare")
+        stop = threading.Event()
+        token = stopping.set(stop)
         try:
-            futures = [pool.submit(one, setup, plan.prompts[index]) for index, _, setup in plan.calls]
+            # Each call runs in a copy of this context, so that it sees ``stopping``.
+            futures = [
+                pool.submit(contextvars.copy_context().run, one, setup, plan.prompts[index])
+                for index, _, setup in plan.calls
+            ]
+            wait(futures, return_when=FIRST_EXCEPTION)
+            if any(future.done() and future.exception() is not None for future in futures):
+                stop.set()  # the comparison fails: the calls under way end at their next delta
             replies = [future.result() for future in futures]
         finally:
+            stop.set()  # an interrupt (Ctrl-C) too: shut down without reading whole replies first
+            stopping.reset(token)
             pool.shutdown(wait=True, cancel_futures=True)
     return plan.result(replies)
 

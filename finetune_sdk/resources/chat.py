@@ -128,8 +128,9 @@ def _compare(
     or tasks of one task group on the async client; ``concurrency=1``: one after the other);
     latencies then include the wait for the server under that load. Rows keep the order of
     ``prompts``. The first failed call (in that order) raises its typed error; calls not yet started
-    are dropped (on the async client, the others are cancelled; the task group's ``ExceptionGroup``
-    is the error's ``__cause__``).
+    are dropped, and the replies under way stop at their next delta, as on Ctrl-C (on the async
+    client, the others are cancelled; the task group's ``ExceptionGroup`` is the error's
+    ``__cause__``).
     """
     options = ChatOptions(max_tokens=max_tokens)
     if temperature is not None:
@@ -168,11 +169,14 @@ class Chat(SyncAPIResource):
 
     def _timed(self, setup: Setup, prompt: str, options: ChatOptions) -> Reply:
         from ..evaluate._rows import Clock  # the evaluation side loads when a comparison runs
+        from ..evaluate._run import stopping
 
-        clock = Clock()
+        clock, stop = Clock(), stopping.get()
         with self(setup[0], prompt, **options) as stream:
             for _ in stream:
                 clock.tick()
+                if stop is not None and stop.is_set():
+                    break  # the comparison is over (a failure elsewhere, or Ctrl-C): no need to read on
         return clock.reply(stream)
 
     @staticmethod

@@ -99,6 +99,20 @@ def test_compare_sync_raises_the_typed_error(emu: Emulator, concurrency: int) ->
         )
 
 
+def test_a_failed_call_ends_the_calls_under_way_at_their_next_delta() -> None:
+    # The base model's replies drip for many seconds; the tuned one does not exist (a quick 404). The
+    # error is raised without first reading the replies under way to their end.
+    with (
+        Emulator(chunk_delay=0.5, chunk_chars=2) as dripping,
+        Client(api_key=dripping.api_key, base_url=dripping.base_url) as client,
+    ):
+        started = time.monotonic()
+        with pytest.raises(NotFoundError):
+            client.chat.compare(PROMPTS, base=(BASE, None), tuned=("no-such-model", None), concurrency=4)
+        took = time.monotonic() - started
+    assert took < 5, f"the failed comparison took {took:.1f} s"
+
+
 class Echo:
     """Answers each chat with "MODEL:PROMPT", the first prompt slowest; counts the calls in flight."""
 

@@ -114,3 +114,24 @@ def test_the_emulator_command_reports_a_taken_port_in_one_line(slow: Emulator) -
         f"error: port {slow.port} is already in use on 127.0.0.1; pick another with --port, or --port 0"
         " for a free one\n"
     )
+
+
+@pytest.mark.timeout(60)
+def test_ctrl_c_during_compare_ends_the_calls_under_way_at_their_next_delta() -> None:
+    # Each reply drips for many seconds: Ctrl-C must not wait for the replies under way to finish.
+    import time
+
+    with Emulator(chunk_delay=0.5, chunk_chars=2) as dripping:
+        args = command("compare", "--base", BASE_MODEL, "--tuned", BASE_MODEL, "a", "b", "c", "d")
+        process = start(args, cli_env(dripping))
+        try:
+            time.sleep(2.0)  # four calls are streaming by now
+            interrupted = time.monotonic()
+            process.send_signal(signal.SIGINT)
+            process.communicate(timeout=30)
+            took = time.monotonic() - interrupted
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode == INTERRUPTED
+    assert took < 5, f"compare took {took:.1f} s to stop after Ctrl-C"
