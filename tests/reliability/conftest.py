@@ -18,6 +18,14 @@ MODES = ["sync", "asyncio", "trio"]
 MODEL = "Qwen/Qwen2.5-7B-Instruct"
 
 
+@pytest.fixture
+def without_proxy_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ``*_PROXY`` variable of the machine's environment, in either case."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
 @pytest.fixture(params=MODES)
 def mode(request: pytest.FixtureRequest) -> str:
     return str(request.param)

@@ -210,3 +210,62 @@ def text_chunk(content: str | None = None, finish: str | None = None) -> dict[st
     delta = {"content": content} if content is not None else {}
     choice = {"index": 0, "delta": delta, "finish_reason": finish}
     return {"id": "c1", "object": "chat.completion.chunk", "model": "m", "choices": [choice]}
+
+
+#: The commands that print what :func:`tainted_platform` sends (its job, events, files, a chat reply,
+#: and a 404 for ``file-2``).
+TAINTED_COMMANDS = [
+    ["jobs", "get", "ftjob-1"],
+    ["jobs", "get", "--json", "ftjob-1"],
+    ["jobs", "list"],
+    ["jobs", "events", "ftjob-1"],
+    ["files", "list"],
+    ["files", "get", "file-1"],
+    ["files", "get", "file-2"],
+    ["chat", "-m", "m", "hello"],
+]
+
+
+def tainted_platform(text: str, filename: str) -> HostileServer:
+    """A platform whose every string carries ``text`` (a terminal escape, a bidi control ...): a job (its
+    status, models, error and metadata), its events, a chat reply, the file ``file-1`` named
+    ``filename``, and a 404 naming ``text`` for any other file."""
+    tainted_job = job(
+        f"running{text}",
+        model=f"Qwen{text}",
+        fine_tuned_model=f"ft:{text}",
+        suffix=f"s{text}",
+        error={"code": f"c{text}", "message": f"m{text}"},
+        metadata={f"k{text}": f"v{text}"},
+    )
+    file = {"id": "file-1", "object": "file", "bytes": 1, "created_at": 1, "filename": filename}
+    event = {
+        "id": "ev-1",
+        "object": "fine_tuning.job.event",
+        "created_at": 1,
+        "level": "info",
+        "message": text,
+    }
+
+    def handler(request: Request, conn: Conn) -> bool:
+        path = request.path.split("?")[0]
+        if path.endswith("/chat/completions"):
+            body = (
+                sse_event(text_chunk(f"hi{text}"))
+                + sse_event(text_chunk(finish="stop"))
+                + sse_event("[DONE]")
+            )
+            return conn.send(head(content_type="text/event-stream", content_length=len(body)) + body)
+        if path.endswith("/events"):
+            return conn.send(json_answer(200, {"object": "list", "data": [event], "has_more": False}))
+        if path.endswith("/fine_tuning/jobs"):
+            return conn.send(json_answer(200, {"object": "list", "data": [tainted_job], "has_more": False}))
+        if path.endswith("/files"):
+            return conn.send(json_answer(200, {"object": "list", "data": [file], "has_more": False}))
+        if path.endswith("/files/file-1"):
+            return conn.send(json_answer(200, file))
+        if "/files/" in path:
+            return conn.send(json_answer(404, {"error": {"message": f"no such file {text}", "code": text}}))
+        return conn.send(json_answer(200, tainted_job))
+
+    return HostileServer(handler)

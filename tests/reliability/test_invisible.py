@@ -18,7 +18,7 @@ from finetune_sdk.cli._app import run
 from finetune_sdk.emulator import Emulator
 
 from ..cli.conftest import FAST, cli_env, command, on_a_terminal, write_dataset
-from .hostile import Conn, HostileServer, Request, head, job, json_answer, sse_event, text_chunk
+from .hostile import TAINTED_COMMANDS, HostileServer, tainted_platform
 
 #: Right-to-left override and isolate, pop, zero-width space, word joiner, byte order mark, left-to-right
 #: mark, Arabic letter mark, a soft hyphen, a tag letter (ASCII smuggling), a line separator.
@@ -38,66 +38,10 @@ def unsafe_in(text: str) -> list[str]:
 
 
 def hidden_server() -> HostileServer:
-    hidden_job = job(
-        f"running{HIDDEN}",
-        model=f"Qwen{HIDDEN}",
-        fine_tuned_model=f"ft:{HIDDEN}",
-        suffix=f"s{HIDDEN}",
-        error={"code": f"c{HIDDEN}", "message": f"m{HIDDEN}"},
-        metadata={f"k{HIDDEN}": f"v{HIDDEN}"},
-    )
-    file = {
-        "id": "file-1",
-        "object": "file",
-        "bytes": 1,
-        "created_at": 1,
-        "filename": f"{NAME}{HIDDEN}.jsonl",
-    }
-    event = {
-        "id": "ev-1",
-        "object": "fine_tuning.job.event",
-        "created_at": 1,
-        "level": "info",
-        "message": HIDDEN,
-    }
-
-    def handler(request: Request, conn: Conn) -> bool:
-        path = request.path.split("?")[0]
-        if path.endswith("/chat/completions"):
-            body = (
-                sse_event(text_chunk(f"hi{HIDDEN}"))
-                + sse_event(text_chunk(finish="stop"))
-                + sse_event("[DONE]")
-            )
-            return conn.send(head(content_type="text/event-stream", content_length=len(body)) + body)
-        if path.endswith("/events"):
-            return conn.send(json_answer(200, {"object": "list", "data": [event], "has_more": False}))
-        if path.endswith("/fine_tuning/jobs"):
-            return conn.send(json_answer(200, {"object": "list", "data": [hidden_job], "has_more": False}))
-        if path.endswith("/files"):
-            return conn.send(json_answer(200, {"object": "list", "data": [file], "has_more": False}))
-        if path.endswith("/files/file-1"):
-            return conn.send(json_answer(200, file))
-        if "/files/" in path:
-            return conn.send(
-                json_answer(404, {"error": {"message": f"no such file {HIDDEN}", "code": HIDDEN}})
-            )
-        return conn.send(json_answer(200, hidden_job))
-
-    return HostileServer(handler)
+    return tainted_platform(HIDDEN, f"{NAME}{HIDDEN}.jsonl")
 
 
-COMMANDS = [
-    ["jobs", "get", "ftjob-1"],
-    ["jobs", "get", "--json", "ftjob-1"],
-    ["jobs", "list"],
-    ["jobs", "events", "ftjob-1"],
-    ["files", "list"],
-    ["files", "list", "--json"],
-    ["files", "get", "file-1"],
-    ["files", "get", "file-2"],
-    ["chat", "-m", "m", "hello"],
-]
+COMMANDS = [*TAINTED_COMMANDS, ["files", "list", "--json"]]
 
 
 @pytest.mark.parametrize("args", COMMANDS, ids=" ".join)

@@ -19,14 +19,8 @@ from finetune_sdk import APIConnectionError, AsyncClient, Client, ConfigurationE
 from .conftest import KEY, call
 from .hostile import Conn, HostileServer, Request, job, json_answer
 
-PROXY_VARIABLES = ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"]
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
+# No proxy from the machine's environment: each test sets the variables it is about.
+pytestmark = pytest.mark.usefixtures("without_proxy_variables")
 
 
 def proxy_answer(request: Request, conn: Conn) -> bool:

@@ -9,14 +9,8 @@ import pytest
 from finetune_sdk import ConfigurationError
 from finetune_sdk._transport.transport import proxy_for
 
-PROXY_VARIABLES = ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"]
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
+# No proxy from the machine's environment: each test sets the variables it is about.
+pytestmark = pytest.mark.usefixtures("without_proxy_variables")
 
 
 def chosen(url: str, *, trust_env: bool = True, allow_insecure_http: bool = False) -> str | None:

@@ -14,7 +14,7 @@ from finetune_sdk.cli._app import run
 from finetune_sdk.cli._output import safe
 
 from ..cli.conftest import cli_env, command, on_a_terminal
-from .hostile import Conn, HostileServer, Request, head, job, json_answer, sse_event, text_chunk
+from .hostile import TAINTED_COMMANDS, HostileServer, tainted_platform
 
 #: Retitle the terminal, clear it, an 8-bit CSI, a bell, a backspace, a carriage return.
 EVIL = "\x1b]0;pwned\x07\x1b[2J\x9b31m\x08\r"
@@ -22,54 +22,10 @@ CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def evil_server() -> HostileServer:
-    evil_job = job(
-        f"running{EVIL}",
-        model=f"Qwen{EVIL}",
-        fine_tuned_model=f"ft:{EVIL}",
-        suffix="x",
-        error={"code": f"c{EVIL}", "message": f"m{EVIL}"},
-        metadata={f"k{EVIL}": f"v{EVIL}"},
-    )
-    file = {"id": f"file-{EVIL}", "object": "file", "bytes": 1, "created_at": 1, "filename": f"{EVIL}.jsonl"}
-    event = {
-        "id": "ev-1",
-        "object": "fine_tuning.job.event",
-        "created_at": 1,
-        "level": "info",
-        "message": EVIL,
-    }
-
-    def handler(request: Request, conn: Conn) -> bool:
-        path = request.path.split("?")[0]
-        if path.endswith("/chat/completions"):
-            body = (
-                sse_event(text_chunk(f"hi{EVIL}"))
-                + sse_event(text_chunk(finish="stop"))
-                + sse_event("[DONE]")
-            )
-            return conn.send(head(content_type="text/event-stream", content_length=len(body)) + body)
-        if path.endswith("/events"):
-            return conn.send(json_answer(200, {"object": "list", "data": [event], "has_more": False}))
-        if path.endswith("/fine_tuning/jobs"):
-            return conn.send(json_answer(200, {"object": "list", "data": [evil_job], "has_more": False}))
-        if path.endswith("/files"):
-            return conn.send(json_answer(200, {"object": "list", "data": [file], "has_more": False}))
-        if "/files/" in path:
-            return conn.send(json_answer(404, {"error": {"message": f"no such file {EVIL}", "code": EVIL}}))
-        return conn.send(json_answer(200, evil_job))
-
-    return HostileServer(handler)
+    return tainted_platform(EVIL, f"{EVIL}.jsonl")
 
 
-COMMANDS = [
-    ["jobs", "get", "ftjob-1"],
-    ["jobs", "get", "--json", "ftjob-1"],
-    ["jobs", "list"],
-    ["jobs", "events", "ftjob-1"],
-    ["files", "list"],
-    ["files", "get", "file-1"],
-    ["chat", "-m", "m", "hello"],
-]
+COMMANDS = TAINTED_COMMANDS
 
 
 @pytest.mark.parametrize("args", COMMANDS, ids=" ".join)
@@ -99,7 +55,7 @@ def test_a_file_name_prints_without_control_characters(
 def test_on_a_terminal_too() -> None:
     with evil_server() as server:
         env = cli_env(None, FINETUNE_API_KEY="k", FINETUNE_BASE_URL=server.base_url, NO_COLOR="1")
-        code, _, shown = on_a_terminal(command("files", "get", "file-1"), env, stdout=True)
+        code, _, shown = on_a_terminal(command("files", "get", "file-2"), env, stdout=True)
     shown = shown.replace("\r\n", "\n")
     assert code == 1
     shown = re.sub(r"\x1b\[[0-9;]*m", "", shown)  # rich's own styling of "error:"
