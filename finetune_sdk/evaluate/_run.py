@@ -153,8 +153,8 @@ def run_comparison(
                 pool.submit(contextvars.copy_context().run, one, setup, plan.prompts[index])
                 for index, _, setup in plan.calls
             ]
-            wait(futures, return_when=FIRST_EXCEPTION)
-            if any(future.done() and future.exception() is not None for future in futures):
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            if any(future.exception() is not None for future in done):
                 stop.set()  # the comparison fails: the calls under way end at their next delta
             replies = [future.result() for future in futures]
         finally:

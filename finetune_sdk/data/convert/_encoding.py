@@ -122,10 +122,12 @@ def guess_encoding(sample: bytes) -> str | None:
     wide = sum(1 for byte in sample if byte > 127)
     if wide < _MIN_WIDE_BYTES:
         return None
-    # On a few characters a detector's statistics are noise (a short GBK line reads as CP949 or
-    # UTF-16): there the strict decoders, GB18030 first, speak first.
-    first = _by_strict_decoding(sample) if wide < _FEW_WIDE_BYTES else None
-    detected = first or _by_charset_normalizer(sample) or _by_strict_decoding(sample)
+    if wide < _FEW_WIDE_BYTES:
+        # On a few characters a detector's statistics are noise (a short GBK line reads as CP949 or
+        # UTF-16): there the strict decoders, GB18030 first, speak first.
+        detected = _by_strict_decoding(sample) or _by_charset_normalizer(sample)
+    else:
+        detected = _by_charset_normalizer(sample) or _by_strict_decoding(sample)
     if detected is not None:
         return detected
     try:
