@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import enum
 import math
-from typing import Annotated, Any, Literal, TypeVar, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, Union
 
-from pydantic import BeforeValidator, ValidationError, ValidatorFunctionWrapHandler, WrapValidator
+from pydantic import AfterValidator, BeforeValidator, Field
 from typing_extensions import Self
 
 __all__ = ["Auto", "Lenient", "Number", "OpenEnum", "Timestamp"]
@@ -46,14 +46,18 @@ Auto = Literal["auto"]
 """OpenAI's ``"auto"``: the server chooses the value (a job reports what it chose once it runs)."""
 
 
-def _or_none(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-    try:
-        return handler(value)
-    except ValidationError:
-        return None
+def _none(_: object) -> None:
+    return None
 
 
-Lenient = Annotated[Union[T, None], WrapValidator(_or_none)]  # noqa: UP007 - a runtime alias, as above
+if TYPE_CHECKING:
+    Lenient = Union[T, None]  # noqa: UP007 - a runtime alias, as above
+else:
+    # The union's second arm takes any value (None too) and reads it as None, so a value of another type
+    # ends as None instead of failing the object. Tried left to right, the arms give what a wrap validator
+    # catching the error of ``T | None`` would, all in pydantic's core: a Python wrap validator per field
+    # cost twice as much, about 4 µs of a job's decoding. Type checkers see ``T | None``.
+    Lenient = Annotated[T | Annotated[Any, AfterValidator(_none)], Field(union_mode="left_to_right")]
 """A field the platform adds beside OpenAI's schema (or one the schema gives no shape): read when it has the
 platform's type, None otherwise. Another OpenAI-shaped server may send the same name with another meaning,
 and an object the schema allows must always decode."""
