@@ -52,6 +52,17 @@ class _NoCancelledTraceback(logging.Filter):
         return not (record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError))
 
 
+_CUT = _NoCancelledTraceback()
+
+
+def _quiet_cuts() -> None:
+    """Keep the requests cut by a stop out of uvicorn's error log, in the foreground and in a background
+    thread alike (a stream still open when ``stop()`` runs is cut: that is no error of the server's)."""
+    logger = logging.getLogger("uvicorn.error")
+    if _CUT not in logger.filters:
+        logger.addFilter(_CUT)
+
+
 class _Server(uvicorn.Server):
     """uvicorn's server, made to stop at once: uvicorn looks for an exit request every 0.1 s and then
     pauses a fixed 0.1 s more while connections close; here a request wakes the loop, and the shutdown
@@ -222,6 +233,7 @@ class Emulator:
         self.port = int(sock.getsockname()[1])
         self._store = Store(self.settings)
         quiet_drops()
+        _quiet_cuts()
         config = uvicorn.Config(
             build_app(self.settings, self._store),
             http=guarded_h11(self.settings.header_timeout),
@@ -265,14 +277,11 @@ class Emulator:
         ``FOREGROUND_GRACE`` seconds.
         """
         server = self._prepare(quiet=False, access_log=access_log)
-        cut = _NoCancelledTraceback()
-        logging.getLogger("uvicorn.error").addFilter(cut)
         if on_ready is not None:
             on_ready(self)
         try:
             server.run(sockets=[self._socket] if self._socket else None)
         finally:
-            logging.getLogger("uvicorn.error").removeFilter(cut)
             self._cleanup()
 
     def stop(self) -> None:
