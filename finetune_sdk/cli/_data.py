@@ -26,7 +26,8 @@ __all__ = ["data_stats_lines", "dataset_files", "split", "stats", "summary_table
 
 
 @click.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+# readable=False: an unreadable file is a row of the table (and exit 1), not a usage error for them all
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
 @click.option(
     "--max-errors",

@@ -4,6 +4,7 @@ a conversation, exit codes of ``run``."""
 from __future__ import annotations
 
 import io
+import os
 import re
 import shlex
 from pathlib import Path
@@ -92,3 +93,31 @@ def test_a_problem_of_the_whole_file_has_no_line(capsys: pytest.CaptureFixture[s
     path = Path(__file__).resolve().parents[1] / "data" / "dataset" / "invalid" / "empty_file.jsonl"
     assert run(["validate", str(path)]) == 1
     assert capsys.readouterr().out.splitlines()[0].startswith(f"{path}: empty_file: ")
+
+
+def test_validate_lists_an_unreadable_file_in_its_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # What the kernel answers a user without read permission (tests may run as root, who reads anything).
+    good, locked = tmp_path / "good.jsonl", tmp_path / "locked.jsonl"
+    line = '{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}\n'
+    good.write_text(line, encoding="utf-8")
+    locked.write_text(line, encoding="utf-8")
+    real_access, real_open = os.access, os.open
+
+    def access(path: Any, mode: int, *args: Any, **kwargs: Any) -> bool:
+        return False if os.fspath(path) == str(locked) else real_access(path, mode, *args, **kwargs)
+
+    def open_(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if os.fspath(path) == str(locked):
+            raise PermissionError(13, "Permission denied", str(locked))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "access", access)
+    monkeypatch.setattr(os, "open", open_)
+    assert run(["validate", str(good), str(locked)]) == 1
+    out = capsys.readouterr().out
+    assert f"{locked}: Permission denied" in out
+    assert out.splitlines()[-1] == "2 files: 1 ok, 1 not"
+    assert run(["validate", str(locked)]) == 1
+    assert capsys.readouterr().err.startswith("error: ")
