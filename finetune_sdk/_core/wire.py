@@ -285,7 +285,10 @@ def _advice(status: int, code: str | None, path: str) -> str | None:
             return "Check the base URL (FINETUNE_BASE_URL): it usually ends in /v1."
         return "Check the id: list what exists to find it."
     if status == 429:
-        return "Too many requests: slow down, or raise max_retries."
+        return (
+            "Too many requests: slow down, or allow more retries (max_retries= on the client, "
+            "finetune --max-retries N on the command line)."
+        )
     if 500 <= status < 600:
         return "The platform had a problem; try again later."
     return None

@@ -77,10 +77,18 @@ class _Group(click.Group):
     metavar="URL",
     help="The platform's base URL (default: https://api.openapi.cn/v1).",
 )
+@click.option(
+    "--max-retries",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Retries of a failed request (a dropped connection, 429, 5xx) before giving up (default: 3).",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks and log every request.")
 @click.version_option(__version__, "--version", prog_name="finetune", message="%(prog)s %(version)s")
 @click.pass_context
-def cli(ctx: click.Context, api_key: str | None, base_url: str | None, debug: bool) -> None:
+def cli(
+    ctx: click.Context, api_key: str | None, base_url: str | None, max_retries: int | None, debug: bool
+) -> None:
     """Fine-tune Qwen2.5 chat models with LoRA on the hosted platform, then chat with them.
 
     Typical session: validate a dataset, create a job from it (--wait), chat with the tuned model,
@@ -89,6 +97,7 @@ def cli(ctx: click.Context, api_key: str | None, base_url: str | None, debug: bo
     """
     state = ctx.ensure_object(State)
     state.api_key, state.base_url, state.debug = api_key or None, base_url or None, debug
+    state.max_retries = max_retries
     if debug:  # other libraries' warnings; the SDK's own records go to the handler installed below
         logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     ctx.call_on_close(install_log_handler(debug=debug))

@@ -27,10 +27,11 @@ class State:
     """The root group's options; the :class:`Client` is made on first use, so ``validate`` or
     ``emulator`` work without a key."""
 
-    api_key: str | None = None
+    api_key: str | None = dataclasses.field(default=None, repr=False)
     base_url: str | None = None
     debug: bool = False
-    _client: Client | None = None
+    max_retries: int | None = None  # None: the client's default
+    _client: Client | None = dataclasses.field(default=None, repr=False)
 
     def client(self) -> Client:
         if self._client is None:
@@ -38,7 +39,12 @@ class State:
                 raise CliError(NO_KEY_LINE)
             from .._client import Client  # the commands that need no platform never load the client
 
-            self._client = Client(api_key=self.api_key, base_url=self.base_url)
+            if self.max_retries is None:
+                self._client = Client(api_key=self.api_key, base_url=self.base_url)
+            else:
+                self._client = Client(
+                    api_key=self.api_key, base_url=self.base_url, max_retries=self.max_retries
+                )
         return self._client
 
     def close(self) -> None:

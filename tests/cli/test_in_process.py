@@ -121,3 +121,11 @@ def test_validate_lists_an_unreadable_file_in_its_table(
     assert out.splitlines()[-1] == "2 files: 1 ok, 1 not"
     assert run(["validate", str(locked)]) == 1
     assert capsys.readouterr().err.startswith("error: ")
+
+
+def test_the_commands_state_never_shows_the_key() -> None:
+    from finetune_sdk.cli._state import State
+
+    state = State(api_key="sk-never-shown", base_url="http://127.0.0.1:9/v1", max_retries=1)
+    assert "sk-never-shown" not in repr(state)
+    assert "max_retries=1" in repr(state)

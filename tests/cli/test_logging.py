@@ -8,6 +8,7 @@ import socket
 
 import pytest
 
+from finetune_sdk._core.config import DEFAULT_MAX_RETRIES
 from finetune_sdk.cli._logs import retry_line
 from tests.cli.conftest import Run, cli_env, command, make_runner, on_a_terminal
 
@@ -47,6 +48,21 @@ def test_debug_prints_one_short_line_per_retry_then_the_error(refused: Run) -> N
     assert "WARNING" not in result.stderr
     assert "failed (attempt" not in result.stderr  # the SDK's long form is not printed as well
     assert result.stderr.splitlines()[-1].startswith("error: GET http://127.0.0.1:")
+
+
+def test_max_retries_before_the_command_sets_the_retries(refused: Run) -> None:
+    none = refused("--max-retries", "0", "--debug", "files", "list")
+    assert none.returncode == 1
+    assert _attempts(none.stderr) == []
+    assert "attempts" not in none.stderr.splitlines()[-1]
+    one = refused("--max-retries", "1", "--debug", "files", "list")
+    assert _attempts(one.stderr.replace("of 2)", "of 4)")) == [2]
+    assert "after 2 attempts" in one.stderr
+    assert refused("--max-retries", "-1", "files", "list").returncode == 2  # a usage error
+
+
+def test_the_help_names_the_clients_default_retries(refused: Run) -> None:
+    assert f"(default: {DEFAULT_MAX_RETRIES})" in " ".join(refused("--help").stdout.split())
 
 
 @pytest.mark.timeout(60)

@@ -112,6 +112,8 @@ def test_rate_limit_error_exposes_retry_after(mode: str) -> None:
         run(mode, script, GET, max_retries=1)
     assert info.value.retry_after == 0.01
     assert info.value.retry_waits == (0.01,)
+    # The advice names both ways to allow more retries: the client's and the command line's.
+    assert "max_retries=" in str(info.value) and "--max-retries" in str(info.value)
 
 
 def test_idempotency_key_is_the_same_on_every_retry_and_new_per_call(mode: str) -> None:
