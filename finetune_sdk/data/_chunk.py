@@ -21,8 +21,9 @@ that are not simply spaced are measured from their contents, as :func:`fast_meas
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from functools import partial
 from itertools import accumulate, chain, compress, repeat
 from operator import not_, sub
@@ -30,6 +31,7 @@ from typing import Any, NamedTuple
 
 from ._json import Line, as_array, as_object
 from ._singles import SINGLES, singles_of
+from ._tokens import SPECIAL_TOKENS
 
 __all__ = [
     "Checked",
@@ -37,6 +39,7 @@ __all__ = [
     "Measure",
     "block_marks",
     "check_chunk",
+    "control_token",
     "fast_check",
     "fast_measure",
     "line_marks",
@@ -135,6 +138,7 @@ class Chunk:
     extra: list[int]  # indexes of the examples with other keys than messages/role/content
     plain: list[bool] | bool  # per line (or for all): ASCII without a backslash
     compact: bool = True  # every line written compactly (so measured from its bytes alone)
+    control: list[int] = field(default_factory=list[int])  # indexes of the examples with a control token
 
 
 def check_chunk(objs: Sequence[Any], lines: Sequence[Line]) -> Checked | None:
@@ -192,7 +196,8 @@ def measure_chunk(
                 more += mark.count(b"\xf0")
             wide[at] = more
         plain = list(map(not_, leads))
-    if b"\\" in every:
+    backslash = b"\\" in every
+    if backslash:
         escaped = list(map(operator.contains, marks, repeat(b"\\")))
         unescaped = list(map(not_, escaped))
         plain = unescaped if plain is None else list(map(bool.__and__, plain, unescaped))
@@ -209,11 +214,12 @@ def measure_chunk(
         sizes = list(map(sub, map(sub, map(sub, lengths, structure), escapes), wide))
         singles = list(map(sub, map(sub, marked, leads), escapes))
     every_plain = True if plain is None else plain
+    control = _control(every, marks, messages, backslash=backslash)
     if compact and sum(sizes) == sum(map(len, contents)):  # every line compact: each figure exact
-        return Chunk(messages, counts, sizes, wide, singles, [], every_plain)
+        return Chunk(messages, counts, sizes, wide, singles, [], every_plain, control=control)
     characters = _characters(contents, counts)
     if not compact and sizes == characters:  # compact after all (each figure at least the characters)
-        return Chunk(messages, counts, sizes, wide, singles, [], every_plain)
+        return Chunk(messages, counts, sizes, wide, singles, [], every_plain, control=control)
     extra = _extra(objs, messages, contents)
     if wide is zeros:
         wide = list(zeros)
@@ -225,7 +231,40 @@ def measure_chunk(
             raw = "".join(_contents_of(messages[at])).encode()
             wide[at] = len(raw) - characters[at]
             singles[at] = singles_of(raw)
-    return Chunk(messages, counts, characters, wide, singles, extra, every_plain, compact=False)
+    return Chunk(
+        messages, counts, characters, wide, singles, extra, every_plain, compact=False, control=control
+    )
+
+
+def _control(every: bytes, marks: list[bytes], messages: list[list[Any]], *, backslash: bool) -> list[int]:
+    """The indexes of the examples whose text holds one of Qwen's control tokens (:func:`control_token`).
+
+    Each token holds ``|``, a mark: a chunk whose marks (``every``) have none, nor ``\\007`` where the line
+    has a backslash (``\\u007c``, an escaped ``|``), holds no control token, and that costs one scan of
+    the marks (most chat text has no ``|``)."""
+    if b"|" not in every and not (backslash and b"\\007" in every):
+        return []
+    return [
+        at
+        for at, mark in enumerate(marks)
+        if (b"|" in mark or b"\\007" in mark) and control_token(_contents_of(messages[at])) is not None
+    ]
+
+
+_CONTROL = re.compile("|".join(re.escape(t) for t in SPECIAL_TOKENS if t.startswith("<|")))
+
+
+def control_token(contents: Iterable[str]) -> str | None:
+    """The first of Qwen's control tokens (``<|im_end|>``, ``<|endoftext|>``...) found in ``contents``, or
+    ``None``. The chat template puts them around every message, so one inside a message's text would end
+    or start a message there for a tokenizer that reads them (``<tool_call>`` is not one: tool calls are
+    rendered with it)."""
+    for text in contents:
+        if "<|" in text:
+            found = _CONTROL.search(text)
+            if found is not None:
+                return found.group()
+    return None
 
 
 def _escapes(marks: bytes, messages: list[Any]) -> int:

@@ -15,17 +15,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
-from operator import lt
+from operator import itemgetter, lt
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
 from .._core import guide
-from ._chunk import Chunk, Measure
+from ._chunk import Chunk, Measure, control_token
 from ._json import Line
 from ._repeats import DuplicateCounter
 from ._singles import singles_of
 from ._tokens import ExactCounter, ExactTokens
+
+_get_content = itemgetter("content")
 
 __all__ = [
     "DEFAULT_MAX_TOKENS",
@@ -144,6 +146,8 @@ class StatsBuilder:
     first_over_index: int | None = None
     duplicates: DuplicateCounter | None = field(default_factory=DuplicateCounter)  # digests, no reader
     exact: ExactCounter | None = None
+    control: int = 0  # examples whose text holds one of Qwen's control tokens
+    first_control: tuple[int, str] | None = None  # (line, token)
 
     def add_chunk(
         self,
@@ -172,13 +176,24 @@ class StatsBuilder:
             )
         if self.exact is not None:
             self.exact.add_parsed(objs, first_line)
+        if chunk.control:
+            if self.first_control is None:
+                at = chunk.control[0]
+                token = control_token(map(_get_content, chunk.messages[at]))
+                self.first_control = (first_line + at, token or "")
+            self.control += len(chunk.control)
 
     def add_one(
         self, measured: Measure, obj: Any, line: int, offset: int | None, raw: Line | None = None
     ) -> None:
         """Count one valid example the validator's per-line path measured (``raw``: its line's bytes)."""
-        messages, system, characters, wide, _, singles, _ = measured
+        messages, system, characters, wide, _, singles, contents = measured
         self.add(messages, system, characters, wide, line, singles=singles)
+        token = control_token(contents)
+        if token is not None:
+            self.control += 1
+            if self.first_control is None:
+                self.first_control = (line, token)
         if self.duplicates is not None:
             self.duplicates.add_chunk(
                 [obj["messages"]], [messages], [line],
@@ -291,6 +306,9 @@ class StatsBuilder:
             self.first_over_line = shift(other.first_over_line)
             self.first_over_index = _plus(other.first_over_index, self.examples)
         self.over += other.over
+        if other.first_control is not None and self.first_control is None:
+            self.first_control = (other.first_control[0] + line_offset, other.first_control[1])
+        self.control += other.control
         self.examples += other.examples
         self.system += other.system
         self.pairs += other.pairs

@@ -235,6 +235,17 @@ def _warnings(stats: StatsBuilder, extra: int, first_extra: int | None) -> list[
                 f"line {first_extra}): the platform ignores them",
             )
         )
+    if stats.first_control is not None:
+        line, token = stats.first_control
+        warnings.append(
+            ValidationIssue(
+                line=line,
+                code="control_tokens",
+                message=f"{_examples(stats.control)} Qwen's control tokens in their text (first at line "
+                f"{line}: {token}): the chat template puts them around every message, so the tuned model "
+                "would read a message ending or starting there; remove them, or write them otherwise",
+            )
+        )
     if stats.duplicates is not None:
         warnings.extend(duplicate_warnings(stats.duplicates))
     warnings.extend(token_warnings(stats))
