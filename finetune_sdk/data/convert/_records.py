@@ -19,7 +19,7 @@ from ..._text import plural
 from .._json import as_object
 from .._schema import StrPath
 from ._cells import cells_of
-from ._columnar import column_names, iter_columnar, iter_sheet, sheet_names
+from ._columnar import Formulas, column_names, iter_columnar, iter_sheet, sheet_names
 from ._csv import CsvRows, UndecodableError, first_bad_line
 from ._detect import Container, container_of, format_of, not_utf8
 from ._encoding import UTF8, TranscodedReader, encoding_hint, normal_encoding
@@ -99,6 +99,7 @@ class _Input:
     report: ConversionReport
     notes: list[Change]
     undecoded: _Undecoded = field(default_factory=_Undecoded)
+    columns: Columns | None = None  # a table's columns, once its header is read
 
     @contextlib.contextmanager
     def open(self) -> Generator[io.BufferedReader]:
@@ -239,6 +240,7 @@ def _table_rows(
     if not head:
         return
     columns = detect_columns(head[0][1], [cells for _, cells, _ in head[1:]], what.fields)
+    what.columns = columns
     report = what.report
     report.detected = f"{report.detected}; {columns.how}" if report.detected else columns.how
     for code, action in columns.notes:
@@ -347,8 +349,46 @@ def _sheet(what: _Input, table_path: str) -> Iterator[Raw]:
             f"only the first sheet ({sheets[0]!r}) was read; the workbook has {len(sheets)}: "
             f"{', '.join(map(repr, sheets[1:6]))} not read (save the sheet you want first, or as CSV)"
         )
-    rows = ((n, *cells_of(values)) for n, values in enumerate(iter_sheet(table_path), 1))
-    yield from _table_rows(what, ((n, cells, tuple(kinds)) for n, cells, kinds in rows), ",")
+    unvalued: dict[int, tuple[int, ...]] = {}
+    rows = ((n, *cells_of(values)) for n, values in enumerate(iter_sheet(table_path, unvalued), 1))
+    formulas = Formulas(table_path)
+    try:
+        for raw in _table_rows(what, ((n, cells, tuple(kinds)) for n, cells, kinds in rows), ","):
+            # Only a row with a cell the sheet holds without a value, in a column read, looks for formulas.
+            used = what.columns.index.values() if what.columns is not None else ()
+            empty = tuple(i for i in unvalued.pop(raw.number, ()) if i in used)
+            if empty:
+                _name_formulas(raw, formulas.of(raw.number, empty))
+            yield raw
+    finally:
+        formulas.close()
+
+
+def _name_formulas(raw: Raw, found: dict[int, str]) -> None:
+    """Reject ``raw`` for the formulas ``found`` in it (by column index) that have no saved value."""
+    if not found:
+        return
+    named = [(f"{_column_letter(i)}{raw.number}", f"{text:.40}") for i, text in found.items()]
+    if len(named) == 1:
+        which = f"cell {named[0][0]} holds a formula ({named[0][1]})"
+    else:
+        which = f"cells {', '.join(f'{cell} ({text})' for cell, text in named)} hold formulas"
+    raw.blank, raw.value, raw.notes = False, None, ()
+    raw.error = (
+        "formula_without_value",
+        f"{which} with no saved value (the workbook was saved by a program that does not compute "
+        "formulas): open it in Excel or LibreOffice and save it, so that the values are stored",
+    )
+
+
+def _column_letter(index: int) -> str:
+    """The letters of the column at ``index`` from 0: A, ..., Z, AA, ..."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
 
 
 @contextlib.contextmanager
