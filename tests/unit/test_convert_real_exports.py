@@ -148,3 +148,98 @@ def test_a_workbook_without_empty_cells_is_read_once(tmp_path: Path, monkeypatch
     monkeypatch.setattr(_columnar.Formulas, "of", lambda *a: opened.append(True) or real(*a))
     report, _ = convert(tmp_path, tmp_path / "plain.xlsx")
     assert (report.written, report.blank, opened) == (2, 1, [])
+
+
+# --- A title above the header ----------------------------------------------------------------------------
+
+
+def _titled_workbook(path: Path, *above: list[Any]) -> Path:
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in above:
+        sheet.append(row)
+    sheet.append(["问题", "答案", "备注"])
+    sheet.append(["发票怎么开？", "在“我的订单”里点“申请发票”。"])
+    sheet.append(["会员有几种？", "三种", "常见"])
+    book.save(path)
+    return path
+
+
+def test_a_header_below_a_title_and_a_blank_row_is_found_and_the_rows_above_listed(tmp_path: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    src = _titled_workbook(tmp_path / "title.xlsx", ["客服问答导出 2024-03"], [])
+    book = openpyxl.load_workbook(src)
+    book.active.merge_cells("A1:C1")  # the title spread over the table, as exports do
+    book.save(src)
+    report, written = convert(tmp_path, src)
+    assert [contents(w)[0] for w in written] == [("user", "发票怎么开？"), ("user", "会员有几种？")]
+    assert (report.read, report.blank) == (2, 0)
+    (skip,) = [c for c in report.changes if c.code == "skip_title_rows"]
+    assert skip.record is None
+    assert skip.action == "skipped rows 1-2, above the header (row 3): '客服问答导出 2024-03', (blank)"
+    assert {c.record for c in report.changes if c.code == "ignored_columns"} == {5}  # rows keep their numbers
+
+
+def test_a_csv_with_a_title_and_a_date_line_above_a_semicolon_header(tmp_path: Path) -> None:
+    src = tmp_path / "faq.csv"
+    src.write_text("客服问答导出\n导出日期 2024-03-01\n\n问题;答案\n在吗？;在的\n运费多少;十元\n", "utf-8")
+    report, written = convert(tmp_path, src)
+    assert contents(written[0]) == [("user", "在吗？"), ("assistant", "在的")]
+    assert report.change_counts["skip_title_rows"] == 1
+    assert "'客服问答导出', '导出日期 2024-03-01', (blank)" in report.changes[0].action
+
+
+def test_a_long_title_row_is_shortened_in_the_change(tmp_path: Path) -> None:
+    src = _titled_workbook(tmp_path / "t.xlsx", ["标题" * 50])
+    report, _ = convert(tmp_path, src)
+    action = next(c.action for c in report.changes if c.code == "skip_title_rows")
+    assert action.endswith("...'") and len(action) < 120
+
+
+def test_the_header_row_given_skips_what_is_above_it(tmp_path: Path) -> None:
+    from finetune_sdk.data.convert import FieldMap
+
+    # Two cells of text above the header: not clearly a title, so the header is not looked for there
+    src = _titled_workbook(tmp_path / "t.xlsx", ["客服问答导出", "2024-03"], ["作者", "小王", "审核"])
+    with pytest.raises(
+        ValueError, match=r"row 3 \('问题', '答案', '备注'\) looks like the header.*--header-row 3"
+    ):
+        convert_file(src, tmp_path / "out.jsonl")
+    report, _ = convert(tmp_path, src, fields=FieldMap(header_row=3))
+    assert (report.read, report.written) == (2, 2)
+    assert "rows 1-2, above the header (row 3): '客服问答导出 | 2024-03', '作者 | 小王 | 审核'" in (
+        report.changes[0].action
+    )
+    report, _ = convert(tmp_path, src, fields=FieldMap(header_row=3, prompt="1", response="2"))
+    assert report.written == 2  # by position too, the header row given is no example
+
+
+def test_a_header_row_that_is_not_one_or_not_there_is_a_clear_error(tmp_path: Path) -> None:
+    from finetune_sdk.data.convert import FieldMap
+
+    src = _titled_workbook(tmp_path / "t.xlsx", ["客服问答导出"])
+    with pytest.raises(
+        ValueError, match=r"row 1, the header row given \(header_row=1\): its cells \('客服问答导出'\)"
+    ):
+        convert_file(src, tmp_path / "out.jsonl", fields=FieldMap(header_row=1))
+    with pytest.raises(ValueError, match="has 4 rows: there is no header row 9"):
+        convert_file(src, tmp_path / "out.jsonl", fields=FieldMap(header_row=9))
+    with pytest.raises(ValueError, match=r"no column is named '客户说' in the first 10 rows.*--header-row N"):
+        convert_file(src, tmp_path / "out.jsonl", fields=FieldMap(prompt="客户说", response="答案"))
+    with pytest.raises(ValueError, match="header_row is a row number from 1, got 0"):
+        convert_file(src, tmp_path / "out.jsonl", fields=FieldMap(header_row=0))
+    records = tmp_path / "r.jsonl"
+    records.write_text(json.dumps({"问题": "在吗？", "答案": "在的"}) + "\n", "utf-8")
+    with pytest.raises(ValueError, match=r"is for CSV, TSV and Excel tables; .* holds JSON records"):
+        convert_file(records, tmp_path / "out.jsonl", fields=FieldMap(header_row=2))
+
+
+def test_a_table_without_a_header_anywhere_points_to_the_header_row(tmp_path: Path) -> None:
+    src = tmp_path / "t.csv"
+    src.write_text("客服问答导出\n在吗？\n运费多少\n", "utf-8")
+    report, _ = convert(tmp_path, src)
+    assert {r.code for r in report.rejections} == {"no_columns"}
+    assert (
+        "a header below a title, give its row: header_row=N (--header-row N)" in report.rejections[0].reason
+    )

@@ -28,7 +28,7 @@ from ._jsonarray import BOM, ArrayState, iter_array, iter_json_lines
 from ._open import Shape, open_decompressed, random_access, shape_of
 from ._repairs import Reject, Repairs, Turn
 from ._report import Change, ConversionReport
-from ._table import Columns, UnsureColumnsError, detect_columns, table_turns
+from ._table import Columns, UnsureColumnsError, detect_columns, header_at, table_turns
 
 __all__ = ["SOURCES", "Raw", "SourceName", "open_records", "parse_record"]
 
@@ -232,14 +232,50 @@ def _json_records(what: _Input, container: Container, head: bytes) -> Iterator[R
             yield parse_record(number, raw, what.undecoded)
 
 
-def _table_rows(
-    what: _Input, rows: Iterator[tuple[int, list[str], tuple[str, ...]]], delimiter: str
-) -> Iterator[Raw]:
+_Row = tuple[int, list[str], tuple[str, ...]]
+"""A table row: its number from 1, its cells as text, the kinds of its cells that were not text."""
+
+
+def _header_rows(what: _Input, rows: Iterator[_Row]) -> tuple[list[_Row], list[_Row]]:
+    """The rows above a table's header (a title, skipped) and the header with the rows after it read to
+    tell the columns: at ``header_row`` when given, else where :func:`header_at` finds it."""
+    given = what.fields.header_row
+    above: list[_Row] = []
+    head: list[_Row] = []
+    if given is None:
+        head = list(itertools.islice(rows, SAMPLE + 1))
+        at = header_at([cells for _, cells, _ in head], what.fields)
+        above, head = head[:at], head[at:]
+        return above, head + list(itertools.islice(rows, len(above)))
+    for entry in rows:  # the rows above the header given: skipped, whatever they hold
+        if entry[0] >= given:
+            head.append(entry)
+            break
+        above.append(entry)
+    if not head:
+        raise ValueError(f"{what.path} has {plural(len(above), 'row')}: there is no header row {given}")
+    return above, head + list(itertools.islice(rows, SAMPLE))
+
+
+def _table_rows(what: _Input, rows: Iterator[_Row], delimiter: str) -> Iterator[Raw]:
     """Table rows ``(number, cells, kinds of non-text cells)`` as records, after the header."""
-    head = list(itertools.islice(rows, SAMPLE + 1))
+    given = what.fields.header_row
+    above, head = _header_rows(what, rows)
     if not head:
         return
-    columns = detect_columns(head[0][1], [cells for _, cells, _ in head[1:]], what.fields)
+    if above:
+        _note_title(what, above, head[0][0])
+    first, sample = head[0][1], [cells for _, cells, _ in head[1:]]
+    try:
+        columns = detect_columns(first, sample, what.fields, header=given is not None)
+    except UnsureColumnsError as exc:
+        if given is not None:
+            raise UnsureColumnsError(
+                f"row {given}, the header row given (header_row={given}): {exc}"
+            ) from None
+        if not above:
+            raise
+        raise UnsureColumnsError(f"row {head[0][0]}, read as the header below a title: {exc}") from None
     what.columns = columns
     report = what.report
     report.detected = f"{report.detected}; {columns.how}" if report.detected else columns.how
@@ -256,6 +292,26 @@ def _table_rows(
         except Reject as exc:
             raw.error = (exc.code, exc.reason)
         yield raw
+
+
+def _note_title(what: _Input, above: list[tuple[int, list[str], tuple[str, ...]]], header: int) -> None:
+    """List the rows above a table's header, skipped, with their text (shortened)."""
+    shown = [_row_text(cells) for _, cells, _ in above[:_TITLE_SHOWN]]
+    more = f", and {plural(len(above) - _TITLE_SHOWN, 'more row')}" if len(above) > _TITLE_SHOWN else ""
+    rows = f"row {above[0][0]}" if len(above) == 1 else f"rows {above[0][0]}-{above[-1][0]}"
+    what.note("skip_title_rows", f"skipped {rows}, above the header (row {header}): {', '.join(shown)}{more}")
+
+
+#: Rows above a header shown in the change that lists them, and the characters shown of each.
+_TITLE_SHOWN = 5
+_TITLE_CHARS = 60
+
+
+def _row_text(cells: list[str]) -> str:
+    text = " | ".join(c.strip() for c in cells if c.strip())
+    if not text:
+        return "(blank)"
+    return repr(text if len(text) <= _TITLE_CHARS else text[: _TITLE_CHARS - 3] + "...")
 
 
 def _csv_records(what: _Input, head: bytes) -> Iterator[Raw]:
@@ -419,6 +475,7 @@ def open_records(
         raise ValueError(f"{shown} is a ZIP archive: extract the data file from it first")
     with contextlib.ExitStack() as stack:
         if shape.kind in ("parquet", "arrow"):
+            _no_header_row(what, f"{shape.describe()} (its columns are named in its schema)")
             table_path = stack.enter_context(random_access(path, shape.compression))
             chosen, records = _columnar(what, source, table_path)
         elif shape.kind == "xlsx":
@@ -427,6 +484,14 @@ def open_records(
         else:
             chosen, records = _text_records(what, source)
         yield chosen, _with_encoding_hint(what, records)
+
+
+def _no_header_row(what: _Input, holds: str) -> None:
+    """A header row given for a file that holds no rows of cells is an error, not ignored."""
+    if what.fields.header_row is not None:
+        raise ValueError(
+            f"header_row (--header-row) is for CSV, TSV and Excel tables; {what.path} holds {holds}"
+        )
 
 
 def _text_records(what: _Input, source: SourceName) -> tuple[SourceName, Iterator[Raw]]:
@@ -443,6 +508,7 @@ def _text_records(what: _Input, source: SourceName) -> tuple[SourceName, Iterato
     what.report.detected = detected
     if container == "csv":
         return chosen, _csv_records(what, head)
+    _no_header_row(what, "JSON records")
     if chosen == "table":
         found = _table_keys(records, what.fields)
         keys = found[0] if found is not None else None
