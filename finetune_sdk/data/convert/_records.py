@@ -26,9 +26,11 @@ from ._encoding import UTF8, TranscodedReader, encoding_hint, normal_encoding
 from ._fields import CSV, FieldMap
 from ._jsonarray import BOM, ArrayState, iter_array, iter_json_lines
 from ._open import Shape, open_decompressed, random_access, shape_of
+from ._raw import Raw, Undecoded, parse_record
 from ._repairs import Reject, Repairs, Turn
 from ._report import Change, ConversionReport
-from ._table import Columns, UnsureColumnsError, detect_columns, header_at, table_turns
+from ._sheetrows import Row, header_rows, name_formulas, title_note
+from ._table import Columns, UnsureColumnsError, detect_columns, table_turns
 
 __all__ = ["SOURCES", "Raw", "SourceName", "open_records", "parse_record"]
 
@@ -46,48 +48,6 @@ Opener = Callable[[], contextlib.AbstractContextManager[IO[bytes]]]
 
 
 @dataclass
-class Raw:
-    """One input record: its number, the parsed value (or why it did not parse) and its original form."""
-
-    number: int
-    value: Any = None
-    error: tuple[str, str] | None = None
-    original: Any = None
-    blank: bool = False
-    source: bytes | None = None  # a JSON record's bytes, written as they are in the rejects file
-    notes: tuple[tuple[str, str], ...] = ()  # changes made while reading (table rows)
-
-
-@dataclass
-class _Undecoded:
-    """The first record that was not valid text, kept to name the likely encoding afterwards."""
-
-    sample: bytes | None = None
-    count: int = 0
-
-
-def parse_record(number: int, raw: bytes, undecoded: _Undecoded | None = None) -> Raw:
-    """A JSON record from its bytes."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if undecoded is not None:
-            undecoded.count += 1
-            undecoded.sample = undecoded.sample or raw[: 1 << 16]
-        return Raw(
-            number,
-            error=("invalid_encoding", f"not valid UTF-8 (byte {exc.start + 1})"),
-            original=raw.decode("utf-8", "backslashreplace"),
-        )
-    if not text.strip():
-        return Raw(number, original=text, blank=True)
-    try:
-        return Raw(number, value=orjson.loads(raw), original=None, source=raw)
-    except orjson.JSONDecodeError as exc:
-        return Raw(number, error=("invalid_json", f"not valid JSON ({exc})"), original=text)
-
-
-@dataclass
 class _Input:
     """What reading needs to know about the file."""
 
@@ -98,7 +58,7 @@ class _Input:
     repairs: Repairs
     report: ConversionReport
     notes: list[Change]
-    undecoded: _Undecoded = field(default_factory=_Undecoded)
+    undecoded: Undecoded = field(default_factory=Undecoded)
     columns: Columns | None = None  # a table's columns, once its header is read
 
     @contextlib.contextmanager
@@ -232,39 +192,14 @@ def _json_records(what: _Input, container: Container, head: bytes) -> Iterator[R
             yield parse_record(number, raw, what.undecoded)
 
 
-_Row = tuple[int, list[str], tuple[str, ...]]
-"""A table row: its number from 1, its cells as text, the kinds of its cells that were not text."""
-
-
-def _header_rows(what: _Input, rows: Iterator[_Row]) -> tuple[list[_Row], list[_Row]]:
-    """The rows above a table's header (a title, skipped) and the header with the rows after it read to
-    tell the columns: at ``header_row`` when given, else where :func:`header_at` finds it."""
-    given = what.fields.header_row
-    above: list[_Row] = []
-    head: list[_Row] = []
-    if given is None:
-        head = list(itertools.islice(rows, SAMPLE + 1))
-        at = header_at([cells for _, cells, _ in head], what.fields)
-        above, head = head[:at], head[at:]
-        return above, head + list(itertools.islice(rows, len(above)))
-    for entry in rows:  # the rows above the header given: skipped, whatever they hold
-        if entry[0] >= given:
-            head.append(entry)
-            break
-        above.append(entry)
-    if not head:
-        raise ValueError(f"{what.path} has {plural(len(above), 'row')}: there is no header row {given}")
-    return above, head + list(itertools.islice(rows, SAMPLE))
-
-
-def _table_rows(what: _Input, rows: Iterator[_Row], delimiter: str) -> Iterator[Raw]:
+def _table_rows(what: _Input, rows: Iterator[Row], delimiter: str) -> Iterator[Raw]:
     """Table rows ``(number, cells, kinds of non-text cells)`` as records, after the header."""
     given = what.fields.header_row
-    above, head = _header_rows(what, rows)
+    above, head = header_rows(rows, what.fields, what.path, SAMPLE)
     if not head:
         return
     if above:
-        _note_title(what, above, head[0][0])
+        what.note("skip_title_rows", title_note(above, head[0][0]))
     first, sample = head[0][1], [cells for _, cells, _ in head[1:]]
     try:
         columns = detect_columns(first, sample, what.fields, header=given is not None)
@@ -292,26 +227,6 @@ def _table_rows(what: _Input, rows: Iterator[_Row], delimiter: str) -> Iterator[
         except Reject as exc:
             raw.error = (exc.code, exc.reason)
         yield raw
-
-
-def _note_title(what: _Input, above: list[tuple[int, list[str], tuple[str, ...]]], header: int) -> None:
-    """List the rows above a table's header, skipped, with their text (shortened)."""
-    shown = [_row_text(cells) for _, cells, _ in above[:_TITLE_SHOWN]]
-    more = f", and {plural(len(above) - _TITLE_SHOWN, 'more row')}" if len(above) > _TITLE_SHOWN else ""
-    rows = f"row {above[0][0]}" if len(above) == 1 else f"rows {above[0][0]}-{above[-1][0]}"
-    what.note("skip_title_rows", f"skipped {rows}, above the header (row {header}): {', '.join(shown)}{more}")
-
-
-#: Rows above a header shown in the change that lists them, and the characters shown of each.
-_TITLE_SHOWN = 5
-_TITLE_CHARS = 60
-
-
-def _row_text(cells: list[str]) -> str:
-    text = " | ".join(c.strip() for c in cells if c.strip())
-    if not text:
-        return "(blank)"
-    return repr(text if len(text) <= _TITLE_CHARS else text[: _TITLE_CHARS - 3] + "...")
 
 
 def _csv_records(what: _Input, head: bytes) -> Iterator[Raw]:
@@ -414,37 +329,10 @@ def _sheet(what: _Input, table_path: str) -> Iterator[Raw]:
             used = what.columns.index.values() if what.columns is not None else ()
             empty = tuple(i for i in unvalued.pop(raw.number, ()) if i in used)
             if empty:
-                _name_formulas(raw, formulas.of(raw.number, empty))
+                name_formulas(raw, formulas.of(raw.number, empty))
             yield raw
     finally:
         formulas.close()
-
-
-def _name_formulas(raw: Raw, found: dict[int, str]) -> None:
-    """Reject ``raw`` for the formulas ``found`` in it (by column index) that have no saved value."""
-    if not found:
-        return
-    named = [(f"{_column_letter(i)}{raw.number}", f"{text:.40}") for i, text in found.items()]
-    if len(named) == 1:
-        which = f"cell {named[0][0]} holds a formula ({named[0][1]})"
-    else:
-        which = f"cells {', '.join(f'{cell} ({text})' for cell, text in named)} hold formulas"
-    raw.blank, raw.value, raw.notes = False, None, ()
-    raw.error = (
-        "formula_without_value",
-        f"{which} with no saved value (the workbook was saved by a program that does not compute "
-        "formulas): open it in Excel or LibreOffice and save it, so that the values are stored",
-    )
-
-
-def _column_letter(index: int) -> str:
-    """The letters of the column at ``index`` from 0: A, ..., Z, AA, ..."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(ord("A") + rest) + letters
-    return letters
 
 
 @contextlib.contextmanager
