@@ -243,3 +243,56 @@ def test_a_table_without_a_header_anywhere_points_to_the_header_row(tmp_path: Pa
     assert (
         "a header below a title, give its row: header_row=N (--header-row N)" in report.rejections[0].reason
     )
+
+
+# --- JSON arrays one per line ----------------------------------------------------------------------------
+
+
+def _sharegpt(i: int) -> dict[str, Any]:
+    return {"conversations": [{"from": "human", "value": f"问题{i}"}, {"from": "gpt", "value": f"答案{i}"}]}
+
+
+@pytest.mark.parametrize("source", ["auto", "sharegpt"])
+def test_json_arrays_one_per_line_are_all_read_in_order(tmp_path: Path, source: str) -> None:
+    src = tmp_path / "two.json"  # cat a.json b.json, each array written on one line
+    src.write_text(
+        json.dumps([_sharegpt(0)]) + "\n" + json.dumps([_sharegpt(1), _sharegpt(2)]) + "\n", "utf-8"
+    )
+    report, written = convert(tmp_path, src, source=source)
+    assert (report.read, report.written) == (3, 3)
+    assert [w["messages"][0]["content"] for w in written] == ["问题0", "问题1", "问题2"]
+    assert report.change_counts["join_arrays"] == 1
+    if source == "auto":
+        assert report.detected.startswith("auto: JSON arrays, one per line, a 'conversations' key")
+
+
+def test_a_line_that_is_not_an_array_of_records_is_rejected_with_its_line(tmp_path: Path) -> None:
+    rows = [
+        json.dumps([_sharegpt(0), 5]),
+        json.dumps(_sharegpt(1)),  # an object on its own line
+        "[]",
+        "",
+        "[{broken",
+        json.dumps(["a", "b"]),
+        json.dumps([_sharegpt(2)]),
+    ]
+    src = tmp_path / "mixed.json"
+    src.write_text("\n".join(rows) + "\n", "utf-8")
+    report, written = convert(tmp_path, src)
+    assert [w["messages"][0]["content"] for w in written] == ["问题0", "问题2"]
+    assert (report.read, report.blank) == (6, 2)
+    found = {r.record: (r.code, r.reason) for r in report.rejections}
+    assert found[2] == ("not_an_object", "the record is a JSON int, not an object (line 1, element 2)")
+    assert found[3][0] == "not_an_array" and found[3][1].startswith("the line is a JSON object, not an array")
+    assert found[3][1].endswith("(line 2)")
+    assert found[6][0] == "invalid_json" and found[6][1].endswith("(line 5)")
+    assert found[7][0] == "not_an_array" and "an array holding no object" in found[7][1]
+    kept = {r["record"]: r["input"] for r in lines(tmp_path / "rejects.jsonl")}
+    assert kept[3] == _sharegpt(1) and kept[6] == "[{broken" and kept[7] == ["a", "b"]
+
+
+def test_validate_names_arrays_one_per_line_for_what_they_are(tmp_path: Path) -> None:
+    src = tmp_path / "two.jsonl"
+    src.write_text(json.dumps([_sharegpt(0)]) + "\n" + json.dumps([_sharegpt(1)]) + "\n", "utf-8")
+    codes = {e.code: e.message for e in Dataset.validate_file(src).errors}
+    assert "the file holds JSON arrays of ShareGPT records, one per line" in codes["json_array"]

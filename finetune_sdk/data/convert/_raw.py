@@ -22,6 +22,7 @@ class Raw:
     blank: bool = False
     source: bytes | None = None  # a JSON record's bytes, written as they are in the rejects file
     notes: tuple[tuple[str, str], ...] = ()  # changes made while reading (table rows)
+    where: str = ""  # where it is when its number alone does not say (a line's element), for a rejection
 
 
 @dataclass

@@ -21,10 +21,10 @@ from .._schema import StrPath
 from ._cells import cells_of
 from ._columnar import Formulas, column_names, iter_columnar, iter_sheet, sheet_names
 from ._csv import CsvRows, UndecodableError, first_bad_line
-from ._detect import Container, container_of, format_of, not_utf8
+from ._detect import Container, container_of, format_of, not_utf8, records_of
 from ._encoding import UTF8, TranscodedReader, encoding_hint, normal_encoding
 from ._fields import CSV, FieldMap
-from ._jsonarray import BOM, ArrayState, iter_array, iter_json_lines
+from ._jsonarray import BOM, ArrayState, iter_array, iter_array_lines, iter_json_lines
 from ._open import Shape, open_decompressed, random_access, shape_of
 from ._raw import Raw, Undecoded, parse_record
 from ._repairs import Reject, Repairs, Turn
@@ -128,7 +128,7 @@ def _sample_records(what: _Input, container: Container) -> list[Any]:
     found: list[Any] = []
     with what.open() as file:
         _skip_bom(file)
-        records = iter_array(file) if container == "array" else iter_json_lines(file)
+        records = records_of(file, container)
         for raw in itertools.islice(records, SAMPLE * 5):
             with contextlib.suppress(orjson.JSONDecodeError):
                 found.append(orjson.loads(raw))
@@ -140,7 +140,12 @@ def _sample_records(what: _Input, container: Container) -> list[Any]:
 def _choose(
     source: SourceName, container: Container, records: list[Any], what: _Input
 ) -> tuple[SourceName, str]:
-    layout = {"array": "a JSON array", "lines": "JSON Lines", "csv": "a CSV/TSV table"}[container]
+    layout = {
+        "array": "a JSON array",
+        "arrays": "JSON arrays, one per line",
+        "lines": "JSON Lines",
+        "csv": "a CSV/TSV table",
+    }[container]
     prefix = f"{what.shape.describe()}, " if what.shape.compression else ""
     if source != "auto":
         return source, ""
@@ -188,8 +193,45 @@ def _json_records(what: _Input, container: Container, head: bytes) -> Iterator[R
             if state.problem:
                 what.report.problems.append(state.problem)
             return
+        if container == "arrays":
+            yield from _array_lines(what, file)
+            return
         for number, raw in enumerate(iter_json_lines(file), 1):
             yield parse_record(number, raw, what.undecoded)
+
+
+def _array_lines(what: _Input, file: IO[bytes]) -> Iterator[Raw]:
+    """The records of a file of one JSON array per line, numbered on across the lines; each rejection
+    names its line and element, and a line that holds no array of records is rejected whole."""
+    lines = 0
+    for number, (line, element, data) in enumerate(iter_array_lines(file), 1):
+        raw = parse_record(number, data, what.undecoded)
+        lines = line
+        if element:
+            raw.where = f"line {line}, element {element}"
+            yield raw
+            continue
+        raw.where = f"line {line}"
+        if raw.error is None and raw.value == []:
+            raw.blank = True  # an empty array holds nothing: skipped and counted as blank
+        elif raw.error is None and not raw.blank:
+            value: object = raw.value
+            kind = "an array holding no object" if isinstance(value, list) else f"a JSON {_json_kind(value)}"
+            raw.error = (
+                "not_an_array",
+                f"the line is {kind}, not an array of records (the file holds one JSON array per line)",
+            )
+        yield raw
+    what.note(
+        "join_arrays",
+        f"read {plural(lines, 'line')} of JSON arrays, their elements numbered on across the lines (a "
+        "rejected record names its line and element)",
+    )
+
+
+def _json_kind(value: object) -> str:
+    names = {dict: "object", str: "string", bool: "boolean", int: "number", float: "number"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
 def _table_rows(what: _Input, rows: Iterator[Row], delimiter: str) -> Iterator[Raw]:
