@@ -16,6 +16,8 @@ from typing import IO
 
 import orjson
 
+from .._json import as_array
+
 __all__ = [
     "BLOCK_SIZE",
     "BOM",
@@ -203,10 +205,11 @@ def iter_array_lines(file: IO[bytes]) -> Iterator[tuple[int, int, bytes]]:
     as element 0, to be rejected (or skipped, when blank) as it is."""
     for number, line in enumerate(iter_json_lines(file), 1):
         try:
-            value = orjson.loads(line)
+            value: object = orjson.loads(line)
         except orjson.JSONDecodeError:
             value = None
-        if isinstance(value, list) and any(isinstance(element, dict) for element in value):
+        elements = as_array(value)
+        if elements is not None and any(isinstance(element, dict) for element in elements):
             for index, element in enumerate(iter_array(io.BytesIO(line.strip(_WHITE))), 1):
                 yield number, index, element
         else:

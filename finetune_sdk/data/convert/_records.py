@@ -230,8 +230,10 @@ def _array_lines(what: _Input, file: IO[bytes]) -> Iterator[Raw]:
 
 
 def _json_kind(value: object) -> str:
-    names = {dict: "object", str: "string", bool: "boolean", int: "number", float: "number"}
-    return "null" if value is None else names.get(type(value), type(value).__name__)
+    if value is None:
+        return "null"
+    names: dict[type, str] = {dict: "object", str: "string", bool: "boolean", int: "number", float: "number"}
+    return names.get(type(value), type(value).__name__)
 
 
 def _table_rows(what: _Input, rows: Iterator[Row], delimiter: str) -> Iterator[Raw]:
