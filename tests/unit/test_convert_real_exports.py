@@ -296,3 +296,16 @@ def test_validate_names_arrays_one_per_line_for_what_they_are(tmp_path: Path) ->
     src.write_text(json.dumps([_sharegpt(0)]) + "\n" + json.dumps([_sharegpt(1)]) + "\n", "utf-8")
     codes = {e.code: e.message for e in Dataset.validate_file(src).errors}
     assert "the file holds JSON arrays of ShareGPT records, one per line" in codes["json_array"]
+
+
+def test_a_weight_on_a_user_message_is_listed_when_left_out(tmp_path: Path) -> None:
+    src = tmp_path / "w.jsonl"
+    record = {
+        "messages": [{"role": "user", "content": "q", "weight": 0}, {"role": "assistant", "content": "a"}]
+    }
+    src.write_text(json.dumps(record) + "\n", "utf-8")
+    report, written = convert(tmp_path, src)
+    assert contents(written[0]) == [("user", "q"), ("assistant", "a")]
+    assert [c.action for c in report.changes if c.code == "ignored_keys"] == [
+        "left out the weight 0 of message 0 (user): only assistant turns are weighted"
+    ]
