@@ -12,7 +12,7 @@ import click
 import orjson
 
 from .._text import plural
-from ..data.convert import ConversionReport, Preview, Repairs, SourceName, convert_file
+from ..data.convert import ConversionReport, FieldMap, Preview, Repairs, SourceName, convert_file
 from ..data.convert._repairs import MASKED_RULES
 from ._fields import field_map, source_options
 from ._output import CliError, InputFile, echo, note
@@ -40,6 +40,13 @@ def masked_help() -> str:
 @source_options("SRC")
 @click.option(
     "--encoding", metavar="NAME", help="The text encoding of SRC (default UTF-8), e.g. gb18030, big5."
+)
+@click.option(
+    "--header-row",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="The row (from 1) of a table's header, below a title: the rows above it are skipped (listed). "
+    "Without it, a header under a few title rows is found when it names known columns.",
 )
 @click.option(
     "--rejects",
@@ -112,6 +119,7 @@ def convert(
     output: Path | None,
     source: SourceName,
     encoding: str | None,
+    header_row: int | None,
     columns: dict[str, str] | None,
     field_names: tuple[tuple[str, str], ...],
     roles: tuple[tuple[str, str], ...],
@@ -143,6 +151,8 @@ def convert(
     switches: dict[str, Any] = dict.fromkeys(off, False)
     repairs = dataclasses.replace(chosen, **switches)
     fields = field_map(columns, field_names, roles)
+    if header_row is not None:
+        fields = dataclasses.replace(fields or FieldMap(), header_row=header_row)
     previews: list[Preview] = []
     with refuse_conflicts():
         report = convert_file(

@@ -246,3 +246,15 @@ def test_images_drop_on_the_command_line(offline: Run, tmp_path: Path) -> None:
     assert kept.returncode == 0, kept.stderr
     assert "  drop_media_parts: 1 change" in kept.stdout.splitlines()
     assert orjson.loads(out.read_bytes())["messages"][0] == {"role": "user", "content": "包装破了，能换吗？"}
+
+
+def test_convert_header_row_skips_the_title_rows(offline: Run, tmp_path: Path) -> None:
+    src = tmp_path / "faq.csv"
+    src.write_text("客服问答导出,2024-03\n作者,小王\n问题,答案\n在吗？,在的\n", "utf-8")
+    out = tmp_path / "train.jsonl"
+    result = offline("convert", str(src), "-o", str(out))
+    assert result.returncode == 1 and "--header-row 3" in result.stderr, result.stderr
+    result = offline("convert", str(src), "-o", str(out), "--header-row", "3")
+    assert result.returncode == 0, result.stderr
+    assert "  skip_title_rows: 1 change" in result.stdout.splitlines()
+    assert [m["content"] for m in orjson.loads(out.read_bytes())["messages"]] == ["在吗？", "在的"]

@@ -16,7 +16,7 @@ from typing import Any
 
 from ._cells import shown
 
-__all__ = ["BATCH_ROWS", "column_names", "iter_columnar", "iter_sheet", "sheet_names"]
+__all__ = ["BATCH_ROWS", "Formulas", "column_names", "iter_columnar", "iter_sheet", "sheet_names"]
 
 #: Rows per record batch read from a Parquet file.
 BATCH_ROWS = 1024
@@ -93,20 +93,65 @@ def sheet_names(path: str) -> list[str]:
         book.close()
 
 
-def iter_sheet(path: str) -> Iterator[tuple[object, ...]]:
+def iter_sheet(path: str, unvalued: dict[int, tuple[int, ...]] | None = None) -> Iterator[tuple[object, ...]]:
     """The rows of the first sheet of a workbook as tuples of cell values (``None`` for an empty cell),
-    trailing empty cells removed."""
+    trailing empty cells removed. ``unvalued`` receives, by row number from 1, the positions of the cells
+    of a row that are in the file but hold no value (a formula never computed, or an empty cell with a
+    style): :func:`formulas_of` tells which are formulas, for the rows that need it."""
     book = _workbook(path)
     try:
         sheet = book.worksheets[0]
-        for cells in sheet.iter_rows():
+        for number, cells in enumerate(sheet.iter_rows(), 1):
             # Each value as its number format shows it (``15%``, not ``0.15``): the text people read.
             row: tuple[object, ...] = tuple(
                 shown(cell.value, getattr(cell, "number_format", None)) for cell in cells
             )
+            if unvalued is not None and None in row:
+                empty = tuple(
+                    i for i, cell in enumerate(cells) if cell.value is None and hasattr(cell, "row")
+                )
+                if empty:  # an EmptyCell (no row) is not in the file at all
+                    unvalued[number] = empty
             end = len(row)
             while end and (row[end - 1] is None or row[end - 1] == ""):
                 end -= 1
             yield row[:end]
     finally:
         book.close()
+
+
+class Formulas:
+    """The formulas of a workbook's first sheet, looked up row by row in increasing row order: the
+    workbook is opened again (its formulas, not their saved values) only when a row is first asked for,
+    and read forward once however many rows are asked for."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._book: Any = None
+        self._rows: Iterator[tuple[int, tuple[Any, ...]]] | None = None
+        self._at: tuple[int, tuple[Any, ...]] = (0, ())
+
+    def of(self, number: int, columns: tuple[int, ...]) -> dict[int, str]:
+        """The formula text (``=1+2``) of the cells of row ``number`` at ``columns`` that hold one."""
+        if self._rows is None:
+            openpyxl = _require("openpyxl", "xlsx", "an Excel workbook")
+            self._book = openpyxl.load_workbook(self._path, read_only=True, data_only=False)
+            self._rows = enumerate(self._book.worksheets[0].iter_rows(min_row=number), number)
+        while self._at[0] < number:
+            found = next(self._rows, None)
+            if found is None:
+                return {}
+            self._at = found
+        if self._at[0] != number:  # asked for a row already passed
+            return {}
+        cells = self._at[1]
+        found_formulas: dict[int, str] = {}
+        for index in columns:
+            value: object = cells[index].value if index < len(cells) else None
+            if isinstance(value, str) and value.startswith("=") and cells[index].data_type == "f":
+                found_formulas[index] = value
+        return found_formulas
+
+    def close(self) -> None:
+        if self._book is not None:
+            self._book.close()

@@ -160,6 +160,9 @@ def _options(source: str, repairs: Repairs | None, fields: FieldMap | None) -> R
         raise TypeError(f"repairs must be a Repairs(...), got {type(repairs).__name__}")
     if fields is not None and not isinstance(cast(object, fields), FieldMap):
         raise TypeError(f"fields must be a FieldMap(...), got {type(fields).__name__}")
+    row = cast(object, fields.header_row if fields is not None else None)  # callers without types
+    if row is not None and (not isinstance(row, int) or isinstance(row, bool) or row < 1):
+        raise ValueError(f"header_row is a row number from 1, got {row!r}")
     return repairs if repairs is not None else Repairs()
 
 

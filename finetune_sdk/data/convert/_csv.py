@@ -25,14 +25,17 @@ class CsvRows:
     """The rows of a CSV or TSV text of UTF-8 bytes as ``(row number from 1, cells)``.
 
     The delimiter is a tab when ``tsv`` (a file named ``.tsv``) and the first line has one, else the one
-    of comma, tab and semicolon the first line has most of (a comma on a tie). A byte order mark is
+    of comma, tab and semicolon the first line has most of (a comma on a tie); the first line is the
+    first of the first ten that has one of them (a title above a header has none). A byte order mark is
     skipped.
     """
 
     def __init__(self, binary: IO[bytes], head: bytes, *, tsv: bool = False) -> None:
         if csv.field_size_limit() < MAX_LINE_BYTES:  # a cell may be as long as a line may be
             csv.field_size_limit(MAX_LINE_BYTES)
-        first = head.decode("utf-8", "replace").split("\n", 1)[0]
+        lines = head.decode("utf-8", "replace").split("\n", 10)[:10]
+        # the first line with a delimiter: a title line above the header has none
+        first = next((line for line in lines if any(d in line for d in ",\t;")), lines[0])
         if tsv and "\t" in first:
             self.delimiter = "\t"
         else:  # the one the header line has most of; a semicolon is Excel's in much of Europe

@@ -6,14 +6,14 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 import orjson
 
 from .._json import as_array, as_object
 from ._encoding import encoding_hint, guess_encoding
 from ._fields import FieldMap
-from ._jsonarray import first_byte, iter_array, iter_json_lines, skip_bom, without_bom
+from ._jsonarray import first_byte, iter_array, iter_array_lines, iter_json_lines, skip_bom, without_bom
 from ._open import Shape
 from ._table import detect_columns
 
@@ -26,12 +26,15 @@ __all__ = [
     "foreign_head",
     "format_of",
     "not_utf8",
+    "records_of",
     "sample",
     "shape_issue",
 ]
 
 Source = Literal["sharegpt", "alpaca", "openai", "csv", "jsonl"]
-Container = Literal["array", "lines", "csv"]
+Container = Literal["array", "arrays", "lines", "csv"]
+"""How records are laid out: one JSON array (or several, one after the other), one array per line,
+JSON Lines, or CSV/TSV rows."""
 
 SAMPLE = 20
 """Records looked at to detect a format."""
@@ -42,13 +45,13 @@ _OPENAI_ROLES = frozenset({"developer", "tool", "function"})
 
 
 def container_of(path: str | os.PathLike[str], head: bytes) -> Container:
-    """How records are laid out: a JSON array, JSON Lines, or CSV/TSV rows."""
+    """How records are laid out: a JSON array, JSON arrays one per line, JSON Lines, or CSV/TSV rows."""
     name = os.fspath(path).lower()
     if name.endswith((".csv", ".tsv")):
         return "csv"
     first = first_byte(head)
     if first == ord("["):
-        return "lines" if _array_per_line(head) else "array"
+        return "arrays" if _array_per_line(head) else "array"
     if first == ord("{") or first is None:
         return "lines"
     if name.endswith((".jsonl", ".ndjson")) and _objects_follow(head):
@@ -71,7 +74,8 @@ def _objects_follow(head: bytes) -> bool:
 
 
 def _array_per_line(head: bytes) -> bool:
-    """True for JSON Lines whose first line is a whole array on its own, followed by more lines."""
+    """True when the first line is a whole array on its own, followed by more lines (``cat a.json b.json``
+    of arrays written on one line each)."""
     line, _, rest = without_bom(head).lstrip(_WHITE).partition(b"\n")
     try:
         orjson.loads(line)
@@ -84,7 +88,7 @@ def sample(file: Any, container: Container, count: int = SAMPLE) -> list[Any]:
     """The first ``count`` records that parse (JSON containers only), read from the start of ``file``."""
     file.seek(0)
     skip_bom(file)
-    records: Iterator[bytes] = iter_array(file) if container == "array" else iter_json_lines(file)
+    records = records_of(file, container)
     found: list[Any] = []
     for raw in records:
         if len(found) >= count:
@@ -94,6 +98,16 @@ def sample(file: Any, container: Container, count: int = SAMPLE) -> list[Any]:
         except orjson.JSONDecodeError:
             continue
     return found
+
+
+def records_of(file: IO[bytes], container: Container) -> Iterator[bytes]:
+    """The bytes of each JSON record of ``file`` (a JSON container), to look at (a line of arrays that
+    holds no record is yielded whole)."""
+    if container == "array":
+        return iter_array(file)
+    if container == "arrays":
+        return (element for _, _, element in iter_array_lines(file))
+    return iter_json_lines(file)
 
 
 def format_of(records: list[Any]) -> tuple[Source | None, str]:
@@ -186,15 +200,18 @@ def foreign_head(head: bytes, display: str, name: str | None = None) -> tuple[st
         if not _delimited(head):
             return None
         return "csv_file", f"the file is a CSV/TSV table, not JSON Lines: convert it with {command}"
-    if container == "array":
-        records = _parse_some(iter_array(_head_file(head)))
+    if container in ("array", "arrays"):
+        records = _parse_some(records_of(_head_file(head), container))
         if not any(isinstance(r, dict) for r in records):
             return None  # not clearly an array of records (a lone "[" is a broken line)
         kind, _ = format_of(records)
         what = f" of {_NAMES[kind]} records" if kind else ""
+        layout = (
+            f"is one JSON array{what}" if container == "array" else f"holds JSON arrays{what}, one per line"
+        )
         return (
             "json_array",
-            f"the file is one JSON array{what}, not one JSON object per line: convert it with {command}",
+            f"the file {layout}, not one JSON object per line: convert it with {command}",
         )
     records = _parse_some(iter_json_lines(_head_file(head)))
     kind, _ = format_of(records)

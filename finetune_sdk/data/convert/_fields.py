@@ -36,7 +36,10 @@ class FieldMap:
     or ``tool_call`` (a tool call as a turn of its own); it is added to the source's own table. For tables
     (CSV, TSV, Excel, Parquet columns) and Alpaca files, ``prompt``, ``response``, ``system`` and ``input``
     (joined to the prompt with a newline) name the columns (keys); a table's column may also be given by
-    its position from 1 (``prompt="1"``). ``None`` keeps the source's default.
+    its position from 1 (``prompt="1"``). ``header_row`` is the number from 1 of a table's header row
+    (CSV, TSV, Excel), for a header below a title: the rows above it are skipped, each listed; without
+    it a header below a few title rows is found when it names known columns. ``None`` keeps the
+    source's default.
 
     ``FieldMap(messages="dialog", role="speaker", content="text", roles={"Kunde": "user", "Bot":
     "assistant"})``
@@ -49,6 +52,7 @@ class FieldMap:
     prompt: str | None = None
     response: str | None = None
     input: str | None = None
+    header_row: int | None = None
     roles: Mapping[str, str] = field(default_factory=dict[str, str])
 
     def over(self, defaults: FieldMap) -> FieldMap:

@@ -9,9 +9,14 @@ One regular-expression search finds the next token: a whole innermost object or 
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from typing import IO
+
+import orjson
+
+from .._json import as_array
 
 __all__ = [
     "BLOCK_SIZE",
@@ -19,6 +24,7 @@ __all__ = [
     "ArrayState",
     "first_byte",
     "iter_array",
+    "iter_array_lines",
     "iter_json_lines",
     "skip_bom",
     "without_bom",
@@ -190,3 +196,21 @@ def iter_json_lines(file: IO[bytes]) -> Iterator[bytes]:
     """
     for raw in file:
         yield raw[:-1] if raw.endswith(b"\n") else raw
+
+
+def iter_array_lines(file: IO[bytes]) -> Iterator[tuple[int, int, bytes]]:
+    """For a file of one JSON array per line (``cat a.json b.json``): ``(line, element, bytes)`` for each
+    element of each line's array, ``line`` and ``element`` numbered from 1. A line that is not an array
+    holding an object (not JSON, another value, an empty array, an array of no records) is yielded whole
+    as element 0, to be rejected (or skipped, when blank) as it is."""
+    for number, line in enumerate(iter_json_lines(file), 1):
+        try:
+            value: object = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            value = None
+        elements = as_array(value)
+        if elements is not None and any(isinstance(element, dict) for element in elements):
+            for index, element in enumerate(iter_array(io.BytesIO(line.strip(_WHITE))), 1):
+                yield number, index, element
+        else:
+            yield number, 0, line

@@ -19,15 +19,17 @@ from ..._text import plural
 from .._json import as_object
 from .._schema import StrPath
 from ._cells import cells_of
-from ._columnar import column_names, iter_columnar, iter_sheet, sheet_names
+from ._columnar import Formulas, column_names, iter_columnar, iter_sheet, sheet_names
 from ._csv import CsvRows, UndecodableError, first_bad_line
-from ._detect import Container, container_of, format_of, not_utf8
+from ._detect import Container, container_of, format_of, not_utf8, records_of
 from ._encoding import UTF8, TranscodedReader, encoding_hint, normal_encoding
 from ._fields import CSV, FieldMap
-from ._jsonarray import BOM, ArrayState, iter_array, iter_json_lines
+from ._jsonarray import BOM, ArrayState, iter_array, iter_array_lines, iter_json_lines
 from ._open import Shape, open_decompressed, random_access, shape_of
+from ._raw import Raw, Undecoded, parse_record
 from ._repairs import Reject, Repairs, Turn
 from ._report import Change, ConversionReport
+from ._sheetrows import Row, header_rows, name_formulas, title_note
 from ._table import Columns, UnsureColumnsError, detect_columns, table_turns
 
 __all__ = ["SOURCES", "Raw", "SourceName", "open_records", "parse_record"]
@@ -46,48 +48,6 @@ Opener = Callable[[], contextlib.AbstractContextManager[IO[bytes]]]
 
 
 @dataclass
-class Raw:
-    """One input record: its number, the parsed value (or why it did not parse) and its original form."""
-
-    number: int
-    value: Any = None
-    error: tuple[str, str] | None = None
-    original: Any = None
-    blank: bool = False
-    source: bytes | None = None  # a JSON record's bytes, written as they are in the rejects file
-    notes: tuple[tuple[str, str], ...] = ()  # changes made while reading (table rows)
-
-
-@dataclass
-class _Undecoded:
-    """The first record that was not valid text, kept to name the likely encoding afterwards."""
-
-    sample: bytes | None = None
-    count: int = 0
-
-
-def parse_record(number: int, raw: bytes, undecoded: _Undecoded | None = None) -> Raw:
-    """A JSON record from its bytes."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if undecoded is not None:
-            undecoded.count += 1
-            undecoded.sample = undecoded.sample or raw[: 1 << 16]
-        return Raw(
-            number,
-            error=("invalid_encoding", f"not valid UTF-8 (byte {exc.start + 1})"),
-            original=raw.decode("utf-8", "backslashreplace"),
-        )
-    if not text.strip():
-        return Raw(number, original=text, blank=True)
-    try:
-        return Raw(number, value=orjson.loads(raw), original=None, source=raw)
-    except orjson.JSONDecodeError as exc:
-        return Raw(number, error=("invalid_json", f"not valid JSON ({exc})"), original=text)
-
-
-@dataclass
 class _Input:
     """What reading needs to know about the file."""
 
@@ -98,7 +58,8 @@ class _Input:
     repairs: Repairs
     report: ConversionReport
     notes: list[Change]
-    undecoded: _Undecoded = field(default_factory=_Undecoded)
+    undecoded: Undecoded = field(default_factory=Undecoded)
+    columns: Columns | None = None  # a table's columns, once its header is read
 
     @contextlib.contextmanager
     def open(self) -> Generator[io.BufferedReader]:
@@ -167,7 +128,7 @@ def _sample_records(what: _Input, container: Container) -> list[Any]:
     found: list[Any] = []
     with what.open() as file:
         _skip_bom(file)
-        records = iter_array(file) if container == "array" else iter_json_lines(file)
+        records = records_of(file, container)
         for raw in itertools.islice(records, SAMPLE * 5):
             with contextlib.suppress(orjson.JSONDecodeError):
                 found.append(orjson.loads(raw))
@@ -179,7 +140,12 @@ def _sample_records(what: _Input, container: Container) -> list[Any]:
 def _choose(
     source: SourceName, container: Container, records: list[Any], what: _Input
 ) -> tuple[SourceName, str]:
-    layout = {"array": "a JSON array", "lines": "JSON Lines", "csv": "a CSV/TSV table"}[container]
+    layout = {
+        "array": "a JSON array",
+        "arrays": "JSON arrays, one per line",
+        "lines": "JSON Lines",
+        "csv": "a CSV/TSV table",
+    }[container]
     prefix = f"{what.shape.describe()}, " if what.shape.compression else ""
     if source != "auto":
         return source, ""
@@ -227,18 +193,69 @@ def _json_records(what: _Input, container: Container, head: bytes) -> Iterator[R
             if state.problem:
                 what.report.problems.append(state.problem)
             return
+        if container == "arrays":
+            yield from _array_lines(what, file)
+            return
         for number, raw in enumerate(iter_json_lines(file), 1):
             yield parse_record(number, raw, what.undecoded)
 
 
-def _table_rows(
-    what: _Input, rows: Iterator[tuple[int, list[str], tuple[str, ...]]], delimiter: str
-) -> Iterator[Raw]:
+def _array_lines(what: _Input, file: IO[bytes]) -> Iterator[Raw]:
+    """The records of a file of one JSON array per line, numbered on across the lines; each rejection
+    names its line and element, and a line that holds no array of records is rejected whole."""
+    lines = 0
+    for number, (line, element, data) in enumerate(iter_array_lines(file), 1):
+        raw = parse_record(number, data, what.undecoded)
+        lines = line
+        if element:
+            raw.where = f"line {line}, element {element}"
+            yield raw
+            continue
+        raw.where = f"line {line}"
+        if raw.error is None and raw.value == []:
+            raw.blank = True  # an empty array holds nothing: skipped and counted as blank
+        elif raw.error is None and not raw.blank:
+            value: object = raw.value
+            kind = "an array holding no object" if isinstance(value, list) else f"a JSON {_json_kind(value)}"
+            raw.error = (
+                "not_an_array",
+                f"the line is {kind}, not an array of records (the file holds one JSON array per line)",
+            )
+        yield raw
+    what.note(
+        "join_arrays",
+        f"read {plural(lines, 'line')} of JSON arrays, their elements numbered on across the lines (a "
+        "rejected record names its line and element)",
+    )
+
+
+def _json_kind(value: object) -> str:
+    if value is None:
+        return "null"
+    names: dict[type, str] = {dict: "object", str: "string", bool: "boolean", int: "number", float: "number"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _table_rows(what: _Input, rows: Iterator[Row], delimiter: str) -> Iterator[Raw]:
     """Table rows ``(number, cells, kinds of non-text cells)`` as records, after the header."""
-    head = list(itertools.islice(rows, SAMPLE + 1))
+    given = what.fields.header_row
+    above, head = header_rows(rows, what.fields, what.path, SAMPLE)
     if not head:
         return
-    columns = detect_columns(head[0][1], [cells for _, cells, _ in head[1:]], what.fields)
+    if above:
+        what.note("skip_title_rows", title_note(above, head[0][0]))
+    first, sample = head[0][1], [cells for _, cells, _ in head[1:]]
+    try:
+        columns = detect_columns(first, sample, what.fields, header=given is not None)
+    except UnsureColumnsError as exc:
+        if given is not None:
+            raise UnsureColumnsError(
+                f"row {given}, the header row given (header_row={given}): {exc}"
+            ) from None
+        if not above:
+            raise
+        raise UnsureColumnsError(f"row {head[0][0]}, read as the header below a title: {exc}") from None
+    what.columns = columns
     report = what.report
     report.detected = f"{report.detected}; {columns.how}" if report.detected else columns.how
     for code, action in columns.notes:
@@ -347,8 +364,19 @@ def _sheet(what: _Input, table_path: str) -> Iterator[Raw]:
             f"only the first sheet ({sheets[0]!r}) was read; the workbook has {len(sheets)}: "
             f"{', '.join(map(repr, sheets[1:6]))} not read (save the sheet you want first, or as CSV)"
         )
-    rows = ((n, *cells_of(values)) for n, values in enumerate(iter_sheet(table_path), 1))
-    yield from _table_rows(what, ((n, cells, tuple(kinds)) for n, cells, kinds in rows), ",")
+    unvalued: dict[int, tuple[int, ...]] = {}
+    rows = ((n, *cells_of(values)) for n, values in enumerate(iter_sheet(table_path, unvalued), 1))
+    formulas = Formulas(table_path)
+    try:
+        for raw in _table_rows(what, ((n, cells, tuple(kinds)) for n, cells, kinds in rows), ","):
+            # Only a row with a cell the sheet holds without a value, in a column read, looks for formulas.
+            used = what.columns.index.values() if what.columns is not None else ()
+            empty = tuple(i for i in unvalued.pop(raw.number, ()) if i in used)
+            if empty:
+                name_formulas(raw, formulas.of(raw.number, empty))
+            yield raw
+    finally:
+        formulas.close()
 
 
 @contextlib.contextmanager
@@ -379,6 +407,7 @@ def open_records(
         raise ValueError(f"{shown} is a ZIP archive: extract the data file from it first")
     with contextlib.ExitStack() as stack:
         if shape.kind in ("parquet", "arrow"):
+            _no_header_row(what, f"{shape.describe()} (its columns are named in its schema)")
             table_path = stack.enter_context(random_access(path, shape.compression))
             chosen, records = _columnar(what, source, table_path)
         elif shape.kind == "xlsx":
@@ -387,6 +416,14 @@ def open_records(
         else:
             chosen, records = _text_records(what, source)
         yield chosen, _with_encoding_hint(what, records)
+
+
+def _no_header_row(what: _Input, holds: str) -> None:
+    """A header row given for a file that holds no rows of cells is an error, not ignored."""
+    if what.fields.header_row is not None:
+        raise ValueError(
+            f"header_row (--header-row) is for CSV, TSV and Excel tables; {what.path} holds {holds}"
+        )
 
 
 def _text_records(what: _Input, source: SourceName) -> tuple[SourceName, Iterator[Raw]]:
@@ -403,6 +440,7 @@ def _text_records(what: _Input, source: SourceName) -> tuple[SourceName, Iterato
     what.report.detected = detected
     if container == "csv":
         return chosen, _csv_records(what, head)
+    _no_header_row(what, "JSON records")
     if chosen == "table":
         found = _table_keys(records, what.fields)
         keys = found[0] if found is not None else None

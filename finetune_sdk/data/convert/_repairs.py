@@ -210,7 +210,13 @@ def _cut_masked(turns: list[Turn], repairs: Repairs, note: Note) -> list[Turn]:
         weight: object = turn.weight
         if weight is not None and (isinstance(weight, bool) or weight not in (0, 1)):
             raise Reject("invalid_weight", f"message {turn.number} has weight {turn.weight!r}: use 0 or 1")
-        if turn.weight != 0 or turn.role not in ("assistant", "tool_call"):  # a call becomes an assistant
+        if weight is not None and turn.role not in ("assistant", "tool_call"):  # a call becomes an assistant
+            note(
+                "ignored_keys",
+                f"left out the weight {weight!r} of message {turn.number} ({turn.role}): only assistant "
+                "turns are weighted",
+            )
+        if turn.weight != 0 or turn.role not in ("assistant", "tool_call"):
             kept.append(turn)
             continue
         if repairs.masked == "reject":

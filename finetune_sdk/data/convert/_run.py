@@ -93,7 +93,7 @@ def _one(raw: Raw, convert: Convert, report: ConversionReport, repairs: Repairs,
         example = {"messages": messages}
         line = _line_of(example)
     except Reject as exc:
-        reason = exc.reason
+        reason = f"{exc.reason} ({raw.where})" if raw.where else exc.reason
         if notes:  # say what the repairs had done when nothing valid was left
             reason += f" (after the repairs: {', '.join(dict.fromkeys(n.code for n in notes))})"
         rejection = Rejection(record=raw.number, code=exc.code, reason=reason)

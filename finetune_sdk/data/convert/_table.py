@@ -21,7 +21,16 @@ from typing import Literal
 from ._fields import FieldMap
 from ._turns import Reject, Turn
 
-__all__ = ["Columns", "UnsureColumnsError", "detect_columns", "fold", "table_turns"]
+__all__ = [
+    "HEADER_HINT",
+    "TITLE_ROWS",
+    "Columns",
+    "UnsureColumnsError",
+    "detect_columns",
+    "fold",
+    "header_at",
+    "table_turns",
+]
 
 Column = Literal["prompt", "response", "system", "input"]
 
@@ -93,7 +102,7 @@ def _position(name: str, width: int) -> int | None:
     return number - 1
 
 
-def _by_name(first: Sequence[str], given: Mapping[Column, str]) -> Columns:
+def _by_name(first: Sequence[str], given: Mapping[Column, str], header: bool = False) -> Columns:
     """The columns the caller named (by header text or by position)."""
     folded = [fold(c) for c in first]
     index: dict[Column, int] = {}
@@ -103,7 +112,12 @@ def _by_name(first: Sequence[str], given: Mapping[Column, str]) -> Columns:
         if at is None:
             if fold(name) not in folded:
                 shown = ", ".join(first) or "none"
-                raise UnsureColumnsError(f"no column is named {name!r} in the first row (its cells: {shown})")
+                if header:
+                    raise UnsureColumnsError(f"no column is named {name!r} in it (its cells: {shown})")
+                raise UnsureColumnsError(
+                    f"no column is named {name!r} in the first {TITLE_ROWS} rows (the first row's cells: "
+                    f"{shown}); for a header further down, give its row: header_row=N (--header-row N)"
+                )
             at, by_text = folded.index(fold(name)), True
         index[role] = at
     if by_text:  # the header's other known names fill in the roles not given
@@ -114,7 +128,7 @@ def _by_name(first: Sequence[str], given: Mapping[Column, str]) -> Columns:
     if "prompt" not in index or "response" not in index:
         missing = " and ".join(r for r in ("prompt", "response") if r not in index)
         raise UnsureColumnsError(f"name the {missing} column too (--columns prompt=...,response=...)")
-    header = by_text or _names_any(first)
+    header = header or by_text or _names_any(first)
     how = ", ".join(f"{role}={first[i] if header else f'column {i + 1}'!r}" for role, i in index.items())
     return _finish(first, index, header, f"{'header' if header else 'no header'}, columns given: {how}")
 
@@ -155,6 +169,39 @@ def _known_roles(first: Sequence[str]) -> dict[Column, int] | None:
     )
 
 
+#: Rows looked at for a header below a title (a title, a date line, blank rows above the real header).
+TITLE_ROWS = 10
+HEADER_HINT = "a header below a title, give its row: header_row=N (--header-row N)"
+
+
+def header_at(rows: Sequence[Sequence[str]], fields: FieldMap) -> int:
+    """Where the header is among the first rows of a table: 0 unless a later row (of the first
+    :data:`TITLE_ROWS`) is clearly the header and the rows above it are a title (fewer cells with text
+    than the header has); :class:`UnsureColumnsError` when such a row has rows above it that are not a
+    title (the header would be trained on as an example). A header names the columns ``fields`` gives
+    by text, or, when it gives none by text, a prompt and a response column among the names this module
+    knows."""
+    named = [fold(n) for n in _given(fields).values() if not n.isdigit()]
+    for at, cells in enumerate(rows[:TITLE_ROWS]):
+        folded = [fold(c) for c in cells]
+        if named:
+            found = all(n in folded for n in named)
+        else:
+            roles = {_KNOWN.get(c) for c in folded}
+            found = "response" in roles and bool(roles & {"prompt", "input"})
+        if found:
+            width = sum(1 for c in cells if c.strip())
+            if all(sum(1 for c in row if c.strip()) < width for row in rows[:at]):
+                return at
+            shown = ", ".join(repr(c) for c in cells if c.strip())
+            raise UnsureColumnsError(
+                f"row {at + 1} ({shown}) looks like the header, but the rows above it are not a title (as "
+                f"many cells or more): give the header's row, header_row={at + 1} (--header-row {at + 1}), "
+                "so that it is not trained on"
+            )
+    return 0
+
+
 def _header_like(first: Sequence[str], rows: Sequence[Sequence[str]]) -> bool:
     """A first row of short labels over rows of longer text: a header of names this module does not know."""
     cells = [c.strip() for c in first]
@@ -175,13 +222,23 @@ def _finish(first: Sequence[str], index: dict[Column, int], header: bool, how: s
     return Columns(index=index, header=header, how=how, width=len(first), ignored=ignored)
 
 
-def detect_columns(first: Sequence[str], rows: Sequence[Sequence[str]], fields: FieldMap) -> Columns:
+def detect_columns(
+    first: Sequence[str], rows: Sequence[Sequence[str]], fields: FieldMap, *, header: bool = False
+) -> Columns:
     """The columns of a table from its first row and a few rows after it (to tell a header of unknown
-    names from data). ``fields`` names columns the caller knows. Raises :class:`UnsureColumnsError`."""
+    names from data). ``fields`` names columns the caller knows; ``header`` says the first row is the
+    header for sure (the caller was told so). Raises :class:`UnsureColumnsError`."""
     given = _given(fields)
     if given:
-        return _by_name(first, given)
+        return _by_name(first, given, header)
     known = _known_roles(first)
+    if known is None and header:
+        shown = ", ".join(repr(c) for c in first if c.strip())
+        raise UnsureColumnsError(
+            f"{f'its cells ({shown}) name' if shown else 'it is blank and names'} no known column: name "
+            "the columns with --columns prompt=NAME,response=NAME (FieldMap(prompt=..., response=...) in "
+            "Python)"
+        )
     if known is not None:
         if "input" in known and "prompt" in known and known["input"] == known["prompt"]:
             del known["input"]
@@ -218,7 +275,7 @@ def table_turns(
         raise Reject(
             "no_columns",
             f"the table has no prompt and response columns ({columns.how}): name them in a header, with "
-            "--columns prompt=...,response=... or FieldMap(prompt=..., response=...)",
+            f"--columns prompt=...,response=... or FieldMap(prompt=..., response=...); for {HEADER_HINT}",
         )
     need = max(index.values()) + 1
     if len(row) < need:

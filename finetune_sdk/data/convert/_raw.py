@@ -1,0 +1,54 @@
+"""One input record as read, before it is converted: :class:`Raw`, and :func:`parse_record` for a JSON
+record's bytes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+__all__ = ["Raw", "Undecoded", "parse_record"]
+
+
+@dataclass
+class Raw:
+    """One input record: its number, the parsed value (or why it did not parse) and its original form."""
+
+    number: int
+    value: Any = None
+    error: tuple[str, str] | None = None
+    original: Any = None
+    blank: bool = False
+    source: bytes | None = None  # a JSON record's bytes, written as they are in the rejects file
+    notes: tuple[tuple[str, str], ...] = ()  # changes made while reading (table rows)
+    where: str = ""  # where it is when its number alone does not say (a line's element), for a rejection
+
+
+@dataclass
+class Undecoded:
+    """The first record that was not valid text, kept to name the likely encoding afterwards."""
+
+    sample: bytes | None = None
+    count: int = 0
+
+
+def parse_record(number: int, raw: bytes, undecoded: Undecoded | None = None) -> Raw:
+    """A JSON record from its bytes."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if undecoded is not None:
+            undecoded.count += 1
+            undecoded.sample = undecoded.sample or raw[: 1 << 16]
+        return Raw(
+            number,
+            error=("invalid_encoding", f"not valid UTF-8 (byte {exc.start + 1})"),
+            original=raw.decode("utf-8", "backslashreplace"),
+        )
+    if not text.strip():
+        return Raw(number, original=text, blank=True)
+    try:
+        return Raw(number, value=orjson.loads(raw), original=None, source=raw)
+    except orjson.JSONDecodeError as exc:
+        return Raw(number, error=("invalid_json", f"not valid JSON ({exc})"), original=text)
