@@ -51,6 +51,15 @@ def test_elements_parse_back_to_the_array(values: list[object], block: int, inde
         (b"[1] x", [b"1"], "follows"),
         (b"[1][2, 3]\n", [b"1", b"2", b"3"], None),  # arrays that follow each other: all read
         (b"[1] [] [4] x", [b"1", b"4"], "follows"),
+        # An element cut short inside a string (no JSON string holds a raw newline): it is yielded as it is
+        # (rejected later) and the next line starts afresh, so the elements after it are not swallowed.
+        (
+            b'[\n{"a": "x"},\n{"b": ["y", "cut\n{"c": "z"},\n{"d": 1}\n]',
+            [b'{"a": "x"}', b'{"b": ["y", "cut', b'{"c": "z"}', b'{"d": 1}'],
+            None,
+        ),
+        (b'[\n"a\\\n"b",\n"c"]', [b'"a\\', b'"b"', b'"c"'], None),  # a backslash before the newline
+        (b'[{"a": 1}, {"b": "x\r\n{"c": 2}]', [b'{"a": 1}', b'{"b": "x', b'{"c": 2}'], None),
         (b'{"a": 1}', [], "does not start"),
         (b"   ", [], "no JSON array"),
     ],

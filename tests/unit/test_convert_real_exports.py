@@ -309,3 +309,16 @@ def test_a_weight_on_a_user_message_is_listed_when_left_out(tmp_path: Path) -> N
     assert [c.action for c in report.changes if c.code == "ignored_keys"] == [
         "left out the weight 0 of message 0 (user): only assistant turns are weighted"
     ]
+
+
+def test_a_json_array_with_an_element_cut_short_keeps_the_elements_after_it(tmp_path: Path) -> None:
+    turns = [[{"from": "human", "value": f"q{i}"}, {"from": "gpt", "value": f"a{i}"}] for i in range(5)]
+    elements = [json.dumps({"conversations": t}) for t in turns]
+    elements[2] = elements[2][:-5]  # cut inside its last string, as an interrupted export leaves it
+    src = tmp_path / "cut.json"
+    src.write_text("[\n" + ",\n".join(elements) + "\n]", encoding="utf-8")
+    report = convert_file(src, tmp_path / "cut.jsonl")
+    assert (report.read, report.written, len(report.rejections)) == (5, 4, 1)
+    assert report.rejections[0].record == 3
+    written = [orjson.loads(line) for line in (tmp_path / "cut.jsonl").read_bytes().splitlines()]
+    assert [w["messages"][0]["content"] for w in written] == ["q0", "q1", "q3", "q4"]

@@ -32,7 +32,9 @@ __all__ = [
 
 BLOCK_SIZE = 1 << 20
 BOM = b"\xef\xbb\xbf"
-_STRING = rb'"[^"\\]*(?:\\.[^"\\]*)*"'  # escapes included (written unrolled: linear, no backtracking)
+# A string, escapes included (written unrolled: linear, no backtracking). JSON strings hold no raw newline,
+# so none is let in: a string cut short ends at its line's end (see iter_array).
+_STRING = rb'"[^"\\\n]*(?:\\[^\n][^"\\\n]*)*"'
 _PLAIN = rb'[^"{}\[\]]*'
 #: The next token: a whole object or array holding none (most messages: one match instead of a dozen),
 #: a whole string, a bracket or a comma; a lone quote is a string that the buffer cuts short.
@@ -42,7 +44,7 @@ _TOKEN = re.compile(
 _WHITE = b" \t\r\n"
 #: The inside of a string from where a scan stands: it stops at the closing quote, at the end of the
 #: buffer, or before a backslash that is the buffer's last byte (its escaped character still to come).
-_STRING_BODY = re.compile(rb'[^"\\]*(?:\\.[^"\\]*)*', re.DOTALL)
+_STRING_BODY = re.compile(rb'[^"\\\n]*(?:\\[^\n][^"\\\n]*)*')
 
 
 class ArrayState:
@@ -109,15 +111,16 @@ def iter_array(file: IO[bytes], state: ArrayState | None = None) -> Iterator[byt
             continue
         char = buf[at]
         if char == 0x22:  # a lone quote: the buffer ends inside a string; read on from where the scan is
-            scan = at + 1
-            while (scan := _string_end(buf, scan)) == len(buf) or buf[scan] != 0x22:
-                if not _more(file, buf, start):
-                    break
-                scan, start = scan - start, 0
-            else:
-                pos = scan + 1
+            stop, start = _string_stop(file, buf, at + 1, start)
+            if stop < 0:
+                break  # the file ends inside the string
+            pos = stop + 1
+            if buf[stop] == 0x22:
                 continue
-            break  # the file ends inside the string
+            # A raw newline in a string (or after its backslash): the element was cut short. It ends there,
+            # as at a comma between two elements (its parse fails: it is rejected), and the next line starts
+            # afresh, so the elements after it are read, not swallowed into it.
+            at, depth = stop, 1
         if char in b"[{":
             depth += 1
         elif char in b"]}":
@@ -139,6 +142,19 @@ def iter_array(file: IO[bytes], state: ArrayState | None = None) -> Iterator[byt
     if tail:
         yield tail
     state.problem = "the JSON array is not closed: the file ends before its ']'"
+
+
+def _string_stop(file: IO[bytes], buf: bytearray, scan: int, start: int) -> tuple[int, int]:
+    """Scan a string from ``scan`` (after its opening quote), reading on while the buffer ends inside it
+    (or with a backslash, its escape still to come). Returns where it ends: its closing quote, or the raw
+    newline that cuts it short (-1 when the file ends inside it); and ``start`` as the buffer moved it."""
+    while (scan := _string_end(buf, scan)) >= len(buf) - 1 and buf[scan : scan + 1] != b'"':
+        if not _more(file, buf, start):
+            break
+        scan, start = scan - start, 0
+    if buf[scan : scan + 1] == b'"':
+        return scan, start
+    return buf.find(b"\n", scan), start
 
 
 def _string_end(buf: bytearray, scan: int) -> int:
