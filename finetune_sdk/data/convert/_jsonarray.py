@@ -148,11 +148,11 @@ def _string_stop(file: IO[bytes], buf: bytearray, scan: int, start: int) -> tupl
     """Scan a string from ``scan`` (after its opening quote), reading on while the buffer ends inside it
     (or with a backslash, its escape still to come). Returns where it ends: its closing quote, or the raw
     newline that cuts it short (-1 when the file ends inside it); and ``start`` as the buffer moved it."""
-    while (scan := _string_end(buf, scan)) >= len(buf) - 1 and buf[scan : scan + 1] != b'"':
+    while (scan := _string_end(buf, scan)) >= len(buf) - 1 and not buf.startswith(b'"', scan):
         if not _more(file, buf, start):
             break
         scan, start = scan - start, 0
-    if buf[scan : scan + 1] == b'"':
+    if buf.startswith(b'"', scan):
         return scan, start
     return buf.find(b"\n", scan), start
 
