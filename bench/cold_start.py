@@ -18,7 +18,13 @@ compiles the SDK's modules on every start (about 60 ms here) while the baselines
 already compiled. The command line: ``finetune --help`` and
 ``finetune validate small.jsonl`` against ``python -c pass`` (the interpreter's own start).
 
-    python bench/cold_start.py [--runs 15]
+With ``--core PYTHON`` (or ``--make-core DIR``, built as ``bench/import_time.py`` builds it) the first
+answers are timed in an environment holding the runtime dependencies alone too: what ``pip install
+finetune-sdk`` gives a user. In the dev environment httpx imports rich and click for its command line and
+httpcore imports trio, which every process pays, and more imported modules make each of the cyclic
+garbage collector's full passes during the imports longer.
+
+    python bench/cold_start.py [--runs 15] [--core /path/to/core/bin/python | --make-core /tmp/core]
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _server import KEY, emulator_process
+from import_time import make_core
 
 FIRST_ANSWER = {
     "finetune_sdk": (
@@ -82,13 +89,18 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=15)
-    runs = parser.parse_args().runs
+    parser.add_argument("--core", help="the python of an environment with the runtime dependencies only")
+    parser.add_argument("--make-core", type=Path, help="build (or refresh) such an environment here first")
+    opts = parser.parse_args()
+    core = make_core(opts.make_core) if opts.make_core else opts.core
     finetune = str(Path(sys.executable).with_name("finetune"))
     with emulator_process(time_scale=1000.0) as base, tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         job = _job(base, folder)
+        pythons = {"": sys.executable} if core is None else {"": sys.executable, "core: ": core}
         commands = {
-            name: [sys.executable, "-c", code.format(key=KEY, base=base, job=job)]
+            label + name: [python, "-c", code.format(key=KEY, base=base, job=job)]
+            for label, python in pythons.items()
             for name, code in FIRST_ANSWER.items()
         }
         commands["python -c pass"] = [sys.executable, "-c", "pass"]
@@ -99,17 +111,20 @@ def main() -> None:
         for command in commands.values():  # warm up: caches, .pyc files
             _time(command, env)
         times: dict[str, list[float]] = {name: [] for name in commands}
-        for _ in range(runs):
+        for _ in range(opts.runs):
             for name, command in commands.items():
                 times[name].append(_time(command, env))
     ms = {name: statistics.median(values) * 1000 for name, values in times.items()}
-    print(f"median of {runs} runs, ms per process")
+    print(f"median of {opts.runs} runs, ms per process")
     for name, value in ms.items():
-        print(f"  {name:<20} {value:8.1f}")
-    print(
-        f"first answer: finetune_sdk / openai = {ms['finetune_sdk'] / ms['openai']:.2f}x (goal <= 0.45x); "
-        f"finetune_sdk / raw httpx = {ms['finetune_sdk'] / ms['raw httpx']:.2f}x"
-    )
+        print(f"  {name:<26} {value:8.1f}")
+    for label in pythons:
+        where = "this environment" if not label else "runtime dependencies only"
+        print(
+            f"first answer ({where}): finetune_sdk / openai = "
+            f"{ms[label + 'finetune_sdk'] / ms[label + 'openai']:.2f}x (goal <= 0.45x); "
+            f"finetune_sdk / raw httpx = {ms[label + 'finetune_sdk'] / ms[label + 'raw httpx']:.2f}x"
+        )
     print(
         f"command line: finetune --help {ms['finetune --help'] - ms['python -c pass']:.0f} ms and "
         f"finetune validate {ms['finetune validate'] - ms['python -c pass']:.0f} ms "
