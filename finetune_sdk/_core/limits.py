@@ -66,8 +66,18 @@ class _Inflater:
         # deflate is zlib-wrapped by the standard, raw in some servers: try zlib, fall back to raw.
         self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 16 if self._gzip else zlib.MAX_WBITS)
         self._first = not self._gzip
+        # zlib's header is two bytes: from one alone neither zlib nor raw can be told (a raw body read a
+        # byte at a time would fail at its second), so a deflate body's first byte waits for the next.
+        self._head = b""
 
     def inflate(self, data: bytes) -> Iterator[bytes]:
+        if self._first and len(self._head) + len(data) < 2:
+            self._head += data
+        else:
+            data, self._head = self._head + data, b""
+            yield from self._inflate(data)
+
+    def _inflate(self, data: bytes) -> Iterator[bytes]:
         while True:
             zobj = self._zlib
             try:
@@ -92,6 +102,9 @@ class _Inflater:
             self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 16)
 
     def finish(self) -> Iterator[bytes]:
+        if self._head:  # a deflate body of one byte
+            head, self._head = self._head, b""
+            yield from self._inflate(head)
         # Output zlib still holds once every input byte is in: drained in bounded steps too.
         while piece := self._zlib.decompress(b"", INFLATE_STEP):
             yield piece
