@@ -157,9 +157,12 @@ def _call_progress(description: str, total: int) -> Generator[Callable[[int, int
         yield lambda done, all_calls: progress.update(task, completed=done)
 
 
+_REPORT_SUFFIXES = frozenset({".html", ".htm", ".md", ".markdown", ".json"})
+
+
 def _write_report(comparison: Comparison, path: Path, job: tuple[FineTuneJob, MetricsHistory] | None) -> None:
-    """``.md`` gets Markdown, ``.json`` JSON, anything else the HTML page (with the tuned job's loss
-    curves when it is known), written atomically."""
+    """``.md`` gets Markdown, ``.json`` JSON, ``.html`` the HTML page (with the tuned job's loss curves
+    when it is known), written atomically."""
     suffix = path.suffix.lower()
     if suffix in {".md", ".markdown"}:
         text = comparison.to_markdown()
@@ -264,6 +267,11 @@ def compare(
     inputs = [path for path in (base_system, tuned_system, prompts_file) if path is not None]
     check_outputs([("the report", path) for path in reports], [("an input", path) for path in inputs])
     for report in reports:
+        if report.suffix.lower() not in _REPORT_SUFFIXES:
+            raise click.BadParameter(
+                f"{report}: a report is FILE.html (or .htm), FILE.md (or .markdown) or FILE.json",
+                param_hint="'--report'",
+            )
         if not report.absolute().parent.is_dir():
             raise CliError(f"cannot write the report to {report}: No such file or directory")
     client = state.client()

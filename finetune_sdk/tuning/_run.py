@@ -102,6 +102,10 @@ class TuneOptions:
             raise FileNotFoundError(2, "No such folder for the report", os.fspath(self.report))
         outputs = [("the report", self.report_path), ("the state file", self.state_path)]
         check_outputs(outputs, [("the data", self.data), *self.inputs])
+        if self.report is not None and Path(self.report).suffix.lower() not in (".html", ".htm"):
+            # found now, not after the training: an HTML page under another name would not open as one
+            given = os.fspath(self.report)
+            raise ValueError(f"the report is an HTML page: give a file name ending in .html, got {given!r}")
         return settings
 
 

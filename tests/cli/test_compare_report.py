@@ -91,6 +91,16 @@ def test_an_unwritable_report_is_one_error_line_before_any_call(offline: Run, tm
     assert result.stderr == f"error: cannot write the report to {path}: No such file or directory\n"
 
 
+def test_a_report_of_an_unknown_kind_is_a_usage_error_before_any_call(offline: Run, tmp_path: Path) -> None:
+    path = tmp_path / "results.txt"  # would have been an HTML page under another name
+    result = offline(*compare_args("ft:x", "--report", str(path)))  # no API key: nothing could be sent
+    assert result.returncode == 2
+    assert "a report is FILE.html (or .htm), FILE.md (or .markdown) or FILE.json" in " ".join(
+        result.stderr.split()
+    )
+    assert not path.exists()
+
+
 @pytest.mark.parametrize("same", ["report", "input"])
 def test_a_report_over_another_file_is_refused_before_any_call(
     offline: Run, tmp_path: Path, same: str

@@ -148,6 +148,8 @@ def test_bad_settings_fail_before_any_work(client: Client, tmp_path: Path) -> No
         finetune_sdk.tune(data, model=BASE_MODEL, client=client, hyperparameters={"n_epochs": 0})
     with pytest.raises(finetune_sdk.OutputConflictError):
         finetune_sdk.tune(data, model=BASE_MODEL, client=client, report=data)
+    with pytest.raises(ValueError, match=r"an HTML page: give a file name ending in \.html, got '.*r\.md'"):
+        finetune_sdk.tune(data, model=BASE_MODEL, client=client, report=tmp_path / "r.md")
     assert not (tmp_path / "chats.tune").exists()
 
 
