@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -240,12 +241,21 @@ def split(file: Path, ratio: float, seed: int, group_by: GroupBy, out_dir: Path 
     sharing their first user prompt, stay on one side, so no validation example is trained on.
     """
     folder = out_dir if out_dir is not None else file.parent
+    created = not folder.is_dir()
     folder.mkdir(parents=True, exist_ok=True)
     train, held_out = folder / f"{file.stem}.train.jsonl", folder / f"{file.stem}.validation.jsonl"
-    with refuse_conflicts():
-        from ..data._files import split_file  # only split needs the file writers
+    try:
+        with refuse_conflicts():
+            from ..data._files import split_file  # only split needs the file writers
 
-        result = split_file(file, train, held_out, validation_ratio=ratio, seed=seed, group_by=group_by)
+            result = split_file(file, train, held_out, validation_ratio=ratio, seed=seed, group_by=group_by)
+    except BaseException:
+        if created:  # nothing was written: leave no empty folder behind
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+    if created:
+        note(f"created the folder {folder}")
     what = "sharing a first prompt (or equal)" if group_by == "prompt" else "equal once normalised"
     note(
         f"grouped by {group_by}: {plural(result.grouped_examples, 'example')} {what}, in "

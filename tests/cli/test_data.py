@@ -133,6 +133,23 @@ def test_split_writes_both_files_and_prints_their_counts(
     assert "--ratio" in refused.stderr
 
 
+def test_split_says_when_it_creates_its_folder_and_leaves_none_on_failure(
+    offline: Run, data_dir: Path, tmp_path: Path
+) -> None:
+    made = tmp_path / "made"
+    result = offline("split", str(data_dir / "train.jsonl"), "--out-dir", str(made))
+    assert result.returncode == 0, result.stderr
+    assert f"created the folder {made}" in result.stderr
+    assert sorted(p.name for p in made.iterdir()) == ["train.train.jsonl", "train.validation.jsonl"]
+    again = offline("split", str(data_dir / "train.jsonl"), "--out-dir", str(made))
+    assert "created the folder" not in again.stderr
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{oops\n", encoding="utf-8")
+    failed = offline("split", str(bad), "--out-dir", str(tmp_path / "never"))
+    assert failed.returncode == 1
+    assert not (tmp_path / "never").exists()
+
+
 def test_installed_script_lists_every_command_and_its_version(offline: Run) -> None:
     script = Path(sys.executable).parent / "finetune"
     args = [str(script)] if script.exists() else [sys.executable, "-m", "finetune_sdk.cli"]
