@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any, Concatenate, TypeVar
 import httpx
 from typing_extensions import ParamSpec, Unpack
 
+from .._calls import runs
 from .._core.config import DEFAULT_COMPARE_CONCURRENCY
 from .._core.flow import Flow, open_stream, send
 from .._core.wire import Answer, RequestSpec, parse_model
-from .._resource import AsyncAPIResource, Settings, SyncAPIResource, named, runs
+from .._resource import AsyncAPIResource, Settings, SyncAPIResource, named
 from .._response import AsyncRawResponseView, SyncRawResponseView
 from ..chat.request import ChatOptions, Messages, chat_request, without_stream_options
 from ..chat.state import answer_error

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing_extensions import Unpack
 
+from .._calls import pages
 from .._core.create import JobRef, job_id_of
 from .._core.events import job_path
 from .._core.options import RequestOptions
 from .._core.pages import PageQuery
-from .._resource import AsyncAPIResource, Listing, Settings, SyncAPIResource, pages
+from .._resource import AsyncAPIResource, Listing, Settings, SyncAPIResource
 from .._response import AsyncRawResponseView, SyncRawResponseView
 from ..types.checkpoint import Checkpoint
 

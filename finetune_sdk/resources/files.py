@@ -17,13 +17,14 @@ from typing import Union
 import anyio
 from typing_extensions import Unpack
 
+from .._calls import pages, runs
 from .._core.flow import Flow, request, send
 from .._core.ids import path_segment, resource_id
 from .._core.options import PostOptions, RequestOptions, apply_options
 from .._core.pages import PageQuery
 from .._core.upload import ProgressCallback, UploadInput, upload_or_reuse_flow
 from .._core.wire import RequestSpec
-from .._resource import AsyncAPIResource, Listing, Settings, SyncAPIResource, pages, runs
+from .._resource import AsyncAPIResource, Listing, Settings, SyncAPIResource
 from .._response import AsyncRawResponseView, SyncRawResponseView, async_raw_method
 from ..errors import NotFoundError
 from ..types import FileDeleted, FileObject

@@ -15,6 +15,7 @@ from typing import TypedDict
 
 from typing_extensions import NotRequired, Required, Unpack
 
+from .._calls import pages, runs
 from .._core.checks import is_finite_number, is_str, is_str_mapping
 from .._core.config import DEFAULT_WAIT_CONCURRENCY
 from .._core.create import (
@@ -38,7 +39,7 @@ from .._core.pages import PageQuery
 from .._core.waiting import DEFAULT_PROGRESS_INTERVAL, Waiter, follow_flow, wait_flow
 from .._core.wire import RequestSpec
 from .._many import AsyncOutcomes, JobOutcome, Outcomes
-from .._resource import AsyncAPIResource, Following, Listing, Settings, SyncAPIResource, pages, runs
+from .._resource import AsyncAPIResource, Following, Listing, Settings, SyncAPIResource
 from .._response import AsyncRawResponseView, SyncRawResponseView
 from ..errors import NotFoundError
 from ..types import BaseModelName, FineTuneJob, JobEvent, JobStatus, MetricsHistory, SucceededJob
