@@ -14,7 +14,7 @@ from ..data._price import PRICE_ENV, PRICE_TABLE_ENV, cost_of
 from ..data._schema import ValidationReport
 from ..data._tokens import DEFAULT_EPOCHS
 from ..data.dataset import Dataset
-from ._options import count_option, max_tokens_option, validation_share_option
+from ._options import choice_option, count_option, max_tokens_option, validation_share_option
 from ._output import DATASET_FILE, WORKERS, CliError, echo, note, report_lines, stats_lines
 from ._refusals import refuse_conflicts
 
@@ -195,11 +195,10 @@ def stats(
 @click.argument("file", type=DATASET_FILE)
 @validation_share_option("--ratio", help="Share of the examples for validation, in (0, 0.5].")
 @click.option("--seed", type=int, default=0, show_default=True, help="The same seed gives the same split.")
-@click.option(
+@choice_option(
     "--group-by",
-    type=click.Choice(["prompt", "example"]),
+    choices=["prompt", "example"],
     default="prompt",
-    show_default=True,
     help="Keep on one side examples sharing a first user prompt (prompt) or only equal examples (example).",
 )
 @click.option(

@@ -1,16 +1,16 @@
-"""Options that several commands declare alike, written once: a count, the dataset's token limit, the
-share held out for validation, the base model of a new job."""
+"""Options that several commands declare alike, written once: a count, a choice of named ways, the
+dataset's token limit, the share held out for validation, the base model of a new job."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 import click
 
 from .._core import guide
 
-__all__ = ["BASE_MODEL", "count_option", "max_tokens_option", "validation_share_option"]
+__all__ = ["BASE_MODEL", "choice_option", "count_option", "max_tokens_option", "validation_share_option"]
 
 FC = TypeVar("FC", bound=Callable[..., object])
 
@@ -23,6 +23,13 @@ BASE_MODEL = click.option(
 def count_option(*decls: str, default: int, help: str) -> Callable[[FC], FC]:
     """A whole number of at least 1, its default shown in ``--help``."""
     return click.option(*decls, type=click.IntRange(min=1), default=default, show_default=True, help=help)
+
+
+def choice_option(*decls: str, choices: Iterable[str], default: str, help: str) -> Callable[[FC], FC]:
+    """One of named ways, its default shown in ``--help``."""
+    return click.option(
+        *decls, type=click.Choice(list(choices)), default=default, show_default=True, help=help
+    )
 
 
 def max_tokens_option(help: str) -> Callable[[FC], FC]:
