@@ -163,7 +163,7 @@ def async_raw(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[APIRes
 class RawResponseView:
     """The base of a resource's ``with_raw_response`` view: the resource's methods, each returning an
     :class:`APIResponse`. A view lists them as ``create = raw_method(Jobs.create)`` (or
-    :func:`async_raw_method`), or shares the resource's table of calls (``_resource.Call``): each keeps
+    :func:`async_raw_method`), or shares the resource's table of calls (``_calls.Call``): each keeps
     the resource method's exact parameters (so a misspelt keyword is a type error there too)."""
 
     def __init__(self, resource: object) -> None:
