@@ -3,17 +3,18 @@
 A call is written once, as a *builder*: a function of the client's settings and the call's arguments
 that returns what to do, with no I/O. A flow (``_core.flow``) for a call that returns a value, a
 :class:`Listing` for one that returns a page of a list, a :class:`Following` for one that yields items as
-they come. The resource classes then make their methods from the builders::
+they come. A resource's table of calls (``_calls``) then makes the methods of its four classes from the
+builders (the sync and the async resource, and their ``with_raw_response`` views)::
 
     def _retrieve(client: Settings, job: JobRef, **options: Unpack[RequestOptions]) -> Flow[FineTuneJob]:
         '''The job's current state.'''
         return request(job_spec(job, options), FineTuneJob)
 
-    class Jobs(SyncAPIResource):
-        retrieve = SyncAPIResource._runs(_retrieve)      # client.jobs.retrieve(job) -> FineTuneJob
+    class _JobCalls:
+        retrieve = runs(_retrieve)
 
-    class AsyncJobs(AsyncAPIResource):
-        retrieve = AsyncAPIResource._runs(_retrieve)     # await client.jobs.retrieve(job)
+    class Jobs(_JobCalls, SyncAPIResource): ...          # client.jobs.retrieve(job) -> FineTuneJob
+    class AsyncJobs(_JobCalls, AsyncAPIResource): ...    # await client.jobs.retrieve(job)
 
 so the sync and async methods have the same parameters, the same docstring and the same steps by
 construction; only the driver differs (the client's ``run`` / ``get_page`` / ``iterate``, plain or

@@ -23,8 +23,10 @@ from .errors import APIResponseValidationError
 
 __all__ = [
     "APIResponse",
+    "AsyncRawResponseView",
     "RawResponseView",
     "Sent",
+    "SyncRawResponseView",
     "async_raw",
     "async_raw_method",
     "raw",
@@ -161,11 +163,19 @@ def async_raw(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[APIRes
 class RawResponseView:
     """The base of a resource's ``with_raw_response`` view: the resource's methods, each returning an
     :class:`APIResponse`. A view lists them as ``create = raw_method(Jobs.create)`` (or
-    :func:`async_raw_method`): each keeps the resource method's exact parameters (so a misspelt keyword
-    is a type error there too)."""
+    :func:`async_raw_method`), or shares the resource's table of calls (``_calls.Call``): each keeps
+    the resource method's exact parameters (so a misspelt keyword is a type error there too)."""
 
     def __init__(self, resource: object) -> None:
         self._resource = resource
+
+
+class SyncRawResponseView(RawResponseView):
+    """The ``with_raw_response`` view of a resource of the sync client."""
+
+
+class AsyncRawResponseView(RawResponseView):
+    """The ``with_raw_response`` view of a resource of the async client (its methods are awaited)."""
 
 
 def raw_method(method: Callable[Concatenate[S, P], T]) -> Callable[Concatenate[Any, P], APIResponse[T]]:

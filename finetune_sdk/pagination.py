@@ -28,9 +28,10 @@ if TYPE_CHECKING:
 __all__ = ["AsyncCursorPage", "AsyncPaginator", "SyncCursorPage"]
 
 ModelT = TypeVar("ModelT", bound="pydantic.BaseModel")
+FetchT = TypeVar("FetchT")
 
 
-class _PageView(Generic[ModelT]):
+class _PageView(Generic[ModelT, FetchT]):
     data: list[ModelT]
     """The items of this page."""
     has_more: bool
@@ -39,12 +40,18 @@ class _PageView(Generic[ModelT]):
     """The ``x-request-id`` of the answer this page came from."""
 
     def __init__(
-        self, data: list[ModelT], has_more: bool, next_after: str | None, request_id: str | None
+        self,
+        data: list[ModelT],
+        has_more: bool,
+        next_after: str | None,
+        request_id: str | None,
+        fetch: FetchT,
     ) -> None:
         self.data = data
         self.has_more = has_more
         self.request_id = request_id
         self._next_after = next_after
+        self._fetch = fetch  # the page after a cursor: a call, or a coroutine function on the async client
 
     @property
     def next_cursor(self) -> str | None:
@@ -58,19 +65,8 @@ class _PageView(Generic[ModelT]):
         return f"{type(self).__name__}(items={len(self.data)}, has_more={self.has_more})"
 
 
-class SyncCursorPage(_PageView[ModelT]):
+class SyncCursorPage(_PageView[ModelT, Callable[[str], "SyncCursorPage[ModelT]"]]):
     """One page of a list; iterate it for every item from here to the end of the list."""
-
-    def __init__(
-        self,
-        data: list[ModelT],
-        has_more: bool,
-        next_after: str | None,
-        request_id: str | None,
-        fetch: Callable[[str], SyncCursorPage[ModelT]],
-    ) -> None:
-        super().__init__(data, has_more, next_after, request_id)
-        self._fetch = fetch
 
     def next_page(self) -> SyncCursorPage[ModelT] | None:
         """The page after this one (one request), or None when this is the last."""
@@ -89,19 +85,8 @@ class SyncCursorPage(_PageView[ModelT]):
             yield from page.data
 
 
-class AsyncCursorPage(_PageView[ModelT]):
+class AsyncCursorPage(_PageView[ModelT, Callable[[str], Awaitable["AsyncCursorPage[ModelT]"]]]):
     """One page of a list on the async client; ``async for`` over it for every item from here on."""
-
-    def __init__(
-        self,
-        data: list[ModelT],
-        has_more: bool,
-        next_after: str | None,
-        request_id: str | None,
-        fetch: Callable[[str], Awaitable[AsyncCursorPage[ModelT]]],
-    ) -> None:
-        super().__init__(data, has_more, next_after, request_id)
-        self._fetch = fetch
 
     async def next_page(self) -> AsyncCursorPage[ModelT] | None:
         """The page after this one (one request), or None when this is the last."""

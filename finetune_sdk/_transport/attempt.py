@@ -162,6 +162,19 @@ def _failed(exc: httpx.TransportError, request: httpx.Request, deadline: Deadlin
     return transport_error(exc, request)
 
 
+def _send_error(
+    exc: httpx.TransportError | RuntimeError,
+    http: httpx.Client | httpx.AsyncClient,
+    request: httpx.Request,
+    deadline: Deadline,
+) -> APIError | ConfigurationError | None:
+    """The SDK's error for what sending raised: a transport failure, or a ``RuntimeError`` about how
+    the pool is used; None for any other ``RuntimeError`` (raised as it is)."""
+    if isinstance(exc, httpx.TransportError):
+        return _failed(exc, request, deadline)
+    return _misused(exc, http, request)
+
+
 def send_attempt(
     http: httpx.Client,
     request: httpx.Request,
@@ -183,13 +196,11 @@ def send_attempt(
     try:
         try:
             response = http.send(request, stream=True)
-        except httpx.TransportError as exc:
-            raise _failed(exc, request, deadline) from exc
-        except RuntimeError as exc:
-            misused = _misused(exc, http, request)
-            if misused is None:
+        except (httpx.TransportError, RuntimeError) as exc:
+            error = _send_error(exc, http, request, deadline)
+            if error is None:
                 raise
-            raise misused from exc
+            raise error from exc
         on_answer(request, response)
         if stream and is_stream_answer(response):
             if start is None:
@@ -244,13 +255,11 @@ async def asend_attempt(
             )
     except TimeoutError:
         raise deadline_error(deadline, request) from None
-    except httpx.TransportError as exc:
-        raise _failed(exc, request, deadline) from exc
-    except RuntimeError as exc:
-        misused = _misused(exc, http, request)
-        if misused is None:
+    except (httpx.TransportError, RuntimeError) as exc:
+        error = _send_error(exc, http, request, deadline)
+        if error is None:
             raise
-        raise misused from exc
+        raise error from exc
     finally:
         leave_deadline(token)
 

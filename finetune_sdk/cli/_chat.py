@@ -18,6 +18,7 @@ from .._text import plural
 from ..evaluate import CHECK_NAMES, Check, Comparison, parse_check
 from ..evaluate._run import DEFAULT_CONCURRENCY
 from ..types import FineTuneJob, MetricsHistory
+from ._options import count_option
 from ._output import TEXT_FILE, CliError, echo, note, print_comparison, stderr
 from ._state import State, pass_state
 
@@ -196,20 +197,12 @@ def _tuned_job(client: Client, job_id: str, tuned: str | None) -> tuple[FineTune
 )
 @click.option("--prompts-file", type=TEXT_FILE, metavar="FILE", help="More prompts, one per line.")
 @CHECK_OPTION
-@click.option(
+@count_option(
     "--samples",
-    type=click.IntRange(min=1),
     default=1,
-    show_default=True,
     help="Ask each prompt this many times on each side (with --temperature: how stable each side is).",
 )
-@click.option(
-    "--concurrency",
-    type=click.IntRange(min=1),
-    default=DEFAULT_CONCURRENCY,
-    show_default=True,
-    help="Calls at once.",
-)
+@count_option("--concurrency", default=DEFAULT_CONCURRENCY, help="Calls at once.")
 @click.option(
     "--report",
     "reports",

@@ -15,6 +15,7 @@ from .._text import plural
 from ..data.convert import ConversionReport, FieldMap, Preview, Repairs, SourceName, convert_file
 from ..data.convert._repairs import MASKED_RULES
 from ._fields import field_map, source_options
+from ._options import choice_option
 from ._output import CliError, InputFile, echo, note
 from ._refusals import refuse_conflicts
 
@@ -58,34 +59,25 @@ def masked_help() -> str:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write every change, record by record, here (JSON Lines).",
 )
-@click.option(
+@choice_option(
     "--tools",
-    type=click.Choice(["render", "drop"]),
+    choices=["render", "drop"],
     default="render",
-    show_default=True,
     help="Tool calls and results: as Qwen2.5's template text, or removed.",
 )
-@click.option(
+@choice_option(
     "--tool-definitions",
     "definitions",
-    type=click.Choice(["render", "drop"]),
+    choices=["render", "drop"],
     default="render",
-    show_default=True,
     help="A record's tools: written into the system message as Qwen2.5's template does (with the calls), "
     "or left out (a warning when calls are then trained without them).",
 )
-@click.option(
-    "--masked",
-    type=click.Choice(list(MASKED_RULES)),
-    default="drop",
-    show_default=True,
-    help=masked_help(),
-)
-@click.option(
+@choice_option("--masked", choices=MASKED_RULES, default="drop", help=masked_help())
+@choice_option(
     "--images",
-    type=click.Choice(["reject", "drop"]),
+    choices=["reject", "drop"],
     default="reject",
-    show_default=True,
     help="A message with image, audio or file parts (or a record naming images, as LLaVA exports do): "
     "reject the record, or drop those parts, keeping the text.",
 )

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Literal
 import click
 import orjson
 
-from .._core import guide
 from .._text import plural, table_lines
 from ..data._price import PRICE_ENV, PRICE_TABLE_ENV, cost_of
 from ..data._schema import ValidationReport
 from ..data._tokens import DEFAULT_EPOCHS
 from ..data.dataset import Dataset
+from ._options import choice_option, count_option, max_tokens_option, validation_share_option
 from ._output import DATASET_FILE, WORKERS, CliError, echo, note, report_lines, stats_lines
 from ._refusals import refuse_conflicts
 
@@ -30,20 +30,8 @@ __all__ = ["data_stats_lines", "dataset_files", "split", "stats", "summary_table
 # readable=False: an unreadable file is a row of the table (and exit 1), not a usage error for them all
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
-@click.option(
-    "--max-errors",
-    type=click.IntRange(min=1),
-    default=100,
-    show_default=True,
-    help="Stop after this many errors.",
-)
-@click.option(
-    "--max-tokens",
-    type=click.IntRange(min=1),
-    default=guide.MAX_TOKENS,
-    show_default=True,
-    help="Warn about examples estimated longer than this.",
-)
+@count_option("--max-errors", default=100, help="Stop after this many errors.")
+@max_tokens_option("Warn about examples estimated longer than this.")
 @click.option(
     "--workers",
     type=WORKERS,
@@ -119,13 +107,7 @@ _FROM_CONFIG = -1.0
 @click.command()
 @click.argument("file", type=DATASET_FILE)
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
-@click.option(
-    "--max-tokens",
-    type=click.IntRange(min=1),
-    default=guide.MAX_TOKENS,
-    show_default=True,
-    help="Count the examples longer than this.",
-)
+@max_tokens_option("Count the examples longer than this.")
 @click.option(
     "--exact",
     is_flag=True,
@@ -213,19 +195,12 @@ def stats(
 
 @click.command()
 @click.argument("file", type=DATASET_FILE)
-@click.option(
-    "--ratio",
-    type=click.FloatRange(0, 0.5, min_open=True),
-    default=0.1,
-    show_default=True,
-    help="Share of the examples for validation, in (0, 0.5].",
-)
+@validation_share_option("--ratio", help="Share of the examples for validation, in (0, 0.5].")
 @click.option("--seed", type=int, default=0, show_default=True, help="The same seed gives the same split.")
-@click.option(
+@choice_option(
     "--group-by",
-    type=click.Choice(["prompt", "example"]),
+    choices=["prompt", "example"],
     default="prompt",
-    show_default=True,
     help="Keep on one side examples sharing a first user prompt (prompt) or only equal examples (example).",
 )
 @click.option(

@@ -9,6 +9,7 @@ import click
 from ..data._dedupe import leakage as find_leakage
 from ..data._duplicates import Key
 from ..data._files import dedupe_file
+from ._options import choice_option
 from ._output import DATASET_FILE, echo, note
 from ._refusals import refuse_conflicts
 
@@ -23,11 +24,10 @@ __all__ = ["dedupe", "leakage"]
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where to write the kept examples (default: STEM.dedup.jsonl next to FILE).",
 )
-@click.option(
+@choice_option(
     "--key",
-    type=click.Choice(["normalized", "exact", "prompt"]),
+    choices=["normalized", "exact", "prompt"],
     default="normalized",
-    show_default=True,
     help="Same example after normalising Unicode and white space, exactly the same, or same first prompt.",
 )
 @click.option(

@@ -12,6 +12,7 @@ import click
 
 from ..types import FineTuneJob, JobStatus
 from ._fields import KEY_VALUE
+from ._options import count_option
 from ._output import columns, json_option, print_json, safe, when
 from ._state import State, pass_state
 
@@ -72,7 +73,7 @@ def _print_table(found: list[FineTuneJob]) -> None:
 
 
 @click.command("list")
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Show at most N.")
+@count_option("--limit", default=20, help="Show at most N.")
 @click.option("--status", type=click.Choice([s.value for s in JobStatus]), help="Only jobs with this status.")
 @click.option("--model", metavar="MODEL", help="Only jobs of this base model.")
 @click.option("--suffix", help="Only jobs with this suffix.")

@@ -14,6 +14,7 @@ from .._many import JobOutcome
 from ..errors import WaitTimeoutError
 from ..hyperparameters import Hyperparameters, PresetName
 from ..types import FineTuneJob, JobEvent
+from ._options import BASE_MODEL
 from ._output import (
     INTERRUPTED,
     TIMED_OUT,
@@ -147,7 +148,7 @@ def jobs() -> None:
 
 
 @jobs.command()
-@click.option("--model", "-m", required=True, help="The base model, e.g. Qwen/Qwen2.5-7B-Instruct.")
+@BASE_MODEL
 @click.option(
     "--training-file",
     "-t",

@@ -17,6 +17,7 @@ from ..types import FineTuneJob
 from ._chat import CHECK_OPTION
 from ._fields import field_map, source_options
 from ._jobs import hyperparameters_of, settings_options
+from ._options import BASE_MODEL, validation_share_option
 from ._output import TEXT_FILE, InputFile, echo, key_values, note
 from ._polling import WATCH_POLL
 from ._progress import chart_display, wait_for
@@ -30,7 +31,7 @@ _PATH = click.Path(path_type=Path)
 
 @click.command()
 @click.argument("data", type=InputFile("a data file"))
-@click.option("--model", "-m", required=True, help="The base model, e.g. Qwen/Qwen2.5-7B-Instruct.")
+@BASE_MODEL
 @click.option(
     "--eval",
     "prompts_file",
@@ -69,12 +70,8 @@ _PATH = click.Path(path_type=Path)
     help="A TOML or JSON file of model names and prices per million tokens.",
 )
 @settings_options
-@click.option(
-    "--validation-ratio",
-    type=click.FloatRange(0, 0.5, min_open=True),
-    default=0.1,
-    show_default=True,
-    help="Share of the examples held out for validation, without leakage.",
+@validation_share_option(
+    "--validation-ratio", help="Share of the examples held out for validation, without leakage."
 )
 @source_options("DATA")
 @WATCH_POLL

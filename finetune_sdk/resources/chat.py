@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any, Concatenate, TypeVar
 import httpx
 from typing_extensions import ParamSpec, Unpack
 
+from .._calls import runs
 from .._core.config import DEFAULT_COMPARE_CONCURRENCY
 from .._core.flow import Flow, open_stream, send
 from .._core.wire import Answer, RequestSpec, parse_model
 from .._resource import AsyncAPIResource, Settings, SyncAPIResource, named
-from .._response import RawResponseView, async_raw_method, raw_method
+from .._response import AsyncRawResponseView, SyncRawResponseView
 from ..chat.request import ChatOptions, Messages, chat_request, without_stream_options
 from ..chat.state import answer_error
 from ..chat.stream import AsyncChatStream, ChatStream
@@ -142,7 +143,13 @@ def _compare(
     return _Comparing(prompts, base, tuned, checks, samples, concurrency, on_progress, options)
 
 
-class Chat(SyncAPIResource):
+class _ChatCalls:
+    """The methods of the chat resources and of their raw-response views, written once."""
+
+    complete = runs(_complete)
+
+
+class Chat(_ChatCalls, SyncAPIResource):
     """Chat on :class:`~finetune_sdk.Client`: ``client.chat(model, messages)`` streams a reply."""
 
     def __call__(self, model: str, messages: Messages, **options: Unpack[ChatOptions]) -> ChatStream:
@@ -190,7 +197,6 @@ class Chat(SyncAPIResource):
 
         return named(compare, build)
 
-    complete = SyncAPIResource._runs(_complete)
     compare = _comparing(_compare)
 
     @property
@@ -199,7 +205,7 @@ class Chat(SyncAPIResource):
         return ChatWithRawResponse(self)
 
 
-class AsyncChat(AsyncAPIResource):
+class AsyncChat(_ChatCalls, AsyncAPIResource):
     """Chat on :class:`~finetune_sdk.AsyncClient`: :class:`Chat` with ``await``."""
 
     def __call__(self, model: str, messages: Messages, **options: Unpack[ChatOptions]) -> AsyncChatStream:
@@ -229,7 +235,6 @@ class AsyncChat(AsyncAPIResource):
 
         return named(compare, build)
 
-    complete = AsyncAPIResource._runs(_complete)
     compare = _comparing(_compare)
 
     @property
@@ -238,13 +243,9 @@ class AsyncChat(AsyncAPIResource):
         return AsyncChatWithRawResponse(self)
 
 
-class ChatWithRawResponse(RawResponseView):
+class ChatWithRawResponse(_ChatCalls, SyncRawResponseView):
     """The methods of :class:`Chat`, each returning an :class:`~finetune_sdk.APIResponse`."""
 
-    complete = raw_method(Chat.complete)
 
-
-class AsyncChatWithRawResponse(RawResponseView):
+class AsyncChatWithRawResponse(_ChatCalls, AsyncRawResponseView):
     """The methods of :class:`AsyncChat`, each returning an :class:`~finetune_sdk.APIResponse`."""
-
-    complete = async_raw_method(AsyncChat.complete)

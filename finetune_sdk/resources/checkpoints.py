@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing_extensions import Unpack
 
+from .._calls import pages
 from .._core.create import JobRef, job_id_of
 from .._core.events import job_path
 from .._core.options import RequestOptions
 from .._core.pages import PageQuery
 from .._resource import AsyncAPIResource, Listing, Settings, SyncAPIResource
-from .._response import RawResponseView, async_raw_method, raw_method
+from .._response import AsyncRawResponseView, SyncRawResponseView
 from ..types.checkpoint import Checkpoint
 
 __all__ = ["AsyncCheckpoints", "Checkpoints"]
@@ -29,10 +30,14 @@ def _list(
     return Listing(PageQuery(path, Checkpoint, limit, options=options), after)
 
 
-class Checkpoints(SyncAPIResource):
-    """Job checkpoints: ``client.checkpoints``."""
+class _CheckpointCalls:
+    """The methods of the checkpoints resources and of their raw-response views, written once."""
 
-    list = SyncAPIResource._pages(_list)
+    list = pages(_list)
+
+
+class Checkpoints(_CheckpointCalls, SyncAPIResource):
+    """Job checkpoints: ``client.checkpoints``."""
 
     @property
     def with_raw_response(self) -> CheckpointsWithRawResponse:
@@ -40,10 +45,8 @@ class Checkpoints(SyncAPIResource):
         return CheckpointsWithRawResponse(self)
 
 
-class AsyncCheckpoints(AsyncAPIResource):
+class AsyncCheckpoints(_CheckpointCalls, AsyncAPIResource):
     """Job checkpoints: ``async_client.checkpoints``."""
-
-    list = AsyncAPIResource._pages(_list)
 
     @property
     def with_raw_response(self) -> AsyncCheckpointsWithRawResponse:
@@ -51,13 +54,9 @@ class AsyncCheckpoints(AsyncAPIResource):
         return AsyncCheckpointsWithRawResponse(self)
 
 
-class CheckpointsWithRawResponse(RawResponseView):
+class CheckpointsWithRawResponse(_CheckpointCalls, SyncRawResponseView):
     """The methods of :class:`Checkpoints`, each returning an :class:`~finetune_sdk.APIResponse`."""
 
-    list = raw_method(Checkpoints.list)
 
-
-class AsyncCheckpointsWithRawResponse(RawResponseView):
+class AsyncCheckpointsWithRawResponse(_CheckpointCalls, AsyncRawResponseView):
     """The methods of :class:`AsyncCheckpoints`, each returning an :class:`~finetune_sdk.APIResponse`."""
-
-    list = async_raw_method(AsyncCheckpoints.list)

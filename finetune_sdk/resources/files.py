@@ -17,6 +17,7 @@ from typing import Union
 import anyio
 from typing_extensions import Unpack
 
+from .._calls import pages, runs
 from .._core.flow import Flow, request, send
 from .._core.ids import path_segment, resource_id
 from .._core.options import PostOptions, RequestOptions, apply_options
@@ -24,7 +25,7 @@ from .._core.pages import PageQuery
 from .._core.upload import ProgressCallback, UploadInput, upload_or_reuse_flow
 from .._core.wire import RequestSpec
 from .._resource import AsyncAPIResource, Listing, Settings, SyncAPIResource
-from .._response import RawResponseView, async_raw_method, raw_method
+from .._response import AsyncRawResponseView, SyncRawResponseView, async_raw_method
 from ..errors import NotFoundError
 from ..types import FileDeleted, FileObject
 
@@ -132,14 +133,23 @@ def _delete(client: Settings, file: FileRef, **options: Unpack[RequestOptions]) 
         return _deleted_by_an_earlier_attempt(exc, file)
 
 
-class Files(SyncAPIResource):
+class _FileCalls:
+    """The methods of the files resources and of their raw-response views, written once (the async
+    client's ``upload`` is its own: its ``on_progress`` may be a coroutine function)."""
+
+    list = pages(_list)
+    retrieve = runs(_retrieve)
+    content = runs(_content)
+    delete = runs(_delete)
+
+
+_upload_call = runs(_upload)  # the sync client's and its view's; the async client's is its own
+
+
+class Files(_FileCalls, SyncAPIResource):
     """Uploaded files: ``client.files``."""
 
-    upload = SyncAPIResource._runs(_upload)
-    list = SyncAPIResource._pages(_list)
-    retrieve = SyncAPIResource._runs(_retrieve)
-    content = SyncAPIResource._runs(_content)
-    delete = SyncAPIResource._runs(_delete)
+    upload = _upload_call
 
     @property
     def with_raw_response(self) -> FilesWithRawResponse:
@@ -147,17 +157,12 @@ class Files(SyncAPIResource):
         return FilesWithRawResponse(self)
 
 
-class AsyncFiles(AsyncAPIResource):
+class AsyncFiles(_FileCalls, AsyncAPIResource):
     """Uploaded files: ``async_client.files``. The same methods as :class:`Files`, awaited; ``list``
     returns an :class:`~finetune_sdk.AsyncPaginator`.
 
     The body is read in small blocking chunks while it is sent, as httpx does for multipart bodies.
     """
-
-    list = AsyncAPIResource._pages(_list)
-    retrieve = AsyncAPIResource._runs(_retrieve)
-    content = AsyncAPIResource._runs(_content)
-    delete = AsyncAPIResource._runs(_delete)
 
     async def upload(
         self,
@@ -214,21 +219,13 @@ async def _progress_relay(
             yield lambda sent, total: send.send_nowait((sent, total))
 
 
-class FilesWithRawResponse(RawResponseView):
+class FilesWithRawResponse(_FileCalls, SyncRawResponseView):
     """The methods of :class:`Files`, each returning an :class:`~finetune_sdk.APIResponse`."""
 
-    upload = raw_method(Files.upload)
-    list = raw_method(Files.list)
-    retrieve = raw_method(Files.retrieve)
-    content = raw_method(Files.content)
-    delete = raw_method(Files.delete)
+    upload = _upload_call
 
 
-class AsyncFilesWithRawResponse(RawResponseView):
+class AsyncFilesWithRawResponse(_FileCalls, AsyncRawResponseView):
     """The methods of :class:`AsyncFiles`, each returning an :class:`~finetune_sdk.APIResponse`."""
 
     upload = async_raw_method(AsyncFiles.upload)
-    list = async_raw_method(AsyncFiles.list)
-    retrieve = async_raw_method(AsyncFiles.retrieve)
-    content = async_raw_method(AsyncFiles.content)
-    delete = async_raw_method(AsyncFiles.delete)

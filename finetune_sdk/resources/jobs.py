@@ -15,6 +15,7 @@ from typing import TypedDict
 
 from typing_extensions import NotRequired, Required, Unpack
 
+from .._calls import pages, runs
 from .._core.checks import is_finite_number, is_str, is_str_mapping
 from .._core.config import DEFAULT_WAIT_CONCURRENCY
 from .._core.create import (
@@ -39,7 +40,7 @@ from .._core.waiting import DEFAULT_PROGRESS_INTERVAL, Waiter, follow_flow, wait
 from .._core.wire import RequestSpec
 from .._many import AsyncOutcomes, JobOutcome, Outcomes
 from .._resource import AsyncAPIResource, Following, Listing, Settings, SyncAPIResource
-from .._response import RawResponseView, async_raw_method, raw_method
+from .._response import AsyncRawResponseView, SyncRawResponseView
 from ..errors import NotFoundError
 from ..types import BaseModelName, FineTuneJob, JobEvent, JobStatus, MetricsHistory, SucceededJob
 
@@ -350,17 +351,22 @@ def _wait(
     return wait_flow(waiter, _job_spec(job), client.config.timeout, on_update)
 
 
-class Jobs(SyncAPIResource):
+class _JobCalls:
+    """The methods of the jobs resources and of their raw-response views, written once."""
+
+    create = runs(_create)
+    retrieve = runs(_retrieve)
+    cancel = runs(_cancel)
+    list = pages(_list)
+    events = pages(_events)
+    wait = runs(_wait)
+    metrics = runs(_metrics)
+
+
+class Jobs(_JobCalls, SyncAPIResource):
     """Fine-tuning jobs: ``client.jobs``."""
 
-    create = SyncAPIResource._runs(_create)
-    retrieve = SyncAPIResource._runs(_retrieve)
-    cancel = SyncAPIResource._runs(_cancel)
-    list = SyncAPIResource._pages(_list)
-    events = SyncAPIResource._pages(_events)
     follow = SyncAPIResource._follows(_follow)
-    wait = SyncAPIResource._runs(_wait)
-    metrics = SyncAPIResource._runs(_metrics)
 
     def wait_all(
         self,
@@ -406,19 +412,12 @@ class Jobs(SyncAPIResource):
         return JobsWithRawResponse(self)
 
 
-class AsyncJobs(AsyncAPIResource):
+class AsyncJobs(_JobCalls, AsyncAPIResource):
     """Fine-tuning jobs: ``async_client.jobs``. The same methods as :class:`Jobs`, awaited; ``list``
     and ``events`` return an :class:`~finetune_sdk.AsyncPaginator` (``await`` it for the first page,
     ``async for`` for every item), ``follow`` an async iterator."""
 
-    create = AsyncAPIResource._runs(_create)
-    retrieve = AsyncAPIResource._runs(_retrieve)
-    cancel = AsyncAPIResource._runs(_cancel)
-    list = AsyncAPIResource._pages(_list)
-    events = AsyncAPIResource._pages(_events)
     follow = AsyncAPIResource._follows(_follow)
-    wait = AsyncAPIResource._runs(_wait)
-    metrics = AsyncAPIResource._runs(_metrics)
 
     async def wait_all(
         self,
@@ -455,25 +454,9 @@ class AsyncJobs(AsyncAPIResource):
         return AsyncJobsWithRawResponse(self)
 
 
-class JobsWithRawResponse(RawResponseView):
+class JobsWithRawResponse(_JobCalls, SyncRawResponseView):
     """The methods of :class:`Jobs`, each returning an :class:`~finetune_sdk.APIResponse`."""
 
-    create = raw_method(Jobs.create)
-    retrieve = raw_method(Jobs.retrieve)
-    cancel = raw_method(Jobs.cancel)
-    list = raw_method(Jobs.list)
-    events = raw_method(Jobs.events)
-    wait = raw_method(Jobs.wait)
-    metrics = raw_method(Jobs.metrics)
 
-
-class AsyncJobsWithRawResponse(RawResponseView):
+class AsyncJobsWithRawResponse(_JobCalls, AsyncRawResponseView):
     """The methods of :class:`AsyncJobs`, each returning an :class:`~finetune_sdk.APIResponse`."""
-
-    create = async_raw_method(AsyncJobs.create)
-    retrieve = async_raw_method(AsyncJobs.retrieve)
-    cancel = async_raw_method(AsyncJobs.cancel)
-    list = async_raw_method(AsyncJobs.list)
-    events = async_raw_method(AsyncJobs.events)
-    wait = async_raw_method(AsyncJobs.wait)
-    metrics = async_raw_method(AsyncJobs.metrics)
