@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, Generic, TypeVar, cast, over
 from typing_extensions import ParamSpec
 
 from ._core.flow import Flow
-from ._resource import AsyncAPIResource, Listing, Settings, SyncAPIResource
+from ._resource import AsyncAPIResource, AsyncMethods, Listing, Settings, SyncAPIResource, SyncMethods
 from ._response import APIResponse, AsyncRawResponseView, SyncRawResponseView, async_raw_method, raw_method
 from .pagination import AsyncCursorPage, AsyncPaginator, SyncCursorPage
 
@@ -104,9 +104,7 @@ def runs(
 ) -> Call[P, T, Coroutine[Any, Any, T], APIResponse[T], Coroutine[Any, Any, APIResponse[T]]]:
     """The call that runs the flow ``build`` returns and returns its result (awaited on the async
     client)."""
-    # The resource classes lend their method makers to the table.
-    sync = SyncAPIResource._runs(build)  # pyright: ignore[reportPrivateUsage]
-    async_ = AsyncAPIResource._runs(build)  # pyright: ignore[reportPrivateUsage]
+    sync, async_ = SyncMethods.runs(build), AsyncMethods.runs(build)
     return Call(sync, async_, raw_method(sync), async_raw_method(async_))
 
 
@@ -121,6 +119,5 @@ def pages(
 ]:
     """The call that returns the first page of the listing ``build`` returns (an
     :class:`~finetune_sdk.AsyncPaginator` of it on the async client)."""
-    sync = SyncAPIResource._pages(build)  # pyright: ignore[reportPrivateUsage]
-    async_ = AsyncAPIResource._pages(build)  # pyright: ignore[reportPrivateUsage]
+    sync, async_ = SyncMethods.pages(build), AsyncMethods.pages(build)
     return Call(sync, async_, raw_method(sync), async_raw_method(async_))

@@ -102,8 +102,13 @@ class SyncAPIResource:
     def __init__(self, client: SyncAPIClient) -> None:
         self._client = client
 
+
+class SyncMethods(SyncAPIResource):
+    """How a builder becomes a method of the sync resources. A namespace, never made: a subclass, so the
+    methods it makes may reach a resource's client, which nothing outside the resources may touch."""
+
     @staticmethod
-    def _runs(build: Callable[Concatenate[Settings, P], Flow[T]]) -> Callable[Concatenate[Any, P], T]:
+    def runs(build: Callable[Concatenate[Settings, P], Flow[T]]) -> Callable[Concatenate[Any, P], T]:
         """The method that runs the flow ``build`` returns and returns its result."""
 
         def method(self: SyncAPIResource, /, *args: P.args, **kwargs: P.kwargs) -> T:
@@ -112,7 +117,7 @@ class SyncAPIResource:
         return named(method, build)
 
     @staticmethod
-    def _pages(
+    def pages(
         build: Callable[Concatenate[Settings, P], Listing[ModelT]],
     ) -> Callable[Concatenate[Any, P], SyncCursorPage[ModelT]]:
         """The method that returns the first page of the listing ``build`` returns."""
@@ -124,7 +129,7 @@ class SyncAPIResource:
         return named(method, build)
 
     @staticmethod
-    def _follows(
+    def follows(
         build: Callable[Concatenate[Settings, P], Following[T]],
     ) -> Callable[Concatenate[Any, P], Iterator[T]]:
         """The method that yields what the flow ``build`` returns emits, as the loop asks for it."""
@@ -142,8 +147,12 @@ class AsyncAPIResource:
     def __init__(self, client: AsyncAPIClient) -> None:
         self._client = client
 
+
+class AsyncMethods(AsyncAPIResource):
+    """How a builder becomes a method of the async resources (see :class:`SyncMethods`)."""
+
     @staticmethod
-    def _runs(
+    def runs(
         build: Callable[Concatenate[Settings, P], Flow[T]],
     ) -> Callable[Concatenate[Any, P], Coroutine[Any, Any, T]]:
         """The coroutine method that runs the flow ``build`` returns and returns its result."""
@@ -154,7 +163,7 @@ class AsyncAPIResource:
         return named(method, build)
 
     @staticmethod
-    def _pages(
+    def pages(
         build: Callable[Concatenate[Settings, P], Listing[ModelT]],
     ) -> Callable[Concatenate[Any, P], AsyncPaginator[ModelT]]:
         """The method that returns an :class:`~finetune_sdk.AsyncPaginator` of the listing ``build``
@@ -167,7 +176,7 @@ class AsyncAPIResource:
         return named(method, build)
 
     @staticmethod
-    def _follows(
+    def follows(
         build: Callable[Concatenate[Settings, P], Following[T]],
     ) -> Callable[Concatenate[Any, P], AsyncIterator[T]]:
         """The method that yields, to ``async for``, what the flow ``build`` returns emits."""

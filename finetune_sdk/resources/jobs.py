@@ -39,7 +39,15 @@ from .._core.pages import PageQuery
 from .._core.waiting import DEFAULT_PROGRESS_INTERVAL, Waiter, follow_flow, wait_flow
 from .._core.wire import RequestSpec
 from .._many import AsyncOutcomes, JobOutcome, Outcomes
-from .._resource import AsyncAPIResource, Following, Listing, Settings, SyncAPIResource
+from .._resource import (
+    AsyncAPIResource,
+    AsyncMethods,
+    Following,
+    Listing,
+    Settings,
+    SyncAPIResource,
+    SyncMethods,
+)
 from .._response import AsyncRawResponseView, SyncRawResponseView
 from ..errors import NotFoundError
 from ..types import BaseModelName, FineTuneJob, JobEvent, JobStatus, MetricsHistory, SucceededJob
@@ -366,7 +374,7 @@ class _JobCalls:
 class Jobs(_JobCalls, SyncAPIResource):
     """Fine-tuning jobs: ``client.jobs``."""
 
-    follow = SyncAPIResource._follows(_follow)
+    follow = SyncMethods.follows(_follow)
 
     def wait_all(
         self,
@@ -417,7 +425,7 @@ class AsyncJobs(_JobCalls, AsyncAPIResource):
     and ``events`` return an :class:`~finetune_sdk.AsyncPaginator` (``await`` it for the first page,
     ``async for`` for every item), ``follow`` an async iterator."""
 
-    follow = AsyncAPIResource._follows(_follow)
+    follow = AsyncMethods.follows(_follow)
 
     async def wait_all(
         self,
