@@ -16,7 +16,7 @@ from .._atomic import atomic_write_text, check_outputs
 from .._client import Client
 from .._text import plural
 from ..evaluate import CHECK_NAMES, Check, Comparison, parse_check
-from ..evaluate._run import DEFAULT_CONCURRENCY
+from ..evaluate._run import DEFAULT_CONCURRENCY, MAX_SAMPLES
 from ..types import FineTuneJob, MetricsHistory
 from ._options import count_option
 from ._output import TEXT_FILE, CliError, echo, note, print_comparison, stderr
@@ -37,7 +37,7 @@ def _sampling(max_tokens: int | None, temperature: float | None) -> dict[str, An
 
 
 _MAX_TOKENS = click.option("--max-tokens", type=click.IntRange(min=1), help="The longest reply, in tokens.")
-_TEMPERATURE = click.option("--temperature", type=click.FloatRange(min=0), help="Sampling temperature.")
+_TEMPERATURE = click.option("--temperature", type=click.FloatRange(0, 2), help="Sampling temperature.")
 
 
 def _stream_reply(
@@ -200,6 +200,7 @@ def _tuned_job(client: Client, job_id: str, tuned: str | None) -> tuple[FineTune
 @count_option(
     "--samples",
     default=1,
+    most=MAX_SAMPLES,
     help="Ask each prompt this many times on each side (with --temperature: how stable each side is).",
 )
 @count_option("--concurrency", default=DEFAULT_CONCURRENCY, help="Calls at once.")

@@ -20,9 +20,11 @@ BASE_MODEL = click.option(
 )
 
 
-def count_option(*decls: str, default: int, help: str) -> Callable[[FC], FC]:
-    """A whole number of at least 1, its default shown in ``--help``."""
-    return click.option(*decls, type=click.IntRange(min=1), default=default, show_default=True, help=help)
+def count_option(*decls: str, default: int, help: str, most: int | None = None) -> Callable[[FC], FC]:
+    """A whole number of at least 1 (and at most ``most``), its default shown in ``--help``."""
+    return click.option(
+        *decls, type=click.IntRange(min=1, max=most), default=default, show_default=True, help=help
+    )
 
 
 def choice_option(*decls: str, choices: Iterable[str], default: str, help: str) -> Callable[[FC], FC]:

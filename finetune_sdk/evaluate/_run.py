@@ -27,6 +27,7 @@ if sys.version_info < (3, 11):  # the backport anyio itself depends on there
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
+    "MAX_SAMPLES",
     "Ask",
     "AsyncAsk",
     "OnProgress",
@@ -37,6 +38,10 @@ __all__ = [
 
 DEFAULT_CONCURRENCY = 4
 """How many chat calls a comparison runs at once by default."""
+
+MAX_SAMPLES = 1000
+"""The most times a comparison asks each prompt on each side: the calls are planned before the first is
+made, so a slip of the keyboard (``samples=10**8``) would take all memory before sending anything."""
 
 Ask = Callable[[Setup, str], Reply]
 
@@ -79,6 +84,8 @@ class Plan:
         for name, value in given.items():
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
+        if samples > MAX_SAMPLES:
+            raise ValueError(f"samples must be at most {MAX_SAMPLES}, got {samples}")
         todo = prepare_prompts(prompts)
         calls = [
             (index, side, setup)
