@@ -90,7 +90,17 @@ def tune(state: State, /, *, data: Path, **given: Any) -> None:
     from ..tuning._prepare import cost_line
     from ..tuning._run import TuneOptions, read_prompts, run
 
-    prompts, inputs = read_prompts(given["prompts_file"])
+    if given["checks"] and given["prompts_file"] is None:
+        raise click.UsageError("--check scores the comparison with the base model: give --eval PROMPTS too")
+    report: Path | None = given["report"]
+    if report is not None and report.suffix.lower() not in (".html", ".htm"):
+        raise click.BadParameter(f"{report}: the report is an HTML page, FILE.html", param_hint="'--report'")
+    try:
+        prompts, inputs = read_prompts(given["prompts_file"])
+    except UnicodeDecodeError:
+        raise
+    except ValueError as exc:  # a prompts file without a prompt: as compare, a usage mistake
+        raise click.UsageError(str(exc)) from None
     options = TuneOptions(
         data=data,
         model=given["model"],

@@ -97,6 +97,9 @@ class TuneOptions:
         if not Path(self.data).is_file():
             raise FileNotFoundError(2, "No such file", os.fspath(self.data))
         settings = self.settings()
+        if self.checks and not self.prompts:
+            # the checks score the comparison, which needs prompts: silently unused they would mislead
+            raise ValueError("checks score the comparison with the base model: give eval prompts too")
         if self.report is not None and not Path(self.report).absolute().parent.is_dir():
             # found now, not after the training it would report on
             raise FileNotFoundError(2, "No such folder for the report", os.fspath(self.report))
@@ -115,8 +118,14 @@ def read_prompts(prompts: StrPath | Iterable[str] | None) -> tuple[list[str], li
         return [], []
     if isinstance(prompts, (str, os.PathLike)):
         lines = Path(prompts).read_text(encoding="utf-8").splitlines()
-        return [line.strip() for line in lines if line.strip()], [("the prompts file", prompts)]
-    return [str(prompt) for prompt in prompts], []
+        found = [line.strip() for line in lines if line.strip()]
+        if not found:  # found now, not after the training whose comparison it would have been
+            raise ValueError(f"the prompts file {os.fspath(prompts)} holds no prompt: write one per line")
+        return found, [("the prompts file", prompts)]
+    given = [str(prompt) for prompt in prompts]
+    if not any(prompt.strip() for prompt in given):
+        raise ValueError("eval holds no prompt: give at least one, or no eval to skip the comparison")
+    return given, []
 
 
 def _create(
