@@ -5,6 +5,7 @@ The charts and the report are imported inside each command, so ``finetune --help
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -20,6 +21,19 @@ from ._state import State, pass_state
 __all__ = ["plot", "report", "watch"]
 
 _OUTPUT = click.Path(dir_okay=False, writable=True, path_type=Path)
+
+
+def _ending(what: str, *suffixes: str) -> Callable[[click.Context, click.Parameter, Path], Path]:
+    """Refuses an output whose name does not say what it holds (an SVG written to ``loss.txt`` would not
+    open as a picture), as ``compare --report`` does."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+        if value.suffix.lower() not in suffixes:
+            names = " or ".join(f"FILE{suffix}" for suffix in suffixes)
+            raise click.BadParameter(f"{value}: {what} is {names}")
+        return value
+
+    return check
 
 
 def progress_line(job: FineTuneJob) -> str:
@@ -82,9 +96,12 @@ def _history(state: State, job_id: str, metrics_file: Path | None) -> MetricsHis
     if metrics_file is None:
         return state.client().jobs.metrics(job_id)
     try:
-        return MetricsHistory.from_csv(metrics_file.read_text(encoding="utf-8"))
+        history = MetricsHistory.from_csv(metrics_file.read_text(encoding="utf-8"))
     except ValueError as exc:
         raise CliError(f"{metrics_file} is not a metrics CSV: {exc}") from None
+    if not len(history):  # an empty chart would look like a job that never trained
+        raise CliError(f"{metrics_file} holds no metrics rows: nothing to draw")
+    return history
 
 
 def _written(what: str, path: Path) -> None:
@@ -95,7 +112,13 @@ def _written(what: str, path: Path) -> None:
 @click.command()
 @click.argument("job_id")
 @click.option(
-    "-o", "--output", type=_OUTPUT, required=True, metavar="FILE.svg", help="The SVG file to write."
+    "-o",
+    "--output",
+    type=_OUTPUT,
+    required=True,
+    callback=_ending("the chart", ".svg"),
+    metavar="FILE.svg",
+    help="The SVG file to write.",
 )
 @click.option(
     "--metrics-file",
@@ -133,7 +156,15 @@ def plot(
 
 @click.command()
 @click.argument("job_id")
-@click.option("-o", "--output", type=_OUTPUT, required=True, metavar="FILE.html", help="The page to write.")
+@click.option(
+    "-o",
+    "--output",
+    type=_OUTPUT,
+    required=True,
+    callback=_ending("the page", ".html", ".htm"),
+    metavar="FILE.html",
+    help="The page to write.",
+)
 @click.option(
     "--data",
     type=DATASET_FILE,

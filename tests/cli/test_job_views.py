@@ -120,9 +120,15 @@ def test_plot_writes_an_svg_and_refuses_to_overwrite_its_input(
     assert again.read_text(encoding="utf-8") == text  # the same rows, the same picture
     before = csv.read_bytes()
     refused = finetune("jobs", "plot", done.id, "--metrics-file", str(csv), "-o", str(csv))
-    assert refused.returncode != 0
-    assert "error:" in refused.stderr and "metrics file" in refused.stderr
+    assert refused.returncode == 2  # not an SVG name: refused before the conflict is looked at
+    assert f"{csv}: the chart is FILE.svg" in refused.stderr
     assert csv.read_bytes() == before
+    named = tmp_path / "metrics.svg"  # a CSV under an SVG name, given as both
+    named.write_bytes(before)
+    refused = finetune("jobs", "plot", done.id, "--metrics-file", str(named), "-o", str(named))
+    assert refused.returncode == 1
+    assert "error:" in refused.stderr and "metrics file" in refused.stderr
+    assert named.read_bytes() == before
 
 
 def test_report_writes_the_job_page(finetune: Run, done: FineTuneJob, data_dir: Path, tmp_path: Path) -> None:
@@ -137,7 +143,7 @@ def test_report_writes_the_job_page(finetune: Run, done: FineTuneJob, data_dir: 
         assert part in text, part
     assert "billed tokens" in text and "per million tokens" in text
     refused = finetune("jobs", "report", done.id, "-o", str(data), "--data", str(data))
-    assert refused.returncode != 0 and "error:" in refused.stderr
+    assert refused.returncode == 2 and f"{data}: the page is FILE.html or FILE.htm" in refused.stderr
     assert data.read_bytes().startswith(b'{"messages"')
 
 
