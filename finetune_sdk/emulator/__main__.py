@@ -28,21 +28,44 @@ def _names(raw: str) -> tuple[str, ...]:
     return tuple(name.strip() for name in raw.split(",") if name.strip())
 
 
+def _port(raw: str) -> int:
+    port = int(raw)
+    if not 0 <= port <= 65535:
+        raise ValueError(raw)  # argparse says: invalid port value
+    return port
+
+
+_port.__name__ = "port"  # what argparse calls the value it refuses
+
+
+class _Help(argparse.HelpFormatter):
+    """Adds each option's default to its help, where it says something (not a flag's, not "none")."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default: object = action.default
+        if "(default" in text or default in (None, argparse.SUPPRESS) or isinstance(default, (bool, tuple)):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
 def parser(prog: str = "python -m finetune_sdk.emulator") -> argparse.ArgumentParser:
-    """The command line of the emulator (also used by ``finetune emulator``)."""
+    """The command line of the emulator (also used by ``finetune emulator``); ``--help`` shows each
+    option's default, as the other commands do."""
     cli = argparse.ArgumentParser(
         prog=prog,
         description="Run a local emulation of the fine-tuning platform (no account needed).",
+        formatter_class=_Help,
     )
     add = cli.add_argument
-    add("--host", default="127.0.0.1")
-    add("--port", type=int, default=8000, help="0 picks a free port (default 8000)")
+    add("--host", default="127.0.0.1", help="the address to listen on")
+    add("--port", type=_port, default=8000, help="0 to 65535; 0 picks a free port")
     add("--api-key", help="the key clients must send (default: a fresh one)")
-    add("--time-scale", type=float, default=1.0, help="job speed-up (default 1)")
+    add("--time-scale", type=float, default=1.0, help="job speed-up")
     add("--fault-rate", type=float, default=0.0, help="share of requests that fail")
     add("--fault-kinds", type=_names, help=f"comma-separated subset of {','.join(FAULT_KINDS)}")
     add("--fault-paths", type=_names, default=(), help="comma-separated path prefixes faults may hit")
-    add("--seed", type=int, default=0)
+    add("--seed", type=int, default=0, help="seeds the fault draws and the loss curves")
     add("--latency", type=float, default=0.0, help="seconds added to each request")
     add("--retry-after", type=float, default=0.0, help="seconds of Retry-After on 429 and 503 faults")
     add("--envelope", action="store_true", help="answer in the platform's envelope")
@@ -52,7 +75,12 @@ def parser(prog: str = "python -m finetune_sdk.emulator") -> argparse.ArgumentPa
         action="store_false",
         help="with --envelope: keep non-streaming chat answers OpenAI-plain",
     )
-    add("--base-models", type=_names, default=BASE_MODELS, help="comma-separated models to offer")
+    add(
+        "--base-models",
+        type=_names,
+        default=BASE_MODELS,
+        help=f"comma-separated models to offer (default: {','.join(BASE_MODELS)})",
+    )
     add("--org", default="emulator-org", help="the org in tuned model names")
     add("--validate-seconds", type=float, default=0.5, help="simulated seconds of validation")
     add("--queue-seconds", type=float, default=0.5, help="simulated seconds in the queue")
@@ -92,7 +120,8 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     kinds: tuple[str, ...] = args["fault_kinds"] or ()
     unknown = [name for name in kinds if name not in FAULT_KINDS]
     if unknown:
-        print(f"unknown fault kinds: {', '.join(unknown)}", file=sys.stderr)
+        known = ", ".join(FAULT_KINDS)
+        print(f"error: unknown fault kinds: {', '.join(unknown)}; choose from {known}", file=sys.stderr)
         return 2
     chosen: tuple[FaultKind, ...] = tuple(kind for kind in FAULT_KINDS if kind in kinds)
     options: dict[str, Any] = {k: v for k, v in args.items() if k not in COMMAND_ONLY}
