@@ -2,8 +2,8 @@
 
 Built on click (commands, options, help, environment variables) and rich (progress bars and colour on
 stderr, only on a terminal). Every failure the SDK explains (a ``FineTuneError``, a missing file, a bad
-argument) becomes one ``error: <message>`` line on stderr and exit status 1; ``--debug`` adds the
-traceback and logs every request. A dataset that breaks the rules prints its problems as
+argument, a missing optional extra) becomes one ``error: <message>`` line on stderr and exit status 1;
+``--debug`` adds the traceback and logs every request. A dataset that breaks the rules prints its problems as
 ``FILE:LINE: code: message`` first. A retry is one short line on stderr, on a terminal or with
 ``--debug`` (see ``_logs``). Ctrl-C exits 130; ``jobs wait --timeout`` running out exits 124.
 """
@@ -133,7 +133,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     except click.ClickException as exc:  # a usage error: click explains it, with the usage line
         exc.show()
         return exc.exit_code
-    except (FineTuneError, CliError, OSError, ValueError) as exc:
+    except (FineTuneError, CliError, OSError, ValueError, ImportError) as exc:
+        # ImportError: an optional extra the input needs is missing (openpyxl for a workbook ...); its
+        # message names the extra to install
         if state.debug:
             traceback.print_exc()
         error(_explain(exc))

@@ -70,7 +70,7 @@ def _typed_lines() -> Iterator[str]:
 
 
 @click.command()
-@click.option("--model", "-m", required=True, help="A base model or a tuned model (ft:...).")
+@click.option("--model", "-m", required=True, metavar="MODEL", help="A base model or a tuned model (ft:...).")
 @click.option("--system", "-s", help="The system prompt.")
 @_MAX_TOKENS
 @_TEMPERATURE

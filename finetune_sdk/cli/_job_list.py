@@ -66,7 +66,9 @@ def _print_table(found: list[FineTuneJob]) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(*_HEADINGS, box=None, header_style="bold", pad_edge=False)
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for heading in _HEADINGS:  # folded, never cut to "…": an id or a model name must stay whole
+        table.add_column(heading, overflow="fold")
     for job in found:
         table.add_row(*(Text(safe("-" if cell is None else str(cell))) for cell in _row(job)))
     console.print(table)

@@ -16,7 +16,7 @@ FC = TypeVar("FC", bound=Callable[..., object])
 
 #: The base model of a job to create (``jobs create``, ``tune``).
 BASE_MODEL = click.option(
-    "--model", "-m", required=True, help="The base model, e.g. Qwen/Qwen2.5-7B-Instruct."
+    "--model", "-m", required=True, metavar="MODEL", help="The base model, e.g. Qwen/Qwen2.5-7B-Instruct."
 )
 
 

@@ -74,7 +74,7 @@ def test_json_report(finetune: Run, tuned: str, tmp_path: Path) -> None:
     [
         (["--check", "ends-width=。"], "unknown check 'ends-width'; the checks are: ends-with, no-latin"),
         (["--check", "max-chars=x"], "check max-chars='x': the value is a whole number"),
-        (["--samples", "0"], "0 is not in the range x>=1"),
+        (["--samples", "0"], "0 is not in the range 1<=x<=1000"),
         (["--concurrency", "0"], "0 is not in the range x>=1"),
     ],
 )
