@@ -19,7 +19,7 @@ from ..evaluate import CHECK_NAMES, Check, Comparison, parse_check
 from ..evaluate._run import DEFAULT_CONCURRENCY, MAX_SAMPLES
 from ..types import FineTuneJob, MetricsHistory
 from ._options import count_option
-from ._output import TEXT_FILE, CliError, echo, note, print_comparison, stderr
+from ._output import TEXT_FILE, CliError, echo, note, print_comparison, read_text, stderr
 from ._state import State, pass_state
 
 __all__ = ["CHECK_OPTION", "chat", "compare"]
@@ -120,7 +120,7 @@ def chat(
 def _read_system(path: Path | None) -> str | None:
     if path is None:
         return None
-    return path.read_text(encoding="utf-8").strip() or None
+    return read_text(path).strip() or None
 
 
 def _checks(ctx: click.Context, param: click.Parameter, specs: tuple[str, ...]) -> list[Check]:
@@ -252,9 +252,7 @@ def compare(
     """
     todo = list(prompts)
     if prompts_file is not None:
-        todo += [
-            line.strip() for line in prompts_file.read_text(encoding="utf-8").splitlines() if line.strip()
-        ]
+        todo += [line.strip() for line in read_text(prompts_file).splitlines() if line.strip()]
     if not todo:
         raise click.UsageError("give at least one prompt (PROMPTS... or --prompts-file)")
     # Before any call: a report over an input, or two reports in one file, would lose what was paid for.

@@ -52,6 +52,7 @@ __all__ = [
     "note",
     "print_comparison",
     "print_json",
+    "read_text",
     "report_lines",
     "safe",
     "safe_markup",
@@ -76,6 +77,17 @@ class CliError(Exception):
         super().__init__(message)
         self.message = message
         self.exit_code = exit_code
+
+
+def read_text(path: Path) -> str:
+    """The text of a small input (a system prompt, a prompts file); one that is not UTF-8 is named in
+    the error, which Python's own decode error does not do."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise CliError(
+            f"{path} is not UTF-8 text (byte {exc.start}: {exc.reason}): save it as UTF-8"
+        ) from None
 
 
 class InputFile(click.ParamType):  # type: ignore[type-arg]  # generic only from click 8.2 on

@@ -18,7 +18,7 @@ from ._chat import CHECK_OPTION
 from ._fields import field_map, source_options
 from ._jobs import hyperparameters_of, settings_options
 from ._options import BASE_MODEL, validation_share_option
-from ._output import TEXT_FILE, InputFile, echo, key_values, note
+from ._output import TEXT_FILE, InputFile, echo, key_values, note, read_text
 from ._polling import WATCH_POLL
 from ._progress import chart_display, wait_for
 from ._refusals import refuse_conflicts
@@ -95,10 +95,10 @@ def tune(state: State, /, *, data: Path, **given: Any) -> None:
     report: Path | None = given["report"]
     if report is not None and report.suffix.lower() not in (".html", ".htm"):
         raise click.BadParameter(f"{report}: the report is an HTML page, FILE.html", param_hint="'--report'")
+    if given["prompts_file"] is not None:
+        read_text(given["prompts_file"])  # one that is not UTF-8: named, as in compare
     try:
         prompts, inputs = read_prompts(given["prompts_file"])
-    except UnicodeDecodeError:
-        raise
     except ValueError as exc:  # a prompts file without a prompt: as compare, a usage mistake
         raise click.UsageError(str(exc)) from None
     options = TuneOptions(

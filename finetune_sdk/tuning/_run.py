@@ -117,7 +117,11 @@ def read_prompts(prompts: StrPath | Iterable[str] | None) -> tuple[list[str], li
     if prompts is None:
         return [], []
     if isinstance(prompts, (str, os.PathLike)):
-        lines = Path(prompts).read_text(encoding="utf-8").splitlines()
+        try:
+            lines = Path(prompts).read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError as exc:
+            where = f"byte {exc.start}: {exc.reason}"
+            raise ValueError(f"the prompts file {os.fspath(prompts)} is not UTF-8 text ({where})") from None
         found = [line.strip() for line in lines if line.strip()]
         if not found:  # found now, not after the training whose comparison it would have been
             raise ValueError(f"the prompts file {os.fspath(prompts)} holds no prompt: write one per line")

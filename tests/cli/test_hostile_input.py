@@ -182,3 +182,38 @@ def test_every_model_option_is_shown_alike_in_help() -> None:
         if isinstance(option, click.Option) and option.name in ("model", "base", "tuned")
     }
     assert metavars and set(metavars.values()) == {"MODEL"}, metavars
+
+
+@pytest.mark.parametrize("command_line", ["tune", "compare", "compare-system"])
+def test_a_text_input_that_is_not_utf8_is_named(
+    command_line: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    latin = tmp_path / "prompts.txt"
+    latin.write_bytes("五道口\n".encode("gb18030"))
+    data = write_sharegpt(tmp_path / "chats.json")
+    args = {
+        "tune": ["tune", str(data), "-m", BASE_MODEL, "--eval", str(latin)],
+        "compare": ["compare", "--base", BASE_MODEL, "--tuned", "ft:x", "--prompts-file", str(latin)],
+        "compare-system": [
+            "compare",
+            "--base",
+            BASE_MODEL,
+            "--tuned",
+            "ft:x",
+            "--base-system",
+            str(latin),
+            "p",
+        ],
+    }[command_line]
+    assert run(["--api-key", "k", *args]) == 1
+    line = _one_line(capsys.readouterr().err)
+    assert line.startswith(f"error: {latin} is not UTF-8 text (byte ") and line.endswith("save it as UTF-8")
+    assert not (tmp_path / "chats.tune").exists()
+
+
+def test_tune_in_python_names_a_prompts_file_that_is_not_utf8(tmp_path: Path) -> None:
+    latin = tmp_path / "prompts.txt"
+    latin.write_bytes(b"\xff\xfe")
+    data = write_sharegpt(tmp_path / "chats.json")
+    with pytest.raises(ValueError, match=r"the prompts file .*prompts\.txt is not UTF-8 text \(byte 0"):
+        finetune_sdk.tune(data, model=BASE_MODEL, eval=latin, dry_run=True)
