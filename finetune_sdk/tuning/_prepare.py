@@ -9,6 +9,7 @@ same input gives the same files, byte for byte, so a rerun after a crash finds w
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 from collections.abc import Callable, Mapping
@@ -146,15 +147,22 @@ def prepare(
     }
     given = [("the data", data), *[(what, path) for what, path in (inputs or {}).items()]]
     check_outputs([(f"the {part} file", path) for part, path in paths.items()], given)
+    made = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
-    conversion = convert_file(
-        src,
-        paths["converted"],
-        source=source,
-        rejects=paths["rejected"],
-        changes=paths["changes"],
-        fields=fields,
-    )
+    try:
+        conversion = convert_file(
+            src,
+            paths["converted"],
+            source=source,
+            rejects=paths["rejected"],
+            changes=paths["changes"],
+            fields=fields,
+        )
+    except BaseException:
+        if made:  # data that cannot be read (or a missing extra) leaves no empty folder behind
+            with contextlib.suppress(OSError):  # not empty after all: keep what is there
+                folder.rmdir()
+        raise
     _say_conversion(conversion, paths["rejected"], tell)
     if not conversion.written:
         problems = "; ".join([*conversion.problems, *conversion.warnings]) or "every record was rejected"

@@ -38,6 +38,17 @@ def test_a_workbook_without_the_xlsx_extra_is_one_line(
     assert code == 1
     line = _one_line(capsys.readouterr().err)
     assert line == 'error: reading an Excel workbook needs openpyxl: pip install "finetune-sdk[xlsx]"'
+    assert not (tmp_path / "sheet.tune").exists()  # no empty folder left behind
+
+
+def test_data_that_cannot_be_read_leaves_no_output_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "chats.json"
+    empty.write_bytes(b"")
+    assert run(["tune", str(empty), "-m", BASE_MODEL, "--dry-run"]) == 1
+    assert _one_line(capsys.readouterr().err) == f"error: {empty} is empty: nothing to convert"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["chats.json"]
 
 
 @pytest.mark.parametrize(
