@@ -2,10 +2,10 @@
 
 :class:`StreamDecoder` reads Server-Sent Events from the raw bytes (``\\r\\n``, ``\\r`` or ``\\n`` line
 ends, ``data:`` lines joined, comments and other fields skipped), decodes each event's data and returns
-its text delta; it records the finish reason and usage, notes ``[DONE]``, raises for an error event and
-for a chunk it cannot read, and at the end of the bytes says whether the stream was complete. So "what
-counts as a delta", "what is an error event" and "was this stream cut short?" are answered once, here,
-for the sync and async streams alike.
+its text delta; it records the finish reason, the usage and any refusal, notes ``[DONE]``, raises for an
+error event and for a chunk it cannot read, and at the end of the bytes says whether the stream was
+complete. So "what counts as a delta", "what is an error event" and "was this stream cut short?" are
+answered once, here, for the sync and async streams alike.
 
 The per-event path is kept tiny on purpose (the data sliced from the line as bytes, one
 ``orjson.loads``, a few dict lookups, no model per chunk): a service relaying hundreds of streams spends
@@ -148,6 +148,7 @@ class StreamDecoder:
         "_error",
         "_event",
         "_lf_due",
+        "_refusal",
         "_seen",
         "chars",
         "done",
@@ -182,10 +183,16 @@ class StreamDecoder:
         self._event = b""
         self._error: Exception | None = None  # a failure found after text in the same chunk
         self._lf_due = False  # the last chunk ended with \r: a \n first in the next one is skipped
+        self._refusal: list[str] = []  # a refusal comes in deltas of its own, beside the text
 
     @property
     def text(self) -> str:
         return "".join(self.parts)
+
+    @property
+    def refusal(self) -> str | None:
+        """The refusal the model sent instead of text (its deltas joined), or None if it sent none."""
+        return "".join(self._refusal) if self._refusal else None
 
     @property
     def complete(self) -> bool:
@@ -314,6 +321,8 @@ class StreamDecoder:
                     self.usage = ChatUsage.from_wire(usage)
                 finish = choice.get("finish_reason")
                 if finish:
+                    if finish.__class__ is not str:
+                        raise TypeError("a choice's finish_reason is not a string")
                     self.finish_reason = finish
                 delta = choice.get("delta")
                 content = delta.get("content") if delta else None
@@ -323,6 +332,12 @@ class StreamDecoder:
                     self.chars += len(content)
                     self.parts.append(content)
                     return content
+                # A refusal replaces the text: kept beside it, so that an empty reply is not all there is.
+                refusal = delta.get("refusal") if delta else None
+                if refusal:
+                    if refusal.__class__ is not str:
+                        raise TypeError("a delta's refusal is not a string")
+                    self._refusal.append(refusal)
                 return None
             if self._event == b"error" or _is_error_payload(chunk):
                 raise self._in_stream_error(chunk)

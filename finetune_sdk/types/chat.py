@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import Field
 
 from .._models import APIModel, APIPart, request_id_of_model
+from ._common import Timestamp
 
 __all__ = ["ChatChoice", "ChatCompletion", "ChatMessage", "ChatUsage"]
 
@@ -77,7 +78,7 @@ class ChatCompletion(APIModel):
 
     id: str = ""
     object: str = "chat.completion"
-    created: int = 0
+    created: Timestamp = 0
     model: str = ""
     choices: list[ChatChoice] = Field(default_factory=list[ChatChoice])
     usage: ChatUsage | None = None
@@ -99,6 +100,13 @@ class ChatCompletion(APIModel):
         :attr:`has_choices` and the choice's ``message.refusal``)."""
         choice = self.choice
         return (choice.message.content or "") if choice is not None else ""
+
+    @property
+    def refusal(self) -> str | None:
+        """The first choice's refusal, if the model refused instead of answering (``text`` is then
+        empty); None otherwise."""
+        choice = self.choice
+        return choice.message.refusal if choice is not None else None
 
     @property
     def finish_reason(self) -> str | None:
