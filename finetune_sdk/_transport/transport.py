@@ -112,12 +112,25 @@ def proxy_for(url: httpx.URL, *, trust_env: bool, allow_insecure_http: bool) -> 
     proxies = urllib.request.getproxies_environment()
     if _bypassed(url, proxies.get("no", "")):
         return None
+    name = f"{url.scheme.upper()}_PROXY" if proxies.get(url.scheme) else "ALL_PROXY"
     raw = proxies.get(url.scheme) or proxies.get("all")
     if not raw:
         return None
     if "://" not in raw:
         raw = f"http://{raw}"
-    proxy = httpx.URL(raw)
+    try:
+        proxy = httpx.URL(raw)
+        problem = "it names no host" if not proxy.host else None
+        if proxy.port is not None and not 0 < proxy.port < 65536:
+            problem = f"port {proxy.port} is out of range"
+    except httpx.InvalidURL as exc:
+        problem = str(exc)
+    if problem is not None:
+        # The value is not quoted: a proxy URL may hold a password.
+        raise ConfigurationError(
+            f"The environment's proxy ({name}) is not a valid URL: {problem}. Fix it, or pass "
+            "Client(trust_env=False) to connect directly."
+        )
     if url.scheme == "http" and not allow_insecure_http:
         raise ConfigurationError(
             f"base_url {str(url)!r} is plain http:// and the environment sends it through a proxy: the API "
