@@ -150,6 +150,7 @@ class StreamDecoder:
         "_lf_due",
         "_refusal",
         "_seen",
+        "_stray",
         "chars",
         "done",
         "events",
@@ -184,6 +185,9 @@ class StreamDecoder:
         self._error: Exception | None = None  # a failure found after text in the same chunk
         self._lf_due = False  # the last chunk ended with \r: a \n first in the next one is skipped
         self._refusal: list[str] = []  # a refusal comes in deltas of its own, beside the text
+        # A JSON object sent as a bare line before any event: a server's error body under an event-stream
+        # content type, whose message must not end as "the stream ended early".
+        self._stray = b""
 
     @property
     def text(self) -> str:
@@ -247,9 +251,8 @@ class StreamDecoder:
             if line:
                 if line.startswith(b"data:"):
                     data.append(line[6:] if line[5:6] == b" " else line[5:])
-                elif line.startswith(b"event:"):
-                    self._event = line[7:] if line[6:7] == b" " else line[6:]
-                # comments (":") and other fields (id, retry) do not change a chat stream
+                else:
+                    self._other_line(line)
                 continue
             if data:  # a blank line ends an event
                 try:
@@ -267,11 +270,23 @@ class StreamDecoder:
             self._event = b""
         return deltas
 
+    def _other_line(self, line: bytes) -> None:
+        """A line that is no ``data:`` line (rare: off the per-delta path)."""
+        if line.startswith(b"event:"):
+            self._event = line[7:] if line[6:7] == b" " else line[6:]
+        elif line[:1] == b"{" and not self.events and not self._stray:
+            self._stray = line
+        # comments (":") and other fields (id, retry) do not change a chat stream
+
     def end(self) -> list[str]:
         """The deltas of a last event whose blank line never came (its lines whole), at the end of the
         bytes; a line cut off midway is dropped, as the stream was."""
         self.check()
         deltas: list[str] = []
+        if self._buffer and not self.events and not self._stray:
+            rest = b"".join(self._buffer)
+            if rest.startswith(b"{"):
+                self._stray = rest  # the bare JSON body had no line end
         if self._data and not self.done:
             delta = self._dispatch(self._data[0] if len(self._data) == 1 else b"\n".join(self._data))
             if delta is not None:
@@ -377,6 +392,13 @@ class StreamDecoder:
             return error
         if self.complete:
             return None
+        if self._stray and not self.events:
+            try:
+                body = orjson.loads(self._stray)
+            except orjson.JSONDecodeError:
+                body = None
+            if isinstance(body, dict) and _is_error_payload(cast("dict[str, Any]", body)):
+                return self._in_stream_error(body)
         return self.interrupted("ended without [DONE] or a finish reason")
 
     def interrupted(self, why: str | BaseException) -> StreamInterruptedError:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from finetune_sdk import APIResponseValidationError, Client
+from finetune_sdk import APIResponseValidationError, BadRequestError, Client, StreamInterruptedError
 
 from .conftest import KEY, run_chat
 from .sse_server import RawServer, Reply, Request, chunk, json_reply, sse
@@ -98,3 +98,18 @@ def test_a_whole_answer_says_its_refusal_and_reads_a_float_timestamp() -> None:
     ):
         reply = c.chat.complete("m", "hi")
     assert (reply.text, reply.refusal, reply.created) == ("", "No.", 1700000000)
+
+
+@pytest.mark.parametrize("end", [b"\n", b""], ids=["line", "no line end"])
+def test_a_bare_json_error_under_an_event_stream_type_says_its_message(mode: str, end: bytes) -> None:
+    body = b'{"error": {"message": "model overloaded", "type": "invalid_request_error"}}' + end
+    with serve(body) as server:
+        outcome = run_chat(mode, server.base_url)
+    assert isinstance(outcome.error, BadRequestError)
+    assert "model overloaded" in str(outcome.error) and outcome.deltas == []
+
+
+def test_a_bare_json_line_that_is_no_error_is_still_a_stream_cut_short(mode: str) -> None:
+    with serve(b'{"hello": "world"}\n') as server:
+        outcome = run_chat(mode, server.base_url)
+    assert isinstance(outcome.error, StreamInterruptedError)

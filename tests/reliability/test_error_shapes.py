@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from finetune_sdk import APIResponseValidationError, APIStatusError, BadRequestError, FineTuneJob
+from finetune_sdk import (
+    APIResponseValidationError,
+    APIStatusError,
+    BadRequestError,
+    FineTuneError,
+    FineTuneJob,
+)
 
 from .conftest import call
 from .hostile import Conn, HostileServer, Request, job, json_answer
@@ -20,7 +26,7 @@ def answering(status: int, body: object) -> HostileServer:
 
 
 def failure(mode: str, status: int, body: object) -> BaseException:
-    with answering(status, body) as server, pytest.raises(Exception) as caught:
+    with answering(status, body) as server, pytest.raises(FineTuneError) as caught:
         call(mode, server.base_url, lambda c: c.jobs.retrieve("ftjob-1"))
     return caught.value
 
