@@ -100,6 +100,26 @@ def _bypassed(url: httpx.URL, no_proxy: str) -> bool:
     return False
 
 
+def _proxy_url(raw: str, name: str) -> httpx.URL:
+    """The proxy URL the environment variable ``name`` holds, or a ``ConfigurationError``."""
+    try:
+        proxy = httpx.URL(raw)
+    except httpx.InvalidURL as exc:
+        problem = str(exc)
+    else:
+        if not proxy.host:
+            problem = "it names no host"
+        elif proxy.port is not None and not 0 < proxy.port < 65536:
+            problem = f"port {proxy.port} is out of range"
+        else:
+            return proxy
+    # The value is not quoted: a proxy URL may hold a password.
+    raise ConfigurationError(
+        f"The environment's proxy ({name}) is not a valid URL: {problem}. Fix it, or pass "
+        "Client(trust_env=False) to connect directly."
+    )
+
+
 def proxy_for(url: httpx.URL, *, trust_env: bool, allow_insecure_http: bool) -> httpx.URL | None:
     """The proxy to reach ``url`` through, from the environment; None for a direct connection.
 
@@ -118,19 +138,7 @@ def proxy_for(url: httpx.URL, *, trust_env: bool, allow_insecure_http: bool) -> 
         return None
     if "://" not in raw:
         raw = f"http://{raw}"
-    try:
-        proxy = httpx.URL(raw)
-        problem = "it names no host" if not proxy.host else None
-        if proxy.port is not None and not 0 < proxy.port < 65536:
-            problem = f"port {proxy.port} is out of range"
-    except httpx.InvalidURL as exc:
-        problem = str(exc)
-    if problem is not None:
-        # The value is not quoted: a proxy URL may hold a password.
-        raise ConfigurationError(
-            f"The environment's proxy ({name}) is not a valid URL: {problem}. Fix it, or pass "
-            "Client(trust_env=False) to connect directly."
-        )
+    proxy = _proxy_url(raw, name)
     if url.scheme == "http" and not allow_insecure_http:
         raise ConfigurationError(
             f"base_url {str(url)!r} is plain http:// and the environment sends it through a proxy: the API "

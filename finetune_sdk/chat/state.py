@@ -397,8 +397,10 @@ class StreamDecoder:
                 body = orjson.loads(self._stray)
             except orjson.JSONDecodeError:
                 body = None
-            if isinstance(body, dict) and _is_error_payload(cast("dict[str, Any]", body)):
-                return self._in_stream_error(body)
+            if isinstance(body, dict):
+                fields = cast("dict[str, Any]", body)
+                if _is_error_payload(fields):
+                    return self._in_stream_error(fields)
         return self.interrupted("ended without [DONE] or a finish reason")
 
     def interrupted(self, why: str | BaseException) -> StreamInterruptedError:

@@ -5,6 +5,8 @@ asyncio and trio."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from finetune_sdk import APIResponseValidationError, BadRequestError, Client, StreamInterruptedError
@@ -59,15 +61,15 @@ def test_tool_call_deltas_leave_the_text_empty_and_say_why(mode: str) -> None:
     assert (outcome.text, outcome.finish_reason, outcome.refusal) == ("", "tool_calls", None)
 
 
+WRONG_KINDS: list[tuple[dict[str, Any], str]] = [
+    ({"choices": [{"index": 0, "delta": {}, "finish_reason": 5}]}, "finish_reason"),
+    (chunk(refusal=["no"]), "refusal"),
+]
+
+
 @pytest.mark.parametrize(
     ("event", "what"),
-    [
-        (
-            chunk("a", finish=None) | {"choices": [{"index": 0, "delta": {}, "finish_reason": 5}]},
-            "finish_reason",
-        ),
-        (chunk(refusal=["no"]), "refusal"),
-    ],
+    WRONG_KINDS,
     ids=["finish_reason a number", "refusal a list"],
 )
 def test_a_field_of_the_wrong_kind_is_a_malformed_chunk(mode: str, event: object, what: str) -> None:
