@@ -325,15 +325,16 @@ class StreamDecoder:
         try:
             choices = chunk.get("choices")
             if choices:
-                choice = choices[0]
-                if choice.get("index", 0) != 0:
-                    # With n > 1 a chunk may carry another choice first (or only): text is choice 0's.
-                    choice = next((c for c in choices if c.get("index", 0) == 0), None)
-                    if choice is None:
-                        return None
                 usage = chunk.get("usage")
                 if usage:
                     self.usage = ChatUsage.from_wire(usage)
+                choice = choices[0]
+                if choice.get("index", 0) != 0:
+                    # With n > 1 a chunk may carry another choice first (or only): text is choice 0's
+                    # (the usage, read above, counts them all).
+                    choice = next((c for c in choices if c.get("index", 0) == 0), None)
+                    if choice is None:
+                        return None
                 finish = choice.get("finish_reason")
                 if finish:
                     if finish.__class__ is not str:

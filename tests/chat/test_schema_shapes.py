@@ -115,3 +115,15 @@ def test_a_bare_json_line_that_is_no_error_is_still_a_stream_cut_short(mode: str
     with serve(b'{"hello": "world"}\n') as server:
         outcome = run_chat(mode, server.base_url)
     assert isinstance(outcome.error, StreamInterruptedError)
+
+
+def test_usage_on_a_chunk_of_another_choice_is_kept(mode: str) -> None:
+    # n=2 (through extra_body): the last chunk carries choice 1's finish and the usage of both.
+    last = chunk(finish="stop", index=1) | {
+        "usage": {"prompt_tokens": 5, "completion_tokens": 4, "total_tokens": 9}
+    }
+    body = sse(chunk("a", index=0), chunk("b", index=1), chunk(finish="stop", index=0), last, "[DONE]")
+    with serve(body) as server:
+        outcome = run_chat(mode, server.base_url, extra_body={"n": 2})
+    assert outcome.error is None and outcome.text == "a"
+    assert outcome.usage is not None and outcome.usage.total_tokens == 9
