@@ -42,11 +42,25 @@ class ChatUsage(APIPart):
 
     @classmethod
     def from_wire(cls, raw: Mapping[str, Any]) -> ChatUsage:
-        """Read a ``usage`` object leniently: missing counts are 0, a missing total is the sum."""
-        prompt = int(raw.get("prompt_tokens") or 0)
-        completion = int(raw.get("completion_tokens") or 0)
+        """Read a ``usage`` object leniently: missing (or null) counts are 0, a missing total is the sum.
+        A count that is no whole number (``1.5``, ``true``, ``"7"``) is a ``ValueError``, not rounded."""
+        prompt = _count(raw, "prompt_tokens")
+        completion = _count(raw, "completion_tokens")
         total = raw.get("total_tokens")
-        return cls(prompt, completion, int(total) if total is not None else prompt + completion)
+        return cls(
+            prompt, completion, _count(raw, "total_tokens") if total is not None else prompt + completion
+        )
+
+
+def _count(raw: Mapping[str, Any], name: str) -> int:
+    value = raw.get(name)
+    if value is None:
+        return 0
+    if value.__class__ is int:
+        return int(value)
+    if value.__class__ is float and value.is_integer():
+        return int(value)  # 7.0: the JSON of some servers
+    raise ValueError(f"usage.{name} is not a whole number: {value!r}")
 
 
 class ChatMessage(APIPart):

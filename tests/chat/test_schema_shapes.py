@@ -9,7 +9,13 @@ from typing import Any
 
 import pytest
 
-from finetune_sdk import APIResponseValidationError, BadRequestError, Client, StreamInterruptedError
+from finetune_sdk import (
+    APIResponseValidationError,
+    BadRequestError,
+    ChatUsage,
+    Client,
+    StreamInterruptedError,
+)
 
 from .conftest import KEY, run_chat
 from .sse_server import RawServer, Reply, Request, chunk, json_reply, sse
@@ -127,3 +133,21 @@ def test_usage_on_a_chunk_of_another_choice_is_kept(mode: str) -> None:
         outcome = run_chat(mode, server.base_url, extra_body={"n": 2})
     assert outcome.error is None and outcome.text == "a"
     assert outcome.usage is not None and outcome.usage.total_tokens == 9
+
+
+@pytest.mark.parametrize("count", [1.5, True, "7"], ids=["fraction", "boolean", "string"])
+def test_a_usage_count_that_is_no_whole_number_is_a_malformed_chunk(mode: str, count: object) -> None:
+    usage = {"choices": [], "usage": {"prompt_tokens": count, "completion_tokens": 2}}
+    with serve(sse(chunk("Hi", finish="stop"), usage, "[DONE]")) as server:
+        outcome = run_chat(mode, server.base_url)
+    assert isinstance(outcome.error, APIResponseValidationError) and "prompt_tokens" in str(outcome.error)
+    assert outcome.usage is None  # nothing rounded into place
+
+
+def test_whole_float_counts_and_a_missing_total_read_as_counts(mode: str) -> None:
+    usage = {"choices": [], "usage": {"prompt_tokens": 5.0, "completion_tokens": None}}
+    with serve(sse(chunk("Hi", finish="stop"), usage, "[DONE]")) as server:
+        outcome = run_chat(mode, server.base_url)
+    assert outcome.error is None and outcome.usage == ChatUsage(
+        prompt_tokens=5, completion_tokens=0, total_tokens=5
+    )
