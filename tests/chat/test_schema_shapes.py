@@ -137,7 +137,7 @@ def test_usage_on_a_chunk_of_another_choice_is_kept(mode: str) -> None:
 
 @pytest.mark.parametrize("count", [1.5, True, "7"], ids=["fraction", "boolean", "string"])
 def test_a_usage_count_that_is_no_whole_number_is_a_malformed_chunk(mode: str, count: object) -> None:
-    usage = {"choices": [], "usage": {"prompt_tokens": count, "completion_tokens": 2}}
+    usage: dict[str, Any] = {"choices": [], "usage": {"prompt_tokens": count, "completion_tokens": 2}}
     with serve(sse(chunk("Hi", finish="stop"), usage, "[DONE]")) as server:
         outcome = run_chat(mode, server.base_url)
     assert isinstance(outcome.error, APIResponseValidationError) and "prompt_tokens" in str(outcome.error)
@@ -145,7 +145,7 @@ def test_a_usage_count_that_is_no_whole_number_is_a_malformed_chunk(mode: str, c
 
 
 def test_whole_float_counts_and_a_missing_total_read_as_counts(mode: str) -> None:
-    usage = {"choices": [], "usage": {"prompt_tokens": 5.0, "completion_tokens": None}}
+    usage: dict[str, Any] = {"choices": [], "usage": {"prompt_tokens": 5.0, "completion_tokens": None}}
     with serve(sse(chunk("Hi", finish="stop"), usage, "[DONE]")) as server:
         outcome = run_chat(mode, server.base_url)
     assert outcome.error is None and outcome.usage == ChatUsage(
