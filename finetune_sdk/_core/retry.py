@@ -17,6 +17,7 @@ Three things keep retries from making an outage worse:
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import email.utils
 import logging
 import random
@@ -103,6 +104,10 @@ def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -
         when = email.utils.parsedate_to_datetime(raw.strip())
     except (TypeError, ValueError, IndexError):
         return None
+    if when.tzinfo is None:
+        # "-0000" (and a date with no zone) reads as naive, which .timestamp() takes as local time: HTTP
+        # dates are always UTC, so a client far from UTC would wait hours more or less than asked.
+        when = when.replace(tzinfo=datetime.timezone.utc)
     return max(when.timestamp() - (time.time() if now is None else now), 0.0)
 
 

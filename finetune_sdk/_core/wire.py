@@ -249,6 +249,10 @@ def error_fields(body: object) -> tuple[str | None, str | None]:
             return (str(message) if message else None, str(code) if code is not None else None)
         if isinstance(error, str):
             return error, None
+        errors = fields.get("errors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict) and "message" not in fields:
+            # The list form some gateways use: {"errors": [{"message": ..., "code": ...}, ...]}.
+            return error_fields(cast("list[dict[str, object]]", errors)[0])
         message = fields.get("message") or fields.get("detail") or fields.get("msg")
         code = fields.get("code")
         return (
@@ -326,11 +330,26 @@ def parse_model(model: type[ModelT], data: object, *, response: httpx.Response |
         parsed = model.model_validate(data)
     except pydantic.ValidationError as exc:
         raise APIResponseValidationError(
-            f"The answer is not a valid {model.__name__}: {exc.errors(include_url=False)[:3]}",
+            _error_instead(model.__name__, data)
+            or f"The answer is not a valid {model.__name__}: {exc.errors(include_url=False)[:3]}",
             body=data,
             response=response,
         ) from None
     return tag(parsed, request_id_of(response.headers) if response is not None else None)
+
+
+def _error_instead(name: str, data: object) -> str | None:
+    """What to say of a successful answer that holds an error object instead of the ``name`` asked for
+    (some servers answer 200 with ``{"error": {...}}``): the server's own message, not missing fields."""
+    if not isinstance(data, dict):
+        return None
+    fields = cast("dict[str, object]", data)
+    if "id" in fields or not (fields.get("error") or fields.get("errors")):
+        return None  # a failed job has an id and an ``error`` of its own
+    message, code = error_fields(fields)
+    if message is None:
+        return None
+    return f"The answer is an error, not a {name}{f' ({code})' if code else ''}: {message}"
 
 
 def is_stream_answer(response: httpx.Response) -> bool:

@@ -75,16 +75,26 @@ def _undecodable(response: httpx.Response, why: object) -> APIResponseValidation
     )
 
 
-class _Body:
-    """The decoded body of an answer as it is read, refused past the size limit (sans I/O)."""
+#: The most of an error answer's body that is read: its message is at the start, and a server that
+#: answers a 503 or a 429 with megabytes (or a gzip bomb) must still be seen as a 503 or a 429.
+ERROR_BODY_LIMIT: Final = 64 * 1024
 
-    __slots__ = ("_decoder", "_limit", "_parts", "_response", "_size")
+
+class _Body:
+    """The decoded body of an answer as it is read, refused past the size limit (sans I/O); an error
+    answer's body is cut at ``ERROR_BODY_LIMIT`` instead (``full`` then), so its status stands."""
+
+    __slots__ = ("_decoder", "_error", "_limit", "_parts", "_response", "_size", "full")
 
     def __init__(self, response: httpx.Response, limits: Limits) -> None:
         self._response = response
-        self._limit = limits.max_answer_bytes
+        self._error = not 200 <= response.status_code < 300
+        self._limit = (
+            min(limits.max_answer_bytes, ERROR_BODY_LIMIT) if self._error else limits.max_answer_bytes
+        )
         self._parts: list[bytes] = []
         self._size = 0
+        self.full = False
         try:
             self._decoder = BodyDecoder(response.headers.get("content-encoding", ""))
         except UndecodableBodyError as exc:
@@ -102,27 +112,36 @@ class _Body:
         if not self._decoder.identity or not length.isdigit():
             return False
         if int(length) > self._limit:
+            if self._error:
+                return False  # read in pieces, up to the limit
             raise too_large(self._response, self._limit)
         return bounded
 
     def _add(self, piece: bytes) -> None:
         self._size += len(piece)
         if self._size > self._limit:
-            raise too_large(self._response, self._limit)
+            if not self._error:
+                raise too_large(self._response, self._limit)
+            piece = piece[: len(piece) - (self._size - self._limit)]
+            self.full = True
         self._parts.append(piece)
 
     def feed(self, raw: bytes) -> None:
+        """Take one raw read; once ``full``, the caller stops reading."""
         try:
             for piece in self._decoder.feed(raw):
                 self._add(piece)
+                if self.full:
+                    return
         except UndecodableBodyError as exc:
             raise _undecodable(self._response, exc) from None
 
     def answer(self) -> httpx.Response:
         """The answer with its decoded body, readable as ``.content`` / ``.text`` / ``.json()``."""
         try:
-            for piece in self._decoder.finish():
-                self._add(piece)
+            if not self.full:
+                for piece in self._decoder.finish():
+                    self._add(piece)
         except UndecodableBodyError as exc:
             raise _undecodable(self._response, exc) from None
         response = self._response
@@ -220,6 +239,8 @@ def send_attempt(
             else:
                 for raw in response.iter_raw():
                     body.feed(raw)
+                    if body.full:
+                        break
                     if deadline.expired():  # a caller's own transport does not bound each read
                         raise deadline_error(deadline, request)
                 answer = body.answer()
@@ -295,6 +316,8 @@ async def _asend(
         else:
             async for raw in response.aiter_raw():
                 body.feed(raw)
+                if body.full:
+                    break
             answer = body.answer()
     finally:
         with anyio.CancelScope(shield=True):  # the deadline's cancellation must not skip the close

@@ -56,7 +56,11 @@ _EXCEPTIONS: Final[tuple[tuple[type[Exception], type[httpx.TransportError]], ...
 
 
 class _HttpxErrors:
-    """Raises httpx's exception for an httpcore one leaving the block (others pass unchanged)."""
+    """Raises httpx's exception for an httpcore one leaving the block (others pass unchanged); a failed
+    connection says ``connecting`` (the proxy it went to), if given."""
+
+    def __init__(self, connecting: str = "") -> None:
+        self._connecting = connecting
 
     def __enter__(self) -> None:
         return None
@@ -65,7 +69,10 @@ class _HttpxErrors:
         if isinstance(exc, Exception):
             for source, target in _EXCEPTIONS:
                 if isinstance(exc, source):
-                    raise target(str(exc)) from exc
+                    message = str(exc)
+                    if self._connecting and isinstance(exc, httpcore.ConnectError | httpcore.ConnectTimeout):
+                        message = f"{message or 'no connection'} {self._connecting}"
+                    raise target(message) from exc
 
 
 _httpx_errors: Final = _HttpxErrors()
@@ -100,6 +107,26 @@ def _bypassed(url: httpx.URL, no_proxy: str) -> bool:
     return False
 
 
+def _proxy_url(raw: str, name: str) -> httpx.URL:
+    """The proxy URL the environment variable ``name`` holds, or a ``ConfigurationError``."""
+    try:
+        proxy = httpx.URL(raw)
+    except httpx.InvalidURL as exc:
+        problem = str(exc)
+    else:
+        if not proxy.host:
+            problem = "it names no host"
+        elif proxy.port is not None and not 0 < proxy.port < 65536:
+            problem = f"port {proxy.port} is out of range"
+        else:
+            return proxy
+    # The value is not quoted: a proxy URL may hold a password.
+    raise ConfigurationError(
+        f"The environment's proxy ({name}) is not a valid URL: {problem}. Fix it, or pass "
+        "Client(trust_env=False) to connect directly."
+    )
+
+
 def proxy_for(url: httpx.URL, *, trust_env: bool, allow_insecure_http: bool) -> httpx.URL | None:
     """The proxy to reach ``url`` through, from the environment; None for a direct connection.
 
@@ -112,12 +139,13 @@ def proxy_for(url: httpx.URL, *, trust_env: bool, allow_insecure_http: bool) -> 
     proxies = urllib.request.getproxies_environment()
     if _bypassed(url, proxies.get("no", "")):
         return None
+    name = f"{url.scheme.upper()}_PROXY" if proxies.get(url.scheme) else "ALL_PROXY"
     raw = proxies.get(url.scheme) or proxies.get("all")
     if not raw:
         return None
     if "://" not in raw:
         raw = f"http://{raw}"
-    proxy = httpx.URL(raw)
+    proxy = _proxy_url(raw, name)
     if url.scheme == "http" and not allow_insecure_http:
         raise ConfigurationError(
             f"base_url {str(url)!r} is plain http:// and the environment sends it through a proxy: the API "
@@ -144,6 +172,16 @@ def _proxy(url: httpx.URL | None) -> httpcore.Proxy | None:
     return httpcore.Proxy(url=str(bare), auth=auth)
 
 
+def _connecting_note(proxy: httpx.URL | None) -> str:
+    if proxy is None:
+        return ""
+    port = f":{proxy.port}" if proxy.port is not None else ""
+    return (
+        f"(connecting to the proxy {proxy.scheme}://{proxy.host}{port} the environment names; "
+        "Client(trust_env=False) connects directly)"
+    )
+
+
 class _Settings:
     """How to make a pool: the same for every pool a transport makes over its life."""
 
@@ -151,7 +189,11 @@ class _Settings:
         self, base_url: httpx.URL, limits: httpx.Limits, *, trust_env: bool, allow_insecure_http: bool
     ) -> None:
         self.limits = limits
-        self.proxy = _proxy(proxy_for(base_url, trust_env=trust_env, allow_insecure_http=allow_insecure_http))
+        chosen = proxy_for(base_url, trust_env=trust_env, allow_insecure_http=allow_insecure_http)
+        self.proxy = _proxy(chosen)
+        # Every connection goes to the proxy: a failure to connect is the proxy's, which the error must
+        # say, or the base URL is all one would check. (Its address only: a proxy URL may hold a password.)
+        self.errors = _HttpxErrors(_connecting_note(chosen))
         self.trust_env = trust_env
         self._ssl: ssl.SSLContext | None = None
         # Loading the certificate store takes time: an http:// base URL (the emulator) never needs it.
@@ -268,7 +310,7 @@ class Transport(_OwnPool[httpcore.ConnectionPool], httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if self._pid != os.getpid():  # a fork that register_at_fork could not see (os.fork from C)
             self.forget_connections()
-        with _httpx_errors:
+        with self._settings.errors:
             answer = self._pool.handle_request(_core_request(request, request.stream))
         return _response(answer, _SyncBody(answer))
 
@@ -323,7 +365,7 @@ class AsyncTransport(_OwnPool[httpcore.AsyncConnectionPool], httpx.AsyncBaseTran
         if self._pid != os.getpid() or (self._loop is not None and loop is not self._loop):
             self.forget_connections()
         self._loop = loop
-        with _httpx_errors:
+        with self._settings.errors:
             answer = await self._pool.handle_async_request(_core_request(request, request.stream))
         return _response(answer, _AsyncBody(answer))
 

@@ -2,10 +2,10 @@
 
 :class:`StreamDecoder` reads Server-Sent Events from the raw bytes (``\\r\\n``, ``\\r`` or ``\\n`` line
 ends, ``data:`` lines joined, comments and other fields skipped), decodes each event's data and returns
-its text delta; it records the finish reason and usage, notes ``[DONE]``, raises for an error event and
-for a chunk it cannot read, and at the end of the bytes says whether the stream was complete. So "what
-counts as a delta", "what is an error event" and "was this stream cut short?" are answered once, here,
-for the sync and async streams alike.
+its text delta; it records the finish reason, the usage and any refusal, notes ``[DONE]``, raises for an
+error event and for a chunk it cannot read, and at the end of the bytes says whether the stream was
+complete. So "what counts as a delta", "what is an error event" and "was this stream cut short?" are
+answered once, here, for the sync and async streams alike.
 
 The per-event path is kept tiny on purpose (the data sliced from the line as bytes, one
 ``orjson.loads``, a few dict lookups, no model per chunk): a service relaying hundreds of streams spends
@@ -148,7 +148,9 @@ class StreamDecoder:
         "_error",
         "_event",
         "_lf_due",
+        "_refusal",
         "_seen",
+        "_stray",
         "chars",
         "done",
         "events",
@@ -182,10 +184,19 @@ class StreamDecoder:
         self._event = b""
         self._error: Exception | None = None  # a failure found after text in the same chunk
         self._lf_due = False  # the last chunk ended with \r: a \n first in the next one is skipped
+        self._refusal: list[str] = []  # a refusal comes in deltas of its own, beside the text
+        # A JSON object sent as a bare line before any event: a server's error body under an event-stream
+        # content type, whose message must not end as "the stream ended early".
+        self._stray = b""
 
     @property
     def text(self) -> str:
         return "".join(self.parts)
+
+    @property
+    def refusal(self) -> str | None:
+        """The refusal the model sent instead of text (its deltas joined), or None if it sent none."""
+        return "".join(self._refusal) if self._refusal else None
 
     @property
     def complete(self) -> bool:
@@ -240,9 +251,8 @@ class StreamDecoder:
             if line:
                 if line.startswith(b"data:"):
                     data.append(line[6:] if line[5:6] == b" " else line[5:])
-                elif line.startswith(b"event:"):
-                    self._event = line[7:] if line[6:7] == b" " else line[6:]
-                # comments (":") and other fields (id, retry) do not change a chat stream
+                else:
+                    self._other_line(line)
                 continue
             if data:  # a blank line ends an event
                 try:
@@ -260,11 +270,23 @@ class StreamDecoder:
             self._event = b""
         return deltas
 
+    def _other_line(self, line: bytes) -> None:
+        """A line that is no ``data:`` line (rare: off the per-delta path)."""
+        if line.startswith(b"event:"):
+            self._event = line[7:] if line[6:7] == b" " else line[6:]
+        elif line[:1] == b"{" and not self.events and not self._stray:
+            self._stray = line
+        # comments (":") and other fields (id, retry) do not change a chat stream
+
     def end(self) -> list[str]:
         """The deltas of a last event whose blank line never came (its lines whole), at the end of the
         bytes; a line cut off midway is dropped, as the stream was."""
         self.check()
         deltas: list[str] = []
+        if self._buffer and not self.events and not self._stray:
+            rest = b"".join(self._buffer)
+            if rest.startswith(b"{"):
+                self._stray = rest  # the bare JSON body had no line end
         if self._data and not self.done:
             delta = self._dispatch(self._data[0] if len(self._data) == 1 else b"\n".join(self._data))
             if delta is not None:
@@ -303,17 +325,20 @@ class StreamDecoder:
         try:
             choices = chunk.get("choices")
             if choices:
-                choice = choices[0]
-                if choice.get("index", 0) != 0:
-                    # With n > 1 a chunk may carry another choice first (or only): text is choice 0's.
-                    choice = next((c for c in choices if c.get("index", 0) == 0), None)
-                    if choice is None:
-                        return None
                 usage = chunk.get("usage")
                 if usage:
                     self.usage = ChatUsage.from_wire(usage)
+                choice = choices[0]
+                if choice.get("index", 0) != 0:
+                    # With n > 1 a chunk may carry another choice first (or only): text is choice 0's
+                    # (the usage, read above, counts them all).
+                    choice = next((c for c in choices if c.get("index", 0) == 0), None)
+                    if choice is None:
+                        return None
                 finish = choice.get("finish_reason")
                 if finish:
+                    if finish.__class__ is not str:
+                        raise TypeError("a choice's finish_reason is not a string")
                     self.finish_reason = finish
                 delta = choice.get("delta")
                 content = delta.get("content") if delta else None
@@ -323,6 +348,12 @@ class StreamDecoder:
                     self.chars += len(content)
                     self.parts.append(content)
                     return content
+                # A refusal replaces the text: kept beside it, so that an empty reply is not all there is.
+                refusal = delta.get("refusal") if delta else None
+                if refusal:
+                    if refusal.__class__ is not str:
+                        raise TypeError("a delta's refusal is not a string")
+                    self._refusal.append(refusal)
                 return None
             if self._event == b"error" or _is_error_payload(chunk):
                 raise self._in_stream_error(chunk)
@@ -362,6 +393,15 @@ class StreamDecoder:
             return error
         if self.complete:
             return None
+        if self._stray and not self.events:
+            try:
+                body = orjson.loads(self._stray)
+            except orjson.JSONDecodeError:
+                body = None
+            if isinstance(body, dict):
+                fields = cast("dict[str, Any]", body)
+                if _is_error_payload(fields):
+                    return self._in_stream_error(fields)
         return self.interrupted("ended without [DONE] or a finish reason")
 
     def interrupted(self, why: str | BaseException) -> StreamInterruptedError:

@@ -1,7 +1,8 @@
 """Streamed chat replies: :class:`ChatStream` (sync) and :class:`AsyncChatStream` (async).
 
 A stream is an iterator of text deltas. After the loop it holds the whole ``text``, the
-``finish_reason`` and the ``usage`` (prompt and completion tokens) the server reported::
+``finish_reason``, the ``usage`` (prompt and completion tokens) the server reported, and the model's
+``refusal`` if it refused instead of answering::
 
     stream = client.chat("Qwen/Qwen2.5-7B-Instruct", "Hello")
     for delta in stream:

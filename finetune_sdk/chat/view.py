@@ -174,6 +174,12 @@ class StreamView(Generic[RawT]):
         return self._decoder.finish_reason
 
     @property
+    def refusal(self) -> str | None:
+        """The model's refusal, if it refused instead of answering (``text`` is then empty); None
+        otherwise. It is not among the deltas the stream yields."""
+        return self._decoder.refusal
+
+    @property
     def usage(self) -> ChatUsage | None:
         """Token counts, once the server sent them (at the end; None if it does not report usage)."""
         return self._decoder.usage

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import Field
 
 from .._models import APIModel, APIPart, request_id_of_model
+from ._common import Timestamp
 
 __all__ = ["ChatChoice", "ChatCompletion", "ChatMessage", "ChatUsage"]
 
@@ -41,11 +42,25 @@ class ChatUsage(APIPart):
 
     @classmethod
     def from_wire(cls, raw: Mapping[str, Any]) -> ChatUsage:
-        """Read a ``usage`` object leniently: missing counts are 0, a missing total is the sum."""
-        prompt = int(raw.get("prompt_tokens") or 0)
-        completion = int(raw.get("completion_tokens") or 0)
+        """Read a ``usage`` object leniently: missing (or null) counts are 0, a missing total is the sum.
+        A count that is no whole number (``1.5``, ``true``, ``"7"``) is a ``ValueError``, not rounded."""
+        prompt = _count(raw, "prompt_tokens")
+        completion = _count(raw, "completion_tokens")
         total = raw.get("total_tokens")
-        return cls(prompt, completion, int(total) if total is not None else prompt + completion)
+        return cls(
+            prompt, completion, _count(raw, "total_tokens") if total is not None else prompt + completion
+        )
+
+
+def _count(raw: Mapping[str, Any], name: str) -> int:
+    value = raw.get(name)
+    if value is None:
+        return 0
+    if value.__class__ is int:
+        return int(value)
+    if value.__class__ is float and value.is_integer():
+        return int(value)  # 7.0: the JSON of some servers
+    raise ValueError(f"usage.{name} is not a whole number: {value!r}")
 
 
 class ChatMessage(APIPart):
@@ -77,7 +92,7 @@ class ChatCompletion(APIModel):
 
     id: str = ""
     object: str = "chat.completion"
-    created: int = 0
+    created: Timestamp = 0
     model: str = ""
     choices: list[ChatChoice] = Field(default_factory=list[ChatChoice])
     usage: ChatUsage | None = None
@@ -99,6 +114,13 @@ class ChatCompletion(APIModel):
         :attr:`has_choices` and the choice's ``message.refusal``)."""
         choice = self.choice
         return (choice.message.content or "") if choice is not None else ""
+
+    @property
+    def refusal(self) -> str | None:
+        """The first choice's refusal, if the model refused instead of answering (``text`` is then
+        empty); None otherwise."""
+        choice = self.choice
+        return choice.message.refusal if choice is not None else None
 
     @property
     def finish_reason(self) -> str | None:

@@ -23,6 +23,7 @@ class Outcome:
     finish_reason: str | None
     usage: ChatUsage | None
     error: BaseException | None
+    refusal: str | None = None
 
 
 def run_chat(mode: str, base_url: str, messages: Any = "hi", *, model: str = "m", **kw: Any) -> Outcome:
@@ -37,8 +38,8 @@ def run_chat(mode: str, base_url: str, messages: Any = "hi", *, model: str = "m"
                 for delta in stream:
                     deltas.append(delta)
             except Exception as exc:
-                return Outcome(deltas, stream.text, stream.finish_reason, stream.usage, exc)
-            return Outcome(deltas, stream.text, stream.finish_reason, stream.usage, None)
+                return Outcome(deltas, stream.text, stream.finish_reason, stream.usage, exc, stream.refusal)
+            return Outcome(deltas, stream.text, stream.finish_reason, stream.usage, None, stream.refusal)
 
     async def main() -> Outcome:
         async with AsyncClient(api_key=api_key, base_url=base_url, **client_kw) as client:
@@ -47,8 +48,8 @@ def run_chat(mode: str, base_url: str, messages: Any = "hi", *, model: str = "m"
                 async for delta in stream:
                     deltas.append(delta)
             except Exception as exc:
-                return Outcome(deltas, stream.text, stream.finish_reason, stream.usage, exc)
-            return Outcome(deltas, stream.text, stream.finish_reason, stream.usage, None)
+                return Outcome(deltas, stream.text, stream.finish_reason, stream.usage, exc, stream.refusal)
+            return Outcome(deltas, stream.text, stream.finish_reason, stream.usage, None, stream.refusal)
 
     return anyio.run(main, backend=mode)
 

@@ -10,6 +10,7 @@ The proxy is a recording server on 127.0.0.1; no test leaves the machine.
 from __future__ import annotations
 
 import importlib.util
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -137,3 +138,18 @@ def test_trust_env_false_reads_no_proxy_from_the_environment(
     assert kind(api_key=KEY, base_url="https://api.platform.invalid/v1", trust_env=False)
     with pytest.raises(ConfigurationError, match="socks"):
         kind(api_key=KEY, base_url="https://api.platform.invalid/v1")
+
+
+def test_a_proxy_that_cannot_be_reached_is_named_in_the_error(
+    mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A port nothing listens on: bound, then closed.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("HTTPS_PROXY", f"http://user:hunter2@127.0.0.1:{port}")
+    with pytest.raises(APIConnectionError) as caught:
+        call(mode, "https://api.platform.example/v1", lambda c: c.jobs.retrieve("ftjob-1"))
+    message = str(caught.value)
+    assert f"the proxy http://127.0.0.1:{port}" in message and "trust_env=False" in message
+    assert "hunter2" not in message

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from finetune_sdk import ConfigurationError
+from finetune_sdk import Client, ConfigurationError
 from finetune_sdk._transport.transport import proxy_for
 
 # No proxy from the machine's environment: each test sets the variables it is about.
@@ -100,3 +100,23 @@ def test_a_proxy_of_an_unknown_kind_is_refused(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("HTTPS_PROXY", "ftp://proxy.corp:21")
     with pytest.raises(ConfigurationError, match="unknown kind"):
         chosen("https://api.platform.example/v1")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("HTTPS_PROXY", "http://user:hunter2@proxy.corp:bad"),
+        ("https_proxy", "http://[::1"),
+        ("ALL_PROXY", "http://user:hunter2@proxy.corp:99999999"),
+        ("HTTPS_PROXY", "http://:3128"),
+    ],
+)
+def test_a_malformed_proxy_url_is_a_configuration_error_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError) as caught:
+        Client(api_key="sk-proxy-test-0123", base_url="https://api.platform.example/v1")
+    message = str(caught.value)
+    assert name.upper() in message and "not a valid URL" in message and "trust_env=False" in message
+    assert "hunter2" not in message  # a proxy's password is never quoted

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import datetime
 import email.utils
+import time
 
 import httpx
 import pytest
@@ -72,3 +74,16 @@ def test_retry_after_replaces_backoff_and_is_capped() -> None:
     assert policy.wait_after(1, status(503, retry_after=3600.0)) == 5.0
     assert policy.wait_after(1, status(503)) <= 0.5
     assert policy.wait_after(1, APIConnectionError()) <= 0.5
+
+
+@pytest.mark.parametrize("zone", ["GMT", "+0000", "-0000"])
+def test_an_http_date_is_utc_whatever_the_local_zone(monkeypatch: pytest.MonkeyPatch, zone: str) -> None:
+    # A client far from UTC: a date read as local time would be off by 10 hours.
+    monkeypatch.setenv("TZ", "Pacific/Honolulu")
+    time.tzset()
+    try:
+        now = datetime.datetime(2099, 1, 1, tzinfo=datetime.timezone.utc).timestamp()
+        assert parse_retry_after({"retry-after": f"Thu, 01 Jan 2099 00:00:10 {zone}"}, now=now) == 10.0
+    finally:
+        monkeypatch.undo()
+        time.tzset()
