@@ -232,10 +232,11 @@ def test_big5_and_utf16_tables(tmp_path: Path) -> None:
     assert "--encoding big5" in str(caught.value)
     wide = tmp_path / "unicode.txt"
     wide.write_bytes(_table(PAIRS).replace(",", "\t").encode("utf-16"))
-    with pytest.raises(ValueError, match="UTF-16"):
-        convert_file(wide, tmp_path / "out.jsonl", source="csv")
+    # Excel's "Unicode Text": UTF-16 with its byte order mark, read as such without being told.
+    by_mark, _ = convert(tmp_path, wide, source="csv")
+    assert by_mark.change_counts["encoding"] == 1
     report, written = convert(tmp_path, wide, source="csv", encoding="utf-16")
-    assert (report.read, report.written) == (9, 9)
+    assert (report.read, report.written) == (9, 9) == (by_mark.read, by_mark.written)
     assert contents(written[1])[0] == ("user", PAIRS[2][0])  # PAIRS[1] holds a quote: not in the table
 
 

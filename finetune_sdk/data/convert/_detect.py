@@ -11,7 +11,7 @@ from typing import IO, Any, Literal
 import orjson
 
 from .._json import as_array, as_object
-from ._encoding import encoding_hint, guess_encoding
+from ._encoding import encoding_by_bom, encoding_hint, guess_encoding
 from ._fields import FieldMap
 from ._jsonarray import first_byte, iter_array, iter_array_lines, iter_json_lines, skip_bom, without_bom
 from ._open import Shape
@@ -186,7 +186,14 @@ def foreign_format(path: str | os.PathLike[str], display: str) -> tuple[str, str
 
 def foreign_head(head: bytes, display: str, name: str | None = None) -> tuple[str, str] | None:
     """:func:`foreign_format` from the first bytes of a file shown as ``display`` (named ``name``)."""
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or not_utf8(head):
+    by_bom = encoding_by_bom(head)
+    if by_bom is not None:
+        return (
+            "not_utf8",
+            f"the file is {by_bom.upper()} text (its byte order mark says so), not UTF-8: convert it with "
+            f"{_command(display)}, which reads it as {by_bom.upper()}",
+        )
+    if not_utf8(head):
         found = guess_encoding(head)  # a stray byte in UTF-8 text is left to the line's own error
         if found is not None:
             hint = encoding_hint(head)
@@ -287,9 +294,10 @@ def _parse_some(raws: Iterator[bytes]) -> list[Any]:
 
 
 def _delimited(head: bytes) -> bool:
-    """True when the head reads as rows of a delimited table (commas or tabs on the first line)."""
+    """True when the head reads as rows of a delimited table: commas, tabs or semicolons (Excel's separator
+    where the decimal mark is a comma) on the first line, as the CSV reader splits them."""
     try:
         first = head.decode("utf-8", "ignore").lstrip("\ufeff").split("\n", 1)[0]
     except UnicodeDecodeError:
         return False
-    return first.count(",") + first.count("\t") >= 1
+    return first.count(",") + first.count("\t") + first.count(";") >= 1

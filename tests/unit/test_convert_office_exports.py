@@ -1,0 +1,130 @@
+"""Files as office programs and scripts write them: Excel's semicolon CSV and "Unicode Text", Python's
+json.dumps of a missing number (NaN), lines a broken exporter wrote. Each is read with every change
+listed, or refused with a message that names the line and what is wrong with it."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from finetune_sdk import Dataset
+from finetune_sdk.data.convert import ConversionReport, convert_file
+
+QA = [
+    ("如何修改收货地址？", "打开订单，点击“修改地址”，保存即可。"),
+    ("退款多久到账?", "一般3-5个工作日；节假日顺延。"),
+    ("发票怎么开", "在订单详情页点击“申请发票”。\n填写抬头和税号。"),
+]
+
+
+def chat(question: str, answer: str) -> dict[str, Any]:
+    return {"messages": [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]}
+
+
+def excel_csv(separator: str) -> str:
+    """A table as Excel saves it: CRLF rows, a cell with the separator, a quote or a line break quoted."""
+    rows = [["问题", "答案"], *QA]
+    out: list[str] = []
+    for row in rows:
+        cells = [
+            '"' + cell.replace('"', '""') + '"' if any(c in cell for c in (separator, '"', "\n")) else cell
+            for cell in row
+        ]
+        out.append(separator.join(cells))
+    return "\r\n".join(out) + "\r\n"
+
+
+def convert(tmp_path: Path, src: Path, **options: Any) -> tuple[ConversionReport, list[dict[str, Any]]]:
+    out = tmp_path / "out.jsonl"
+    report = convert_file(src, out, rejects=tmp_path / "rejects.jsonl", **options)
+    assert report.written + report.rejected == report.read
+    written = [orjson.loads(x) for x in out.read_bytes().splitlines()]
+    assert len(written) == report.written
+    if written:
+        assert Dataset.validate_file(out).ok
+    return report, written
+
+
+def pairs(written: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(e["messages"][0]["content"], e["messages"][1]["content"]) for e in written]
+
+
+def test_validate_points_a_semicolon_csv_to_convert(tmp_path: Path) -> None:
+    src = tmp_path / "问答.csv"
+    src.write_text(excel_csv(";"), "utf-8-sig")
+    first = Dataset.validate_file(src).errors[0]
+    assert first.code == "csv_file"
+    assert "finetune convert" in first.message
+    _, written = convert(tmp_path, src)
+    assert pairs(written) == QA
+
+
+@pytest.mark.parametrize(("name", "encoding"), [("unicode.txt", "utf-16"), ("faq.csv", "utf-32")])
+def test_excel_unicode_text_is_read_by_its_byte_order_mark(tmp_path: Path, name: str, encoding: str) -> None:
+    src = tmp_path / name
+    src.write_bytes(excel_csv("\t").encode(encoding))
+    report, written = convert(tmp_path, src)
+    assert pairs(written) == QA
+    label = encoding.upper()
+    assert f"file: encoding: read as {label}, as its byte order mark says" in [str(c) for c in report.changes]
+    hint = Dataset.validate_file(src).errors[0]
+    assert (hint.code, hint.line) == ("not_utf8", None)
+    assert f"{label} text (its byte order mark says so)" in hint.message
+
+
+def test_nan_written_by_python_is_read_as_null_and_listed(tmp_path: Path) -> None:
+    src = tmp_path / "export.jsonl"
+    first = {**chat(*QA[0]), "score": math.nan}
+    second = {**chat(*QA[1]), "score": 0.5}
+    third = {"messages": [{"role": "user", "content": QA[2][0]}, {"role": "assistant", "content": math.nan}]}
+    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in (first, second, third)), "utf-8")
+    report, written = convert(tmp_path, src)
+    assert pairs(written) == QA[:2]
+    assert (report.read, report.written, report.rejected) == (3, 2, 1)
+    listed = [c for c in report.changes if c.code == "non_json_number"]
+    assert [c.record for c in listed] == [1]
+    assert "NaN" in listed[0].action
+    (rejection,) = report.rejections  # its answer was NaN: no answer left, and the reason says why
+    assert rejection.record == 3
+    assert "non_json_number" in rejection.reason
+
+
+def test_nan_in_a_json_array_is_read_as_null(tmp_path: Path) -> None:
+    src = tmp_path / "export.json"
+    records = [{**chat(q, a), "loss": -math.inf} for q, a in QA]
+    src.write_text(json.dumps(records, ensure_ascii=False, indent=2), "utf-8")
+    report, written = convert(tmp_path, src)
+    assert pairs(written) == QA
+    assert report.change_counts["non_json_number"] == 3
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        ('{"messages": [{"role": "user", "content": "\\ud83d 坏"}, {"role": "assistant", "content": "好"}]}',
+         "surrogate"),
+        ('{"messages": ' + "[" * 1100 + "]" * 1100 + "}", "depth"),
+    ],
+)  # fmt: skip
+def test_one_line_records_that_are_not_json_are_not_called_pretty_printed(
+    tmp_path: Path, line: str, says: str
+) -> None:
+    src = tmp_path / "broken.jsonl"
+    src.write_text(line + "\n" + line + "\n", "utf-8")
+    with pytest.raises(ValueError, match=says) as caught:
+        convert_file(src, tmp_path / "out.jsonl")
+    message = str(caught.value)
+    assert message.startswith(f"line 1 of {src} is not valid JSON")
+    assert "pretty-printed" not in message
+
+
+def test_a_pretty_printed_object_is_still_named_so(tmp_path: Path) -> None:
+    src = tmp_path / "pretty.jsonl"
+    src.write_text(json.dumps(chat(*QA[0]), ensure_ascii=False, indent=2) + "\n", "utf-8")
+    with pytest.raises(ValueError, match="pretty-printed"):
+        convert_file(src, tmp_path / "out.jsonl")
