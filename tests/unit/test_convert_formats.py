@@ -195,7 +195,7 @@ def test_an_excel_workbook_with_chinese_headers_numbers_and_a_blank_row(tmp_path
     assert contents(written[6]) == [("user", "一共有几种会员？"), ("assistant", "3")]
     assert report.change_counts["cell_as_text"] == 1
     assert report.change_counts["ignored_columns"] == 1  # 备注 named where it held text
-    assert any("only the first sheet" in w for w in report.warnings)
+    assert any("the first visible one" in w for w in report.warnings)
     assert all(PAIRS[0][0] != "问题" for _ in written)  # the header row is no example
     assert contents(written[0])[0] == ("user", PAIRS[0][0])
 

@@ -29,7 +29,8 @@ from ._open import Shape, open_decompressed, random_access, shape_of
 from ._raw import Raw, Undecoded, loads_lenient, parse_record
 from ._repairs import Reject, Repairs, Turn
 from ._report import Change, ConversionReport
-from ._sheetrows import Row, header_rows, name_formulas, title_note
+from ._sheetrows import Row, choose_sheet, header_rows, mark_row, marks_warnings, name_formulas, title_note
+from ._sheetxml import SheetMarks, sheet_marks
 from ._table import Columns, UnsureColumnsError, detect_columns, table_turns
 
 __all__ = ["SOURCES", "Raw", "SourceName", "open_records", "parse_record"]
@@ -386,27 +387,27 @@ def _sheet(what: _Input, table_path: str) -> Iterator[Raw]:
         sheets = sheet_names(table_path)
     except ValueError as exc:
         raise ValueError(f"{what.path}: {exc}") from exc.__cause__
+    index = choose_sheet(sheets, what.report)
     what.report.detected = (
-        f"auto: {what.shape.describe()}, sheet {sheets[0]!r}" if sheets else "an empty workbook"
+        f"auto: {what.shape.describe()}, sheet {sheets[index][0]!r}" if sheets else "an empty workbook"
     )
-    if len(sheets) > 1:
-        what.report.warnings.append(
-            f"only the first sheet ({sheets[0]!r}) was read; the workbook has {len(sheets)}: "
-            f"{', '.join(map(repr, sheets[1:6]))} not read (save the sheet you want first, or as CSV)"
-        )
+    marks = sheet_marks(table_path, sheets[index][0]) if sheets else SheetMarks()
     unvalued: dict[int, tuple[int, ...]] = {}
-    rows = ((n, *cells_of(values)) for n, values in enumerate(iter_sheet(table_path, unvalued), 1))
-    formulas = Formulas(table_path)
+    rows = ((n, *cells_of(values)) for n, values in enumerate(iter_sheet(table_path, unvalued, index), 1))
+    formulas = Formulas(table_path, index)
     try:
-        for raw in _table_rows(what, ((n, cells, tuple(kinds)) for n, cells, kinds in rows), ","):
+        for raw in _table_rows(what, ((n, cells, tuple(kinds)) for n, cells, kinds in rows), ""):
             # Only a row with a cell the sheet holds without a value, in a column read, looks for formulas.
-            used = what.columns.index.values() if what.columns is not None else ()
+            used = tuple(what.columns.index.values()) if what.columns is not None else ()
             empty = tuple(i for i in unvalued.pop(raw.number, ()) if i in used)
             if empty:
                 name_formulas(raw, formulas.of(raw.number, empty))
+            mark_row(raw, marks, used)
             yield raw
     finally:
         formulas.close()
+    used = tuple(what.columns.index.values()) if what.columns is not None else ()
+    what.report.warnings.extend(marks_warnings(marks, used))
 
 
 @contextlib.contextmanager

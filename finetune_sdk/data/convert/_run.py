@@ -77,6 +77,11 @@ def run(
         )
 
 
+#: Changes said in full in the reason of a record rejected after them: a cell read empty because it is
+#: part of merged cells is the likely reason, which its code alone would not show.
+_TOLD_IN_FULL = frozenset({"merged_cell"})
+
+
 def _one(raw: Raw, convert: Convert, report: ConversionReport, repairs: Repairs, sink: Sink) -> int:
     """Convert one record into ``sink``; 1 when it was written, 0 when rejected."""
     notes: list[Change] = [Change(record=raw.number, code=c, action=a) for c, a in raw.notes]
@@ -94,6 +99,9 @@ def _one(raw: Raw, convert: Convert, report: ConversionReport, repairs: Repairs,
         line = _line_of(example)
     except Reject as exc:
         reason = f"{exc.reason} ({raw.where})" if raw.where else exc.reason
+        told = [n.action for n in notes if n.code in _TOLD_IN_FULL]
+        if told:  # what the file did to the record, which is likely why nothing was left
+            reason += f" ({'; '.join(told)})"
         if notes:  # say what the repairs had done when nothing valid was left
             reason += f" (after the repairs: {', '.join(dict.fromkeys(n.code for n in notes))})"
         rejection = Rejection(record=raw.number, code=exc.code, reason=reason)

@@ -1,5 +1,6 @@
-"""What a table holds besides its records: its header, the title rows above it, listed when skipped, and
-formulas a workbook holds without their values, named with their cell."""
+"""What a table holds besides its records: its header, the title rows above it, listed when skipped,
+formulas a workbook holds without their values, named with their cell, the sheet read among a workbook's,
+and its hidden rows and merged cells, listed."""
 
 from __future__ import annotations
 
@@ -9,9 +10,20 @@ from collections.abc import Iterator
 from ..._text import plural
 from ._fields import FieldMap
 from ._raw import Raw
+from ._report import ConversionReport
+from ._sheetxml import SheetMarks
 from ._table import header_at
 
-__all__ = ["Row", "column_letter", "header_rows", "name_formulas", "title_note"]
+__all__ = [
+    "Row",
+    "choose_sheet",
+    "column_letter",
+    "header_rows",
+    "mark_row",
+    "marks_warnings",
+    "name_formulas",
+    "title_note",
+]
 
 Row = tuple[int, list[str], tuple[str, ...]]
 """A table row: its number from 1, its cells as text, the kinds of its cells that were not text."""
@@ -85,3 +97,86 @@ def column_letter(index: int) -> str:
         index, rest = divmod(index - 1, 26)
         letters = chr(ord("A") + rest) + letters
     return letters
+
+
+def choose_sheet(sheets: list[tuple[str, str]], report: ConversionReport) -> int:
+    """The index of the sheet to read: the first visible one (a hidden sheet is not what its author
+    shows); a warning names the sheets not read. ``ValueError`` when every sheet is hidden."""
+    if not sheets:
+        return 0
+    visible = [i for i, (_, state) in enumerate(sheets) if state == "visible"]
+    if not visible:
+        raise ValueError(
+            f"every sheet of the workbook is hidden ({', '.join(repr(name) for name, _ in sheets[:5])}): "
+            "unhide the one to read (Format > Sheet > Unhide) and save it"
+        )
+    index = visible[0]
+    hidden = [name for name, _ in sheets[:index]]
+    others = [name for i, (name, _) in enumerate(sheets) if i != index]
+    if others:
+        skipped = f" (the hidden {', '.join(map(repr, hidden))} skipped)" if hidden else ""
+        report.warnings.append(
+            f"only the sheet {sheets[index][0]!r}, the first visible one{skipped}, was read; the workbook "
+            f"has {len(sheets)}: {', '.join(map(repr, others[:5]))}{', ...' if len(others) > 5 else ''} "
+            "not read (save the sheet you want first, or as CSV)"
+        )
+    return index
+
+
+def mark_row(raw: Raw, marks: SheetMarks, used: tuple[int, ...]) -> None:
+    """List that the row of ``raw`` is hidden, or that a cell of it read is merged with a cell above or
+    beside it (the value is in the first cell only, so this one reads empty)."""
+    if raw.blank or not (marks.hidden or marks.merged):
+        return
+    notes: list[tuple[str, str]] = []
+    if marks.is_hidden(raw.number):
+        notes.append(("hidden_row", f"row {raw.number} is hidden in the sheet: read like the others"))
+    for merged in marks.merged:
+        first, last = merged.rows
+        if first <= raw.number <= last:
+            left, right = merged.columns
+            cells = [i for i in used if left <= i <= right and (raw.number, i) != (first, left)]
+            if cells:
+                here = ", ".join(f"{column_letter(i)}{raw.number}" for i in cells)
+                notes.append(
+                    (
+                        "merged_cell",
+                        f"{here} read empty: part of the merged cells {merged.ref}, whose value "
+                        f"only {merged.ref.split(':')[0]} holds",
+                    )
+                )
+    if not notes:
+        return
+    if raw.error is not None:  # rejected: the reason says what the sheet did to the row
+        code, reason = raw.error
+        raw.error = (code, f"{reason} ({'; '.join(action for _, action in notes)})")
+    else:
+        raw.notes = (*raw.notes, *notes)
+
+
+def marks_warnings(marks: SheetMarks, used: tuple[int, ...]) -> list[str]:
+    """The warnings for a sheet's hidden rows and its merged cells in the columns read."""
+    warnings: list[str] = []
+    count = marks.hidden_count()
+    if count:
+        runs = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in marks.hidden[:5])
+        more = ", ..." if len(marks.hidden) > 5 else ""
+        which = f"row {runs}" if count == 1 else f"rows {runs}{more}"
+        warnings.append(
+            f"{plural(count, 'hidden row')} of the sheet ({which}) {'was' if count == 1 else 'were'} read "
+            "like the others: "
+            "hiding a row, or filtering it out, does not delete it; delete the rows not to be trained on"
+        )
+    merged = [
+        m.ref
+        for m in marks.merged
+        if sum(1 for i in used if m.columns[0] <= i <= m.columns[1]) > (m.rows[0] == m.rows[1])
+    ]
+    if merged:
+        more = ", ..." if len(merged) > 5 else ""
+        warnings.append(
+            f"merged cells in the columns read ({', '.join(merged[:5])}{more}): "
+            "their value is in the first cell only, the others read empty; unmerge them and fill the "
+            "cells (Merge & Center off, then copy the value down)"
+        )
+    return warnings
