@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from finetune_sdk import Dataset
-from finetune_sdk.data.convert import ConversionReport, convert_file
+from finetune_sdk.data.convert import ConversionReport, FieldMap, convert_file
 
 QA = [
     ("如何修改收货地址？", "打开订单，点击“修改地址”，保存即可。"),
@@ -128,3 +128,23 @@ def test_a_pretty_printed_object_is_still_named_so(tmp_path: Path) -> None:
     src.write_text(json.dumps(chat(*QA[0]), ensure_ascii=False, indent=2) + "\n", "utf-8")
     with pytest.raises(ValueError, match="pretty-printed"):
         convert_file(src, tmp_path / "out.jsonl")
+
+
+def test_alpaca_preference_data_is_rejected_not_joined_into_one_answer(tmp_path: Path) -> None:
+    # LLaMA-Factory's two ways of writing preference data: ranked outputs, and chosen/rejected keys.
+    records = [
+        {"instruction": "用一句话介绍杭州", "input": "", "output": "杭州是浙江省会，以西湖闻名。"},
+        {"instruction": "写一句欢迎语", "input": "", "output": ["欢迎光临！", "滚。"]},
+        {"instruction": "怎么道歉", "input": "", "chosen": "真诚地说对不起。", "rejected": "不用道歉。"},
+    ]
+    src = tmp_path / "dpo_zh.json"
+    src.write_text(json.dumps(records, ensure_ascii=False, indent=2), "utf-8")
+    report, written = convert(tmp_path, src)
+    assert pairs(written) == [("用一句话介绍杭州", "杭州是浙江省会，以西湖闻名。")]
+    assert [(r.record, r.code) for r in report.rejections] == [(2, "preference_pair"), (3, "preference_pair")]
+    assert "the rejected" in report.rejections[0].reason
+    assert "--field response=chosen" in report.rejections[1].reason
+    assert "join_parts" not in report.change_counts
+    chosen, chosen_written = convert(tmp_path, src, fields=FieldMap(response="chosen"))
+    assert chosen_written[-1]["messages"][-1]["content"] == "真诚地说对不起。"
+    assert chosen.rejection_counts == {"missing_field": 2}
