@@ -166,3 +166,20 @@ def test_control_tokens_in_the_text_are_kept_and_warned_about(tmp_path: Path) ->
     assert warning.startswith("2 written examples have Qwen's control tokens in their text")
     assert "(first: record 1, <|im_end|>)" in warning
     assert [w.code for w in Dataset.validate_file(out).warnings if w.code == "control_tokens"]
+
+
+def test_an_unknown_sharegpt_role_names_the_cli_option_that_maps_it(tmp_path: Path) -> None:
+    # FastChat's ShareGPT dumps name the assistant after the model that answered.
+    record = {
+        "id": "x1",
+        "conversations": [{"from": "human", "value": "你好"}, {"from": "bard", "value": "你好！"}],
+    }
+    src = tmp_path / "fastchat.json"
+    src.write_text(json.dumps([record], ensure_ascii=False), "utf-8")
+    report = convert_file(src, None)
+    (rejection,) = report.rejections
+    assert rejection.code == "unknown_role"
+    assert "--role 'bard=assistant'" in rejection.reason
+    assert "FieldMap(roles={'bard': 'assistant'})" in rejection.reason
+    _, written = convert(tmp_path, src, fields=FieldMap(roles={"bard": "assistant"}))
+    assert pairs(written) == [("你好", "你好！")]

@@ -149,7 +149,8 @@ def _map_role(raw: str, fields: FieldMap, repairs: Repairs, index: int) -> str:
     if mapped is None:
         raise Reject(
             "unknown_role",
-            f"message {index} has the role {raw!r}, which the converter does not "
-            "know: map it with FieldMap(roles={...})",
+            f"message {index} has the role {raw!r}, which the converter does not know: map it with "
+            f"--role '{raw}=assistant' (or user, system, tool; FieldMap(roles={{{raw!r}: 'assistant'}}) in "
+            "Python)",
         )
     return mapped
