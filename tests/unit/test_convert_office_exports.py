@@ -183,3 +183,13 @@ def test_an_unknown_sharegpt_role_names_the_cli_option_that_maps_it(tmp_path: Pa
     assert "FieldMap(roles={'bard': 'assistant'})" in rejection.reason
     _, written = convert(tmp_path, src, fields=FieldMap(roles={"bard": "assistant"}))
     assert pairs(written) == [("你好", "你好！")]
+
+
+def test_records_wrapped_in_one_object_are_named_with_their_key(tmp_path: Path) -> None:
+    src = tmp_path / "api_export.json"  # as a web API returns them: {"data": [...], "total": 3}
+    body = {"data": [chat(q, a) for q, a in QA], "total": 3}
+    src.write_text(json.dumps(body, ensure_ascii=False, indent=2), "utf-8")
+    with pytest.raises(ValueError, match="is one JSON object whose 'data' holds the records") as caught:
+        convert_file(src, tmp_path / "out.jsonl")
+    assert "jq '.data'" in str(caught.value)
+    assert "pretty-printed" not in str(caught.value)

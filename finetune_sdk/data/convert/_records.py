@@ -21,10 +21,11 @@ from .._schema import StrPath
 from ._cells import cells_of
 from ._columnar import Formulas, column_names, iter_columnar, iter_sheet, sheet_names
 from ._csv import CsvRows, UndecodableError, first_bad_line
-from ._detect import Container, container_of, format_of, not_utf8, records_of
+from ._detect import Container, container_of, format_of, records_of
 from ._encoding import UTF8, TranscodedReader, encoding_by_bom, encoding_hint, normal_encoding
 from ._fields import CSV, FieldMap
 from ._jsonarray import BOM, ArrayState, iter_array, iter_array_lines, iter_json_lines
+from ._nothing import nothing_read
 from ._open import Shape, open_decompressed, random_access, shape_of
 from ._raw import Raw, Undecoded, loads_lenient, parse_record
 from ._repairs import Reject, Repairs, Turn
@@ -109,49 +110,6 @@ def _skip_bom(file: io.BufferedReader) -> bool:
         file.read(len(BOM))
         return True
     return False
-
-
-def _nothing_read(what: _Input, head: bytes, container: Container) -> None:
-    """Why detection parsed no record, when the file says so itself (rather than "no known format")."""
-    if what.encoding == UTF8 and not_utf8(head):
-        raise _undecodable(what)  # nothing decodes: say so, and guess the encoding
-    if not head.strip(BOM + b" \t\r\n"):
-        raise ValueError(f"{what.path} is empty{' but for white space' if head else ''}: nothing to convert")
-    if container == "lines" and head.lstrip(BOM + b" \t\r\n").startswith(b"{"):
-        _whole_lines_broken(what, head)
-        raise ValueError(
-            f"the JSON objects of {what.path} span several lines (pretty-printed): write one object per "
-            "line (JSON Lines), or put them in one JSON array, then convert it"
-        )
-
-
-def _whole_lines_broken(what: _Input, head: bytes) -> None:
-    """A first line that is not the start of an object pretty-printed over several lines (``{`` alone, or
-    ending with ``,``) but a whole object that is not valid JSON (``NaN`` aside: a lone surrogate, nesting
-    too deep) is named with its error."""
-    start = head.lstrip(BOM + b" \t\r\n")
-    first, newline, _ = start.partition(b"\n")
-    if newline and first.rstrip(b" \t\r").endswith((b"{", b"[", b",", b":")):
-        return
-    number = head[: len(head) - len(start)].count(b"\n") + 1
-    line = b""
-    with what.open() as file:
-        for _ in range(number):
-            line = file.readline(_LINE_LOOKED_AT)
-    if not line.endswith(b"\n") and len(line) == _LINE_LOOKED_AT:
-        return  # too long to look at whole
-    try:
-        loads_lenient(line)
-    except orjson.JSONDecodeError as exc:
-        raise ValueError(
-            f"line {number} of {what.path} is not valid JSON ({exc}), nor is any of the first records: "
-            "fix the program that wrote it (a lone half of a surrogate pair such as \\ud83d, or nesting "
-            "deeper than 1024 levels, are not JSON)"
-        ) from None
-
-
-#: The longest first line read whole to tell why no record of a file parses.
-_LINE_LOOKED_AT = 1 << 24
 
 
 def _sample_records(what: _Input, container: Container) -> list[Any]:
@@ -473,7 +431,14 @@ def _text_records(what: _Input, source: SourceName, *, given: bool) -> tuple[Sou
         what.note("encoding", f"read as {what.encoding}, as asked")
     records = _sample_records(what, container) if container != "csv" and source in ("auto", "table") else []
     if not records and source == "auto":
-        _nothing_read(what, head, container)
+        nothing_read(
+            what.path,
+            head,
+            container,
+            what.open,
+            utf8=what.encoding == UTF8,
+            undecodable=lambda: _undecodable(what),
+        )
     chosen, detected = _choose(source, container, records, what)
     what.report.detected = detected
     if container == "csv":
