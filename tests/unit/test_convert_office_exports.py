@@ -4,6 +4,7 @@ listed, or refused with a message that names the line and what is wrong with it.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from pathlib import Path
@@ -193,3 +194,32 @@ def test_records_wrapped_in_one_object_are_named_with_their_key(tmp_path: Path) 
         convert_file(src, tmp_path / "out.jsonl")
     assert "jq '.data'" in str(caught.value)
     assert "pretty-printed" not in str(caught.value)
+
+
+def test_a_line_longer_than_any_record_is_skipped_unread() -> None:
+    from finetune_sdk.data.convert._jsonarray import Oversized, iter_json_lines
+
+    body = b'{"a": 1}\n' + b'{"b": "' + b"x" * 200 + b'"}\n' + b'{"c": 3}'
+    lines = list(iter_json_lines(io.BytesIO(body), limit=64))
+    assert lines[0] == b'{"a": 1}'
+    assert isinstance(lines[1], Oversized)
+    assert (lines[1].size, bytes(lines[1])) == (209, body[9:73])
+    assert lines[2] == b'{"c": 3}'
+
+
+def test_a_record_too_long_to_ever_be_written_is_rejected_without_being_held(tmp_path: Path) -> None:
+    from finetune_sdk.data.convert._jsonarray import MAX_RECORD_BYTES
+
+    src = tmp_path / "with_a_video.jsonl"  # a base64 video pasted into a message, as some exports do
+    long = {"messages": [{"role": "user", "content": "视频：" + "A" * MAX_RECORD_BYTES}]}
+    with src.open("wb") as out:
+        out.write(orjson.dumps(chat(*QA[0])) + b"\n")
+        out.write(orjson.dumps(long) + b"\n")
+        out.write(orjson.dumps(chat(*QA[1])) + b"\n")
+    report, written = convert(tmp_path, src)
+    assert pairs(written) == QA[:2]
+    (rejection,) = report.rejections
+    assert (rejection.record, rejection.code) == (2, "record_too_long")
+    assert f"{len(orjson.dumps(long)):,} bytes long" in rejection.reason
+    kept = orjson.loads((tmp_path / "rejects.jsonl").read_bytes())
+    assert len(kept["input"]) < 2000  # its first KiB, not the record

@@ -9,6 +9,8 @@ from typing import Any
 
 import orjson
 
+from ._jsonarray import MAX_RECORD_BYTES, Oversized
+
 __all__ = ["Raw", "Undecoded", "loads_lenient", "parse_record"]
 
 
@@ -35,7 +37,17 @@ class Undecoded:
 
 
 def parse_record(number: int, raw: bytes, undecoded: Undecoded | None = None) -> Raw:
-    """A JSON record from its bytes."""
+    """A JSON record from its bytes (an :class:`~._jsonarray.Oversized` line is rejected unread)."""
+    if isinstance(raw, Oversized):
+        return Raw(
+            number,
+            error=(
+                "record_too_long",
+                f"the record is {raw.size:,} bytes long, more than the {MAX_RECORD_BYTES:,} read (the "
+                "platform takes lines of 16 MiB): skipped unread, its first KiB kept; split or shorten it",
+            ),
+            original=raw.decode("utf-8", "backslashreplace") + "...",
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
