@@ -223,3 +223,27 @@ def test_a_record_too_long_to_ever_be_written_is_rejected_without_being_held(tmp
     assert f"{len(orjson.dumps(long)):,} bytes long" in rejection.reason
     kept = orjson.loads((tmp_path / "rejects.jsonl").read_bytes())
     assert len(kept["input"]) < 2000  # its first KiB, not the record
+
+
+def test_sharegpt_preference_data_is_rejected_not_cut_to_its_history(tmp_path: Path) -> None:
+    records = [
+        {
+            "conversations": [{"from": "human", "value": "写一句欢迎语"}],
+            "chosen": {"from": "gpt", "value": "欢迎光临！"},
+            "rejected": {"from": "gpt", "value": "滚。"},
+        },
+        {
+            "conversations": [
+                {"from": "human", "value": "你好"},
+                {"from": "gpt", "value": "你好！"},
+                {"from": "human", "value": "怎么退款？"},
+            ],
+            "chosen": {"from": "gpt", "value": "在订单页申请。"},
+            "rejected": {"from": "gpt", "value": "不能退。"},
+        },
+    ]
+    src = tmp_path / "dpo_sharegpt.json"
+    src.write_text(json.dumps(records, ensure_ascii=False, indent=2), "utf-8")
+    report = convert_file(src, None)
+    assert report.rejection_counts == {"preference_pair": 2}
+    assert "append each record's chosen answer" in report.rejections[0].reason
