@@ -138,3 +138,31 @@ def test_an_empty_answer_cell_is_named_as_empty_not_as_a_short_row(tmp_path: Pat
     assert rejection.record == 3
     assert rejection.code == "nothing_left"
     assert "cells" not in rejection.reason
+
+
+def test_cells_as_text_are_listed_only_for_the_columns_read(tmp_path: Path) -> None:
+    import datetime
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["问题", "答案", "日期", "满意度"])
+    sheet.append(["退款多久到账？", "3-5个工作日。", datetime.date(2024, 5, 1), 0.95])
+    sheet.append(["会员有几种？", 3, datetime.date(2024, 5, 2), 0.9])
+    sheet["D2"].number_format = sheet["D3"].number_format = "0%"
+    path = tmp_path / "kb.xlsx"
+    book.save(path)
+    report, written = convert(tmp_path, path)
+    assert written[1]["messages"][1]["content"] == "3"
+    listed = [(c.record, c.action) for c in report.changes if c.code == "cell_as_text"]
+    assert listed == [(3, "int cells written as text")]  # the dates and the percentages were left out
+
+
+def test_values_of_columns_left_out_are_not_listed_as_written(tmp_path: Path) -> None:
+    pa = pytest.importorskip("pyarrow")
+    parquet = pytest.importorskip("pyarrow.parquet")
+    table = pa.table({"问题": ["你好", "几点开门？"], "答案": ["你好！", "9"], "得分": [0.5, 0.75]})
+    path = tmp_path / "pairs.parquet"
+    parquet.write_table(table, path)
+    report, written = convert(tmp_path, path)
+    assert len(written) == 2
+    assert "cell_as_text" not in report.change_counts

@@ -9,7 +9,7 @@ import contextlib
 import io
 import itertools
 import os
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, Literal
 
@@ -254,8 +254,9 @@ def _table_rows(what: _Input, rows: Iterator[Row], delimiter: str) -> Iterator[R
         try:
             if not raw.blank:
                 turns, notes = table_turns(row, columns, delimiter)
-                if kinds:
-                    notes.append(("cell_as_text", f"{', '.join(sorted(set(kinds)))} cells written as text"))
+                written = written_kinds(kinds, columns)
+                if written:
+                    notes.append(("cell_as_text", f"{written} cells written as text"))
                 raw.value, raw.notes = turns, tuple(notes)
         except Reject as exc:
             raw.error = (exc.code, exc.reason)
@@ -302,6 +303,13 @@ def _dict_records(
         yield raw
 
 
+def written_kinds(kinds: Iterable[tuple[int, str]], columns: Columns) -> str:
+    """The kinds of the cells that were not text in the columns read (those of a column left out are not
+    written, as text or otherwise), named once each."""
+    read = set(columns.index.values())
+    return ", ".join(sorted({kind for index, kind in kinds if index in read}))
+
+
 def _dict_row(
     value: Any, keys: list[str], columns: Columns
 ) -> tuple[list[Turn], tuple[tuple[str, str], ...]]:
@@ -315,8 +323,9 @@ def _dict_row(
             raise Reject("invalid_content", f"the {key!r} is a {type(cell).__name__}, not text")
     cells, kinds = cells_of(record.get(k) for k in keys)
     turns, notes = table_turns(cells, columns)
-    if kinds:
-        notes.append(("cell_as_text", f"{', '.join(sorted(set(kinds)))} values written as text"))
+    written = written_kinds(kinds, columns)
+    if written:
+        notes.append(("cell_as_text", f"{written} values written as text"))
     return turns, tuple(notes)
 
 

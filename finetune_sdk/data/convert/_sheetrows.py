@@ -25,8 +25,9 @@ __all__ = [
     "title_note",
 ]
 
-Row = tuple[int, list[str], tuple[str, ...]]
-"""A table row: its number from 1, its cells as text, the kinds of its cells that were not text."""
+Row = tuple[int, list[str], tuple[tuple[int, str], ...]]
+"""A table row: its number from 1, its cells as text, the position and kind of its cells that were not
+text."""
 
 
 def header_rows(rows: Iterator[Row], fields: FieldMap, path: str, sample: int) -> tuple[list[Row], list[Row]]:
