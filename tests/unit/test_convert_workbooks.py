@@ -166,3 +166,19 @@ def test_values_of_columns_left_out_are_not_listed_as_written(tmp_path: Path) ->
     report, written = convert(tmp_path, path)
     assert len(written) == 2
     assert "cell_as_text" not in report.change_counts
+
+
+# An OLE2 compound file's header: what a legacy .xls and a password-protected .xlsx both start with.
+_OLE_HEADER = bytes.fromhex("d0cf11e0a1b11ae1") + bytes(16) + bytes.fromhex("3e000300feff0900")
+
+
+@pytest.mark.parametrize("name", ["客服问答.xls", "加密的.xlsx"])
+def test_a_legacy_or_encrypted_workbook_is_named_with_what_to_do(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(_OLE_HEADER + bytes(4096))
+    with pytest.raises(ValueError, match=r"Excel 97-2003 workbook \(\.xls\) or password-protected") as caught:
+        convert_file(path, tmp_path / "out.jsonl")
+    assert "save it as .xlsx without a password, or as CSV UTF-8" in str(caught.value)
+    assert not (tmp_path / "out.jsonl").exists()
+    (error,) = Dataset.validate_file(path).errors
+    assert (error.code, error.line) == ("xls_file", None)

@@ -150,14 +150,24 @@ def _command(display: str, extra: str = "") -> str:
     return f"`finetune convert {display} -o {out}{extra}`"
 
 
+#: What to do with a legacy or encrypted Office file, which no reader here opens.
+OLE_ADVICE = (
+    "open it in Excel (or WPS, LibreOffice) and save it as .xlsx without a password, or as CSV UTF-8, "
+    "then convert that"
+)
+
+
 def shape_issue(shape: Shape, display: str) -> tuple[str, str] | None:
     """``(code, message)`` for a file that is not text the validator can read: compressed, Parquet,
-    Arrow, an Excel workbook or a ZIP archive; ``None`` for a plain text file."""
+    Arrow, an Excel workbook, a legacy or encrypted Office file (``xls_file``) or a ZIP archive; ``None``
+    for a plain text file."""
     if shape.kind == "text" and shape.compression is None:
         return None
     what = shape.describe()
     if shape.kind == "zip":
         return "zip_file", f"the file is {what}, not JSON Lines: extract the data file from it first"
+    if shape.kind == "ole":
+        return "xls_file", f"the file is {what}, not JSON Lines: {OLE_ADVICE}"
     code = {"text": "compressed_file", "parquet": "parquet_file", "arrow": "arrow_file", "xlsx": "xlsx_file"}[
         shape.kind
     ]

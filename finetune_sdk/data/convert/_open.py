@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 Compression = Literal["gzip", "bz2", "xz", "zstd"]
-Kind = Literal["text", "parquet", "arrow", "xlsx", "zip"]
+Kind = Literal["text", "parquet", "arrow", "xlsx", "zip", "ole"]
 
 COMPRESSIONS: dict[Compression, tuple[str, ...]] = {
     "gzip": (".gz", ".gzip"),
@@ -55,6 +55,9 @@ _KIND_NAMES: dict[Kind, tuple[str, ...]] = {
     "arrow": (".arrow", ".feather", ".ipc", ".arrows"),
     "xlsx": (".xlsx", ".xlsm"),
 }
+#: The first bytes of an OLE2 compound file: a legacy .xls/.doc, or an Office file encrypted with a password
+#: (the .xlsx inside is then ciphered): neither holds rows openpyxl can read.
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 #: What to install for a reader that needs an extra.
 EXTRAS = {"parquet": "parquet", "arrow": "parquet", "xlsx": "xlsx", "zstd": "zstd"}
 
@@ -76,6 +79,7 @@ class Shape:
             "arrow": "Arrow/Feather file",
             "xlsx": "Excel workbook",
             "zip": "ZIP archive",
+            "ole": "Excel 97-2003 workbook (.xls) or password-protected Office file",
         }[self.kind]
         if self.compression is None:
             return f"an {what}" if what[0] in "AEIOU" else f"a {what}"
@@ -120,6 +124,8 @@ def kind_of(head: bytes, name: str, zip_names: Callable[[], list[str]] | None = 
         if name.endswith(_KIND_NAMES["xlsx"]) or "xl/workbook.xml" in names:
             return "xlsx"
         return "zip"
+    if head.startswith(OLE_MAGIC):
+        return "ole"
     if head.startswith(b"\xff\xff\xff\xff") and name.endswith(_KIND_NAMES["arrow"]):
         return "arrow"  # an Arrow IPC stream (no magic of its own)
     if not head and name.endswith(_KIND_NAMES["parquet"]):

@@ -21,7 +21,7 @@ from .._schema import StrPath
 from ._cells import cells_of
 from ._columnar import Formulas, column_names, iter_columnar, iter_sheet, sheet_names
 from ._csv import CsvRows, UndecodableError, first_bad_line
-from ._detect import Container, container_of, format_of, records_of
+from ._detect import OLE_ADVICE, Container, container_of, format_of, records_of
 from ._encoding import UTF8, TranscodedReader, encoding_by_bom, encoding_hint, normal_encoding
 from ._fields import CSV, FieldMap
 from ._jsonarray import BOM, ArrayState, iter_array, iter_array_lines, iter_json_lines
@@ -403,6 +403,8 @@ def open_records(
     what = _Input(shown, shape, codec, (fields or FieldMap()).over(CSV), repairs, report, notes)
     if shape.kind == "zip":
         raise ValueError(f"{shown} is a ZIP archive: extract the data file from it first")
+    if shape.kind == "ole":
+        raise ValueError(f"{shown} is {shape.describe()}, which cannot be read here: {OLE_ADVICE}")
     with contextlib.ExitStack() as stack:
         if shape.kind in ("parquet", "arrow"):
             _no_header_row(what, f"{shape.describe()} (its columns are named in its schema)")
