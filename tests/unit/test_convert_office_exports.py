@@ -247,3 +247,16 @@ def test_sharegpt_preference_data_is_rejected_not_cut_to_its_history(tmp_path: P
     report = convert_file(src, None)
     assert report.rejection_counts == {"preference_pair": 2}
     assert "append each record's chosen answer" in report.rejections[0].reason
+
+
+def test_openai_preference_records_are_named_for_what_they_are(tmp_path: Path) -> None:
+    record = {
+        "input": {"messages": [{"role": "user", "content": "推荐一本书"}]},
+        "preferred_output": [{"role": "assistant", "content": "《活着》，余华著。"}],
+        "non_preferred_output": [{"role": "assistant", "content": "不知道。"}],
+    }
+    src = tmp_path / "dpo.jsonl"
+    src.write_text(json.dumps(record, ensure_ascii=False) + "\n", "utf-8")
+    with pytest.raises(ValueError, match=r"OpenAI preference \(DPO\) records") as caught:
+        convert_file(src, tmp_path / "out.jsonl")
+    assert "input.messages + preferred_output" in str(caught.value)

@@ -144,6 +144,13 @@ def _choose(
     if found is None:
         if _table_keys(records, what.fields) is not None:
             return "table", f"auto: {prefix}{layout} of records with prompt and response keys"
+        if any({"preferred_output", "non_preferred_output"} <= (as_object(r) or {}).keys() for r in records):
+            raise ValueError(
+                f"{what.path} holds OpenAI preference (DPO) records: 'input', 'preferred_output', "
+                "'non_preferred_output'; the platform trains on one answer per prompt: to train on the "
+                'preferred ones, write each as {"messages": input.messages + preferred_output} and '
+                "convert that"
+            )
         raise ValueError(
             f"cannot tell the format of {what.path}: {why}; pass source= (--from) and, for other key names, "
             "fields=FieldMap(...) (--field, --columns)"
