@@ -260,3 +260,18 @@ def test_openai_preference_records_are_named_for_what_they_are(tmp_path: Path) -
     with pytest.raises(ValueError, match=r"OpenAI preference \(DPO\) records") as caught:
         convert_file(src, tmp_path / "out.jsonl")
     assert "input.messages + preferred_output" in str(caught.value)
+
+
+def test_files_joined_with_their_byte_order_marks_are_read_whole(tmp_path: Path) -> None:
+    # type 客服1.jsonl 客服2.jsonl > all.jsonl on Windows: each file's mark stays at the start of its lines.
+    first = "\ufeff" + json.dumps(chat(*QA[0]), ensure_ascii=False) + "\r\n"
+    second = "\ufeff" + json.dumps({**chat(*QA[1]), "score": math.nan}, ensure_ascii=False) + "\r\n"
+    src = tmp_path / "all.jsonl"
+    src.write_bytes((first + second).encode("utf-8"))
+    report, written = convert(tmp_path, src)
+    assert pairs(written) == QA[:2]
+    assert [(c.record, c.code) for c in report.changes if c.code in ("strip_bom", "non_json_number")] == [
+        (None, "strip_bom"),
+        (2, "strip_bom"),
+        (2, "non_json_number"),
+    ]

@@ -24,7 +24,7 @@ from ._csv import CsvRows, UndecodableError, first_bad_line
 from ._detect import OLE_ADVICE, Container, container_of, format_of, records_of
 from ._encoding import UTF8, TranscodedReader, encoding_by_bom, encoding_hint, normal_encoding
 from ._fields import CSV, FieldMap
-from ._jsonarray import BOM, ArrayState, iter_array, iter_array_lines, iter_json_lines
+from ._jsonarray import BOM, ArrayState, Oversized, iter_array, iter_array_lines, iter_json_lines
 from ._nothing import nothing_read
 from ._open import Shape, open_decompressed, random_access, shape_of
 from ._raw import Raw, Undecoded, loads_lenient, parse_record
@@ -193,6 +193,15 @@ def _json_records(what: _Input, container: Container, head: bytes) -> Iterator[R
             yield from _array_lines(what, file)
             return
         for number, raw in enumerate(iter_json_lines(file), 1):
+            if raw.startswith(BOM) and what.repairs.strip_bom and not isinstance(raw, Oversized):
+                # Files joined together (cat, or type a.jsonl b.jsonl on Windows): each kept its mark.
+                record = parse_record(number, raw[len(BOM) :], what.undecoded)
+                record.notes = (
+                    ("strip_bom", "skipped a byte order mark at the start of the line"),
+                    *record.notes,
+                )
+                yield record
+                continue
             yield parse_record(number, raw, what.undecoded)
 
 
