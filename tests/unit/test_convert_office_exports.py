@@ -275,3 +275,58 @@ def test_files_joined_with_their_byte_order_marks_are_read_whole(tmp_path: Path)
         (2, "strip_bom"),
         (2, "non_json_number"),
     ]
+
+
+def _compressed(kind: str, data: bytes) -> bytes:
+    import bz2
+    import gzip
+    import lzma
+
+    if kind == "zst":
+        zstandard = pytest.importorskip("zstandard")
+        return bytes(zstandard.ZstdCompressor().compress(data))
+    return {"gz": gzip.compress, "bz2": bz2.compress, "xz": lzma.compress}[kind](data)
+
+
+@pytest.mark.parametrize("kind", ["gz", "bz2", "xz", "zst"])
+def test_a_compressed_export_cut_short_is_a_clear_error_and_nothing_is_written(
+    tmp_path: Path, kind: str
+) -> None:
+    body = "".join(
+        json.dumps(chat(f"第{i}个问题：{q}", a * 20), ensure_ascii=False) + "\n"
+        for i in range(400)
+        for q, a in QA
+    ).encode()
+    whole = _compressed(kind, body)
+    src = tmp_path / f"客服.jsonl.{kind}"
+    src.write_bytes(whole[: len(whole) * 2 // 3])  # an interrupted download
+    out = tmp_path / "out.jsonl"
+    with pytest.raises(ValueError, match=r"ends before its \w+ data does: the file was cut short"):
+        convert_file(src, out)
+    assert not out.exists()
+    assert Dataset.validate_file(src).errors[0].code == "compressed_file"
+    src.write_bytes(whole)
+    report = convert_file(src, out)
+    assert report.written == 1200
+
+
+def test_zstd_frames_one_after_another_are_all_read(tmp_path: Path) -> None:
+    first = "".join(json.dumps(chat(q, a), ensure_ascii=False) + "\n" for q, a in QA[:2]).encode()
+    second = (json.dumps(chat(*QA[2]), ensure_ascii=False) + "\n").encode()
+    src = tmp_path / "parts.jsonl.zst"  # zstd -c a.jsonl b.jsonl > parts.jsonl.zst
+    src.write_bytes(_compressed("zst", first) + _compressed("zst", second))
+    _, written = convert(tmp_path, src)
+    assert pairs(written) == QA
+
+
+def test_a_parquet_export_cut_short_is_named_with_its_path(tmp_path: Path) -> None:
+    pa = pytest.importorskip("pyarrow")
+    parquet = pytest.importorskip("pyarrow.parquet")
+    whole = tmp_path / "whole.parquet"
+    parquet.write_table(pa.table({"messages": [chat(q, a)["messages"] for q, a in QA]}), whole)
+    src = tmp_path / "train-00000-of-00001.parquet"
+    src.write_bytes(whole.read_bytes()[:-100])
+    with pytest.raises(ValueError, match="cannot be read as a Parquet file") as caught:
+        convert_file(src, tmp_path / "out.jsonl")
+    assert str(caught.value).startswith(str(src))
+    assert "cut short or damaged" in str(caught.value)

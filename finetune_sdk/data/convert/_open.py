@@ -19,10 +19,11 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import IO, Literal, Protocol, cast
+from typing import IO, Literal, cast
 
 from .._lines import open_regular
 from .._schema import StrPath
+from ._streams import CutShortError, checked, zstd_frames
 
 __all__ = [
     "COMPRESSIONS",
@@ -162,7 +163,7 @@ def _inner_kind(path: StrPath | None, compression: Compression, inner: str) -> K
     head = b""
     if path is not None:
         with (
-            contextlib.suppress(OSError, ImportError, EOFError, lzma.LZMAError),
+            contextlib.suppress(OSError, ImportError, EOFError, lzma.LZMAError, CutShortError),
             open_decompressed(path, compression) as file,
         ):
             head = file.read(16)
@@ -177,11 +178,8 @@ def _zip_names(path: StrPath) -> list[str]:
         return []
 
 
-class _ZstdReader(Protocol):
-    def stream_reader(self, source: IO[bytes], *, read_across_frames: bool = ...) -> IO[bytes]: ...
-
-
-def _zstd(file: IO[bytes]) -> IO[bytes]:
+def _zstd(file: IO[bytes]) -> tuple[IO[bytes], type[BaseException] | None]:
+    """The zstd stream ``file`` decompressed, and the error its decoder raises for damaged data."""
     try:
         module = importlib.import_module("zstandard")
     except ImportError:
@@ -191,29 +189,31 @@ def _zstd(file: IO[bytes]) -> IO[bytes]:
             raise ImportError(
                 'the file is zstd-compressed: pip install "finetune-sdk[zstd]" (or decompress it first)'
             ) from None
-        return cast("IO[bytes]", stdlib.ZstdFile(file))
-    reader = cast("_ZstdReader", module.ZstdDecompressor())
-    return reader.stream_reader(file, read_across_frames=True)
+        return cast("IO[bytes]", stdlib.ZstdFile(file)), cast("type[BaseException]", stdlib.ZstdError)
+    return zstd_frames(file, module), cast("type[BaseException]", module.ZstdError)
 
 
 @contextlib.contextmanager
 def open_decompressed(path: StrPath, compression: Compression | None) -> Generator[IO[bytes]]:
-    """``path`` opened for reading from its start, decompressed."""
+    """``path`` opened for reading from its start, decompressed; data cut short or damaged raises
+    :class:`~._streams.CutShortError` (a ``ValueError``) naming the file as it is read."""
+    shown = os.fspath(path)
     with open_regular(path) as raw:
         if compression is None:
             yield raw
         elif compression == "gzip":
             with gzip.GzipFile(fileobj=raw, mode="rb") as file:
-                yield cast("IO[bytes]", file)
+                yield checked(cast("IO[bytes]", file), shown, compression, None)
         elif compression == "bz2":
             with bz2.BZ2File(raw, mode="rb") as file:
-                yield cast("IO[bytes]", file)
+                yield checked(cast("IO[bytes]", file), shown, compression, None)
         elif compression == "xz":
             with lzma.LZMAFile(raw, mode="rb") as file:
-                yield cast("IO[bytes]", file)
+                yield checked(cast("IO[bytes]", file), shown, compression, None)
         else:
-            with contextlib.closing(_zstd(raw)) as file:
-                yield file
+            stream, error = _zstd(raw)
+            with contextlib.closing(stream):
+                yield checked(stream, shown, compression, error)
 
 
 @contextlib.contextmanager

@@ -347,8 +347,14 @@ def _dict_row(
 
 def _columnar(what: _Input, source: SourceName, table_path: str) -> tuple[SourceName, Iterator[Raw]]:
     kind = what.shape.kind
-    sample = list(itertools.islice(iter_columnar(table_path, kind), SAMPLE))
-    names = column_names(table_path, kind)
+    try:
+        sample = list(itertools.islice(iter_columnar(table_path, kind), SAMPLE))
+        names = column_names(table_path, kind)
+    except (ValueError, OSError) as exc:  # pyarrow's ArrowInvalid and ArrowIOError are these
+        raise ValueError(
+            f"{what.path} cannot be read as {what.shape.describe()} ({exc}): it is cut short or damaged; "
+            "export it again"
+        ) from None
     chosen: SourceName = source
     prefix = what.shape.describe()
     if source == "auto":
