@@ -182,3 +182,20 @@ def test_a_legacy_or_encrypted_workbook_is_named_with_what_to_do(tmp_path: Path,
     assert not (tmp_path / "out.jsonl").exists()
     (error,) = Dataset.validate_file(path).errors
     assert (error.code, error.line) == ("xls_file", None)
+
+
+def test_a_merged_title_and_hidden_rows_above_the_header_are_not_warned_about(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["客服知识库（内部）", None])
+    sheet.merge_cells("A1:B1")
+    sheet.append(["导出人：张三", None])
+    sheet.row_dimensions[2].hidden = True
+    sheet.append(["问题", "答案"])
+    sheet.append(["如何退货？", "在订单页申请。"])
+    path = tmp_path / "titled.xlsx"
+    book.save(path)
+    report, written = convert(tmp_path, path)
+    assert len(written) == 1
+    assert report.change_counts["skip_title_rows"] == 1
+    assert report.warnings == []

@@ -30,7 +30,7 @@ from ._open import Shape, open_decompressed, random_access, shape_of
 from ._raw import Raw, Undecoded, loads_lenient, parse_record
 from ._repairs import Reject, Repairs, Turn
 from ._report import Change, ConversionReport
-from ._sheetrows import Row, choose_sheet, header_rows, mark_row, marks_warnings, name_formulas, title_note
+from ._sheetrows import Row, RowMarks, choose_sheet, header_rows, name_formulas, title_note
 from ._sheetxml import SheetMarks, sheet_marks
 from ._table import Columns, UnsureColumnsError, detect_columns, table_turns
 
@@ -384,6 +384,7 @@ def _sheet(what: _Input, table_path: str) -> Iterator[Raw]:
     unvalued: dict[int, tuple[int, ...]] = {}
     rows = ((n, *cells_of(values)) for n, values in enumerate(iter_sheet(table_path, unvalued, index), 1))
     formulas = Formulas(table_path, index)
+    row_marks: RowMarks | None = None
     try:
         for raw in _table_rows(what, ((n, cells, tuple(kinds)) for n, cells, kinds in rows), ""):
             # Only a row with a cell the sheet holds without a value, in a column read, looks for formulas.
@@ -391,12 +392,13 @@ def _sheet(what: _Input, table_path: str) -> Iterator[Raw]:
             empty = tuple(i for i in unvalued.pop(raw.number, ()) if i in used)
             if empty:
                 name_formulas(raw, formulas.of(raw.number, empty))
-            mark_row(raw, marks, used)
+            row_marks = row_marks or RowMarks(marks, used)  # the columns are known from the first row on
+            row_marks.mark(raw)
             yield raw
     finally:
         formulas.close()
-    used = tuple(what.columns.index.values()) if what.columns is not None else ()
-    what.report.warnings.extend(marks_warnings(marks, used))
+    if row_marks is not None:
+        what.report.warnings.extend(row_marks.warnings())
 
 
 @contextlib.contextmanager

@@ -11,16 +11,15 @@ from ..._text import plural
 from ._fields import FieldMap
 from ._raw import Raw
 from ._report import ConversionReport
-from ._sheetxml import SheetMarks
+from ._sheetxml import Merged, SheetMarks
 from ._table import header_at
 
 __all__ = [
     "Row",
+    "RowMarks",
     "choose_sheet",
     "column_letter",
     "header_rows",
-    "mark_row",
-    "marks_warnings",
     "name_formulas",
     "title_note",
 ]
@@ -124,21 +123,43 @@ def choose_sheet(sheets: list[tuple[str, str]], report: ConversionReport) -> int
     return index
 
 
-def mark_row(raw: Raw, marks: SheetMarks, used: tuple[int, ...]) -> None:
-    """List that the row of ``raw`` is hidden, or that a cell of it read is merged with a cell above or
-    beside it (the value is in the first cell only, so this one reads empty)."""
-    if raw.blank or not (marks.hidden or marks.merged):
-        return
-    notes: list[tuple[str, str]] = []
-    if marks.is_hidden(raw.number):
-        notes.append(("hidden_row", f"row {raw.number} is hidden in the sheet: read like the others"))
-    for merged in marks.merged:
-        first, last = merged.rows
-        if first <= raw.number <= last:
-            left, right = merged.columns
-            cells = [i for i in used if left <= i <= right and (raw.number, i) != (first, left)]
+class RowMarks:
+    """Goes down a sheet's data rows in increasing order, listing the hidden ones and the cells read
+    empty because they are part of merged cells, and remembering which, for the warnings at the end.
+    Merged ranges are taken up as the rows reach them and let go after, so each row looks only at the
+    ranges that span it."""
+
+    def __init__(self, marks: SheetMarks, used: tuple[int, ...]) -> None:
+        self._marks = marks
+        self._used = used
+        self._waiting = sorted(marks.merged, key=lambda m: m.rows[0], reverse=True)
+        self._active: list[Merged] = []
+        self.hidden: list[tuple[int, int]] = []  # the hidden data rows, as runs
+        self.merged: dict[str, None] = {}  # the merged ranges that emptied a cell read, in order
+
+    def mark(self, raw: Raw) -> None:
+        """List that the row of ``raw`` is hidden, or that a cell of it read is merged with a cell above
+        or beside it (the value is in the first cell only, so this one reads empty)."""
+        number = raw.number
+        while self._waiting and self._waiting[-1].rows[0] <= number:
+            self._active.append(self._waiting.pop())
+        if self._active:
+            self._active = [m for m in self._active if m.rows[1] >= number]
+        if raw.blank:
+            return
+        notes: list[tuple[str, str]] = []
+        if self._marks.hidden and self._marks.is_hidden(number):
+            notes.append(("hidden_row", f"row {number} is hidden in the sheet: read like the others"))
+            if self.hidden and self.hidden[-1][1] == number - 1:
+                self.hidden[-1] = (self.hidden[-1][0], number)
+            else:
+                self.hidden.append((number, number))
+        for merged in self._active:
+            first, left, right = merged.rows[0], *merged.columns
+            cells = [i for i in self._used if left <= i <= right and (number, i) != (first, left)]
             if cells:
-                here = ", ".join(f"{column_letter(i)}{raw.number}" for i in cells)
+                self.merged[merged.ref] = None
+                here = ", ".join(f"{column_letter(i)}{number}" for i in cells)
                 notes.append(
                     (
                         "merged_cell",
@@ -146,38 +167,33 @@ def mark_row(raw: Raw, marks: SheetMarks, used: tuple[int, ...]) -> None:
                         f"only {merged.ref.split(':')[0]} holds",
                     )
                 )
-    if not notes:
-        return
-    if raw.error is not None:  # rejected: the reason says what the sheet did to the row
-        code, reason = raw.error
-        raw.error = (code, f"{reason} ({'; '.join(action for _, action in notes)})")
-    else:
-        raw.notes = (*raw.notes, *notes)
+        if not notes:
+            return
+        if raw.error is not None:  # rejected: the reason says what the sheet did to the row
+            code, reason = raw.error
+            raw.error = (code, f"{reason} ({'; '.join(action for _, action in notes)})")
+        else:
+            raw.notes = (*raw.notes, *notes)
 
-
-def marks_warnings(marks: SheetMarks, used: tuple[int, ...]) -> list[str]:
-    """The warnings for a sheet's hidden rows and its merged cells in the columns read."""
-    warnings: list[str] = []
-    count = marks.hidden_count()
-    if count:
-        runs = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in marks.hidden[:5])
-        more = ", ..." if len(marks.hidden) > 5 else ""
-        which = f"row {runs}" if count == 1 else f"rows {runs}{more}"
-        warnings.append(
-            f"{plural(count, 'hidden row')} of the sheet ({which}) {'was' if count == 1 else 'were'} read "
-            "like the others: "
-            "hiding a row, or filtering it out, does not delete it; delete the rows not to be trained on"
-        )
-    merged = [
-        m.ref
-        for m in marks.merged
-        if sum(1 for i in used if m.columns[0] <= i <= m.columns[1]) > (m.rows[0] == m.rows[1])
-    ]
-    if merged:
-        more = ", ..." if len(merged) > 5 else ""
-        warnings.append(
-            f"merged cells in the columns read ({', '.join(merged[:5])}{more}): "
-            "their value is in the first cell only, the others read empty; unmerge them and fill the "
-            "cells (Merge & Center off, then copy the value down)"
-        )
-    return warnings
+    def warnings(self) -> list[str]:
+        """The warnings for the hidden data rows and the merged cells that emptied a cell read."""
+        found: list[str] = []
+        count = sum(last - first + 1 for first, last in self.hidden)
+        if count:
+            runs = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in self.hidden[:5])
+            more = ", ..." if len(self.hidden) > 5 else ""
+            which = f"row {runs}" if count == 1 else f"rows {runs}{more}"
+            found.append(
+                f"{plural(count, 'hidden row')} of the sheet ({which}) {'was' if count == 1 else 'were'} "
+                "read like the others: hiding a row, or filtering it out, does not delete it; delete the "
+                "rows not to be trained on"
+            )
+        if self.merged:
+            refs = list(self.merged)
+            more = ", ..." if len(refs) > 5 else ""
+            found.append(
+                f"merged cells in the columns read ({', '.join(refs[:5])}{more}): their value is in the "
+                "first cell only, the others read empty; unmerge them and fill the cells (Merge & Center "
+                "off, then copy the value down)"
+            )
+        return found
