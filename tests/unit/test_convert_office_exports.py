@@ -330,3 +330,19 @@ def test_a_parquet_export_cut_short_is_named_with_its_path(tmp_path: Path) -> No
         convert_file(src, tmp_path / "out.jsonl")
     assert str(caught.value).startswith(str(src))
     assert "cut short or damaged" in str(caught.value)
+
+
+@pytest.mark.parametrize("layout", ["lines", "array"])
+def test_bare_lists_of_messages_are_read_as_conversations(tmp_path: Path, layout: str) -> None:
+    # for messages in dialogs: f.write(json.dumps(messages)): no object around each list
+    conversations = [chat(q, a)["messages"] for q, a in QA]
+    src = tmp_path / ("dialogs.jsonl" if layout == "lines" else "dialogs.json")
+    if layout == "lines":
+        src.write_text("".join(json.dumps(m, ensure_ascii=False) + "\n" for m in conversations), "utf-8")
+        assert Dataset.validate_file(src).errors[0].code == "json_array"  # validate points here
+    else:
+        src.write_text(json.dumps(conversations, ensure_ascii=False, indent=2), "utf-8")
+    report, written = convert(tmp_path, src)
+    assert pairs(written) == QA
+    assert report.change_counts == {"wrap_messages": 3}
+    assert "each a list of messages" in report.detected

@@ -18,6 +18,7 @@ import orjson
 from ..._text import plural
 from .._json import as_object
 from .._schema import StrPath
+from ._bare import bare_conversations, wrap_messages
 from ._cells import cells_of
 from ._columnar import Formulas, column_names, iter_columnar, iter_sheet, sheet_names
 from ._csv import CsvRows, UndecodableError, first_bad_line
@@ -474,6 +475,12 @@ def _text_records(what: _Input, source: SourceName, *, given: bool) -> tuple[Sou
             utf8=what.encoding == UTF8,
             undecodable=lambda: _undecodable(what),
         )
+    if source == "auto" and bare_conversations(records, container):
+        # Each line (or element) is a conversation's list of messages, with no object around it.
+        layout = "JSON arrays, one per line" if container == "arrays" else "a JSON array"
+        what.report.detected = f"auto: {layout}, each a list of messages (role, content): one conversation"
+        whole = "lines" if container == "arrays" else "array"
+        return "openai", wrap_messages(_json_records(what, whole, head))
     chosen, detected = _choose(source, container, records, what)
     what.report.detected = detected
     if container == "csv":
