@@ -199,3 +199,21 @@ def test_a_merged_title_and_hidden_rows_above_the_header_are_not_warned_about(tm
     assert len(written) == 1
     assert report.change_counts["skip_title_rows"] == 1
     assert report.warnings == []
+
+
+def test_a_sheet_of_notes_in_front_of_the_data_is_passed_over_and_said(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    notes = book.active
+    notes.title = "说明"
+    notes.append(["本表为客服问答数据，请勿外传。"])
+    notes.append(["更新于2024年5月"])
+    data = book.create_sheet("数据")
+    data.append(["问题", "答案"])
+    data.append(["如何开发票？", "在订单页申请。"])
+    path = tmp_path / "with_notes.xlsx"
+    book.save(path)
+    report, written = convert(tmp_path, path)
+    assert prompts(written) == ["如何开发票？"]
+    assert "sheet '数据'" in report.detected
+    (warning,) = report.warnings
+    assert "the first whose header names prompt and response columns ('说明' has none)" in warning

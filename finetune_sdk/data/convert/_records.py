@@ -31,7 +31,15 @@ from ._open import Shape, open_decompressed, random_access, shape_of
 from ._raw import Raw, Undecoded, loads_lenient, parse_record
 from ._repairs import Reject, Repairs, Turn
 from ._report import Change, ConversionReport
-from ._sheetrows import Row, RowMarks, choose_sheet, header_rows, name_formulas, title_note
+from ._sheetrows import (
+    Row,
+    RowMarks,
+    choose_sheet,
+    header_rows,
+    name_formulas,
+    sheet_names_columns,
+    title_note,
+)
 from ._sheetxml import SheetMarks, sheet_marks
 from ._table import Columns, UnsureColumnsError, detect_columns, table_turns
 
@@ -377,7 +385,14 @@ def _sheet(what: _Input, table_path: str) -> Iterator[Raw]:
         sheets = sheet_names(table_path)
     except ValueError as exc:
         raise ValueError(f"{what.path}: {exc}") from exc.__cause__
-    index = choose_sheet(sheets, what.report)
+    fields = what.fields
+    index = choose_sheet(
+        sheets,
+        what.report,
+        None
+        if fields.header_row is not None
+        else lambda i: sheet_names_columns(table_path, i, fields, SAMPLE),
+    )
     what.report.detected = (
         f"auto: {what.shape.describe()}, sheet {sheets[index][0]!r}" if sheets else "an empty workbook"
     )

@@ -5,14 +5,16 @@ and its hidden rows and merged cells, listed."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from ..._text import plural
+from ._cells import cells_of
+from ._columnar import iter_sheet
 from ._fields import FieldMap
 from ._raw import Raw
 from ._report import ConversionReport
 from ._sheetxml import Merged, SheetMarks
-from ._table import header_at
+from ._table import UnsureColumnsError, detect_columns, header_at
 
 __all__ = [
     "Row",
@@ -21,6 +23,7 @@ __all__ = [
     "column_letter",
     "header_rows",
     "name_formulas",
+    "sheet_names_columns",
     "title_note",
 ]
 
@@ -99,9 +102,15 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def choose_sheet(sheets: list[tuple[str, str]], report: ConversionReport) -> int:
+def choose_sheet(
+    sheets: list[tuple[str, str]],
+    report: ConversionReport,
+    names_columns: Callable[[int], bool] | None = None,
+) -> int:
     """The index of the sheet to read: the first visible one (a hidden sheet is not what its author
-    shows); a warning names the sheets not read. ``ValueError`` when every sheet is hidden."""
+    shows), unless it names no prompt and response columns and a later visible one does (a sheet of
+    notes in front of the data), as ``names_columns`` tells by index; a warning names the sheets not
+    read. ``ValueError`` when every sheet is hidden."""
     if not sheets:
         return 0
     visible = [i for i, (_, state) in enumerate(sheets) if state == "visible"]
@@ -111,16 +120,35 @@ def choose_sheet(sheets: list[tuple[str, str]], report: ConversionReport) -> int
             "unhide the one to read (Format > Sheet > Unhide) and save it"
         )
     index = visible[0]
-    hidden = [name for name, _ in sheets[:index]]
+    why = "the first visible one"
+    if names_columns is not None and len(visible) > 1 and not names_columns(index):
+        better = next((i for i in visible[1:] if names_columns(i)), None)
+        if better is not None:
+            why = f"the first whose header names prompt and response columns ({sheets[index][0]!r} has none)"
+            index = better
+    hidden = [name for name, state in sheets[:index] if state != "visible"]
     others = [name for i, (name, _) in enumerate(sheets) if i != index]
     if others:
         skipped = f" (the hidden {', '.join(map(repr, hidden))} skipped)" if hidden else ""
         report.warnings.append(
-            f"only the sheet {sheets[index][0]!r}, the first visible one{skipped}, was read; the workbook "
+            f"only the sheet {sheets[index][0]!r}, {why}{skipped}, was read; the workbook "
             f"has {len(sheets)}: {', '.join(map(repr, others[:5]))}{', ...' if len(others) > 5 else ''} "
             "not read (save the sheet you want first, or as CSV)"
         )
     return index
+
+
+def sheet_names_columns(path: str, index: int, fields: FieldMap, sample: int) -> bool:
+    """True when the worksheet at ``index`` has a header (under a title or not) that names prompt and
+    response columns, from its first ``sample`` rows."""
+    rows = [cells_of(values)[0] for values in itertools.islice(iter_sheet(path, None, index), sample + 1)]
+    if not rows:
+        return False
+    try:
+        at = header_at(rows, fields)
+        return detect_columns(rows[at], rows[at + 1 :], fields).header
+    except UnsureColumnsError:
+        return False
 
 
 class RowMarks:
