@@ -346,3 +346,24 @@ def test_bare_lists_of_messages_are_read_as_conversations(tmp_path: Path, layout
     assert pairs(written) == QA
     assert report.change_counts == {"wrap_messages": 3}
     assert "each a list of messages" in report.detected
+
+
+def test_chatml_texts_are_split_into_their_messages(tmp_path: Path) -> None:
+    # A Hugging Face dataset with the chat template already applied, in a "text" column.
+    def chatml(*turns: tuple[str, str]) -> str:
+        return "".join(f"<|im_start|>{role}\n{content}<|im_end|>\n" for role, content in turns)
+
+    records = [
+        {"text": chatml(("system", "你是客服"), ("user", QA[0][0]), ("assistant", QA[0][1])), "source": "kb"},
+        {"text": chatml(("user", QA[2][0]), ("assistant", QA[2][1]))},
+        {"text": chatml(("user", "半截")) + "<|im_start|>assistant\n没有结束"},
+    ]
+    src = tmp_path / "chatml.jsonl"
+    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
+    report, written = convert(tmp_path, src)
+    assert [m["content"] for m in written[0]["messages"]] == ["你是客服", QA[0][0], QA[0][1]]
+    assert written[1]["messages"][1]["content"] == QA[2][1]  # its newline kept
+    assert report.change_counts["split_chatml"] == 2
+    (rejection,) = report.rejections
+    assert (rejection.record, rejection.code) == (3, "invalid_chatml")
+    assert "'<|im_start|>assistant\\n没有结束'" in rejection.reason

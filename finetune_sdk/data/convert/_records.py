@@ -9,27 +9,28 @@ import contextlib
 import io
 import itertools
 import os
-from collections.abc import Callable, Generator, Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import IO, Any, Literal
+from collections.abc import Callable, Generator, Iterator
+from typing import IO, Any
 
 import orjson
 
 from ..._text import plural
 from .._json import as_object
 from .._schema import StrPath
-from ._bare import bare_conversations, wrap_messages
+from ._bare import bare_conversations, chatml_texts, split_chatml, wrap_messages
 from ._cells import cells_of
-from ._columnar import Formulas, column_names, iter_columnar, iter_sheet, sheet_names
+from ._columnar import Formulas, iter_sheet, sheet_names
 from ._csv import CsvRows, UndecodableError, first_bad_line
 from ._detect import OLE_ADVICE, Container, container_of, format_of, records_of
-from ._encoding import UTF8, TranscodedReader, encoding_by_bom, encoding_hint, normal_encoding
+from ._dictrows import columnar_records, dict_records, written_kinds
+from ._encoding import UTF8, encoding_by_bom, encoding_hint, normal_encoding
 from ._fields import CSV, FieldMap
+from ._input import SAMPLE, SOURCES, Input, SourceName
 from ._jsonarray import BOM, ArrayState, Oversized, iter_array, iter_array_lines, iter_json_lines
 from ._nothing import nothing_read
-from ._open import Shape, open_decompressed, random_access, shape_of
-from ._raw import Raw, Undecoded, loads_lenient, parse_record
-from ._repairs import Reject, Repairs, Turn
+from ._open import open_decompressed, random_access, shape_of
+from ._raw import Raw, loads_lenient, parse_record
+from ._repairs import Reject, Repairs
 from ._report import Change, ConversionReport
 from ._sheetrows import (
     Row,
@@ -45,49 +46,11 @@ from ._table import Columns, UnsureColumnsError, detect_columns, table_turns
 
 __all__ = ["SOURCES", "Raw", "SourceName", "open_records", "parse_record"]
 
-SourceName = Literal["auto", "sharegpt", "alpaca", "openai", "csv", "table", "jsonl"]
-"""The source formats :func:`~finetune_sdk.convert_file` reads: ``table`` is rows of prompt/response
-columns in any container (CSV, TSV, Excel, Parquet, JSON records with such keys); ``csv`` is the same,
-forcing a text file to be read as CSV/TSV."""
-
-SOURCES: tuple[SourceName, ...] = ("auto", "sharegpt", "alpaca", "openai", "csv", "table", "jsonl")
-
-#: Records looked at to detect a source format; rows looked at to tell a header from data.
-SAMPLE = 20
 
 Opener = Callable[[], contextlib.AbstractContextManager[IO[bytes]]]
 
 
-@dataclass
-class _Input:
-    """What reading needs to know about the file."""
-
-    path: str
-    shape: Shape
-    encoding: str
-    fields: FieldMap
-    repairs: Repairs
-    report: ConversionReport
-    notes: list[Change]
-    undecoded: Undecoded = field(default_factory=Undecoded)
-    columns: Columns | None = None  # a table's columns, once its header is read
-
-    @contextlib.contextmanager
-    def open(self) -> Generator[io.BufferedReader]:
-        """The file from its start, decompressed, as UTF-8 bytes."""
-        with open_decompressed(self.path, self.shape.compression) as raw:
-            if self.encoding == UTF8:
-                yield io.BufferedReader(_Unclosed(raw), 1 << 20)
-                return
-            with contextlib.closing(TranscodedReader(raw, self.encoding)) as text:
-                yield io.BufferedReader(text, 1 << 20)
-
-    def note(self, code: str, action: str) -> None:
-        """A change to the whole file (passed on by the conversion loop)."""
-        self.notes.append(Change(record=None, code=code, action=action))
-
-
-def _check_text(head: bytes, what: _Input, container: Container) -> None:
+def _check_text(head: bytes, what: Input, container: Container) -> None:
     if what.encoding == UTF8 and head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ValueError(f"{what.path} is not UTF-8: {encoding_hint(head)}")
     if container == "lines" and b"\r" in head and b"\n" not in head:
@@ -95,22 +58,6 @@ def _check_text(head: bytes, what: _Input, container: Container) -> None:
             f"the lines of {what.path} end with a carriage return alone (CR, as on old Macs): save it "
             "with LF (or CRLF) line endings"
         )
-
-
-class _Unclosed(io.RawIOBase):
-    """A binary stream seen through a buffered reader, left open by it (its owner closes it)."""
-
-    def __init__(self, stream: IO[bytes]) -> None:
-        super().__init__()
-        self._stream = stream
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        data = self._stream.read(len(memoryview(buffer)))
-        memoryview(buffer).cast("B")[: len(data)] = data
-        return len(data)
 
 
 def _skip_bom(file: io.BufferedReader) -> bool:
@@ -121,7 +68,7 @@ def _skip_bom(file: io.BufferedReader) -> bool:
     return False
 
 
-def _sample_records(what: _Input, container: Container) -> list[Any]:
+def _sample_records(what: Input, container: Container) -> list[Any]:
     """The first records that parse, for detection."""
     found: list[Any] = []
     with what.open() as file:
@@ -136,7 +83,7 @@ def _sample_records(what: _Input, container: Container) -> list[Any]:
 
 
 def _choose(
-    source: SourceName, container: Container, records: list[Any], what: _Input
+    source: SourceName, container: Container, records: list[Any], what: Input
 ) -> tuple[SourceName, str]:
     layout = {
         "array": "a JSON array",
@@ -179,7 +126,7 @@ def _table_keys(records: list[Any], fields: FieldMap) -> tuple[list[str], Column
     return (keys, columns) if columns.header else None
 
 
-def _json_records(what: _Input, container: Container, head: bytes) -> Iterator[Raw]:
+def _json_records(what: Input, container: Container, head: bytes) -> Iterator[Raw]:
     has_bom = head.startswith(BOM)
     if has_bom and what.repairs.strip_bom:
         what.note("strip_bom", "skipped the byte order mark")
@@ -214,7 +161,7 @@ def _json_records(what: _Input, container: Container, head: bytes) -> Iterator[R
             yield parse_record(number, raw, what.undecoded)
 
 
-def _array_lines(what: _Input, file: IO[bytes]) -> Iterator[Raw]:
+def _array_lines(what: Input, file: IO[bytes]) -> Iterator[Raw]:
     """The records of a file of one JSON array per line, numbered on across the lines; each rejection
     names its line and element, and a line that holds no array of records is rejected whole."""
     lines = 0
@@ -250,7 +197,7 @@ def _json_kind(value: object) -> str:
     return names.get(type(value), type(value).__name__)
 
 
-def _table_rows(what: _Input, rows: Iterator[Row], delimiter: str) -> Iterator[Raw]:
+def _table_rows(what: Input, rows: Iterator[Row], delimiter: str) -> Iterator[Raw]:
     """Table rows ``(number, cells, kinds of non-text cells)`` as records, after the header."""
     given = what.fields.header_row
     above, head = header_rows(rows, what.fields, what.path, SAMPLE)
@@ -288,7 +235,7 @@ def _table_rows(what: _Input, rows: Iterator[Row], delimiter: str) -> Iterator[R
         yield raw
 
 
-def _csv_records(what: _Input, head: bytes) -> Iterator[Raw]:
+def _csv_records(what: Input, head: bytes) -> Iterator[Raw]:
     with what.open() as file:
         table = CsvRows(file, head, tsv=what.shape.name.endswith(".tsv"))
         if head.startswith(BOM) and what.repairs.strip_bom:
@@ -301,7 +248,7 @@ def _csv_records(what: _Input, head: bytes) -> Iterator[Raw]:
             table.detach()
 
 
-def _undecodable(what: _Input) -> ValueError:
+def _undecodable(what: Input) -> ValueError:
     with open_decompressed(what.path, what.shape.compression) as raw:
         line, sample = first_bad_line(raw, what.encoding)
     name = "UTF-8" if what.encoding == UTF8 else what.encoding
@@ -309,78 +256,7 @@ def _undecodable(what: _Input) -> ValueError:
     return ValueError(f"line {line} of {what.path} is not valid {name}: {hint}")
 
 
-def _dict_records(
-    what: _Input, raws: Iterator[Raw], chosen: SourceName, keys: list[str] | None
-) -> Iterator[Raw]:
-    """Parsed records: as they are, or for a ``table`` source as table rows by ``keys``."""
-    columns = detect_columns(keys, [], what.fields) if chosen == "table" and keys else None
-    if columns is not None:
-        report = what.report
-        report.detected = f"{report.detected}; {columns.how}" if report.detected else columns.how
-    for raw in raws:
-        if columns is None or keys is None or raw.error is not None or raw.blank:
-            yield raw
-            continue
-        try:
-            raw.value, raw.notes = _dict_row(raw.value, keys, columns)
-        except Reject as exc:
-            raw.error = (exc.code, exc.reason)
-        yield raw
-
-
-def written_kinds(kinds: Iterable[tuple[int, str]], columns: Columns) -> str:
-    """The kinds of the cells that were not text in the columns read (those of a column left out are not
-    written, as text or otherwise), named once each."""
-    read = set(columns.index.values())
-    return ", ".join(sorted({kind for index, kind in kinds if index in read}))
-
-
-def _dict_row(
-    value: Any, keys: list[str], columns: Columns
-) -> tuple[list[Turn], tuple[tuple[str, str], ...]]:
-    record = as_object(value)
-    if record is None:
-        raise Reject("not_an_object", f"the record is a {type(value).__name__}, not an object")
-    used = {keys[i] for i in columns.index.values()}
-    for key in used:
-        cell: object = record.get(key)
-        if cell is not None and not isinstance(cell, str | int | float):
-            raise Reject("invalid_content", f"the {key!r} is a {type(cell).__name__}, not text")
-    cells, kinds = cells_of(record.get(k) for k in keys)
-    turns, notes = table_turns(cells, columns)
-    written = written_kinds(kinds, columns)
-    if written:
-        notes.append(("cell_as_text", f"{written} values written as text"))
-    return turns, tuple(notes)
-
-
-def _columnar(what: _Input, source: SourceName, table_path: str) -> tuple[SourceName, Iterator[Raw]]:
-    kind = what.shape.kind
-    try:
-        sample = list(itertools.islice(iter_columnar(table_path, kind), SAMPLE))
-        names = column_names(table_path, kind)
-    except (ValueError, OSError) as exc:  # pyarrow's ArrowInvalid and ArrowIOError are these
-        raise ValueError(
-            f"{what.path} cannot be read as {what.shape.describe()} ({exc}): it is cut short or damaged; "
-            "export it again"
-        ) from None
-    chosen: SourceName = source
-    prefix = what.shape.describe()
-    if source == "auto":
-        found, why = format_of(sample)
-        if found is not None:
-            chosen = found
-            what.report.detected = f"auto: {prefix}, {why} in the first rows"
-        else:
-            chosen = "table"
-            what.report.detected = f"auto: {prefix} of columns {', '.join(names[:8])}"
-    elif source == "csv":
-        chosen = "table"
-    raws = (Raw(n, value=v, original=v) for n, v in enumerate(iter_columnar(table_path, kind), 1))
-    return chosen, _dict_records(what, raws, chosen, names)
-
-
-def _sheet(what: _Input, table_path: str) -> Iterator[Raw]:
+def _sheet(what: Input, table_path: str) -> Iterator[Raw]:
     try:
         sheets = sheet_names(table_path)
     except ValueError as exc:
@@ -440,7 +316,7 @@ def open_records(
         raise ValueError(
             f"unknown encoding {encoding!r}: use a name such as gb18030, big5 or utf-16"
         ) from None
-    what = _Input(shown, shape, codec, (fields or FieldMap()).over(CSV), repairs, report, notes)
+    what = Input(shown, shape, codec, (fields or FieldMap()).over(CSV), repairs, report, notes)
     if shape.kind == "zip":
         raise ValueError(f"{shown} is a ZIP archive: extract the data file from it first")
     if shape.kind == "ole":
@@ -449,7 +325,7 @@ def open_records(
         if shape.kind in ("parquet", "arrow"):
             _no_header_row(what, f"{shape.describe()} (its columns are named in its schema)")
             table_path = stack.enter_context(random_access(path, shape.compression))
-            chosen, records = _columnar(what, source, table_path)
+            chosen, records = columnar_records(what, source, table_path)
         elif shape.kind == "xlsx":
             table_path = stack.enter_context(random_access(path, shape.compression, ".xlsx"))
             chosen, records = ("table" if source in ("auto", "csv") else source), _sheet(what, table_path)
@@ -458,7 +334,7 @@ def open_records(
         yield chosen, _with_encoding_hint(what, records)
 
 
-def _no_header_row(what: _Input, holds: str) -> None:
+def _no_header_row(what: Input, holds: str) -> None:
     """A header row given for a file that holds no rows of cells is an error, not ignored."""
     if what.fields.header_row is not None:
         raise ValueError(
@@ -466,7 +342,7 @@ def _no_header_row(what: _Input, holds: str) -> None:
         )
 
 
-def _text_records(what: _Input, source: SourceName, *, given: bool) -> tuple[SourceName, Iterator[Raw]]:
+def _text_records(what: Input, source: SourceName, *, given: bool) -> tuple[SourceName, Iterator[Raw]]:
     with what.open() as file:
         head = file.read(1 << 16)
     by_bom = None if given else encoding_by_bom(head)
@@ -494,8 +370,14 @@ def _text_records(what: _Input, source: SourceName, *, given: bool) -> tuple[Sou
         # Each line (or element) is a conversation's list of messages, with no object around it.
         layout = "JSON arrays, one per line" if container == "arrays" else "a JSON array"
         what.report.detected = f"auto: {layout}, each a list of messages (role, content): one conversation"
-        whole = "lines" if container == "arrays" else "array"
+        whole: Container = "lines" if container == "arrays" else "array"
         return "openai", wrap_messages(_json_records(what, whole, head))
+    if source == "auto" and container != "csv" and chatml_texts(records):
+        layout = {"array": "a JSON array", "arrays": "JSON arrays, one per line"}.get(container, "JSON Lines")
+        what.report.detected = (
+            f"auto: {layout}, a 'text' in ChatML (the chat template applied) in the first records"
+        )
+        return "openai", split_chatml(_json_records(what, container, head))
     chosen, detected = _choose(source, container, records, what)
     what.report.detected = detected
     if container == "csv":
@@ -504,11 +386,11 @@ def _text_records(what: _Input, source: SourceName, *, given: bool) -> tuple[Sou
     if chosen == "table":
         found = _table_keys(records, what.fields)
         keys = found[0] if found is not None else None
-        return chosen, _dict_records(what, _json_records(what, container, head), chosen, keys)
+        return chosen, dict_records(what, _json_records(what, container, head), chosen, keys)
     return chosen, _json_records(what, container, head)
 
 
-def _with_encoding_hint(what: _Input, records: Iterator[Raw]) -> Iterator[Raw]:
+def _with_encoding_hint(what: Input, records: Iterator[Raw]) -> Iterator[Raw]:
     yield from records
     if what.undecoded.sample is not None:
         count = what.undecoded.count
