@@ -232,7 +232,14 @@ def test_openai_tables_and_encodings_have_hints(tmp_path: Path) -> None:
     assert "--encoding gb18030" in first.message
     wide = tmp_path / "wide.jsonl"
     wide.write_bytes(_jsonl(3).decode().encode("utf-16"))
-    assert "--encoding utf-16" in Dataset.validate_file(wide).errors[0].message
+    # A byte order mark names UTF-16 for sure: convert reads it so, with no --encoding to give.
+    hint = Dataset.validate_file(wide).errors[0]
+    assert hint.code == "not_utf8"
+    assert "UTF-16 text (its byte order mark says so)" in hint.message
+    assert "--encoding" not in hint.message
+    without_bom = tmp_path / "wide_le.jsonl"
+    without_bom.write_bytes(_jsonl(3).decode().encode("utf-16-le"))
+    assert "--encoding utf-16-le" in Dataset.validate_file(without_bom).errors[0].message
 
 
 def test_a_broken_platform_line_is_not_taken_for_openai(tmp_path: Path) -> None:

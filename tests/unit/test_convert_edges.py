@@ -384,11 +384,14 @@ def test_concatenated_arrays_are_all_read(tmp_path: Path) -> None:
     assert report.change_counts["join_arrays"] == 1
 
 
-def test_utf16_is_a_clear_error_not_a_table(tmp_path: Path) -> None:
+def test_utf16_with_its_byte_order_mark_is_read_as_utf16_not_a_table(tmp_path: Path) -> None:
     src = write(tmp_path / "u.jsonl", (json.dumps(OK) + "\n").encode("utf-16"))
-    with pytest.raises(ValueError, match="UTF-16"):
-        convert_file(src, tmp_path / "out.jsonl")
-    assert "csv_file" not in [e.code for e in Dataset.validate_file(src).errors]
+    report = convert_file(src, tmp_path / "out.jsonl")
+    assert (report.source, report.read, report.written) == ("jsonl", 1, 1)
+    assert [str(c) for c in report.changes] == ["file: encoding: read as UTF-16, as its byte order mark says"]
+    codes = [e.code for e in Dataset.validate_file(src).errors]
+    assert codes[0] == "not_utf8"
+    assert "csv_file" not in codes
 
 
 @pytest.mark.parametrize("arguments", ['{"x": NaN}', '{"a": 1, "a": 2}', '{"big": 1e400}'])

@@ -129,7 +129,7 @@ def test_a_formula_without_a_saved_value_is_named_with_its_cell(tmp_path: Path) 
     assert reasons[2][1].startswith("cell B2 holds a formula (=1+2) with no saved value")
     assert "cell A3 holds a formula (=A2)" in reasons[3][1]
     assert "Excel or LibreOffice" in reasons[2][1]
-    assert reasons[5][0] == "missing_field"  # an empty cell, said as before
+    assert reasons[5][0] == "nothing_left"  # an empty answer cell, as in a CSV row "空的？,"
     kept = {r["record"]: r for r in lines(tmp_path / "rejects.jsonl")}
     assert kept[2]["input"] == ["一加二？"]
 

@@ -2,6 +2,9 @@
 ``[[question, answer], ...]`` (earlier turns), the way LLaMA-Factory reads them: the prompt is the
 instruction, then the input on a new line when there is one.
 
+Preference data (``chosen`` and ``rejected``, or an ``output`` list of ranked answers) is rejected with its
+reason (``preference_pair``): joined into one answer, it would train on the rejected one.
+
 Nothing is dropped silently: an ``input``, ``system`` or ``history`` that is neither missing, ``null`` nor
 of its type (text; text; a list of pairs) rejects the record with its reason rather than being left out.
 """
@@ -26,9 +29,26 @@ def alpaca_turns(record: Any, fields: FieldMap, note: Note) -> list[Turn]:
     obj = as_object(record)
     if obj is None:
         raise Reject("not_an_object", f"the record is a JSON {type(record).__name__}, not an object")
+    if response_key not in obj and "chosen" in obj and "rejected" in obj:
+        raise Reject(
+            "preference_pair",
+            f"the record has no {response_key!r} but a 'chosen' and a 'rejected' answer (preference data, "
+            "for DPO): the platform trains on one answer per prompt; to train on the chosen ones, convert "
+            "with --field response=chosen (fields=FieldMap(response='chosen'))",
+        )
     for key in (prompt_key, response_key):
         if key not in obj:
             raise Reject("missing_field", f"the record has no {key!r}")
+    answers = as_array(obj[response_key])
+    if answers is not None and len(answers) > 1:
+        # LLaMA-Factory's ranking data: the chosen answer, then the rejected one; joined, the model would
+        # be trained on the answer that was rejected.
+        raise Reject(
+            "preference_pair",
+            f"the {response_key!r} is a list of {len(answers)} answers (ranking data: the chosen answer "
+            "first, then the rejected): the platform trains on one answer per prompt; keep the chosen one "
+            f"as the {response_key!r}",
+        )
     turns: list[Turn] = []
     system = obj.get(system_key) if system_key else None
     if system is not None and not isinstance(system, str):

@@ -44,22 +44,22 @@ def shown(value: object, number_format: str | None) -> object:
     return Shown(value, text)
 
 
-def cells_of(values: Iterable[object]) -> tuple[list[str], list[str]]:
+def cells_of(values: Iterable[object]) -> tuple[list[str], list[tuple[int, str]]]:
     """A row of cell values (from a workbook or a table file) as text: ``None`` is empty, a number or a
-    date is written as text (named in the second list, by kind)."""
+    date is written as text (named in the second list, with its position, by kind)."""
     cells: list[str] = []
-    kinds: list[str] = []
-    for value in values:
+    kinds: list[tuple[int, str]] = []
+    for index, value in enumerate(values):
         if value is None:
             cells.append("")
         elif isinstance(value, str):
             cells.append(value)
         elif isinstance(value, Shown):
             cells.append(value.text)
-            kinds.append(type(value.value).__name__)
+            kinds.append((index, type(value.value).__name__))
         else:
             cells.append(_as_text(value))
-            kinds.append(type(value).__name__)
+            kinds.append((index, type(value).__name__))
     return cells, kinds
 
 

@@ -41,6 +41,15 @@ def chat_turns(record: Any, fields: FieldMap, repairs: Repairs, note: Note) -> l
     messages = as_array(found)
     if messages is None:
         raise Reject("messages_not_list", f"{messages_key!r} is not a list")
+    if "chosen" in obj and "rejected" in obj and "chosen" not in (messages_key, fields.system):
+        # LLaMA-Factory's preference data: the answers follow the turns. Without them the record would
+        # train on its history alone, or on nothing (its last turn is the question they answer).
+        raise Reject(
+            "preference_pair",
+            f"the record has a 'chosen' and a 'rejected' answer after its {messages_key!r} (preference "
+            "data, for DPO): the platform trains on one answer per prompt; append each record's chosen "
+            f"answer to its {messages_key!r} to train on it",
+        )
     turns: list[Turn] = []
     system = obj.get(fields.system) if fields.system else None
     if system is not None:
@@ -149,7 +158,8 @@ def _map_role(raw: str, fields: FieldMap, repairs: Repairs, index: int) -> str:
     if mapped is None:
         raise Reject(
             "unknown_role",
-            f"message {index} has the role {raw!r}, which the converter does not "
-            "know: map it with FieldMap(roles={...})",
+            f"message {index} has the role {raw!r}, which the converter does not know: map it with "
+            f"--role '{raw}=assistant' (or user, system, tool; FieldMap(roles={{{raw!r}: 'assistant'}}) in "
+            "Python)",
         )
     return mapped

@@ -3,7 +3,7 @@ batch at a time, so memory stays one batch whatever the file's size. Each row co
 values, the way a JSON record would: a ``messages`` column of lists of ``{role, content}`` structs (a
 Hugging Face ``datasets`` export) reads like a JSON Lines file of chat records.
 
-And the rows of the first sheet of an Excel workbook (``.xlsx``), read with ``openpyxl`` (the ``xlsx``
+And the rows of a worksheet of an Excel workbook (``.xlsx``), read with ``openpyxl`` (the ``xlsx``
 extra) in read-only mode, one row at a time.
 """
 
@@ -83,24 +83,26 @@ def _workbook(path: str) -> Any:
         ) from exc
 
 
-def sheet_names(path: str) -> list[str]:
-    """The names of the sheets of a workbook, in order."""
+def sheet_names(path: str) -> list[tuple[str, str]]:
+    """The worksheets of a workbook, in order (chart sheets, which hold no cells, left out): each one's
+    name and state (``visible``, ``hidden`` or ``veryHidden``)."""
     book = _workbook(path)
     try:
-        names: list[str] = list(book.sheetnames)
-        return names
+        return [(str(sheet.title), str(sheet.sheet_state)) for sheet in book.worksheets]
     finally:
         book.close()
 
 
-def iter_sheet(path: str, unvalued: dict[int, tuple[int, ...]] | None = None) -> Iterator[tuple[object, ...]]:
-    """The rows of the first sheet of a workbook as tuples of cell values (``None`` for an empty cell),
-    trailing empty cells removed. ``unvalued`` receives, by row number from 1, the positions of the cells
-    of a row that are in the file but hold no value (a formula never computed, or an empty cell with a
-    style): :func:`formulas_of` tells which are formulas, for the rows that need it."""
+def iter_sheet(
+    path: str, unvalued: dict[int, tuple[int, ...]] | None = None, index: int = 0
+) -> Iterator[tuple[object, ...]]:
+    """The rows of the worksheet at ``index`` of a workbook as tuples of cell values (``None`` for an empty
+    cell), trailing empty cells removed. ``unvalued`` receives, by row number from 1, the positions of the
+    cells of a row that are in the file but hold no value (a formula never computed, or an empty cell with
+    a style): :class:`Formulas` tells which are formulas, for the rows that need it."""
     book = _workbook(path)
     try:
-        sheet = book.worksheets[0]
+        sheet = book.worksheets[index]
         for number, cells in enumerate(sheet.iter_rows(), 1):
             # Each value as its number format shows it (``15%``, not ``0.15``): the text people read.
             row: tuple[object, ...] = tuple(
@@ -121,12 +123,13 @@ def iter_sheet(path: str, unvalued: dict[int, tuple[int, ...]] | None = None) ->
 
 
 class Formulas:
-    """The formulas of a workbook's first sheet, looked up row by row in increasing row order: the
+    """The formulas of a worksheet (the one at ``index``), looked up row by row in increasing row order: the
     workbook is opened again (its formulas, not their saved values) only when a row is first asked for,
     and read forward once however many rows are asked for."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, index: int = 0) -> None:
         self._path = path
+        self._index = index
         self._book: Any = None
         self._rows: Iterator[tuple[int, tuple[Any, ...]]] | None = None
         self._at: tuple[int, tuple[Any, ...]] = (0, ())
@@ -136,7 +139,7 @@ class Formulas:
         if self._rows is None:
             openpyxl = _require("openpyxl", "xlsx", "an Excel workbook")
             self._book = openpyxl.load_workbook(self._path, read_only=True, data_only=False)
-            self._rows = enumerate(self._book.worksheets[0].iter_rows(min_row=number), number)
+            self._rows = enumerate(self._book.worksheets[self._index].iter_rows(min_row=number), number)
         while self._at[0] < number:
             found = next(self._rows, None)
             if found is None:

@@ -42,9 +42,8 @@ def describe(
     errors, warnings = list(report.errors), list(report.warnings)
     if errors:
         found = foreign_format(path, report.path)
-        if found is not None:
-            at = sum(1 for e in errors if e.line is None)
-            errors.insert(at, ValidationIssue(line=None, code=found[0], message=found[1]))
+        if found is not None:  # first: what the file is says what to do, before its name or its lines
+            errors.insert(0, ValidationIssue(line=None, code=found[0], message=found[1]))
     if all_issues:
         errors = _every_issue(errors, path, max_line_bytes)
     if any(w.code == "unknown_keys" for w in warnings):

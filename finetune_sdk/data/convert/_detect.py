@@ -11,7 +11,7 @@ from typing import IO, Any, Literal
 import orjson
 
 from .._json import as_array, as_object
-from ._encoding import encoding_hint, guess_encoding
+from ._encoding import encoding_by_bom, encoding_hint, guess_encoding
 from ._fields import FieldMap
 from ._jsonarray import first_byte, iter_array, iter_array_lines, iter_json_lines, skip_bom, without_bom
 from ._open import Shape
@@ -150,14 +150,24 @@ def _command(display: str, extra: str = "") -> str:
     return f"`finetune convert {display} -o {out}{extra}`"
 
 
+#: What to do with a legacy or encrypted Office file, which no reader here opens.
+OLE_ADVICE = (
+    "open it in Excel (or WPS, LibreOffice) and save it as .xlsx without a password, or as CSV UTF-8, "
+    "then convert that"
+)
+
+
 def shape_issue(shape: Shape, display: str) -> tuple[str, str] | None:
     """``(code, message)`` for a file that is not text the validator can read: compressed, Parquet,
-    Arrow, an Excel workbook or a ZIP archive; ``None`` for a plain text file."""
+    Arrow, an Excel workbook, a legacy or encrypted Office file (``xls_file``) or a ZIP archive; ``None``
+    for a plain text file."""
     if shape.kind == "text" and shape.compression is None:
         return None
     what = shape.describe()
     if shape.kind == "zip":
         return "zip_file", f"the file is {what}, not JSON Lines: extract the data file from it first"
+    if shape.kind == "ole":
+        return "xls_file", f"the file is {what}, not JSON Lines: {OLE_ADVICE}"
     code = {"text": "compressed_file", "parquet": "parquet_file", "arrow": "arrow_file", "xlsx": "xlsx_file"}[
         shape.kind
     ]
@@ -186,7 +196,14 @@ def foreign_format(path: str | os.PathLike[str], display: str) -> tuple[str, str
 
 def foreign_head(head: bytes, display: str, name: str | None = None) -> tuple[str, str] | None:
     """:func:`foreign_format` from the first bytes of a file shown as ``display`` (named ``name``)."""
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or not_utf8(head):
+    by_bom = encoding_by_bom(head)
+    if by_bom is not None:
+        return (
+            "not_utf8",
+            f"the file is {by_bom.upper()} text (its byte order mark says so), not UTF-8: convert it with "
+            f"{_command(display)}, which reads it as {by_bom.upper()}",
+        )
+    if not_utf8(head):
         found = guess_encoding(head)  # a stray byte in UTF-8 text is left to the line's own error
         if found is not None:
             hint = encoding_hint(head)
@@ -287,9 +304,10 @@ def _parse_some(raws: Iterator[bytes]) -> list[Any]:
 
 
 def _delimited(head: bytes) -> bool:
-    """True when the head reads as rows of a delimited table (commas or tabs on the first line)."""
+    """True when the head reads as rows of a delimited table: commas, tabs or semicolons (Excel's separator
+    where the decimal mark is a comma) on the first line, as the CSV reader splits them."""
     try:
         first = head.decode("utf-8", "ignore").lstrip("\ufeff").split("\n", 1)[0]
     except UnicodeDecodeError:
         return False
-    return first.count(",") + first.count("\t") >= 1
+    return first.count(",") + first.count("\t") + first.count(";") >= 1

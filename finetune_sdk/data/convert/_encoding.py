@@ -14,7 +14,14 @@ import io
 import unicodedata
 from typing import IO, Any
 
-__all__ = ["UTF8", "TranscodedReader", "encoding_hint", "guess_encoding", "normal_encoding"]
+__all__ = [
+    "UTF8",
+    "TranscodedReader",
+    "encoding_by_bom",
+    "encoding_hint",
+    "guess_encoding",
+    "normal_encoding",
+]
 
 UTF8 = "utf-8"
 
@@ -45,7 +52,10 @@ def normal_encoding(name: str) -> str:
     return codecs.lookup(name).name
 
 
-def _from_bom(sample: bytes) -> str | None:
+def encoding_by_bom(sample: bytes) -> str | None:
+    """``"utf-16"`` or ``"utf-32"`` when ``sample`` starts with that encoding's byte order mark (Excel's
+    "Unicode Text" and Windows PowerShell's ``>`` write UTF-16 with one): a mark names its encoding for
+    sure, no guess."""
     return next((name for bom, name in _BOMS if sample.startswith(bom)), None)
 
 
@@ -116,7 +126,7 @@ def _by_charset_normalizer(sample: bytes) -> str | None:
 def guess_encoding(sample: bytes) -> str | None:
     """The most likely encoding of ``sample`` when it is not UTF-8, as a codec name; ``None`` when
     nothing fits well (a sample cut in the middle of a character at its end is fine)."""
-    found = _from_bom(sample) or _utf16_without_bom(sample)
+    found = encoding_by_bom(sample) or _utf16_without_bom(sample)
     if found is not None:
         return found
     wide = sum(1 for byte in sample if byte > 127)

@@ -21,7 +21,9 @@ from .._json import as_array
 __all__ = [
     "BLOCK_SIZE",
     "BOM",
+    "MAX_RECORD_BYTES",
     "ArrayState",
+    "Oversized",
     "first_byte",
     "iter_array",
     "iter_array_lines",
@@ -205,12 +207,42 @@ def _check_tail(file: IO[bytes], rest: bytes, state: ArrayState) -> bytes | None
             return None
 
 
-def iter_json_lines(file: IO[bytes]) -> Iterator[bytes]:
-    """Yield each line of a JSON Lines file without its line ending.
+class Oversized(bytes):
+    """A line longer than :data:`MAX_RECORD_BYTES`, never held whole: its first KiB (these bytes, which
+    do not parse) and its ``size``."""
+
+    size: int
+
+    def __new__(cls, prefix: bytes, size: int) -> Oversized:
+        line = super().__new__(cls, prefix)
+        line.size = size
+        return line
+
+
+#: The longest record read: four times the longest line the platform takes (16 MiB), room for keys and
+#: media left out; a longer one could never be written, so it is skipped, not parsed (memory stays
+#: bounded whatever one line holds).
+MAX_RECORD_BYTES = 1 << 26
+
+
+def iter_json_lines(file: IO[bytes], limit: int = MAX_RECORD_BYTES) -> Iterator[bytes]:
+    """Yield each line of a JSON Lines file without its line ending; a line longer than ``limit`` as an
+    :class:`Oversized` (read past in blocks, never held whole).
 
     Python's buffered binary reader does the splitting, so memory is one line at a time.
     """
-    for raw in file:
+    readline = file.readline
+    while raw := readline(limit):
+        if len(raw) == limit and not raw.endswith(b"\n"):
+            size, prefix = len(raw), raw[:1024]
+            del raw
+            while more := readline(1 << 20):
+                size += len(more)
+                if more.endswith(b"\n"):
+                    size -= 1
+                    break
+            yield Oversized(prefix, size)
+            continue
         yield raw[:-1] if raw.endswith(b"\n") else raw
 
 

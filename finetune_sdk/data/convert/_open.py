@@ -19,10 +19,11 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import IO, Literal, Protocol, cast
+from typing import IO, Literal, cast
 
 from .._lines import open_regular
 from .._schema import StrPath
+from ._streams import CutShortError, checked, zstd_frames
 
 __all__ = [
     "COMPRESSIONS",
@@ -37,7 +38,7 @@ __all__ = [
 ]
 
 Compression = Literal["gzip", "bz2", "xz", "zstd"]
-Kind = Literal["text", "parquet", "arrow", "xlsx", "zip"]
+Kind = Literal["text", "parquet", "arrow", "xlsx", "zip", "ole"]
 
 COMPRESSIONS: dict[Compression, tuple[str, ...]] = {
     "gzip": (".gz", ".gzip"),
@@ -55,6 +56,9 @@ _KIND_NAMES: dict[Kind, tuple[str, ...]] = {
     "arrow": (".arrow", ".feather", ".ipc", ".arrows"),
     "xlsx": (".xlsx", ".xlsm"),
 }
+#: The first bytes of an OLE2 compound file: a legacy .xls/.doc, or an Office file encrypted with a password
+#: (the .xlsx inside is then ciphered): neither holds rows openpyxl can read.
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 #: What to install for a reader that needs an extra.
 EXTRAS = {"parquet": "parquet", "arrow": "parquet", "xlsx": "xlsx", "zstd": "zstd"}
 
@@ -76,6 +80,7 @@ class Shape:
             "arrow": "Arrow/Feather file",
             "xlsx": "Excel workbook",
             "zip": "ZIP archive",
+            "ole": "Excel 97-2003 workbook (.xls) or password-protected Office file",
         }[self.kind]
         if self.compression is None:
             return f"an {what}" if what[0] in "AEIOU" else f"a {what}"
@@ -120,6 +125,8 @@ def kind_of(head: bytes, name: str, zip_names: Callable[[], list[str]] | None = 
         if name.endswith(_KIND_NAMES["xlsx"]) or "xl/workbook.xml" in names:
             return "xlsx"
         return "zip"
+    if head.startswith(OLE_MAGIC):
+        return "ole"
     if head.startswith(b"\xff\xff\xff\xff") and name.endswith(_KIND_NAMES["arrow"]):
         return "arrow"  # an Arrow IPC stream (no magic of its own)
     if not head and name.endswith(_KIND_NAMES["parquet"]):
@@ -156,7 +163,7 @@ def _inner_kind(path: StrPath | None, compression: Compression, inner: str) -> K
     head = b""
     if path is not None:
         with (
-            contextlib.suppress(OSError, ImportError, EOFError, lzma.LZMAError),
+            contextlib.suppress(OSError, ImportError, EOFError, lzma.LZMAError, CutShortError),
             open_decompressed(path, compression) as file,
         ):
             head = file.read(16)
@@ -171,11 +178,8 @@ def _zip_names(path: StrPath) -> list[str]:
         return []
 
 
-class _ZstdReader(Protocol):
-    def stream_reader(self, source: IO[bytes], *, read_across_frames: bool = ...) -> IO[bytes]: ...
-
-
-def _zstd(file: IO[bytes]) -> IO[bytes]:
+def _zstd(file: IO[bytes]) -> tuple[IO[bytes], type[BaseException] | None]:
+    """The zstd stream ``file`` decompressed, and the error its decoder raises for damaged data."""
     try:
         module = importlib.import_module("zstandard")
     except ImportError:
@@ -185,29 +189,31 @@ def _zstd(file: IO[bytes]) -> IO[bytes]:
             raise ImportError(
                 'the file is zstd-compressed: pip install "finetune-sdk[zstd]" (or decompress it first)'
             ) from None
-        return cast("IO[bytes]", stdlib.ZstdFile(file))
-    reader = cast("_ZstdReader", module.ZstdDecompressor())
-    return reader.stream_reader(file, read_across_frames=True)
+        return cast("IO[bytes]", stdlib.ZstdFile(file)), cast("type[BaseException]", stdlib.ZstdError)
+    return zstd_frames(file, module), cast("type[BaseException]", module.ZstdError)
 
 
 @contextlib.contextmanager
 def open_decompressed(path: StrPath, compression: Compression | None) -> Generator[IO[bytes]]:
-    """``path`` opened for reading from its start, decompressed."""
+    """``path`` opened for reading from its start, decompressed; data cut short or damaged raises
+    :class:`~._streams.CutShortError` (a ``ValueError``) naming the file as it is read."""
+    shown = os.fspath(path)
     with open_regular(path) as raw:
         if compression is None:
             yield raw
         elif compression == "gzip":
             with gzip.GzipFile(fileobj=raw, mode="rb") as file:
-                yield cast("IO[bytes]", file)
+                yield checked(cast("IO[bytes]", file), shown, compression, None)
         elif compression == "bz2":
             with bz2.BZ2File(raw, mode="rb") as file:
-                yield cast("IO[bytes]", file)
+                yield checked(cast("IO[bytes]", file), shown, compression, None)
         elif compression == "xz":
             with lzma.LZMAFile(raw, mode="rb") as file:
-                yield cast("IO[bytes]", file)
+                yield checked(cast("IO[bytes]", file), shown, compression, None)
         else:
-            with contextlib.closing(_zstd(raw)) as file:
-                yield file
+            stream, error = _zstd(raw)
+            with contextlib.closing(stream):
+                yield checked(stream, shown, compression, error)
 
 
 @contextlib.contextmanager

@@ -3,12 +3,15 @@ record's bytes."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-__all__ = ["Raw", "Undecoded", "parse_record"]
+from ._jsonarray import MAX_RECORD_BYTES, Oversized
+
+__all__ = ["Raw", "Undecoded", "loads_lenient", "parse_record"]
 
 
 @dataclass
@@ -34,7 +37,17 @@ class Undecoded:
 
 
 def parse_record(number: int, raw: bytes, undecoded: Undecoded | None = None) -> Raw:
-    """A JSON record from its bytes."""
+    """A JSON record from its bytes (an :class:`~._jsonarray.Oversized` line is rejected unread)."""
+    if isinstance(raw, Oversized):
+        return Raw(
+            number,
+            error=(
+                "record_too_long",
+                f"the record is {raw.size:,} bytes long, more than the {MAX_RECORD_BYTES:,} read (the "
+                "platform takes lines of 16 MiB): skipped unread, its first KiB kept; split or shorten it",
+            ),
+            original=raw.decode("utf-8", "backslashreplace") + "...",
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -49,6 +62,37 @@ def parse_record(number: int, raw: bytes, undecoded: Undecoded | None = None) ->
     if not text.strip():
         return Raw(number, original=text, blank=True)
     try:
-        return Raw(number, value=orjson.loads(raw), original=None, source=raw)
+        value, constants = loads_lenient(raw)
     except orjson.JSONDecodeError as exc:
         return Raw(number, error=("invalid_json", f"not valid JSON ({exc})"), original=text)
+    if not constants:
+        return Raw(number, value=value, original=None, source=raw)
+    names = " and ".join(constants)
+    action = f"{names} (not JSON, written by Python's json module for a missing number) read as null"
+    return Raw(number, value=value, original=None, source=raw, notes=(("non_json_number", action),))
+
+
+def loads_lenient(raw: bytes) -> tuple[Any, tuple[str, ...]]:
+    """The JSON value of ``raw``, and the names of the numbers JSON has not (``NaN``, ``Infinity``,
+    ``-Infinity``) read as ``None``: Python's ``json.dumps`` writes them for a missing float, so an export
+    of pandas or plain Python holds them. Raises orjson's ``JSONDecodeError`` for anything else that is
+    not JSON (a lone surrogate, nesting too deep)."""
+    try:
+        return orjson.loads(raw), ()
+    except orjson.JSONDecodeError as exc:
+        if not any(word in raw for word in (b"NaN", b"Infinity")):
+            raise
+        error = exc
+    seen: list[str] = []
+
+    def constant(name: str) -> None:
+        seen.append(name)
+
+    try:
+        value = json.loads(raw, parse_constant=constant)
+        orjson.dumps(value)  # what the stricter parser refused besides them (a lone surrogate) stays refused
+    except (ValueError, RecursionError, orjson.JSONEncodeError):
+        raise error from None
+    if not seen:
+        raise error
+    return value, tuple(dict.fromkeys(seen))

@@ -10,73 +10,47 @@ import io
 import itertools
 import os
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass, field
-from typing import IO, Any, Literal
+from typing import IO, Any
 
 import orjson
 
 from ..._text import plural
 from .._json import as_object
 from .._schema import StrPath
+from ._bare import bare_conversations, chatml_texts, split_chatml, wrap_messages
 from ._cells import cells_of
-from ._columnar import Formulas, column_names, iter_columnar, iter_sheet, sheet_names
+from ._columnar import Formulas, iter_sheet, sheet_names
 from ._csv import CsvRows, UndecodableError, first_bad_line
-from ._detect import Container, container_of, format_of, not_utf8, records_of
-from ._encoding import UTF8, TranscodedReader, encoding_hint, normal_encoding
+from ._detect import OLE_ADVICE, Container, container_of, format_of, records_of
+from ._dictrows import columnar_records, dict_records, written_kinds
+from ._encoding import UTF8, encoding_by_bom, encoding_hint, normal_encoding
 from ._fields import CSV, FieldMap
-from ._jsonarray import BOM, ArrayState, iter_array, iter_array_lines, iter_json_lines
-from ._open import Shape, open_decompressed, random_access, shape_of
-from ._raw import Raw, Undecoded, parse_record
-from ._repairs import Reject, Repairs, Turn
+from ._input import SAMPLE, SOURCES, Input, SourceName
+from ._jsonarray import BOM, ArrayState, Oversized, iter_array, iter_array_lines, iter_json_lines
+from ._nothing import nothing_read
+from ._open import open_decompressed, random_access, shape_of
+from ._raw import Raw, loads_lenient, parse_record
+from ._repairs import Reject, Repairs
 from ._report import Change, ConversionReport
-from ._sheetrows import Row, header_rows, name_formulas, title_note
+from ._sheetrows import (
+    Row,
+    RowMarks,
+    choose_sheet,
+    header_rows,
+    name_formulas,
+    sheet_names_columns,
+    title_note,
+)
+from ._sheetxml import SheetMarks, sheet_marks
 from ._table import Columns, UnsureColumnsError, detect_columns, table_turns
 
 __all__ = ["SOURCES", "Raw", "SourceName", "open_records", "parse_record"]
 
-SourceName = Literal["auto", "sharegpt", "alpaca", "openai", "csv", "table", "jsonl"]
-"""The source formats :func:`~finetune_sdk.convert_file` reads: ``table`` is rows of prompt/response
-columns in any container (CSV, TSV, Excel, Parquet, JSON records with such keys); ``csv`` is the same,
-forcing a text file to be read as CSV/TSV."""
-
-SOURCES: tuple[SourceName, ...] = ("auto", "sharegpt", "alpaca", "openai", "csv", "table", "jsonl")
-
-#: Records looked at to detect a source format; rows looked at to tell a header from data.
-SAMPLE = 20
 
 Opener = Callable[[], contextlib.AbstractContextManager[IO[bytes]]]
 
 
-@dataclass
-class _Input:
-    """What reading needs to know about the file."""
-
-    path: str
-    shape: Shape
-    encoding: str
-    fields: FieldMap
-    repairs: Repairs
-    report: ConversionReport
-    notes: list[Change]
-    undecoded: Undecoded = field(default_factory=Undecoded)
-    columns: Columns | None = None  # a table's columns, once its header is read
-
-    @contextlib.contextmanager
-    def open(self) -> Generator[io.BufferedReader]:
-        """The file from its start, decompressed, as UTF-8 bytes."""
-        with open_decompressed(self.path, self.shape.compression) as raw:
-            if self.encoding == UTF8:
-                yield io.BufferedReader(_Unclosed(raw), 1 << 20)
-                return
-            with contextlib.closing(TranscodedReader(raw, self.encoding)) as text:
-                yield io.BufferedReader(text, 1 << 20)
-
-    def note(self, code: str, action: str) -> None:
-        """A change to the whole file (passed on by the conversion loop)."""
-        self.notes.append(Change(record=None, code=code, action=action))
-
-
-def _check_text(head: bytes, what: _Input, container: Container) -> None:
+def _check_text(head: bytes, what: Input, container: Container) -> None:
     if what.encoding == UTF8 and head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ValueError(f"{what.path} is not UTF-8: {encoding_hint(head)}")
     if container == "lines" and b"\r" in head and b"\n" not in head:
@@ -84,22 +58,6 @@ def _check_text(head: bytes, what: _Input, container: Container) -> None:
             f"the lines of {what.path} end with a carriage return alone (CR, as on old Macs): save it "
             "with LF (or CRLF) line endings"
         )
-
-
-class _Unclosed(io.RawIOBase):
-    """A binary stream seen through a buffered reader, left open by it (its owner closes it)."""
-
-    def __init__(self, stream: IO[bytes]) -> None:
-        super().__init__()
-        self._stream = stream
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        data = self._stream.read(len(memoryview(buffer)))
-        memoryview(buffer).cast("B")[: len(data)] = data
-        return len(data)
 
 
 def _skip_bom(file: io.BufferedReader) -> bool:
@@ -110,20 +68,7 @@ def _skip_bom(file: io.BufferedReader) -> bool:
     return False
 
 
-def _nothing_read(what: _Input, head: bytes, container: Container) -> None:
-    """Why detection parsed no record, when the file says so itself (rather than "no known format")."""
-    if what.encoding == UTF8 and not_utf8(head):
-        raise _undecodable(what)  # nothing decodes: say so, and guess the encoding
-    if not head.strip(BOM + b" \t\r\n"):
-        raise ValueError(f"{what.path} is empty{' but for white space' if head else ''}: nothing to convert")
-    if container == "lines" and head.lstrip(BOM + b" \t\r\n").startswith(b"{"):
-        raise ValueError(
-            f"the JSON objects of {what.path} span several lines (pretty-printed): write one object per "
-            "line (JSON Lines), or put them in one JSON array, then convert it"
-        )
-
-
-def _sample_records(what: _Input, container: Container) -> list[Any]:
+def _sample_records(what: Input, container: Container) -> list[Any]:
     """The first records that parse, for detection."""
     found: list[Any] = []
     with what.open() as file:
@@ -131,14 +76,14 @@ def _sample_records(what: _Input, container: Container) -> list[Any]:
         records = records_of(file, container)
         for raw in itertools.islice(records, SAMPLE * 5):
             with contextlib.suppress(orjson.JSONDecodeError):
-                found.append(orjson.loads(raw))
+                found.append(loads_lenient(raw)[0])
             if len(found) >= SAMPLE:
                 break
     return found
 
 
 def _choose(
-    source: SourceName, container: Container, records: list[Any], what: _Input
+    source: SourceName, container: Container, records: list[Any], what: Input
 ) -> tuple[SourceName, str]:
     layout = {
         "array": "a JSON array",
@@ -155,6 +100,13 @@ def _choose(
     if found is None:
         if _table_keys(records, what.fields) is not None:
             return "table", f"auto: {prefix}{layout} of records with prompt and response keys"
+        if any({"preferred_output", "non_preferred_output"} <= (as_object(r) or {}).keys() for r in records):
+            raise ValueError(
+                f"{what.path} holds OpenAI preference (DPO) records: 'input', 'preferred_output', "
+                "'non_preferred_output'; the platform trains on one answer per prompt: to train on the "
+                'preferred ones, write each as {"messages": input.messages + preferred_output} and '
+                "convert that"
+            )
         raise ValueError(
             f"cannot tell the format of {what.path}: {why}; pass source= (--from) and, for other key names, "
             "fields=FieldMap(...) (--field, --columns)"
@@ -174,7 +126,7 @@ def _table_keys(records: list[Any], fields: FieldMap) -> tuple[list[str], Column
     return (keys, columns) if columns.header else None
 
 
-def _json_records(what: _Input, container: Container, head: bytes) -> Iterator[Raw]:
+def _json_records(what: Input, container: Container, head: bytes) -> Iterator[Raw]:
     has_bom = head.startswith(BOM)
     if has_bom and what.repairs.strip_bom:
         what.note("strip_bom", "skipped the byte order mark")
@@ -197,10 +149,19 @@ def _json_records(what: _Input, container: Container, head: bytes) -> Iterator[R
             yield from _array_lines(what, file)
             return
         for number, raw in enumerate(iter_json_lines(file), 1):
+            if raw.startswith(BOM) and what.repairs.strip_bom and not isinstance(raw, Oversized):
+                # Files joined together (cat, or type a.jsonl b.jsonl on Windows): each kept its mark.
+                record = parse_record(number, raw[len(BOM) :], what.undecoded)
+                record.notes = (
+                    ("strip_bom", "skipped a byte order mark at the start of the line"),
+                    *record.notes,
+                )
+                yield record
+                continue
             yield parse_record(number, raw, what.undecoded)
 
 
-def _array_lines(what: _Input, file: IO[bytes]) -> Iterator[Raw]:
+def _array_lines(what: Input, file: IO[bytes]) -> Iterator[Raw]:
     """The records of a file of one JSON array per line, numbered on across the lines; each rejection
     names its line and element, and a line that holds no array of records is rejected whole."""
     lines = 0
@@ -236,7 +197,7 @@ def _json_kind(value: object) -> str:
     return names.get(type(value), type(value).__name__)
 
 
-def _table_rows(what: _Input, rows: Iterator[Row], delimiter: str) -> Iterator[Raw]:
+def _table_rows(what: Input, rows: Iterator[Row], delimiter: str) -> Iterator[Raw]:
     """Table rows ``(number, cells, kinds of non-text cells)`` as records, after the header."""
     given = what.fields.header_row
     above, head = header_rows(rows, what.fields, what.path, SAMPLE)
@@ -265,15 +226,16 @@ def _table_rows(what: _Input, rows: Iterator[Row], delimiter: str) -> Iterator[R
         try:
             if not raw.blank:
                 turns, notes = table_turns(row, columns, delimiter)
-                if kinds:
-                    notes.append(("cell_as_text", f"{', '.join(sorted(set(kinds)))} cells written as text"))
+                written = written_kinds(kinds, columns)
+                if written:
+                    notes.append(("cell_as_text", f"{written} cells written as text"))
                 raw.value, raw.notes = turns, tuple(notes)
         except Reject as exc:
             raw.error = (exc.code, exc.reason)
         yield raw
 
 
-def _csv_records(what: _Input, head: bytes) -> Iterator[Raw]:
+def _csv_records(what: Input, head: bytes) -> Iterator[Raw]:
     with what.open() as file:
         table = CsvRows(file, head, tsv=what.shape.name.endswith(".tsv"))
         if head.startswith(BOM) and what.repairs.strip_bom:
@@ -286,7 +248,7 @@ def _csv_records(what: _Input, head: bytes) -> Iterator[Raw]:
             table.detach()
 
 
-def _undecodable(what: _Input) -> ValueError:
+def _undecodable(what: Input) -> ValueError:
     with open_decompressed(what.path, what.shape.compression) as raw:
         line, sample = first_bad_line(raw, what.encoding)
     name = "UTF-8" if what.encoding == UTF8 else what.encoding
@@ -294,89 +256,41 @@ def _undecodable(what: _Input) -> ValueError:
     return ValueError(f"line {line} of {what.path} is not valid {name}: {hint}")
 
 
-def _dict_records(
-    what: _Input, raws: Iterator[Raw], chosen: SourceName, keys: list[str] | None
-) -> Iterator[Raw]:
-    """Parsed records: as they are, or for a ``table`` source as table rows by ``keys``."""
-    columns = detect_columns(keys, [], what.fields) if chosen == "table" and keys else None
-    if columns is not None:
-        report = what.report
-        report.detected = f"{report.detected}; {columns.how}" if report.detected else columns.how
-    for raw in raws:
-        if columns is None or keys is None or raw.error is not None or raw.blank:
-            yield raw
-            continue
-        try:
-            raw.value, raw.notes = _dict_row(raw.value, keys, columns)
-        except Reject as exc:
-            raw.error = (exc.code, exc.reason)
-        yield raw
-
-
-def _dict_row(
-    value: Any, keys: list[str], columns: Columns
-) -> tuple[list[Turn], tuple[tuple[str, str], ...]]:
-    record = as_object(value)
-    if record is None:
-        raise Reject("not_an_object", f"the record is a {type(value).__name__}, not an object")
-    used = {keys[i] for i in columns.index.values()}
-    for key in used:
-        cell: object = record.get(key)
-        if cell is not None and not isinstance(cell, str | int | float):
-            raise Reject("invalid_content", f"the {key!r} is a {type(cell).__name__}, not text")
-    cells, kinds = cells_of(record.get(k) for k in keys)
-    turns, notes = table_turns(cells, columns)
-    if kinds:
-        notes.append(("cell_as_text", f"{', '.join(sorted(set(kinds)))} values written as text"))
-    return turns, tuple(notes)
-
-
-def _columnar(what: _Input, source: SourceName, table_path: str) -> tuple[SourceName, Iterator[Raw]]:
-    kind = what.shape.kind
-    sample = list(itertools.islice(iter_columnar(table_path, kind), SAMPLE))
-    names = column_names(table_path, kind)
-    chosen: SourceName = source
-    prefix = what.shape.describe()
-    if source == "auto":
-        found, why = format_of(sample)
-        if found is not None:
-            chosen = found
-            what.report.detected = f"auto: {prefix}, {why} in the first rows"
-        else:
-            chosen = "table"
-            what.report.detected = f"auto: {prefix} of columns {', '.join(names[:8])}"
-    elif source == "csv":
-        chosen = "table"
-    raws = (Raw(n, value=v, original=v) for n, v in enumerate(iter_columnar(table_path, kind), 1))
-    return chosen, _dict_records(what, raws, chosen, names)
-
-
-def _sheet(what: _Input, table_path: str) -> Iterator[Raw]:
+def _sheet(what: Input, table_path: str) -> Iterator[Raw]:
     try:
         sheets = sheet_names(table_path)
     except ValueError as exc:
         raise ValueError(f"{what.path}: {exc}") from exc.__cause__
-    what.report.detected = (
-        f"auto: {what.shape.describe()}, sheet {sheets[0]!r}" if sheets else "an empty workbook"
+    fields = what.fields
+    index = choose_sheet(
+        sheets,
+        what.report,
+        None
+        if fields.header_row is not None
+        else lambda i: sheet_names_columns(table_path, i, fields, SAMPLE),
     )
-    if len(sheets) > 1:
-        what.report.warnings.append(
-            f"only the first sheet ({sheets[0]!r}) was read; the workbook has {len(sheets)}: "
-            f"{', '.join(map(repr, sheets[1:6]))} not read (save the sheet you want first, or as CSV)"
-        )
+    what.report.detected = (
+        f"auto: {what.shape.describe()}, sheet {sheets[index][0]!r}" if sheets else "an empty workbook"
+    )
+    marks = sheet_marks(table_path, sheets[index][0]) if sheets else SheetMarks()
     unvalued: dict[int, tuple[int, ...]] = {}
-    rows = ((n, *cells_of(values)) for n, values in enumerate(iter_sheet(table_path, unvalued), 1))
-    formulas = Formulas(table_path)
+    rows = ((n, *cells_of(values)) for n, values in enumerate(iter_sheet(table_path, unvalued, index), 1))
+    formulas = Formulas(table_path, index)
+    row_marks: RowMarks | None = None
     try:
-        for raw in _table_rows(what, ((n, cells, tuple(kinds)) for n, cells, kinds in rows), ","):
+        for raw in _table_rows(what, ((n, cells, tuple(kinds)) for n, cells, kinds in rows), ""):
             # Only a row with a cell the sheet holds without a value, in a column read, looks for formulas.
-            used = what.columns.index.values() if what.columns is not None else ()
+            used = tuple(what.columns.index.values()) if what.columns is not None else ()
             empty = tuple(i for i in unvalued.pop(raw.number, ()) if i in used)
             if empty:
                 name_formulas(raw, formulas.of(raw.number, empty))
+            row_marks = row_marks or RowMarks(marks, used)  # the columns are known from the first row on
+            row_marks.mark(raw)
             yield raw
     finally:
         formulas.close()
+    if row_marks is not None:
+        what.report.warnings.extend(row_marks.warnings())
 
 
 @contextlib.contextmanager
@@ -402,23 +316,25 @@ def open_records(
         raise ValueError(
             f"unknown encoding {encoding!r}: use a name such as gb18030, big5 or utf-16"
         ) from None
-    what = _Input(shown, shape, codec, (fields or FieldMap()).over(CSV), repairs, report, notes)
+    what = Input(shown, shape, codec, (fields or FieldMap()).over(CSV), repairs, report, notes)
     if shape.kind == "zip":
         raise ValueError(f"{shown} is a ZIP archive: extract the data file from it first")
+    if shape.kind == "ole":
+        raise ValueError(f"{shown} is {shape.describe()}, which cannot be read here: {OLE_ADVICE}")
     with contextlib.ExitStack() as stack:
         if shape.kind in ("parquet", "arrow"):
             _no_header_row(what, f"{shape.describe()} (its columns are named in its schema)")
             table_path = stack.enter_context(random_access(path, shape.compression))
-            chosen, records = _columnar(what, source, table_path)
+            chosen, records = columnar_records(what, source, table_path)
         elif shape.kind == "xlsx":
             table_path = stack.enter_context(random_access(path, shape.compression, ".xlsx"))
             chosen, records = ("table" if source in ("auto", "csv") else source), _sheet(what, table_path)
         else:
-            chosen, records = _text_records(what, source)
+            chosen, records = _text_records(what, source, given=encoding is not None)
         yield chosen, _with_encoding_hint(what, records)
 
 
-def _no_header_row(what: _Input, holds: str) -> None:
+def _no_header_row(what: Input, holds: str) -> None:
     """A header row given for a file that holds no rows of cells is an error, not ignored."""
     if what.fields.header_row is not None:
         raise ValueError(
@@ -426,16 +342,42 @@ def _no_header_row(what: _Input, holds: str) -> None:
         )
 
 
-def _text_records(what: _Input, source: SourceName) -> tuple[SourceName, Iterator[Raw]]:
+def _text_records(what: Input, source: SourceName, *, given: bool) -> tuple[SourceName, Iterator[Raw]]:
     with what.open() as file:
         head = file.read(1 << 16)
+    by_bom = None if given else encoding_by_bom(head)
+    if by_bom is not None:
+        what.encoding = by_bom
+        with what.open() as file:
+            head = file.read(1 << 16)
     container = "csv" if source == "csv" else container_of(what.shape.name, head)
     _check_text(head, what, container)
-    if what.encoding != UTF8:
+    if by_bom is not None:
+        what.note("encoding", f"read as {by_bom.upper()}, as its byte order mark says")
+    elif what.encoding != UTF8:
         what.note("encoding", f"read as {what.encoding}, as asked")
     records = _sample_records(what, container) if container != "csv" and source in ("auto", "table") else []
     if not records and source == "auto":
-        _nothing_read(what, head, container)
+        nothing_read(
+            what.path,
+            head,
+            container,
+            what.open,
+            utf8=what.encoding == UTF8,
+            undecodable=lambda: _undecodable(what),
+        )
+    if source == "auto" and bare_conversations(records, container):
+        # Each line (or element) is a conversation's list of messages, with no object around it.
+        layout = "JSON arrays, one per line" if container == "arrays" else "a JSON array"
+        what.report.detected = f"auto: {layout}, each a list of messages (role, content): one conversation"
+        whole: Container = "lines" if container == "arrays" else "array"
+        return "openai", wrap_messages(_json_records(what, whole, head))
+    if source == "auto" and container != "csv" and chatml_texts(records):
+        layout = {"array": "a JSON array", "arrays": "JSON arrays, one per line"}.get(container, "JSON Lines")
+        what.report.detected = (
+            f"auto: {layout}, a 'text' in ChatML (the chat template applied) in the first records"
+        )
+        return "openai", split_chatml(_json_records(what, container, head))
     chosen, detected = _choose(source, container, records, what)
     what.report.detected = detected
     if container == "csv":
@@ -444,11 +386,11 @@ def _text_records(what: _Input, source: SourceName) -> tuple[SourceName, Iterato
     if chosen == "table":
         found = _table_keys(records, what.fields)
         keys = found[0] if found is not None else None
-        return chosen, _dict_records(what, _json_records(what, container, head), chosen, keys)
+        return chosen, dict_records(what, _json_records(what, container, head), chosen, keys)
     return chosen, _json_records(what, container, head)
 
 
-def _with_encoding_hint(what: _Input, records: Iterator[Raw]) -> Iterator[Raw]:
+def _with_encoding_hint(what: Input, records: Iterator[Raw]) -> Iterator[Raw]:
     yield from records
     if what.undecoded.sample is not None:
         count = what.undecoded.count

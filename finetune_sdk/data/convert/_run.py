@@ -10,6 +10,7 @@ from typing import IO, Any
 
 import orjson
 
+from .._chunk import control_token
 from .._lines import MAX_LINE_BYTES
 from ._records import Raw
 from ._repairs import Reject, Repairs, Turn, repair
@@ -32,6 +33,8 @@ class Sink:
     examples: list[dict[str, Any]] | None = None
     on_change: Callable[[Change | Rejection], None] | None = None
     cancel: threading.Event | None = None
+    controls: int = 0  # written examples with Qwen's control tokens in their text
+    first_control: tuple[int, str] | None = None  # the first one's record and token
 
     def tell(self, item: Change | Rejection) -> None:
         """Pass ``item`` on to the listener and, for a change, to the changes file."""
@@ -67,6 +70,15 @@ def run(
         read += 1
         written += _one(raw, convert, report, repairs, sink)
     report.read, report.written, report.blank = read, written, blank
+    if sink.first_control is not None:
+        record, token = sink.first_control
+        many = sink.controls > 1
+        report.warnings.append(
+            f"{sink.controls} written example{'s have' if many else ' has'} Qwen's control tokens in "
+            f"{'their' if many else 'its'} text (first: record {record}, {token}): the chat template puts "
+            "them around every message, so the tuned model would read a message ending or starting there; "
+            "remove them from the source, or write them otherwise"
+        )
     bare = report.change_counts.get("no_tool_definitions", 0)
     if bare:
         report.warnings.append(
@@ -75,6 +87,11 @@ def run(
             "call tools it is never shown, even for a plain question; add each record's 'tools', or "
             "convert with --tools drop"
         )
+
+
+#: Changes said in full in the reason of a record rejected after them: a cell read empty because it is
+#: part of merged cells is the likely reason, which its code alone would not show.
+_TOLD_IN_FULL = frozenset({"merged_cell"})
 
 
 def _one(raw: Raw, convert: Convert, report: ConversionReport, repairs: Repairs, sink: Sink) -> int:
@@ -94,6 +111,9 @@ def _one(raw: Raw, convert: Convert, report: ConversionReport, repairs: Repairs,
         line = _line_of(example)
     except Reject as exc:
         reason = f"{exc.reason} ({raw.where})" if raw.where else exc.reason
+        told = [n.action for n in notes if n.code in _TOLD_IN_FULL]
+        if told:  # what the file did to the record, which is likely why nothing was left
+            reason += f" ({'; '.join(told)})"
         if notes:  # say what the repairs had done when nothing valid was left
             reason += f" (after the repairs: {', '.join(dict.fromkeys(n.code for n in notes))})"
         rejection = Rejection(record=raw.number, code=exc.code, reason=reason)
@@ -107,6 +127,11 @@ def _one(raw: Raw, convert: Convert, report: ConversionReport, repairs: Repairs,
     for change in notes:
         report.add_change(change)
         sink.tell(change)
+    if b"<|" in line:  # as validate warns: kept as given (they may be meant), but said
+        token = control_token(m["content"] for m in messages)
+        if token is not None:
+            sink.controls += 1
+            sink.first_control = sink.first_control or (raw.number, token)
     if sink.out is not None:
         sink.out.write(line)
     if sink.examples is not None:

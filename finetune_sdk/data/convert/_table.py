@@ -269,7 +269,8 @@ def table_turns(
     row: Sequence[str], columns: Columns, delimiter: str = ","
 ) -> tuple[list[Turn], list[tuple[str, str]]]:
     """The turns of one row, and the changes made: ``(code, action)`` pairs; :class:`Reject` when the
-    row cannot be read."""
+    row cannot be read. ``delimiter`` is the text file's, or ``""`` for a sheet's row (cells named by
+    their column letters)."""
     index = columns.index
     if not index:
         raise Reject(
@@ -278,9 +279,18 @@ def table_turns(
             f"--columns prompt=...,response=... or FieldMap(prompt=..., response=...); for {HEADER_HINT}",
         )
     need = max(index.values()) + 1
+    if not delimiter:  # a sheet's row: its empty cells at the end are not in it, and are not missing
+        row = [*row, *[""] * (need - len(row))]
     if len(row) < need:
         raise Reject("missing_field", f"the row has {len(row)} cells, {need} needed")
     extra = [i + 1 for i in range(columns.width, len(row)) if row[i].strip()]
+    if extra and columns.width and not delimiter:
+        raise Reject(
+            "extra_cells",
+            f"the row has text in column {', '.join(_letters(i) for i in extra)}, which the header row "
+            f"does not name (it names {columns.width}): name it there (its text is then left out, "
+            "listed), or move the text",
+        )
     if extra and columns.width:
         raise Reject(
             "extra_cells",
@@ -301,3 +311,12 @@ def table_turns(
         notes.append(("ignored_columns", f"left out the columns {', '.join(left)} (not training text)"))
     turns += [Turn("user", prompt), Turn("assistant", row[index["response"]])]
     return turns, notes
+
+
+def _letters(number: int) -> str:
+    """The letters of the column ``number`` from 1: A, ..., Z, AA, ..."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
