@@ -308,7 +308,8 @@ def _issue_line(path: str, issue: ValidationIssue, kind: str = "") -> str:
 FORMAT_CODES = frozenset(
     {
         "json_array", "looks_like_sharegpt", "looks_like_alpaca", "looks_like_openai", "looks_like_table",
-        "csv_file", "not_utf8", "compressed_file", "parquet_file", "arrow_file", "xlsx_file", "zip_file",
+        "csv_file", "not_utf8", "compressed_file", "parquet_file", "arrow_file", "xlsx_file", "xls_file",
+        "zip_file",
     }
 )  # fmt: skip
 #: Line errors printed for a file of another format before the count of the others.
