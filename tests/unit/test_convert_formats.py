@@ -16,8 +16,8 @@ from typing import Any
 import orjson
 import pytest
 
-from finetune_sdk import Dataset
-from finetune_sdk.data.convert import ConversionReport, FieldMap, Repairs, convert_file
+from finetune_sdk.data.convert import FieldMap, Repairs, convert_file
+from tests.unit._convert_help import contents, convert
 
 PAIRS: list[list[str]] = json.loads(
     (Path(__file__).resolve().parents[1] / "data" / "convert" / "support_pairs.json").read_text("utf-8")
@@ -27,27 +27,6 @@ PAIRS: list[list[str]] = json.loads(
 def chat(q: str, a: str, system: str | None = None) -> dict[str, Any]:
     messages = [{"role": "system", "content": system}] if system else []
     return {"messages": [*messages, {"role": "user", "content": q}, {"role": "assistant", "content": a}]}
-
-
-def lines(path: Path) -> list[dict[str, Any]]:
-    return [orjson.loads(x) for x in path.read_bytes().splitlines()]
-
-
-def convert(tmp_path: Path, src: Path, **options: Any) -> tuple[ConversionReport, list[dict[str, Any]]]:
-    out = tmp_path / "out.jsonl"
-    rejects = tmp_path / "rejects.jsonl"
-    report = convert_file(src, out, rejects=rejects, **options)
-    assert report.written + report.rejected == report.read
-    written = lines(out)
-    assert len(written) == report.written
-    assert len(lines(rejects)) == report.rejected
-    if written:
-        assert Dataset.validate_file(out).ok
-    return report, written
-
-
-def contents(example: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(m["role"], m["content"]) for m in example["messages"]]
 
 
 # --- Parquet and Arrow ----------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ import orjson
 import pytest
 
 from finetune_sdk import Dataset
-from finetune_sdk.data.convert import ConversionReport, FieldMap, convert_file
+from finetune_sdk.data.convert import FieldMap, convert_file
+from tests.unit._convert_help import convert
 
 QA = [
     ("如何修改收货地址？", "打开订单，点击“修改地址”，保存即可。"),
@@ -38,17 +39,6 @@ def excel_csv(separator: str) -> str:
         ]
         out.append(separator.join(cells))
     return "\r\n".join(out) + "\r\n"
-
-
-def convert(tmp_path: Path, src: Path, **options: Any) -> tuple[ConversionReport, list[dict[str, Any]]]:
-    out = tmp_path / "out.jsonl"
-    report = convert_file(src, out, rejects=tmp_path / "rejects.jsonl", **options)
-    assert report.written + report.rejected == report.read
-    written = [orjson.loads(x) for x in out.read_bytes().splitlines()]
-    assert len(written) == report.written
-    if written:
-        assert Dataset.validate_file(out).ok
-    return report, written
 
 
 def pairs(written: list[dict[str, Any]]) -> list[tuple[str, str]]:

@@ -12,29 +12,8 @@ import orjson
 import pytest
 
 from finetune_sdk import Dataset
-from finetune_sdk.data.convert import ConversionReport, Repairs, convert_file
-
-
-def lines(path: Path) -> list[dict[str, Any]]:
-    return [orjson.loads(x) for x in path.read_bytes().splitlines()]
-
-
-def convert(tmp_path: Path, src: Path, **options: Any) -> tuple[ConversionReport, list[dict[str, Any]]]:
-    out = tmp_path / "out.jsonl"
-    rejects = tmp_path / "rejects.jsonl"
-    report = convert_file(src, out, rejects=rejects, **options)
-    assert report.written + report.rejected == report.read
-    written = lines(out)
-    assert len(written) == report.written
-    assert len(lines(rejects)) == report.rejected
-    if written:
-        assert Dataset.validate_file(out).ok
-    return report, written
-
-
-def contents(example: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(m["role"], m["content"]) for m in example["messages"]]
-
+from finetune_sdk.data.convert import Repairs, convert_file
+from tests.unit._convert_help import contents, convert, lines
 
 # --- OpenAI's older function calling ---------------------------------------------------------------------
 

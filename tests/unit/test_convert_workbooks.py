@@ -6,24 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
 from finetune_sdk import Dataset
-from finetune_sdk.data.convert import ConversionReport, convert_file
+from finetune_sdk.data.convert import convert_file
+from tests.unit._convert_help import convert
 
 openpyxl = pytest.importorskip("openpyxl")
-
-
-def convert(tmp_path: Path, src: Path) -> tuple[ConversionReport, list[dict[str, Any]]]:
-    out = tmp_path / "out.jsonl"
-    report = convert_file(src, out, rejects=tmp_path / "rejects.jsonl")
-    assert report.written + report.rejected == report.read
-    written = [orjson.loads(x) for x in out.read_bytes().splitlines()]
-    assert len(written) == report.written
-    if written:
-        assert Dataset.validate_file(out).ok
-    return report, written
 
 
 def prompts(written: list[dict[str, Any]]) -> list[str]:

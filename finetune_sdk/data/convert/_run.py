@@ -175,7 +175,10 @@ def _rejected_line(raw: Raw, code: str, reason: str) -> bytes:
     nothing is re-serialised; a record too deep for the encoder, or of values JSON has not, as text)."""
     entry: dict[str, Any] = {"record": raw.number, "code": code, "reason": reason}
     source = raw.source.strip(b" \t\r\n") if raw.source is not None else None
-    if source is not None and b"\n" not in source and b"\r" not in source:  # one line, read anywhere as one
+    strict = not any(code == "non_json_number" for code, _ in raw.notes)  # NaN is no JSON: kept as text
+    if source is not None and not strict:
+        entry["input"] = source.decode("utf-8", "backslashreplace")
+    elif source is not None and b"\n" not in source and b"\r" not in source:  # one line, read as one
         entry["input"] = orjson.Fragment(source)
     else:
         entry["input"] = raw.original if raw.original is not None else raw.value
