@@ -55,8 +55,11 @@ __all__ = [
 
 logger: Final = logging.getLogger("finetune_sdk")
 
-#: The shortest timeout a poll gets when the wait's deadline is near.
-MIN_POLL_TIMEOUT: Final = 0.05
+#: The shortest timeout a poll gets when the wait's deadline is near or past (a job of ``wait_all`` whose
+#: wait starts when the set's time is up still gets one look): one round trip to a distant server or on a
+#: loaded machine (50 ms was too short for either: such a job read as "not seen yet"). A wait may outlast
+#: its timeout by this much.
+MIN_POLL_TIMEOUT: Final = 0.25
 #: While a job runs and a caller watches its progress, the longest pause between two looks.
 DEFAULT_PROGRESS_INTERVAL: Final = 1.0
 

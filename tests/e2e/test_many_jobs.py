@@ -207,3 +207,15 @@ def test_one_client_shared_by_many_threads(train_file: Path) -> None:
     assert sorted(results) == list(range(8))
     assert len(set(results.values())) == 8
     assert all(f":t{n}:" in name for n, name in results.items())
+
+
+def test_a_job_whose_wait_starts_when_the_time_is_up_still_gets_one_look(train_file: Path) -> None:
+    # Its one look is a round trip (0.1 s here, as to a distant server): the set's time being up must not
+    # cut it short, or a job already done reads as "not seen yet".
+    with (
+        Emulator(time_scale=1000.0, latency=0.1) as emu,
+        Client(api_key=emu.api_key, base_url=emu.base_url) as c,
+    ):
+        job = c.jobs.wait(c.jobs.create(model=MODEL, training_file=train_file), poll_interval=POLL)
+        (outcome,) = c.jobs.wait_all([job], timeout=0, poll_interval=POLL)
+    assert outcome.ok, outcome.error
