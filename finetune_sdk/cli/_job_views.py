@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 import orjson
@@ -17,6 +18,8 @@ from ._output import DATASET_FILE, CliError, InputFile, echo, note
 from ._polling import WATCH_POLL
 from ._progress import chart_display, wait_for
 from ._state import State, pass_state
+
+FC = TypeVar("FC", bound=Callable[..., object])
 
 __all__ = ["plot", "report", "watch"]
 
@@ -34,6 +37,19 @@ def _ending(what: str, *suffixes: str) -> Callable[[click.Context, click.Paramet
         return value
 
     return check
+
+
+def _output(what: str, *suffixes: str, help: str) -> Callable[[FC], FC]:
+    """``-o/--output``: the file to write, its name ending in one of ``suffixes`` (see :func:`_ending`)."""
+    return click.option(
+        "-o",
+        "--output",
+        type=_OUTPUT,
+        required=True,
+        callback=_ending(what, *suffixes),
+        metavar=f"FILE{suffixes[0]}",
+        help=help,
+    )
 
 
 def progress_line(job: FineTuneJob) -> str:
@@ -111,15 +127,7 @@ def _written(what: str, path: Path) -> None:
 
 @click.command()
 @click.argument("job_id")
-@click.option(
-    "-o",
-    "--output",
-    type=_OUTPUT,
-    required=True,
-    callback=_ending("the chart", ".svg"),
-    metavar="FILE.svg",
-    help="The SVG file to write.",
-)
+@_output("the chart", ".svg", help="The SVG file to write.")
 @click.option(
     "--metrics-file",
     type=InputFile("a metrics CSV"),
@@ -156,15 +164,7 @@ def plot(
 
 @click.command()
 @click.argument("job_id")
-@click.option(
-    "-o",
-    "--output",
-    type=_OUTPUT,
-    required=True,
-    callback=_ending("the page", ".html", ".htm"),
-    metavar="FILE.html",
-    help="The page to write.",
-)
+@_output("the page", ".html", ".htm", help="The page to write.")
 @click.option(
     "--data",
     type=DATASET_FILE,
