@@ -88,12 +88,12 @@ def tune(state: State, /, *, data: Path, **given: Any) -> None:
     idempotency keys derived from the prepared data and the settings) and uploads nothing twice.
     """
     from ..tuning._prepare import cost_line
-    from ..tuning._run import TuneOptions, read_prompts, run
+    from ..tuning._run import REPORT_SUFFIXES, TuneOptions, read_prompts, run
 
     if given["checks"] and given["prompts_file"] is None:
         raise click.UsageError("--check scores the comparison with the base model: give --eval PROMPTS too")
     report: Path | None = given["report"]
-    if report is not None and report.suffix.lower() not in (".html", ".htm"):
+    if report is not None and report.suffix.lower() not in REPORT_SUFFIXES:
         raise click.BadParameter(f"{report}: the report is an HTML page, FILE.html", param_hint="'--report'")
     if given["prompts_file"] is not None:
         read_text(given["prompts_file"])  # one that is not UTF-8: named, as in compare

@@ -29,13 +29,16 @@ from ._report import write_report
 from ._result import TuneResult
 from ._state import TuneState, idempotency_key, read_state, write_state
 
-__all__ = ["NO_KEY", "TuneOptions", "Wait", "run", "tune"]
+__all__ = ["NO_KEY", "REPORT_SUFFIXES", "TuneOptions", "Wait", "run", "tune"]
 
 NO_KEY: Final = (
     f"no API key: set {API_KEY_ENV} to the platform's key, or start the local emulator and use its key: "
     'eval "$(finetune emulator --env &)"'
 )
 """The error of a tuning without a key: the two ways forward."""
+
+REPORT_SUFFIXES: Final = (".html", ".htm")
+"""What a report's name may end in: it is an HTML page."""
 
 Wait = Callable[[Client, FineTuneJob], FineTuneJob]
 """Waits for a job to succeed and returns it (raising the job's error when it does not)."""
@@ -105,7 +108,7 @@ class TuneOptions:
             raise FileNotFoundError(2, "No such folder for the report", os.fspath(self.report))
         outputs = [("the report", self.report_path), ("the state file", self.state_path)]
         check_outputs(outputs, [("the data", self.data), *self.inputs])
-        if self.report is not None and Path(self.report).suffix.lower() not in (".html", ".htm"):
+        if self.report is not None and Path(self.report).suffix.lower() not in REPORT_SUFFIXES:
             # found now, not after the training: an HTML page under another name would not open as one
             given = os.fspath(self.report)
             raise ValueError(f"the report is an HTML page: give a file name ending in .html, got {given!r}")
